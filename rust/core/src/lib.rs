@@ -1,0 +1,15 @@
+//! arb-core: the vocabulary every arbhybrid crate shares — exact fixed-point numbers,
+//! venues, the error classification, MEXC's protobuf push messages and request signing.
+//!
+//! Nothing here allocates on the hot path or knows about Python.
+
+pub mod error;
+pub mod fixed;
+pub mod mexc_proto;
+pub mod sign;
+pub mod time;
+pub mod venue;
+
+pub use error::ErrorClass;
+pub use fixed::{format_scaled, parse_scaled, FixedError};
+pub use venue::Venue;

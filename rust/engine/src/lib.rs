@@ -1,0 +1,1 @@
+//! arb-engine: see the crate description.

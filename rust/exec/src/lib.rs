@@ -1,0 +1,1 @@
+//! arb-exec: see the crate description.

@@ -1,0 +1,1 @@
+//! arb-market: see the crate description.

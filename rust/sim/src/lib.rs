@@ -1,0 +1,1 @@
+//! arb-sim: see the crate description.

@@ -1,0 +1,1 @@
+//! arb-telemetry: see the crate description.
