@@ -6,8 +6,13 @@
 use pyo3::prelude::*;
 
 pub mod bridge;
+pub mod engine;
 pub mod errors;
+pub mod exec;
+pub mod market;
 pub mod runtime;
+pub mod sim;
+pub mod telemetry;
 
 /// Stops every long-running Rust task; called by the package's `atexit` hook.
 #[pyfunction]
@@ -22,5 +27,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     errors::register(m)?;
     bridge::register(m)?;
+    telemetry::register(m)?;
+    market::register(m)?;
+    exec::register(m)?;
+    sim::register(m)?;
+    engine::register(m)?;
     Ok(())
 }
