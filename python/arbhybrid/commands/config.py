@@ -1,0 +1,36 @@
+"""``python -m arbhybrid config check``: validate and print the configuration."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import yaml
+
+from arbhybrid.config import ConfigError, load_config
+
+EXIT_INVALID = 2
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="configuration tools")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = csub.add_parser(
+        "check",
+        help="validate the configuration and print it with secrets masked",
+        description="Exit 0 and print the validated configuration (secrets masked); "
+        "exit 2 with one line per problem (key path first) when it is invalid.",
+    )
+    check.add_argument("--config", default="config.yaml", help="configuration file")
+    check.set_defaults(func=check_command)
+
+
+def check_command(args: argparse.Namespace) -> int:
+    try:
+        settings = load_config(args.config)
+    except ConfigError as e:
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    sys.stdout.write(yaml.safe_dump(settings.masked(), sort_keys=False))
+    return 0

@@ -1,0 +1,565 @@
+"""Configuration: ``.env`` + ``config.yaml`` with placeholders, overlays and a strict schema.
+
+Loading order (later wins):
+
+1. ``config.yaml`` (or ``--config PATH``).
+2. The overlay ``config.<ARB_ENV>.yaml`` beside it, when ``ARB_ENV`` is set (deep merge:
+   mappings merge key by key, anything else replaces).
+3. Environment overrides ``ARB__<SECTION>__<KEY>=value`` (double underscores separate the
+   key path, e.g. ``ARB__STRATEGY__MIN_EDGE_BPS=7``); the value is read as a YAML scalar.
+
+Then ``${VAR}`` and ``${VAR:-default}`` placeholders in string values are resolved from the
+environment, which includes ``.env`` (loaded first, never overriding a variable that is
+already set). A missing variable without a default is an error naming the variable and the
+key. The result is validated by the pydantic models below: unknown keys and wrong types are
+rejected with their full key path. Secrets are ``SecretStr``: masked in every repr, log line,
+error and in ``config check``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from dotenv import load_dotenv
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+ENV_OVERRIDE_PREFIX = "ARB__"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_UNIFIED_SYMBOL = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used. ``problems`` holds one line per problem,
+    each starting with the key path it concerns."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+# ---------------------------------------------------------------------------------------
+# Schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+PositiveDecimal = Annotated[Decimal, Field(gt=0)]
+NonNegDecimal = Annotated[Decimal, Field(ge=0)]
+
+
+class Timeouts(_Strict):
+    connect_ms: int = Field(3000, gt=0, description="TCP/TLS connect timeout")
+    request_ms: int = Field(5000, gt=0, description="whole-request timeout for REST calls")
+
+
+class RateLimits(_Strict):
+    """Our own request budget per venue (kept under the venue's documented limits)."""
+
+    requests_per_10s: int = Field(gt=0)
+    orders_per_second: int = Field(gt=0)
+
+
+class ExchangeConfig(_Strict):
+    """One venue: credentials (secrets), endpoints and connection settings."""
+
+    enabled: bool = True
+    api_key: SecretStr = SecretStr("")
+    api_secret: SecretStr = SecretStr("")
+    rest_url: str
+    ws_url: str
+    timeouts: Timeouts = Timeouts()
+    pool_size: int = Field(100, gt=0, le=1000)
+    rate_limits: RateLimits
+    order_path: Literal["rest", "ws"] = "rest"
+    recv_window_ms: int = Field(5000, gt=0, le=60000)
+
+    @field_validator("rest_url", "ws_url")
+    @classmethod
+    def _url_scheme(cls, v: str, info: Any) -> str:
+        allowed = ("http://", "https://") if info.field_name == "rest_url" else ("ws://", "wss://")
+        if not v.startswith(allowed):
+            raise ValueError(f"must start with {' or '.join(allowed)}")
+        return v.rstrip("/") if info.field_name == "rest_url" else v
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.api_key.get_secret_value() and self.api_secret.get_secret_value())
+
+
+class Exchanges(_Strict):
+    mexc: ExchangeConfig
+    gateio: ExchangeConfig
+
+    def items(self) -> Iterator[tuple[str, ExchangeConfig]]:
+        yield "mexc", self.mexc
+        yield "gateio", self.gateio
+
+
+class StrategyConfig(_Strict):
+    """Strategy parameters; hot-reloadable."""
+
+    symbols: list[str] = Field(min_length=1)
+    min_edge_bps: Decimal = Field(ge=0, description="edge after fees and slippage to act")
+    slippage_buffer_bps: NonNegDecimal = Decimal("2")
+    trade_notional: PositiveDecimal = Field(description="target quote notional per arbitrage")
+    order_style: Literal["market_limit", "ioc_both"] = "market_limit"
+    hedge_policy: Literal["chase", "unwind", "hold"] = "unwind"
+    cooldown_ms: int = Field(500, ge=0)
+    balance_mode: Literal["fresh", "stream"] = "fresh"
+    python_risk_mode: Literal["veto", "notify"] = "notify"
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if not _UNIFIED_SYMBOL.match(s)]
+        if bad:
+            raise ValueError(f"symbols must look like BASE/QUOTE in capitals, got {bad}")
+        if len(set(v)) != len(v):
+            raise ValueError("symbols must not repeat")
+        return v
+
+
+class KillSwitches(_Strict):
+    leg_imbalance_notional: PositiveDecimal = Decimal("200")
+    consecutive_hedge_failures: int = Field(3, gt=0)
+    resyncs_per_minute: int = Field(30, gt=0)
+
+
+class RiskConfig(_Strict):
+    """Risk limits, in quote currency unless stated; hot-reloadable."""
+
+    max_position_per_asset: PositiveDecimal = Field(description="base units, per asset per venue")
+    max_total_exposure: PositiveDecimal
+    max_notional_per_trade: PositiveDecimal
+    daily_loss_limit: PositiveDecimal
+    max_open_arbitrages: int = Field(gt=0)
+    max_book_age_ms: int = Field(1000, gt=0, description="refuse decisions on older books")
+    max_balance_age_ms: int = Field(2000, gt=0, description="refuse decisions on older balances")
+    kill_switches: KillSwitches = KillSwitches()
+
+
+class MarketDataConfig(_Strict):
+    staleness_ms: int = Field(5000, gt=0, description="a book older than this is not tradable")
+    reconnect_after_stale_ms: int = Field(15000, gt=0)
+    gate_channel: Literal["obu", "order_book_update"] = "obu"
+
+    @model_validator(mode="after")
+    def _order(self) -> MarketDataConfig:
+        if self.reconnect_after_stale_ms <= self.staleness_ms:
+            raise ValueError("reconnect_after_stale_ms must be greater than staleness_ms")
+        return self
+
+
+class LoggingConfig(_Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    ring_capacity: int = Field(10_000, ge=16)
+    overflow: Literal["drop_newest", "drop_oldest", "block"] = "drop_newest"
+    console: bool = True
+    file: str | None = "runs/arbhybrid.log"
+    rotate_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    backups: int = Field(5, ge=0)
+
+
+class MetricsConfig(_Strict):
+    enabled: bool = True
+    port: int = Field(0, ge=0, le=65535, description="loopback port for /metrics; 0 = OS picks")
+    alerts: dict[str, float] = Field(
+        default_factory=dict, description="alert thresholds overriding the defaults, by name"
+    )
+
+
+class JournalConfig(_Strict):
+    path: str = "runs/journal.sqlite"
+
+
+class SimulatorPorts(_Strict):
+    mexc: int = Field(0, ge=0, le=65535)
+    gateio: int = Field(0, ge=0, le=65535)
+    admin: int = Field(0, ge=0, le=65535)
+
+
+class SimulatorSettings(_Strict):
+    """The embedded exchange simulator (the default venue when no keys are given)."""
+
+    seed: int = 7
+    symbols: list[str] | None = Field(None, description="default: strategy.symbols")
+    ports: SimulatorPorts = SimulatorPorts()
+    trader_balances: dict[str, Decimal] = Field(default_factory=dict)
+    update_rate_hz: float = Field(50.0, gt=0)
+    opportunity_rate_per_min: float = Field(6.0, ge=0)
+    rate_limits: bool = True
+
+
+class Settings(_Strict):
+    """The whole validated configuration."""
+
+    mode: Literal["sim", "live"] = "sim"
+    exchanges: Exchanges
+    strategy: StrategyConfig
+    risk: RiskConfig
+    market_data: MarketDataConfig = MarketDataConfig()
+    logging: LoggingConfig = LoggingConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    journal: JournalConfig = JournalConfig()
+    health_interval_s: int = Field(30, gt=0)
+    simulator: SimulatorSettings = SimulatorSettings()
+
+    def masked(self) -> dict[str, Any]:
+        """The configuration as plain data with every secret replaced by ``**********``
+        (or ``""`` when unset), for printing."""
+        return _masked_dump(self)
+
+
+def _masked_dump(model: BaseModel) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        out[name] = _masked_value(getattr(model, name))
+    return out
+
+
+def _masked_value(v: Any) -> Any:
+    if isinstance(v, SecretStr):
+        return "**********" if v.get_secret_value() else ""
+    if isinstance(v, BaseModel):
+        return _masked_dump(v)
+    if isinstance(v, Mapping):
+        return {k: _masked_value(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_masked_value(x) for x in v]
+    if isinstance(v, Decimal):
+        return str(v)
+    return v
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _deep_merge(dict(out[k]), v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError([f"{path}:{where}: invalid YAML: {problem}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: top level must be a mapping, got {type(data).__name__}"])
+    return data
+
+
+def _apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    for name in sorted(environ):
+        if not name.startswith(ENV_OVERRIDE_PREFIX):
+            continue
+        path = [p.lower() for p in name[len(ENV_OVERRIDE_PREFIX) :].split("__") if p]
+        if not path:
+            continue
+        node = out
+        for key in path[:-1]:
+            nxt = node.get(key)
+            if not isinstance(nxt, dict):
+                nxt = {}
+                node[key] = nxt
+            node = nxt
+        raw = environ[name]
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            value = raw
+        node[path[-1]] = value
+    return out
+
+
+def _resolve_placeholders(
+    node: Any, environ: Mapping[str, str], path: str, problems: list[str]
+) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _resolve_placeholders(v, environ, f"{path}.{k}" if path else str(k), problems)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [
+            _resolve_placeholders(v, environ, f"{path}[{i}]", problems) for i, v in enumerate(node)
+        ]
+    if not isinstance(node, str) or "${" not in node:
+        return node
+
+    def sub(m: re.Match[str]) -> str:
+        var, default = m.group(1), m.group(2)
+        if var in environ:
+            return environ[var]
+        if default is not None:
+            return default
+        problems.append(
+            f"{path}: environment variable {var} is not set (and the placeholder has no "
+            f"default; write ${{{var}:-value}} to give one)"
+        )
+        return ""
+
+    return _PLACEHOLDER.sub(sub, node)
+
+
+def _format_validation_error(err: ValidationError) -> list[str]:
+    problems = []
+    for e in err.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            problems.append(f"{loc}: unknown key")
+        elif e["type"] == "missing":
+            problems.append(f"{loc}: required key is missing")
+        else:
+            msg = e["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, ") :]
+            problems.append(f"{loc}: {msg}")
+    return problems
+
+
+def load_raw(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The merged, placeholder-resolved data before validation."""
+    data = _read_yaml(path)
+    overlay_name = environ.get("ARB_ENV")
+    if overlay_name:
+        overlay = path.with_name(f"{path.stem}.{overlay_name}{path.suffix}")
+        if not overlay.exists():
+            raise ConfigError([f"ARB_ENV={overlay_name}: overlay file {overlay} does not exist"])
+        data = _deep_merge(data, _read_yaml(overlay))
+    data = _apply_env_overrides(data, environ)
+    problems: list[str] = []
+    data = _resolve_placeholders(data, environ, "", problems)
+    if problems:
+        raise ConfigError(problems)
+    return data
+
+
+def load_config(
+    path: str | Path = DEFAULT_CONFIG_PATH,
+    *,
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: str | Path | None = None,
+) -> Settings:
+    """Loads, resolves and validates the configuration.
+
+    ``.env`` is read from ``dotenv_path`` or, by default, from beside the config file and
+    the current directory; variables already in the environment win over ``.env``.
+
+    Raises:
+        ConfigError: with one line per problem, each naming its key path.
+    """
+    path = Path(path)
+    if environ is None:
+        for candidate in (
+            [Path(dotenv_path)] if dotenv_path else [path.parent / ".env", Path(".env")]
+        ):
+            if candidate.is_file():
+                load_dotenv(candidate, override=False)
+        environ = os.environ
+    data = load_raw(path, environ)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_format_validation_error(e)) from None
+
+
+# ---------------------------------------------------------------------------------------
+# Runtime updates
+
+#: Key-path prefixes that may change while running. Everything else (keys, URLs, which
+#: venues are enabled, ports, journal, simulator) needs a restart.
+HOT_RELOADABLE: tuple[str, ...] = (
+    "strategy.min_edge_bps",
+    "strategy.slippage_buffer_bps",
+    "strategy.trade_notional",
+    "strategy.order_style",
+    "strategy.hedge_policy",
+    "strategy.cooldown_ms",
+    "strategy.python_risk_mode",
+    "risk.",
+    "logging.level",
+    "metrics.alerts",
+)
+
+
+def _leaves(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict) and d:
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_leaves(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: d}
+
+
+def diff_settings(old: Settings, new: Settings) -> dict[str, tuple[Any, Any]]:
+    """Changed leaf key paths -> (old, new), with secrets masked."""
+    a, b = _leaves(old.masked()), _leaves(new.masked())
+    changed = {}
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            changed[key] = (a.get(key), b.get(key))
+    # A secret edited to another non-empty secret masks to the same string: compare raw.
+    for venue, ex_old in old.exchanges.items():
+        ex_new = getattr(new.exchanges, venue)
+        for field in ("api_key", "api_secret"):
+            if getattr(ex_old, field) != getattr(ex_new, field):
+                key = f"exchanges.{venue}.{field}"
+                changed.setdefault(key, ("**********", "**********"))
+    return changed
+
+
+def is_hot_reloadable(key: str) -> bool:
+    return any(
+        key == p or (p.endswith(".") and key.startswith(p)) or key.startswith(p + ".")
+        for p in HOT_RELOADABLE
+    )
+
+
+Listener = Callable[[Settings, dict[str, tuple[Any, Any]]], None]
+
+
+class LiveConfig:
+    """The running configuration: re-reads its file, applies what may change while running
+    (audit line per change: ``config change strategy.min_edge_bps: 5 -> 7``), and refuses
+    the rest with a message naming the key until restart."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        settings: Settings | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        import logging
+
+        self.path = Path(path)
+        self._environ = environ
+        self.current = settings if settings is not None else load_config(self.path, environ=environ)
+        self._listeners: list[Listener] = []
+        self._log = logging.getLogger("arbhybrid.config")
+        self._mtime = self._stat()
+
+    def _stat(self) -> float:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def subscribe(self, listener: Listener) -> None:
+        """``listener(new_settings, applied_changes)`` runs after each applied reload."""
+        self._listeners.append(listener)
+
+    def reload(self) -> dict[str, tuple[Any, Any]]:
+        """Re-reads the file. Returns the applied changes (key -> (old, new)).
+
+        An invalid file leaves the running configuration untouched (logged). Changes to
+        settings that need a restart are refused (logged) and not applied; the others
+        are applied.
+        """
+        try:
+            new = load_config(self.path, environ=self._environ)
+        except ConfigError as e:
+            for p in e.problems:
+                self._log.error("config reload rejected, running configuration kept: %s", p)
+            return {}
+        changes = diff_settings(self.current, new)
+        if not changes:
+            return {}
+        refused = {k: v for k, v in changes.items() if not is_hot_reloadable(k)}
+        applied = {k: v for k, v in changes.items() if is_hot_reloadable(k)}
+        for key in refused:
+            self._log.warning(
+                "config change %s refused: this setting cannot change while running; "
+                "restart to apply it",
+                key,
+            )
+        if not applied:
+            return {}
+        # Build the effective settings: the new values for applied keys only.
+        raw_new = new.model_dump()
+        effective_data = self.current.model_dump()
+        for key in applied:
+            _set_path(effective_data, key, _get_path(raw_new, key))
+        effective = Settings.model_validate(effective_data)
+        for key, (old, newv) in applied.items():
+            self._log.warning("config change %s: %s -> %s", key, old, newv)
+        self.current = effective
+        for listener in self._listeners:
+            try:
+                listener(effective, applied)
+            except Exception:
+                self._log.exception("config listener failed for changes %s", sorted(applied))
+        return applied
+
+    def poll(self) -> dict[str, tuple[Any, Any]]:
+        """Reloads if the file's modification time changed."""
+        m = self._stat()
+        if m == self._mtime:
+            return {}
+        self._mtime = m
+        return self.reload()
+
+    async def watch(self, interval_s: float = 1.0) -> None:
+        """Polls the file until cancelled."""
+        import asyncio
+
+        while True:
+            await asyncio.sleep(interval_s)
+            self.poll()
+
+
+_MISSING = object()
+
+
+def _get_path(d: dict[str, Any], key: str) -> Any:
+    node: Any = d
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _set_path(d: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = d
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    if value is _MISSING:
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = value
