@@ -1,0 +1,637 @@
+//! The order lifecycle state machine and the [`OrderTracker`] the engine awaits on.
+//!
+//! pending-new -> open -> partially-filled -> filled | canceled | rejected | expired,
+//! plus unknown (a placement that timed out or got a 5xx) until the venue's word
+//! resolves it. Evidence arrives from REST answers and from private streams in any
+//! order — a fill can beat the placement's own acknowledgement, a stale "open" push
+//! can arrive after "filled" — so every input is merged monotonically: a status never
+//! moves backwards, quantities only grow, and fills are de-duplicated by trade id
+//! (each fill is typically seen twice: once on the stream, once by a REST
+//! reconciliation).
+//!
+//! Why a `parking_lot::Mutex` around one map and a `watch` per order: updates are
+//! short and synchronous (no await under the lock), and a waiter needs "wake me when
+//! this order changed", which a version counter in a `watch` gives without cloning
+//! the order into every waiter.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use arb_core::Venue;
+use parking_lot::Mutex;
+use tokio::sync::{broadcast, watch};
+
+use crate::amount::Amount;
+use crate::order::{ClientOrderId, Side};
+
+/// Where an order stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingNew,
+    Unknown,
+    Open,
+    PartiallyFilled,
+    Filled,
+    Canceled,
+    Rejected,
+    Expired,
+}
+
+impl OrderStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingNew => "pending_new",
+            OrderStatus::Unknown => "unknown",
+            OrderStatus::Open => "open",
+            OrderStatus::PartiallyFilled => "partially_filled",
+            OrderStatus::Filled => "filled",
+            OrderStatus::Canceled => "canceled",
+            OrderStatus::Rejected => "rejected",
+            OrderStatus::Expired => "expired",
+        }
+    }
+
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Filled
+                | OrderStatus::Canceled
+                | OrderStatus::Rejected
+                | OrderStatus::Expired
+        )
+    }
+
+    /// Progress order: pending/unknown < open < partially filled < any final state.
+    const fn rank(self) -> u8 {
+        match self {
+            OrderStatus::PendingNew | OrderStatus::Unknown => 0,
+            OrderStatus::Open => 1,
+            OrderStatus::PartiallyFilled => 2,
+            _ => 3,
+        }
+    }
+}
+
+/// Where a piece of evidence came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Rest,
+    Stream,
+}
+
+/// One execution of one of our orders.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Fill {
+    pub venue: Venue,
+    pub trade_id: String,
+    pub order_id: String,
+    pub client_id: Option<ClientOrderId>,
+    pub symbol: String,
+    pub side: Side,
+    pub price: Amount,
+    pub qty: Amount,
+    pub quote_qty: Amount,
+    pub fee: Amount,
+    pub fee_currency: String,
+    pub is_maker: bool,
+    pub time_ms: i64,
+    pub source: Source,
+}
+
+/// What the venue says about an order (a REST answer or a stream push).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OrderReport {
+    pub venue: Venue,
+    pub order_id: String,
+    pub client_id: Option<ClientOrderId>,
+    pub symbol: String,
+    pub side: Option<Side>,
+    pub status: OrderStatus,
+    pub price: Option<Amount>,
+    pub orig_qty: Option<Amount>,
+    /// Cumulative filled base quantity, when the report carries it.
+    pub filled_qty: Option<Amount>,
+    pub filled_quote: Option<Amount>,
+    pub time_ms: i64,
+    pub source: Source,
+}
+
+/// A balance as a stream push or a REST answer reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Balance {
+    pub asset: String,
+    pub free: Amount,
+    pub locked: Amount,
+}
+
+/// Everything the execution layer reports, in arrival order.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ExecEvent {
+    Order(OrderReport),
+    Fill(Fill),
+    Balance {
+        venue: Venue,
+        balance: Balance,
+        time_ms: i64,
+    },
+    /// A private stream connected (`true`) or dropped (`false`), with why.
+    Stream {
+        venue: Venue,
+        connected: bool,
+        detail: String,
+    },
+}
+
+/// The tracked state of one order.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OrderState {
+    pub venue: Venue,
+    pub client_id: Option<ClientOrderId>,
+    pub order_id: Option<String>,
+    pub symbol: String,
+    pub side: Option<Side>,
+    pub status: OrderStatus,
+    pub orig_qty: Option<Amount>,
+    pub filled_qty: Amount,
+    pub filled_quote: Amount,
+    /// Fees paid, per currency, summed over the fills.
+    pub fees: Vec<(String, Amount)>,
+    pub fills: Vec<Fill>,
+    /// Why it is unknown or rejected, when it is.
+    pub reason: Option<String>,
+    /// How many inputs changed it.
+    pub version: u64,
+}
+
+impl OrderState {
+    fn new(venue: Venue, client_id: Option<ClientOrderId>, symbol: &str) -> Self {
+        OrderState {
+            venue,
+            client_id,
+            order_id: None,
+            symbol: symbol.to_string(),
+            side: None,
+            status: OrderStatus::PendingNew,
+            orig_qty: None,
+            filled_qty: Amount::ZERO,
+            filled_quote: Amount::ZERO,
+            fees: Vec::new(),
+            fills: Vec::new(),
+            reason: None,
+            version: 0,
+        }
+    }
+
+    fn fills_qty(&self) -> Amount {
+        self.fills.iter().fold(Amount::ZERO, |a, f| a + f.qty)
+    }
+
+    /// A fully filled order whose status has not said so yet is filled.
+    fn settle_by_quantity(&mut self) {
+        if let Some(q) = self.orig_qty {
+            if !q.is_zero() && self.filled_qty >= q && self.status != OrderStatus::Filled {
+                // A cancel racing the last fill: the fills are what happened.
+                self.status = OrderStatus::Filled;
+                return;
+            }
+        }
+        if !self.status.is_final() && !self.filled_qty.is_zero() {
+            self.status = OrderStatus::PartiallyFilled;
+        }
+    }
+
+    fn merge_status(&mut self, new: OrderStatus) {
+        if self.status.is_final() {
+            // First final state wins, except that the venue's "filled" overrides a
+            // cancel/expire we inferred (IOC remainder cancel racing its fill).
+            if new == OrderStatus::Filled && self.status != OrderStatus::Rejected {
+                self.status = OrderStatus::Filled;
+            }
+            return;
+        }
+        if new.rank() > self.status.rank()
+            || (new.rank() == self.status.rank() && new != OrderStatus::Unknown)
+        {
+            self.status = new;
+        }
+    }
+}
+
+struct Entry {
+    state: OrderState,
+    trade_ids: HashSet<String>,
+    changed: watch::Sender<u64>,
+}
+
+#[derive(Default)]
+struct Book {
+    /// Keyed by client id text, or `#<order id>` for orders placed without one.
+    orders: HashMap<String, Entry>,
+    by_order_id: HashMap<String, String>,
+}
+
+/// Every order of one venue client, fed by REST and streams, awaited by the engine.
+pub struct OrderTracker {
+    venue: Venue,
+    book: Mutex<Book>,
+    events: broadcast::Sender<ExecEvent>,
+}
+
+fn key_of(client_id: Option<&ClientOrderId>, order_id: &str) -> String {
+    match client_id {
+        Some(c) => c.as_str().to_string(),
+        None => format!("#{order_id}"),
+    }
+}
+
+impl OrderTracker {
+    pub fn new(venue: Venue) -> Self {
+        OrderTracker {
+            venue,
+            book: Mutex::new(Book::default()),
+            events: broadcast::channel(65_536).0,
+        }
+    }
+
+    pub fn venue(&self) -> Venue {
+        self.venue
+    }
+
+    /// Every event (orders, fills, balances, stream state) from now on.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<ExecEvent> {
+        self.events.subscribe()
+    }
+
+    /// Publishes an event that is not about an order (balances, stream state).
+    pub fn publish(&self, ev: ExecEvent) {
+        let _ = self.events.send(ev);
+    }
+
+    fn with_entry<R>(
+        &self,
+        client_id: Option<&ClientOrderId>,
+        order_id: Option<&str>,
+        symbol: &str,
+        f: impl FnOnce(&mut OrderState, &mut HashSet<String>) -> R,
+    ) -> R {
+        let mut book = self.book.lock();
+        let key = match (client_id, order_id) {
+            (Some(c), _) => c.as_str().to_string(),
+            (None, Some(o)) => book
+                .by_order_id
+                .get(o)
+                .cloned()
+                .unwrap_or_else(|| key_of(None, o)),
+            (None, None) => {
+                return f(
+                    &mut OrderState::new(self.venue, None, symbol),
+                    &mut HashSet::new(),
+                )
+            }
+        };
+        if let Some(o) = order_id {
+            book.by_order_id
+                .entry(o.to_string())
+                .or_insert_with(|| key.clone());
+        }
+        let venue = self.venue;
+        let entry = book.orders.entry(key).or_insert_with(|| Entry {
+            state: OrderState::new(venue, client_id.cloned(), symbol),
+            trade_ids: HashSet::new(),
+            changed: watch::channel(0).0,
+        });
+        if entry.state.order_id.is_none() {
+            entry.state.order_id = order_id.map(str::to_string);
+        }
+        let before = entry.state.clone();
+        let r = f(&mut entry.state, &mut entry.trade_ids);
+        if entry.state != before {
+            entry.state.version += 1;
+            let v = entry.state.version;
+            entry.changed.send_replace(v);
+        }
+        r
+    }
+
+    /// An order is about to be sent (or re-sent after being proven absent).
+    pub fn on_submit(
+        &self,
+        client_id: &ClientOrderId,
+        symbol: &str,
+        side: Side,
+        qty: Option<Amount>,
+    ) {
+        self.with_entry(Some(client_id), None, symbol, |s, _| {
+            if matches!(s.status, OrderStatus::Unknown | OrderStatus::Rejected)
+                && s.filled_qty.is_zero()
+            {
+                s.status = OrderStatus::PendingNew;
+                s.reason = None;
+            }
+            s.side = Some(side);
+            if s.orig_qty.is_none() {
+                s.orig_qty = qty;
+            }
+        });
+    }
+
+    /// The venue's word on an order.
+    pub fn on_report(&self, r: &OrderReport) {
+        self.with_entry(
+            r.client_id.as_ref(),
+            Some(&r.order_id),
+            &r.symbol,
+            |s, _| {
+                if s.side.is_none() {
+                    s.side = r.side;
+                }
+                if s.orig_qty.is_none() || r.orig_qty.is_some_and(|q| !q.is_zero()) {
+                    s.orig_qty = r.orig_qty.or(s.orig_qty);
+                }
+                if let Some(q) = r.filled_qty {
+                    s.filled_qty = s.filled_qty.max(q);
+                }
+                if let Some(q) = r.filled_quote {
+                    s.filled_quote = s.filled_quote.max(q);
+                }
+                s.merge_status(r.status);
+                if s.status != OrderStatus::Unknown {
+                    s.reason = None;
+                }
+                s.settle_by_quantity();
+            },
+        );
+        let _ = self.events.send(ExecEvent::Order(r.clone()));
+    }
+
+    /// One fill; returns `false` if this trade id was already recorded.
+    pub fn on_fill(&self, f: &Fill) -> bool {
+        let fresh = self.with_entry(
+            f.client_id.as_ref(),
+            Some(&f.order_id),
+            &f.symbol,
+            |s, ids| {
+                if !ids.insert(f.trade_id.clone()) {
+                    return false;
+                }
+                s.fills.push(f.clone());
+                if s.side.is_none() {
+                    s.side = Some(f.side);
+                }
+                match s.fees.iter_mut().find(|(c, _)| *c == f.fee_currency) {
+                    Some((_, v)) => *v += f.fee,
+                    None => s.fees.push((f.fee_currency.clone(), f.fee)),
+                }
+                let q = s.fills_qty();
+                s.filled_qty = s.filled_qty.max(q);
+                let quote = s.fills.iter().fold(Amount::ZERO, |a, f| a + f.quote_qty);
+                s.filled_quote = s.filled_quote.max(quote);
+                s.settle_by_quantity();
+                true
+            },
+        );
+        if fresh {
+            let _ = self.events.send(ExecEvent::Fill(f.clone()));
+        }
+        fresh
+    }
+
+    /// A placement's outcome is unknown (timeout, 5xx) until resolved.
+    pub fn on_unknown(&self, client_id: &ClientOrderId, reason: &str) {
+        self.with_entry(Some(client_id), None, "", |s, _| {
+            if s.status == OrderStatus::PendingNew {
+                s.status = OrderStatus::Unknown;
+                s.reason = Some(reason.to_string());
+            }
+        });
+    }
+
+    /// The venue refused the placement (or it was proven absent and not re-sent).
+    pub fn on_rejected(&self, client_id: &ClientOrderId, reason: &str) {
+        self.with_entry(Some(client_id), None, "", |s, _| {
+            if matches!(s.status, OrderStatus::PendingNew | OrderStatus::Unknown) {
+                s.status = OrderStatus::Rejected;
+                s.reason = Some(reason.to_string());
+            }
+        });
+    }
+
+    /// The current state of an order.
+    pub fn get(&self, client_id: &ClientOrderId) -> Option<OrderState> {
+        self.book
+            .lock()
+            .orders
+            .get(client_id.as_str())
+            .map(|e| e.state.clone())
+    }
+
+    /// The current state of an order known only by its venue id.
+    pub fn get_by_order_id(&self, order_id: &str) -> Option<OrderState> {
+        let book = self.book.lock();
+        let key = book.by_order_id.get(order_id)?;
+        book.orders.get(key).map(|e| e.state.clone())
+    }
+
+    /// Every tracked order.
+    pub fn all(&self) -> Vec<OrderState> {
+        self.book
+            .lock()
+            .orders
+            .values()
+            .map(|e| e.state.clone())
+            .collect()
+    }
+
+    /// Orders not yet in a final state (what a reconciliation must re-query).
+    pub fn live(&self) -> Vec<OrderState> {
+        self.book
+            .lock()
+            .orders
+            .values()
+            .filter(|e| !e.state.status.is_final())
+            .map(|e| e.state.clone())
+            .collect()
+    }
+
+    /// Waits until `pred` holds for the order (checked on every change), or `timeout`.
+    /// Returns the state that satisfied it, or `None` on timeout / unknown order.
+    pub async fn wait_until(
+        &self,
+        client_id: &ClientOrderId,
+        timeout: Duration,
+        pred: impl Fn(&OrderState) -> bool,
+    ) -> Option<OrderState> {
+        let mut rx = {
+            let book = self.book.lock();
+            let e = book.orders.get(client_id.as_str())?;
+            if pred(&e.state) {
+                return Some(e.state.clone());
+            }
+            e.changed.subscribe()
+        };
+        let fut = async {
+            loop {
+                if rx.changed().await.is_err() {
+                    return None;
+                }
+                if let Some(s) = self.get(client_id) {
+                    if pred(&s) {
+                        return Some(s);
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(timeout, fut).await.ok().flatten()
+    }
+
+    /// Waits until the order is filled, canceled, rejected or expired.
+    pub async fn wait_final(
+        &self,
+        client_id: &ClientOrderId,
+        timeout: Duration,
+    ) -> Option<OrderState> {
+        self.wait_until(client_id, timeout, |s| s.status.is_final())
+            .await
+    }
+
+    /// Waits until the order has more than `seen` fills.
+    pub async fn wait_fill(
+        &self,
+        client_id: &ClientOrderId,
+        seen: usize,
+        timeout: Duration,
+    ) -> Option<OrderState> {
+        self.wait_until(client_id, timeout, |s| s.fills.len() > seen)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cid(s: &str) -> ClientOrderId {
+        ClientOrderId::custom(s).unwrap()
+    }
+
+    fn amt(s: &str) -> Amount {
+        Amount::parse(s).unwrap()
+    }
+
+    fn report(status: OrderStatus, filled: &str) -> OrderReport {
+        OrderReport {
+            venue: Venue::Mexc,
+            order_id: "O1".into(),
+            client_id: Some(cid("c1")),
+            symbol: "BTCUSDT".into(),
+            side: Some(Side::Buy),
+            status,
+            price: Some(amt("100")),
+            orig_qty: Some(amt("2")),
+            filled_qty: Some(amt(filled)),
+            filled_quote: None,
+            time_ms: 0,
+            source: Source::Rest,
+        }
+    }
+
+    fn fill(trade: &str, qty: &str, with_client_id: bool) -> Fill {
+        Fill {
+            venue: Venue::Mexc,
+            trade_id: trade.into(),
+            order_id: "O1".into(),
+            client_id: with_client_id.then(|| cid("c1")),
+            symbol: "BTCUSDT".into(),
+            side: Side::Buy,
+            price: amt("100"),
+            qty: amt(qty),
+            quote_qty: amt(qty).mul(amt("100")),
+            fee: amt("0.001"),
+            fee_currency: "BTC".into(),
+            is_maker: false,
+            time_ms: 0,
+            source: Source::Stream,
+        }
+    }
+
+    #[test]
+    fn fill_before_ack_and_stale_reports_never_move_backwards() {
+        let t = OrderTracker::new(Venue::Mexc);
+        t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
+        assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::PendingNew);
+        // The stream's fill beats the REST acknowledgement.
+        assert!(t.on_fill(&fill("T1", "1", true)));
+        assert_eq!(
+            t.get(&cid("c1")).unwrap().status,
+            OrderStatus::PartiallyFilled
+        );
+        // The late "NEW" acknowledgement does not undo it.
+        t.on_report(&report(OrderStatus::Open, "0"));
+        let s = t.get(&cid("c1")).unwrap();
+        assert_eq!(s.status, OrderStatus::PartiallyFilled);
+        assert_eq!(s.order_id.as_deref(), Some("O1"));
+        assert_eq!(s.filled_qty, amt("1"));
+        // The same trade again (from the REST reconciliation) is not counted twice.
+        assert!(!t.on_fill(&Fill {
+            source: Source::Rest,
+            ..fill("T1", "1", false)
+        }));
+        // A fill known only by order id lands on the same order.
+        assert!(t.on_fill(&fill("T2", "1", false)));
+        let s = t.get(&cid("c1")).unwrap();
+        assert_eq!(s.status, OrderStatus::Filled);
+        assert_eq!(s.fills.len(), 2);
+        assert_eq!(s.fees, vec![("BTC".to_string(), amt("0.002"))]);
+        // Final is absorbing.
+        t.on_report(&report(OrderStatus::Open, "1"));
+        assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::Filled);
+    }
+
+    #[test]
+    fn unknown_resolves_by_evidence_or_rejection() {
+        let t = OrderTracker::new(Venue::Mexc);
+        t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
+        t.on_unknown(&cid("c1"), "timeout");
+        assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::Unknown);
+        // Proven absent and re-sent: pending again.
+        t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
+        assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::PendingNew);
+        t.on_unknown(&cid("c1"), "5xx");
+        t.on_report(&report(OrderStatus::Canceled, "0.5"));
+        let s = t.get(&cid("c1")).unwrap();
+        assert_eq!(s.status, OrderStatus::Canceled);
+        assert_eq!(s.reason, None);
+        // A rejection cannot overwrite a final state.
+        t.on_rejected(&cid("c1"), "late");
+        assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::Canceled);
+    }
+
+    #[tokio::test]
+    async fn waiters_wake_on_final_state_and_fills() {
+        let t = std::sync::Arc::new(OrderTracker::new(Venue::Mexc));
+        t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
+        let t2 = t.clone();
+        let waiter = tokio::spawn(async move {
+            let f = t2
+                .wait_fill(&cid("c1"), 0, Duration::from_secs(30))
+                .await
+                .unwrap();
+            let done = t2
+                .wait_final(&cid("c1"), Duration::from_secs(30))
+                .await
+                .unwrap();
+            (f.fills.len(), done.status)
+        });
+        tokio::task::yield_now().await;
+        t.on_fill(&fill("T1", "0.5", true));
+        t.on_report(&report(OrderStatus::Canceled, "0.5"));
+        assert_eq!(waiter.await.unwrap(), (1, OrderStatus::Canceled));
+        assert!(t
+            .wait_final(&cid("nope"), Duration::from_millis(1))
+            .await
+            .is_none());
+    }
+}
