@@ -1,1 +1,246 @@
-//! arb-sim: see the crate description.
+//! arb-sim: a MEXC spot v3 and Gate.io v4 exchange simulator on loopback — matching
+//! engine, a seeded moving market, the venues' real REST and WebSocket protocols, rate
+//! limits and a ground-truth admin API — faithful enough that ccxt and `gate-api` work
+//! against it with only their URLs and keys changed.
+//!
+//! Layout: [`matching`] is the pure engine; [`state`] wraps one venue's engine with its
+//! lock, event fan-out and accounts; [`market`] drives background activity; [`mexc`] and
+//! [`gate`] speak the venue protocols; [`admin`] serves ground truth.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use arb_core::Venue;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub mod admin;
+pub mod config;
+pub mod gate;
+pub mod market;
+pub mod matching;
+pub mod mexc;
+pub mod ratelimit;
+pub mod spec;
+pub mod state;
+
+pub use config::SimConfig;
+pub use state::Shared;
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("simulator config: {0}")]
+    Config(String),
+    #[error("simulator could not bind {what} on 127.0.0.1:{port}: {source}")]
+    Bind {
+        what: &'static str,
+        port: u16,
+        source: std::io::Error,
+    },
+}
+
+/// Where each venue and the admin API listen.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Endpoints {
+    /// `http://127.0.0.1:PORT` (paths `/api/v3/...`).
+    pub mexc_rest: String,
+    /// `ws://127.0.0.1:PORT/ws` (private: `...?listenKey=`).
+    pub mexc_ws: String,
+    /// `http://127.0.0.1:PORT/api/v4`.
+    pub gate_rest: String,
+    /// `ws://127.0.0.1:PORT/ws/v4/`.
+    pub gate_ws: String,
+    /// `http://127.0.0.1:PORT`.
+    pub admin: String,
+}
+
+/// API credentials of an account on one venue.
+#[derive(Clone)]
+pub struct TestAccount {
+    pub venue: Venue,
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+impl fmt::Debug for TestAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestAccount")
+            .field("venue", &self.venue)
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"***")
+            .finish()
+    }
+}
+
+/// A venue's true book: levels best first, decimal strings.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TruthBook {
+    /// MEXC version / Gate update id of the last change.
+    pub version: u64,
+    pub bids: Vec<(String, String)>,
+    pub asks: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TruthFill {
+    pub trade_id: String,
+    pub order_id: String,
+    pub client_order_id: String,
+    /// Venue format ("BTCUSDT", "BTC_USDT").
+    pub symbol: String,
+    /// "buy" / "sell".
+    pub side: String,
+    pub price: String,
+    pub qty: String,
+    pub quote_qty: String,
+    pub fee: String,
+    pub fee_currency: String,
+    pub is_maker: bool,
+    pub time_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TruthOrder {
+    pub order_id: String,
+    pub client_order_id: String,
+    pub symbol: String,
+    /// "buy" / "sell".
+    pub side: String,
+    /// "limit", "market", "limit_maker", "ioc", "fok".
+    pub kind: String,
+    pub price: String,
+    pub qty: String,
+    pub filled_qty: String,
+    /// "new", "partially_filled", "filled", "canceled", "partially_canceled".
+    pub status: String,
+    pub create_time_ms: i64,
+}
+
+/// A running simulator. Dropping it without [`Simulator::shutdown`] also stops it
+/// (its tasks watch a cancellation token that `Drop` cancels).
+pub struct Simulator {
+    endpoints: Endpoints,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Builds both venues, binds their servers on 127.0.0.1 and starts the market.
+    /// Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// A bad config (unknown symbol format, bad balance) or a port that cannot be bound.
+    pub async fn start(cfg: SimConfig) -> Result<Simulator, SimError> {
+        let shared = Arc::new(Shared::new(cfg)?);
+        let cancel = shared.cancel.clone();
+        let cfg = &shared.cfg;
+        let mexc = bind("MEXC", cfg.mexc_port).await?;
+        let gate = bind("Gate.io", cfg.gateio_port).await?;
+        let admin = bind("admin", cfg.admin_port).await?;
+        let port = |l: &tokio::net::TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
+        let endpoints = Endpoints {
+            mexc_rest: format!("http://127.0.0.1:{}", port(&mexc)),
+            mexc_ws: format!("ws://127.0.0.1:{}/ws", port(&mexc)),
+            gate_rest: format!("http://127.0.0.1:{}/api/v4", port(&gate)),
+            gate_ws: format!("ws://127.0.0.1:{}/ws/v4/", port(&gate)),
+            admin: format!("http://127.0.0.1:{}", port(&admin)),
+        };
+        let mut tasks = Vec::new();
+        tasks.push(serve(mexc, mexc::router(shared.clone()), cancel.clone()));
+        tasks.push(serve(gate, gate::router(shared.clone()), cancel.clone()));
+        tasks.push(serve(admin, admin::router(shared.clone()), cancel.clone()));
+        let mut m = market::Market::new(&shared);
+        m.seed_books(&shared);
+        tasks.push(tokio::spawn(market::run(shared.clone(), m, cancel.clone())));
+        Ok(Simulator {
+            endpoints,
+            shared,
+            cancel,
+            tasks,
+        })
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The account a client trades with on `venue`.
+    pub fn trader(&self, venue: Venue) -> &TestAccount {
+        &self.shared.venue(venue).trader
+    }
+
+    /// The venue's true book for `venue_symbol` ("BTCUSDT" / "BTC_USDT"), `depth` levels a side.
+    pub fn truth_book(&self, venue: Venue, venue_symbol: &str, depth: usize) -> Option<TruthBook> {
+        self.shared.venue(venue).truth_book(venue_symbol, depth)
+    }
+
+    /// Asset -> (free, locked) of the account with `api_key`; empty for an unknown key.
+    pub fn balances(&self, venue: Venue, api_key: &str) -> BTreeMap<String, (String, String)> {
+        self.shared.venue(venue).truth_balances(api_key)
+    }
+
+    /// Every order of the account, oldest first.
+    pub fn orders(&self, venue: Venue, api_key: &str) -> Vec<TruthOrder> {
+        self.shared.venue(venue).truth_orders(api_key)
+    }
+
+    /// Every fill of the account, oldest first.
+    pub fn fills(&self, venue: Venue, api_key: &str) -> Vec<TruthFill> {
+        self.shared.venue(venue).truth_fills(api_key)
+    }
+
+    /// Background makers/takers off (`true`) or on; client orders still match.
+    pub fn set_market_paused(&self, paused: bool) {
+        self.shared.set_paused(paused);
+    }
+
+    /// The next book push for that symbol skips a sequence number.
+    pub fn inject_gap(&self, venue: Venue, venue_symbol: &str) {
+        self.shared.venue(venue).inject_gap(venue_symbol);
+    }
+
+    /// Frames sent per venue/channel, requests, orders, fills, faults.
+    pub fn counters(&self) -> serde_json::Value {
+        self.shared.counters_json()
+    }
+
+    /// The shared state (for the bindings and benches that drive the venues directly).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stops the servers and the market and waits for them.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+async fn bind(what: &'static str, port: u16) -> Result<tokio::net::TcpListener, SimError> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|source| SimError::Bind { what, port, source })
+}
+
+fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { cancel.cancelled().await })
+            .await;
+    })
+}

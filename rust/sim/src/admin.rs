@@ -1,0 +1,130 @@
+//! Ground truth over HTTP: the exact books, balances, orders, fills and counters the
+//! simulator holds, plus the market switches, for tests and tools in any language.
+//!
+//! Routes (JSON): `GET /health`, `GET /accounts`, `GET /book/{venue}/{symbol}?depth=N`,
+//! `GET /balances/{venue}/{api_key}`, `GET /orders/{venue}/{api_key}`,
+//! `GET /fills/{venue}/{api_key}`, `GET /counters`, `POST /market/pause`,
+//! `POST /market/resume`, `POST /gap/{venue}/{symbol}`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arb_core::Venue;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::state::Shared;
+
+type S = State<Arc<Shared>>;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/accounts", get(accounts))
+        .route("/book/{venue}/{symbol}", get(book))
+        .route("/balances/{venue}/{key}", get(balances))
+        .route("/orders/{venue}/{key}", get(orders))
+        .route("/fills/{venue}/{key}", get(fills))
+        .route("/counters", get(counters))
+        .route("/market/pause", post(pause))
+        .route("/market/resume", post(resume))
+        .route("/gap/{venue}/{symbol}", post(gap))
+        .with_state(shared)
+}
+
+fn venue(v: &str) -> Result<Venue, Response> {
+    v.parse::<Venue>()
+        .map_err(|e| (StatusCode::NOT_FOUND, Json(json!({"error": e.to_string()}))).into_response())
+}
+
+async fn accounts(State(s): S) -> Json<serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    for v in Venue::ALL {
+        // The admin API is loopback-only test tooling; it hands out the test keys the
+        // same way `python -m arbhybrid sim` prints them.
+        let t = &s.venue(v).trader;
+        m.insert(
+            v.as_str().into(),
+            json!({"api_key": t.api_key, "api_secret": t.api_secret}),
+        );
+    }
+    Json(serde_json::Value::Object(m))
+}
+
+async fn book(
+    State(s): S,
+    Path((v, sym)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match venue(&v) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let depth = q
+        .get("depth")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(usize::MAX);
+    match s.venue(v).truth_book(&sym, depth) {
+        Some(b) => Json(b).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("unknown {v} symbol {sym:?}")})),
+        )
+            .into_response(),
+    }
+}
+
+async fn balances(State(s): S, Path((v, key)): Path<(String, String)>) -> Response {
+    match venue(&v) {
+        Ok(v) => Json(s.venue(v).truth_balances(&key)).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn orders(State(s): S, Path((v, key)): Path<(String, String)>) -> Response {
+    match venue(&v) {
+        Ok(v) => Json(s.venue(v).truth_orders(&key)).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn fills(State(s): S, Path((v, key)): Path<(String, String)>) -> Response {
+    match venue(&v) {
+        Ok(v) => Json(s.venue(v).truth_fills(&key)).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn counters(State(s): S) -> Json<serde_json::Value> {
+    Json(s.counters_json())
+}
+
+async fn pause(State(s): S) -> Json<serde_json::Value> {
+    s.set_paused(true);
+    Json(json!({"paused": true}))
+}
+
+async fn resume(State(s): S) -> Json<serde_json::Value> {
+    s.set_paused(false);
+    Json(json!({"paused": false}))
+}
+
+async fn gap(State(s): S, Path((v, sym)): Path<(String, String)>) -> Response {
+    let v = match venue(&v) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if s.venue(v).symbol_index(&sym).is_none() {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("unknown {v} symbol {sym:?}")})),
+        )
+            .into_response();
+    }
+    s.venue(v).inject_gap(&sym);
+    Json(json!({"gap": true})).into_response()
+}

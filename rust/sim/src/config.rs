@@ -1,0 +1,98 @@
+//! The simulator's configuration: every knob has a default so `SimConfig::default()`
+//! starts a realistic two-venue market on OS-chosen loopback ports.
+
+use std::collections::BTreeMap;
+
+/// Everything that shapes one simulator run. Deserializable from the `simulator`
+/// section of the project config (JSON/YAML via serde); unknown fields are rejected
+/// so a typo in a config file is an error, not a silently ignored knob.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Seed of every random choice the market makes (ChaCha8): same seed, same events.
+    pub seed: u64,
+    /// Unified symbols ("BTC/USDT"). Known majors get hand-picked precision rules; any
+    /// other `BASE/QUOTE` gets rules derived deterministically from the seed.
+    pub symbols: Vec<String>,
+    /// 0 = the OS chooses. Everything binds 127.0.0.1 only.
+    pub mexc_port: u16,
+    pub gateio_port: u16,
+    pub admin_port: u16,
+    /// Asset -> decimal string: the trader account's starting balance on each venue.
+    pub trader_balances: BTreeMap<String, String>,
+    /// Background market actions (maker requotes and takers) per symbol per venue per second.
+    pub update_rate_hz: f64,
+    /// How often (per minute, across all symbols) a cross-venue gap that pays after
+    /// fees opens.
+    pub opportunity_rate_per_min: f64,
+    /// Size of such a gap in basis points of the fair price (beyond both taker fees).
+    pub opportunity_gap_bps: u32,
+    /// How many background actions a gap lasts before the lagging venue catches up.
+    pub opportunity_duration_actions: u32,
+    /// Enforce the venues' documented rate limits.
+    pub rate_limits: bool,
+    /// Start with no background makers/takers; client orders still match.
+    pub market_paused: bool,
+    /// Price levels the background makers keep on each side of each book.
+    pub maker_levels: usize,
+    /// Random-walk step of the fair price per action, in basis points (1 = 0.01 %).
+    pub fair_step_bps: u32,
+    /// Lifetime of a MEXC listenKey (the real venue: 3600 s).
+    pub listen_key_ttl_secs: u64,
+    /// MEXC: requests per 10 s per endpoint group (documented 500).
+    pub mexc_requests_per_10s: u32,
+    /// Gate: public requests per 10 s per endpoint (documented 200).
+    pub gate_public_per_10s: u32,
+    /// Gate: private requests per 10 s per endpoint (documented 200).
+    pub gate_private_per_10s: u32,
+    /// Gate: order placements per second per market (documented 10).
+    pub gate_orders_per_sec: u32,
+    /// MEXC: subscriptions per WebSocket connection (documented 30).
+    pub mexc_ws_max_subscriptions: usize,
+    /// Events a slow WebSocket subscriber may fall behind before it is disconnected
+    /// (a real venue drops slow consumers too; silently skipping would break sequences).
+    pub ws_backlog: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        let mut trader_balances = BTreeMap::new();
+        for (a, v) in [
+            ("USDT", "100000"),
+            ("BTC", "2"),
+            ("ETH", "40"),
+            ("SOL", "500"),
+            ("XRP", "50000"),
+        ] {
+            trader_balances.insert(a.to_string(), v.to_string());
+        }
+        SimConfig {
+            seed: 7,
+            symbols: vec![
+                "BTC/USDT".into(),
+                "ETH/USDT".into(),
+                "SOL/USDT".into(),
+                "XRP/USDT".into(),
+            ],
+            mexc_port: 0,
+            gateio_port: 0,
+            admin_port: 0,
+            trader_balances,
+            update_rate_hz: 20.0,
+            opportunity_rate_per_min: 2.0,
+            opportunity_gap_bps: 60,
+            opportunity_duration_actions: 40,
+            rate_limits: true,
+            market_paused: false,
+            maker_levels: 15,
+            fair_step_bps: 2,
+            listen_key_ttl_secs: 3600,
+            mexc_requests_per_10s: 500,
+            gate_public_per_10s: 200,
+            gate_private_per_10s: 200,
+            gate_orders_per_sec: 10,
+            mexc_ws_max_subscriptions: 30,
+            ws_backlog: 1 << 16,
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! The background market: a shared fair price per symbol doing a seeded random walk,
+//! per-venue maker bots quoting a ladder around their own lagging, noisy view of it,
+//! random takers, and now and then a cross-venue gap that pays after fees.
+//!
+//! Determinism: every random draw comes from one ChaCha8 stream in a fixed order of
+//! actions (round-robin over symbols and venues); wall-clock time only decides how many
+//! actions run per tick, never which. Same seed and no client orders: same events.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arb_core::fixed::pow10;
+use arb_core::Venue;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio_util::sync::CancellationToken;
+
+use crate::matching::{Exchange, NewOrder, OrderKind, Side, Size, Tif};
+use crate::spec::SymbolSpec;
+use crate::state::{Shared, VenueState};
+
+/// A temporary price offset on one venue's view of one symbol.
+#[derive(Clone, Copy, Debug)]
+struct Gap {
+    venue: Venue,
+    /// Signed offset in basis points.
+    bps: i64,
+    actions_left: u32,
+}
+
+/// The market's state; owned by the market task.
+pub struct Market {
+    rng: ChaCha8Rng,
+    /// Fair price per symbol at `FAIR_SCALE`.
+    fair: Vec<u64>,
+    /// Each venue's view of the fair price, per symbol.
+    view: [Vec<u64>; 2],
+    gaps: Vec<Option<Gap>>,
+    cursor: usize,
+    /// Actions taken so far.
+    pub actions: u64,
+    /// Gaps opened so far.
+    pub gaps_opened: u64,
+}
+
+impl Market {
+    pub fn new(shared: &Shared) -> Self {
+        let specs = &shared.venue(Venue::Mexc).specs;
+        let fair: Vec<u64> = specs.iter().map(|s| s.initial_fair).collect();
+        Market {
+            rng: ChaCha8Rng::seed_from_u64(shared.cfg.seed),
+            view: [fair.clone(), fair.clone()],
+            gaps: vec![None; fair.len()],
+            fair,
+            cursor: 0,
+            actions: 0,
+            gaps_opened: 0,
+        }
+    }
+
+    /// Fills every book with the makers' initial ladder (runs even when paused, so a
+    /// quiet market still has liquidity to trade against).
+    pub fn seed_books(&mut self, shared: &Shared) {
+        for v in Venue::ALL {
+            let vs = shared.venue(v);
+            let mut ex = vs.exchange.lock();
+            for sym in 0..self.fair.len() {
+                self.requote(vs, &mut ex, sym, v, true);
+                ex.flush_book(sym, arb_core::time::now_ms());
+            }
+            vs.publish(&mut ex);
+        }
+    }
+
+    /// One background action on the next (symbol, venue) in round-robin order.
+    pub fn step(&mut self, shared: &Shared) {
+        let n = self.fair.len();
+        let i = self.cursor % (2 * n);
+        self.cursor = self.cursor.wrapping_add(1);
+        self.actions += 1;
+        let sym = i / 2;
+        let venue = if i % 2 == 0 { Venue::Mexc } else { Venue::Gate };
+        let cfg = &shared.cfg;
+        if venue == Venue::Mexc {
+            // Random walk of the fair price.
+            let step = cfg.fair_step_bps as i64;
+            let d = self.rng.random_range(-step..=step);
+            let f = self.fair[sym] as i128;
+            self.fair[sym] = (f + f * d as i128 / 10_000).max(1) as u64;
+            // Now and then, open a gap.
+            let actions_per_min = cfg.update_rate_hz * 2.0 * n as f64 * 60.0;
+            if actions_per_min > 0.0 {
+                let p = cfg.opportunity_rate_per_min / actions_per_min;
+                if self.rng.random::<f64>() < p {
+                    let g = self.rng.random_range(0..n);
+                    let gv = if self.rng.random::<bool>() {
+                        Venue::Mexc
+                    } else {
+                        Venue::Gate
+                    };
+                    let sign = if self.rng.random::<bool>() { 1 } else { -1 };
+                    // Beyond both taker fees (MEXC 5 bp + Gate 10 bp) and the spreads.
+                    let bps = sign * (cfg.opportunity_gap_bps as i64 + 15 + 4);
+                    self.gaps[g] = Some(Gap {
+                        venue: gv,
+                        bps,
+                        actions_left: cfg.opportunity_duration_actions.max(1),
+                    });
+                    self.gaps_opened += 1;
+                }
+            }
+        }
+        // This venue's view lags the fair price (Gate more than MEXC) with noise.
+        let vi = venue.index();
+        let fair = self.fair[sym] as i128;
+        let view = self.view[vi][sym] as i128;
+        let lag = if venue == Venue::Mexc { 2 } else { 4 };
+        let noise = fair * self.rng.random_range(-1i128..=1) / 20_000;
+        self.view[vi][sym] = (view + (fair - view) / lag + noise).max(1) as u64;
+
+        let vs = shared.venue(venue);
+        let taker = self.rng.random_range(0..10) < 2;
+        let now = arb_core::time::now_ms();
+        let mut ex = vs.exchange.lock();
+        if taker {
+            self.take(vs, &mut ex, sym, now);
+        } else {
+            self.requote(vs, &mut ex, sym, venue, false);
+        }
+        ex.flush_book(sym, now);
+        vs.publish(&mut ex);
+        drop(ex);
+        if let Some(g) = &mut self.gaps[sym] {
+            if g.venue == venue {
+                g.actions_left -= 1;
+                if g.actions_left == 0 {
+                    self.gaps[sym] = None;
+                }
+            }
+        }
+    }
+
+    /// The price (in venue ticks) the makers of `venue` centre on.
+    fn center(&self, spec: &SymbolSpec, sym: usize, venue: Venue) -> u64 {
+        let mut v = self.view[venue.index()][sym] as i128;
+        if let Some(g) = self.gaps[sym] {
+            if g.venue == venue {
+                v += v * g.bps as i128 / 10_000;
+            }
+        }
+        spec.fair_to_ticks(v.max(1) as u64).max(1)
+    }
+
+    /// Maker action: keep a ladder of `maker_levels` per side around the centre; drop
+    /// levels that left the ladder and resize one or two random rungs.
+    fn requote(
+        &mut self,
+        vs: &VenueState,
+        ex: &mut Exchange,
+        sym: usize,
+        venue: Venue,
+        full: bool,
+    ) {
+        let spec = &vs.specs[sym];
+        let levels = vs.cfg.maker_levels.max(1) as u64;
+        let c = self.center(spec, sym, venue);
+        // Tick step of ~1 bp and half-spread of ~1 bp, at least one tick each.
+        let step = (c / 10_000).max(1);
+        let half = (c / 10_000).max(1);
+        let bid0 = c.saturating_sub(half).max(1);
+        let ask0 = c + half;
+        let bid_low = bid0.saturating_sub(step * (levels - 1)).max(1);
+        let ask_high = ask0 + step * (levels - 1);
+        let now = arb_core::time::now_ms();
+        let maker = vs.maker_account;
+        ex.cancel_where(
+            maker,
+            sym,
+            Side::Buy,
+            |p| p >= bid_low && p <= bid0 && (bid0 - p) % step == 0,
+            now,
+        );
+        ex.cancel_where(
+            maker,
+            sym,
+            Side::Sell,
+            |p| p >= ask0 && p <= ask_high && (p - ask0) % step == 0,
+            now,
+        );
+        let rungs = if full { levels as usize * 2 } else { 2 };
+        for r in 0..rungs {
+            let (side, k) = if full {
+                (
+                    if r % 2 == 0 { Side::Buy } else { Side::Sell },
+                    (r / 2) as u64,
+                )
+            } else {
+                (
+                    if self.rng.random::<bool>() {
+                        Side::Buy
+                    } else {
+                        Side::Sell
+                    },
+                    self.rng.random_range(0..levels),
+                )
+            };
+            let price = match side {
+                Side::Buy => bid0.saturating_sub(step * k),
+                Side::Sell => ask0 + step * k,
+            };
+            if price == 0 {
+                continue;
+            }
+            let qty = self.random_qty(spec, price);
+            let (_, ids) = ex.own_qty_at(maker, sym, side, price);
+            for id in ids {
+                let _ = ex.cancel(maker, id, now);
+            }
+            self.place(ex, maker, sym, side, OrderKind::Limit, price, qty, now);
+        }
+        // Fill rungs left empty by takers.
+        for k in 0..levels {
+            for side in [Side::Buy, Side::Sell] {
+                let price = match side {
+                    Side::Buy => bid0.saturating_sub(step * k),
+                    Side::Sell => ask0 + step * k,
+                };
+                if price == 0 || ex.own_qty_at(maker, sym, side, price).0 > 0 {
+                    continue;
+                }
+                let qty = self.random_qty(spec, price);
+                self.place(ex, maker, sym, side, OrderKind::Limit, price, qty, now);
+            }
+        }
+    }
+
+    /// Taker action: a market order eating part of the best level.
+    fn take(&mut self, vs: &VenueState, ex: &mut Exchange, sym: usize, now: i64) {
+        let spec = &vs.specs[sym];
+        let side = if self.rng.random::<bool>() {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        let best = match side {
+            Side::Buy => ex.books[sym].best_ask(),
+            Side::Sell => ex.books[sym].best_bid(),
+        };
+        let Some((_, q)) = best else { return };
+        let pct = self.rng.random_range(10..=120u64);
+        let qty = (q * pct / 100).max(spec.min_qty);
+        self.place(
+            ex,
+            vs.taker_account,
+            sym,
+            side,
+            OrderKind::Market,
+            0,
+            qty,
+            now,
+        );
+    }
+
+    /// A quantity worth 200..5000 quote units at `price`, on the symbol's step.
+    fn random_qty(&mut self, spec: &SymbolSpec, price: u64) -> u64 {
+        let notional = self.rng.random_range(200u128..=5000);
+        let q = notional * pow10(spec.notional_scale()) as u128 / price.max(1) as u128;
+        (q as u64).max(spec.min_qty)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn place(
+        &mut self,
+        ex: &mut Exchange,
+        account: u32,
+        sym: usize,
+        side: Side,
+        kind: OrderKind,
+        price: u64,
+        qty: u64,
+        now: i64,
+    ) {
+        let req = NewOrder {
+            symbol: sym,
+            side,
+            kind,
+            tif: if kind == OrderKind::Market {
+                Tif::Ioc
+            } else {
+                Tif::Gtc
+            },
+            price,
+            size: Size::Base(qty),
+            client_id: String::new(),
+        };
+        // Background accounts are unlimited; a refusal (below minimum on a tiny price)
+        // just means no quote at that rung.
+        let _ = ex.place(account, &req, now);
+    }
+}
+
+/// The market task: runs `update_rate_hz` actions per symbol per venue per second until
+/// cancelled; while paused it runs none and does not accumulate a backlog.
+pub async fn run(shared: Arc<Shared>, mut market: Market, cancel: CancellationToken) {
+    let n = shared.venue(Venue::Mexc).specs.len();
+    let rate = shared.cfg.update_rate_hz * 2.0 * n as f64;
+    if rate <= 0.0 {
+        cancel.cancelled().await;
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_millis(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut base = Instant::now();
+    let mut done: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if shared.is_paused() {
+            base = Instant::now();
+            done = 0;
+            continue;
+        }
+        let due = (base.elapsed().as_secs_f64() * rate) as u64;
+        // Never more than ~50 ms of work per tick, so shutdown and other tasks stay
+        // responsive; a market that cannot keep up drops the backlog instead of bursting.
+        let budget = ((rate * 0.05) as u64).max(1);
+        let todo = due.saturating_sub(done).min(budget);
+        for _ in 0..todo {
+            market.step(&shared);
+        }
+        done += todo;
+        if due > done + budget {
+            done = due;
+        }
+        tokio::task::yield_now().await;
+    }
+}

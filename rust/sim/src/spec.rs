@@ -1,0 +1,219 @@
+//! Per-venue trading rules of each simulated symbol: names, precision, minimums, fees.
+//! The two venues deliberately disagree (as the real ones do) so clients must read the
+//! rules from each venue's own market metadata.
+
+use arb_core::fixed::{parse_scaled, pow10};
+use arb_core::Venue;
+
+use crate::SimError;
+
+/// Exact scale every balance is held at (a balance is `i128` mantissa / 10^18).
+pub const BAL_SCALE: u32 = 18;
+
+/// The fair price is held at this scale (1e-8 of a quote unit) before being rounded to
+/// a venue's tick.
+pub const FAIR_SCALE: u32 = 8;
+
+/// One symbol as one venue lists it.
+#[derive(Clone, Debug)]
+pub struct SymbolSpec {
+    pub venue: Venue,
+    /// "BTC/USDT".
+    pub unified: String,
+    /// "BTCUSDT" (MEXC) or "BTC_USDT" (Gate).
+    pub venue_symbol: String,
+    pub base: String,
+    pub quote: String,
+    /// Decimals of the price tick.
+    pub price_decimals: u32,
+    /// Decimals of the quantity step.
+    pub qty_decimals: u32,
+    /// Minimum base quantity, at `qty_decimals`.
+    pub min_qty: u64,
+    /// Minimum order value in quote, at `price_decimals + qty_decimals` (the notional scale).
+    pub min_notional: u128,
+    /// Maximum order value in quote, at the notional scale.
+    pub max_notional: u128,
+    /// Fees in parts per million of the traded value (500 = 0.05 %).
+    pub maker_ppm: u64,
+    pub taker_ppm: u64,
+    /// Starting fair price at [`FAIR_SCALE`].
+    pub initial_fair: u64,
+}
+
+impl SymbolSpec {
+    /// Scale of `price * qty`.
+    pub fn notional_scale(&self) -> u32 {
+        self.price_decimals + self.qty_decimals
+    }
+    pub fn fmt_price(&self, p: u64) -> String {
+        arb_core::fixed::format_scaled(p as i128, self.price_decimals)
+    }
+    pub fn fmt_qty(&self, q: u64) -> String {
+        arb_core::fixed::format_scaled(q as i128, self.qty_decimals)
+    }
+    pub fn fmt_notional(&self, n: u128) -> String {
+        arb_core::fixed::format_scaled(n as i128, self.notional_scale())
+    }
+    /// Converts a notional-scale value to the balance scale.
+    pub fn notional_to_bal(&self, n: u128) -> i128 {
+        (n as i128) * pow10(BAL_SCALE - self.notional_scale()) as i128
+    }
+    pub fn qty_to_bal(&self, q: u64) -> i128 {
+        (q as i128) * pow10(BAL_SCALE - self.qty_decimals) as i128
+    }
+    /// Fair price (at [`FAIR_SCALE`]) to this venue's tick, rounded down.
+    pub fn fair_to_ticks(&self, fair: u64) -> u64 {
+        if self.price_decimals >= FAIR_SCALE {
+            fair * pow10(self.price_decimals - FAIR_SCALE)
+        } else {
+            fair / pow10(FAIR_SCALE - self.price_decimals)
+        }
+    }
+}
+
+struct Known {
+    base: &'static str,
+    fair: &'static str,
+    // (price decimals, qty decimals, min qty, min notional, maker ppm, taker ppm) per venue.
+    mexc: (u32, u32, &'static str, &'static str, u64, u64),
+    gate: (u32, u32, &'static str, &'static str, u64, u64),
+}
+
+const KNOWN: &[Known] = &[
+    Known {
+        base: "BTC",
+        fair: "60000",
+        mexc: (2, 6, "0.000001", "1", 0, 500),
+        gate: (1, 6, "0.00001", "3", 1000, 1000),
+    },
+    Known {
+        base: "ETH",
+        fair: "3000",
+        mexc: (2, 5, "0.00001", "1", 0, 500),
+        gate: (2, 4, "0.0001", "3", 1000, 1000),
+    },
+    Known {
+        base: "SOL",
+        fair: "150",
+        mexc: (2, 3, "0.001", "1", 0, 500),
+        gate: (3, 2, "0.01", "3", 1000, 1000),
+    },
+    Known {
+        base: "XRP",
+        fair: "0.5",
+        mexc: (5, 2, "0.01", "1", 0, 500),
+        gate: (4, 1, "1", "3", 1000, 1000),
+    },
+];
+
+/// Builds both venues' specs for a unified symbol. `index` and `seed` make the rules
+/// of unknown symbols deterministic.
+///
+/// # Errors
+/// A symbol that is not `BASE/QUOTE` with alphanumeric parts.
+pub fn specs_for(unified: &str, index: usize, seed: u64) -> Result<[SymbolSpec; 2], SimError> {
+    let (base, quote) = unified
+        .split_once('/')
+        .filter(|(b, q)| {
+            !b.is_empty()
+                && !q.is_empty()
+                && b.chars().all(|c| c.is_ascii_alphanumeric())
+                && q.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+        .ok_or_else(|| SimError::Config(format!("symbol {unified:?} is not BASE/QUOTE")))?;
+    let base = base.to_ascii_uppercase();
+    let quote = quote.to_ascii_uppercase();
+    let known = KNOWN.iter().find(|k| k.base == base);
+    let (fair, m, g) = match known {
+        Some(k) => (
+            parse_scaled(k.fair, FAIR_SCALE).expect("static fair price"),
+            k.mexc,
+            k.gate,
+        ),
+        None => {
+            // A price between 0.01 and ~10,000, spread log-uniformly by a hash of the
+            // seed and position, and precisions that give ~5 significant price digits.
+            let h = splitmix(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mag = (h % 7) as u32; // 10^(mag-2)
+            let mantissa = 100 + (h >> 8) % 900; // 1.00 .. 9.99
+            let fair = mantissa * pow10(FAIR_SCALE + mag) / 100 / 100;
+            let pd = (6u32).saturating_sub(mag).max(1);
+            let qd = mag.min(6);
+            let min_q: &'static str = "0";
+            (
+                fair.max(1),
+                (pd, qd, min_q, "1", 0, 500),
+                (pd.saturating_sub(1).max(1), qd, min_q, "3", 1000, 1000),
+            )
+        }
+    };
+    let make =
+        |venue: Venue, r: (u32, u32, &str, &str, u64, u64)| -> Result<SymbolSpec, SimError> {
+            let (pd, qd, min_q, min_n, maker, taker) = r;
+            let min_qty = parse_scaled(min_q, qd)
+                .map_err(|e| SimError::Config(format!("{unified}: min qty: {e}")))?
+                .max(1);
+            let ns = pd + qd;
+            let min_notional = parse_scaled(min_n, ns)
+                .map_err(|e| SimError::Config(format!("{unified}: min notional: {e}")))?
+                as u128;
+            let venue_symbol = match venue {
+                Venue::Mexc => format!("{base}{quote}"),
+                Venue::Gate => format!("{base}_{quote}"),
+            };
+            Ok(SymbolSpec {
+                venue,
+                unified: format!("{base}/{quote}"),
+                venue_symbol,
+                base: base.clone(),
+                quote: quote.clone(),
+                price_decimals: pd,
+                qty_decimals: qd,
+                min_qty,
+                min_notional,
+                max_notional: 5_000_000u128 * pow10(ns) as u128,
+                maker_ppm: maker,
+                taker_ppm: taker,
+                initial_fair: fair,
+            })
+        };
+    Ok([make(Venue::Mexc, m)?, make(Venue::Gate, g)?])
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn venues_disagree_on_btc_rules() {
+        let [m, g] = specs_for("BTC/USDT", 0, 7).unwrap();
+        assert_eq!(m.venue_symbol, "BTCUSDT");
+        assert_eq!(g.venue_symbol, "BTC_USDT");
+        assert_eq!((m.price_decimals, m.qty_decimals), (2, 6));
+        assert_eq!((g.price_decimals, g.qty_decimals), (1, 6));
+        assert_eq!(g.fmt_notional(g.min_notional), "3");
+        assert_eq!(m.fair_to_ticks(m.initial_fair), 6_000_000);
+    }
+
+    #[test]
+    fn unknown_symbols_are_deterministic_and_valid() {
+        for i in 0..200 {
+            let a = specs_for(&format!("C{i}/USDT"), i, 9).unwrap();
+            let b = specs_for(&format!("C{i}/USDT"), i, 9).unwrap();
+            assert_eq!(a[0].price_decimals, b[0].price_decimals);
+            for s in &a {
+                assert!(s.notional_scale() <= 12);
+                assert!(s.fair_to_ticks(s.initial_fair) > 0, "{s:?}");
+            }
+        }
+        assert!(specs_for("BTCUSDT", 0, 1).is_err());
+    }
+}

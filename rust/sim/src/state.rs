@@ -1,0 +1,433 @@
+//! Shared simulator state: per venue, the matching engine behind its lock, the event
+//! fan-out to WebSocket connections, the accounts and their keys, listenKeys, limits and
+//! counters.
+//!
+//! Concurrency: one `parking_lot::Mutex` per venue guards that venue's engine. Events
+//! are published to the venue's broadcast channel *while the lock is held*, so every
+//! subscriber sees book versions in exactly the order they were assigned, and a REST
+//! snapshot taken under the same lock is consistent with the pushes around it. The lock
+//! is never held across an `.await`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arb_core::fixed::{format_scaled, parse_scaled};
+use arb_core::Venue;
+use parking_lot::Mutex;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::matching::{Event, Exchange, Order, OrderKind, Side, Status, Tif};
+use crate::ratelimit::RateLimiter;
+use crate::spec::{specs_for, SymbolSpec, BAL_SCALE};
+use crate::{SimConfig, SimError, TestAccount, TruthBook, TruthFill, TruthOrder};
+
+/// Counters of what the simulator did, per venue (all relaxed atomics).
+#[derive(Default)]
+pub struct Counters {
+    pub rest_requests: AtomicU64,
+    pub rest_rejected: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub orders: AtomicU64,
+    pub fills: AtomicU64,
+    pub book_events: AtomicU64,
+    pub ws_connections: AtomicU64,
+    pub frames_depth: AtomicU64,
+    pub frames_ticker: AtomicU64,
+    pub frames_trades: AtomicU64,
+    pub frames_private: AtomicU64,
+    pub frames_other: AtomicU64,
+    pub gaps_injected: AtomicU64,
+    pub ws_lagged_disconnects: AtomicU64,
+}
+
+impl Counters {
+    fn json(&self) -> serde_json::Value {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        serde_json::json!({
+            "rest_requests": g(&self.rest_requests),
+            "rest_rejected": g(&self.rest_rejected),
+            "rate_limited": g(&self.rate_limited),
+            "orders": g(&self.orders),
+            "fills": g(&self.fills),
+            "book_events": g(&self.book_events),
+            "ws_connections": g(&self.ws_connections),
+            "frames": {
+                "depth": g(&self.frames_depth),
+                "book_ticker": g(&self.frames_ticker),
+                "trades": g(&self.frames_trades),
+                "private": g(&self.frames_private),
+                "other": g(&self.frames_other),
+            },
+            "faults": {
+                "gaps_injected": g(&self.gaps_injected),
+                "ws_lagged_disconnects": g(&self.ws_lagged_disconnects),
+            },
+        })
+    }
+}
+
+/// An API key's account.
+#[derive(Clone)]
+pub struct KeyEntry {
+    pub account: u32,
+    pub secret: String,
+}
+
+/// One venue: engine, fan-out, accounts.
+pub struct VenueState {
+    pub venue: Venue,
+    pub specs: Arc<Vec<SymbolSpec>>,
+    pub by_symbol: HashMap<String, usize>,
+    pub exchange: Mutex<Exchange>,
+    pub tx: broadcast::Sender<Arc<Event>>,
+    pub keys: HashMap<String, KeyEntry>,
+    pub trader: TestAccount,
+    pub trader_account: u32,
+    /// Background maker and taker accounts (unlimited funds).
+    pub maker_account: u32,
+    pub taker_account: u32,
+    /// listenKey -> (account, expiry).
+    pub listen_keys: Mutex<HashMap<String, (u32, Instant)>>,
+    pub limiter: RateLimiter,
+    pub counters: Counters,
+    pub cfg: Arc<SimConfig>,
+    id_counter: AtomicU64,
+}
+
+impl VenueState {
+    fn new(
+        venue: Venue,
+        specs: Vec<SymbolSpec>,
+        cfg: Arc<SimConfig>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self, SimError> {
+        let specs = Arc::new(specs);
+        let by_symbol = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.venue_symbol.clone(), i))
+            .collect();
+        let first_id = match venue {
+            Venue::Mexc => 426_060_921_085_927_424,
+            Venue::Gate => 1_852_454_420,
+        };
+        let mut ex = Exchange::new(specs.clone(), first_id);
+        let mut balances = BTreeMap::new();
+        for (asset, amount) in &cfg.trader_balances {
+            let m = parse_scaled(amount, BAL_SCALE).map_err(|e| {
+                SimError::Config(format!("trader_balances.{asset} = {amount:?}: {e}"))
+            })?;
+            balances.insert(asset.to_ascii_uppercase(), m as i128);
+        }
+        let trader_account = ex.add_account(false, balances);
+        let maker_account = ex.add_account(true, BTreeMap::new());
+        let taker_account = ex.add_account(true, BTreeMap::new());
+        let (api_key, api_secret) = match venue {
+            // MEXC keys look like "mx0v..." with a 32-hex secret.
+            Venue::Mexc => (format!("mx0v{}", hex_string(rng, 14)), hex_string(rng, 16)),
+            // Gate: 32-hex key, 64-hex secret.
+            Venue::Gate => (hex_string(rng, 16), hex_string(rng, 32)),
+        };
+        let mut keys = HashMap::new();
+        keys.insert(
+            api_key.clone(),
+            KeyEntry {
+                account: trader_account,
+                secret: api_secret.clone(),
+            },
+        );
+        let (tx, _) = broadcast::channel(cfg.ws_backlog.max(16));
+        Ok(VenueState {
+            venue,
+            specs,
+            by_symbol,
+            exchange: Mutex::new(ex),
+            tx,
+            keys,
+            trader: TestAccount {
+                venue,
+                api_key,
+                api_secret,
+            },
+            trader_account,
+            maker_account,
+            taker_account,
+            listen_keys: Mutex::new(HashMap::new()),
+            limiter: RateLimiter::new(),
+            counters: Counters::default(),
+            cfg,
+            id_counter: AtomicU64::new(1),
+        })
+    }
+
+    pub fn symbol_index(&self, venue_symbol: &str) -> Option<usize> {
+        self.by_symbol.get(venue_symbol).copied()
+    }
+
+    /// Publishes everything the engine produced, in order. Call with the lock held.
+    pub fn publish(&self, ex: &mut Exchange) {
+        for ev in ex.take_events() {
+            match &ev {
+                Event::Book(_) => {
+                    self.counters.book_events.fetch_add(1, Ordering::Relaxed);
+                }
+                Event::Fill(_) => {
+                    self.counters.fills.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => {}
+            }
+            // No receivers is fine: nobody is subscribed.
+            let _ = self.tx.send(Arc::new(ev));
+        }
+    }
+
+    /// A fresh opaque id (listenKeys).
+    pub fn next_token(&self) -> String {
+        let n = self.id_counter.fetch_add(1, Ordering::Relaxed);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.cfg.seed ^ n.wrapping_mul(0x9E37_79B9));
+        hex_string(&mut rng, 32)
+    }
+
+    pub fn truth_book(&self, venue_symbol: &str, depth: usize) -> Option<TruthBook> {
+        let i = self.symbol_index(venue_symbol)?;
+        let spec = &self.specs[i];
+        let ex = self.exchange.lock();
+        let book = &ex.books[i];
+        let (bids, asks) = book.levels(depth);
+        let f = |v: Vec<(u64, u64)>| {
+            v.into_iter()
+                .map(|(p, q)| (spec.fmt_price(p), spec.fmt_qty(q)))
+                .collect()
+        };
+        Some(TruthBook {
+            version: book.version,
+            bids: f(bids),
+            asks: f(asks),
+        })
+    }
+
+    pub fn account_of(&self, api_key: &str) -> Option<u32> {
+        self.keys.get(api_key).map(|k| k.account)
+    }
+
+    pub fn truth_balances(&self, api_key: &str) -> BTreeMap<String, (String, String)> {
+        let Some(acc) = self.account_of(api_key) else {
+            return BTreeMap::new();
+        };
+        let ex = self.exchange.lock();
+        ex.accounts[acc as usize]
+            .balances
+            .iter()
+            .map(|(a, b)| {
+                (
+                    a.clone(),
+                    (
+                        format_scaled(b.free, BAL_SCALE),
+                        format_scaled(b.locked, BAL_SCALE),
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    pub fn order_id_str(&self, id: u64) -> String {
+        match self.venue {
+            Venue::Mexc => format!("C02__{id}"),
+            Venue::Gate => id.to_string(),
+        }
+    }
+
+    /// Parses an order id in this venue's format.
+    pub fn parse_order_id(&self, s: &str) -> Option<u64> {
+        let digits = match self.venue {
+            Venue::Mexc => s.strip_prefix("C02__").unwrap_or(s),
+            Venue::Gate => s,
+        };
+        digits.parse().ok()
+    }
+
+    pub fn truth_order(&self, o: &Order) -> TruthOrder {
+        let spec = &self.specs[o.symbol];
+        TruthOrder {
+            order_id: self.order_id_str(o.id),
+            client_order_id: o.client_id.clone(),
+            symbol: spec.venue_symbol.clone(),
+            side: side_str(o.side).into(),
+            kind: match (o.kind, o.tif) {
+                (OrderKind::Market, _) => "market",
+                (_, Tif::PostOnly) => "limit_maker",
+                (_, Tif::Ioc) => "ioc",
+                (_, Tif::Fok) => "fok",
+                (_, Tif::Gtc) => "limit",
+            }
+            .into(),
+            price: spec.fmt_price(o.price),
+            qty: spec.fmt_qty(o.qty),
+            filled_qty: spec.fmt_qty(o.filled),
+            status: match o.status {
+                Status::New => "new",
+                Status::PartiallyFilled => "partially_filled",
+                Status::Filled => "filled",
+                Status::Canceled => "canceled",
+                Status::PartiallyCanceled => "partially_canceled",
+            }
+            .into(),
+            create_time_ms: o.create_ms,
+        }
+    }
+
+    pub fn truth_orders(&self, api_key: &str) -> Vec<TruthOrder> {
+        let Some(acc) = self.account_of(api_key) else {
+            return Vec::new();
+        };
+        let ex = self.exchange.lock();
+        ex.accounts[acc as usize]
+            .order_ids
+            .iter()
+            .filter_map(|id| ex.orders.get(id))
+            .map(|o| self.truth_order(o))
+            .collect()
+    }
+
+    pub fn truth_fills(&self, api_key: &str) -> Vec<TruthFill> {
+        let Some(acc) = self.account_of(api_key) else {
+            return Vec::new();
+        };
+        let ex = self.exchange.lock();
+        ex.accounts[acc as usize]
+            .fills
+            .iter()
+            .map(|f| {
+                let spec = &self.specs[f.symbol];
+                TruthFill {
+                    trade_id: f.trade_id.to_string(),
+                    order_id: self.order_id_str(f.order_id),
+                    client_order_id: f.client_id.clone(),
+                    symbol: spec.venue_symbol.clone(),
+                    side: side_str(f.side).into(),
+                    price: spec.fmt_price(f.price),
+                    qty: spec.fmt_qty(f.qty),
+                    quote_qty: spec.fmt_notional(f.quote),
+                    fee: format_scaled(f.fee, BAL_SCALE),
+                    fee_currency: f.fee_asset.clone(),
+                    is_maker: f.is_maker,
+                    time_ms: f.time_ms,
+                }
+            })
+            .collect()
+    }
+
+    pub fn inject_gap(&self, venue_symbol: &str) {
+        if let Some(i) = self.symbol_index(venue_symbol) {
+            self.exchange.lock().books[i].skip_next += 1;
+            self.counters.gaps_injected.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Registers a listenKey for `account`, valid for the configured lifetime.
+    pub fn new_listen_key(&self, account: u32) -> String {
+        let key = self.next_token();
+        let ttl = Duration::from_secs(self.cfg.listen_key_ttl_secs);
+        self.listen_keys
+            .lock()
+            .insert(key.clone(), (account, Instant::now() + ttl));
+        key
+    }
+
+    /// The account of a listenKey that has not expired.
+    pub fn listen_key_account(&self, key: &str) -> Option<u32> {
+        let keys = self.listen_keys.lock();
+        keys.get(key)
+            .filter(|(_, exp)| *exp > Instant::now())
+            .map(|(a, _)| *a)
+    }
+}
+
+pub fn side_str(s: Side) -> &'static str {
+    match s {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
+}
+
+fn hex_string(rng: &mut ChaCha8Rng, bytes: usize) -> String {
+    let mut v = vec![0u8; bytes];
+    rng.fill(&mut v[..]);
+    hex::encode(v)
+}
+
+/// Everything the servers, the market and the API share.
+pub struct Shared {
+    pub cfg: Arc<SimConfig>,
+    venues: [VenueState; 2],
+    pub paused: AtomicBool,
+    /// Cancelled on shutdown; every WebSocket loop selects on it.
+    pub cancel: CancellationToken,
+}
+
+impl Shared {
+    /// Builds both venues from the config.
+    ///
+    /// # Errors
+    /// A malformed symbol or balance in the config.
+    pub fn new(cfg: SimConfig) -> Result<Self, SimError> {
+        if cfg.symbols.is_empty() {
+            return Err(SimError::Config("symbols is empty".into()));
+        }
+        if !(cfg.update_rate_hz.is_finite() && cfg.update_rate_hz >= 0.0) {
+            return Err(SimError::Config(format!(
+                "update_rate_hz must be a non-negative number, got {}",
+                cfg.update_rate_hz
+            )));
+        }
+        let mut mexc = Vec::new();
+        let mut gate = Vec::new();
+        for (i, s) in cfg.symbols.iter().enumerate() {
+            let [m, g] = specs_for(s, i, cfg.seed)?;
+            if mexc
+                .iter()
+                .any(|x: &SymbolSpec| x.venue_symbol == m.venue_symbol)
+            {
+                return Err(SimError::Config(format!("symbol {s} listed twice")));
+            }
+            mexc.push(m);
+            gate.push(g);
+        }
+        let paused = AtomicBool::new(cfg.market_paused);
+        let cfg = Arc::new(cfg);
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5EED_4B45_5953);
+        let m = VenueState::new(Venue::Mexc, mexc, cfg.clone(), &mut rng)?;
+        let g = VenueState::new(Venue::Gate, gate, cfg.clone(), &mut rng)?;
+        Ok(Shared {
+            cfg,
+            venues: [m, g],
+            paused,
+            cancel: CancellationToken::new(),
+        })
+    }
+
+    pub fn venue(&self, v: Venue) -> &VenueState {
+        &self.venues[v.index()]
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Release);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
+    pub fn counters_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for v in Venue::ALL {
+            m.insert(v.as_str().into(), self.venue(v).counters.json());
+        }
+        serde_json::Value::Object(m)
+    }
+}
