@@ -1,1 +1,7 @@
-//! arb-engine: see the crate description.
+//! arb-engine: the arbitrage workflow on the hot path — detection on every book change,
+//! risk limits and kill switches, two-leg execution as one transaction with its own state
+//! machine, accounting, and the durable journal.
+
+pub mod detect;
+pub mod journal;
+pub mod risk;

@@ -1,0 +1,616 @@
+//! The durable journal: every acted-on opportunity, order, fill and transaction outcome.
+//!
+//! SQLite in WAL mode is the embedded default. The hot path only sends a
+//! [`JournalRecord`] down a channel (no formatting, no I/O); a dedicated writer thread
+//! formats decimals and writes batches, one SQL transaction per batch. With WAL and
+//! `synchronous=NORMAL` a committed batch survives a crash of the process (kill -9);
+//! only a power loss can take the last batches.
+//!
+//! The schema uses only portable types (`TEXT` decimals, `BIGINT` times, composite
+//! primary keys) and `INSERT ... ON CONFLICT ... DO UPDATE/NOTHING`, which PostgreSQL
+//! accepts unchanged. Decimals are stored as exact strings, never floats.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use arb_core::fixed::format_scaled;
+use parking_lot::Mutex;
+use rusqlite::{params, Connection};
+
+/// An exact decimal in transit to the journal: `m / 10^scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Dec {
+    pub m: i128,
+    pub scale: u32,
+}
+
+impl Dec {
+    pub const fn new(m: i128, scale: u32) -> Self {
+        Self { m, scale }
+    }
+    fn text(self) -> String {
+        format_scaled(self.m, self.scale)
+    }
+}
+
+/// The schema, portable between SQLite and PostgreSQL.
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS opportunities (
+    id             BIGINT PRIMARY KEY,
+    t_ms           BIGINT NOT NULL,
+    symbol         TEXT   NOT NULL,
+    buy_venue      TEXT   NOT NULL,
+    sell_venue     TEXT   NOT NULL,
+    qty            TEXT   NOT NULL,
+    buy_cost       TEXT   NOT NULL,
+    sell_proceeds  TEXT   NOT NULL,
+    best_ask       TEXT   NOT NULL,
+    best_bid       TEXT   NOT NULL,
+    edge_bps       TEXT   NOT NULL,
+    book_age_ms    BIGINT NOT NULL,
+    balance_age_ms BIGINT,
+    decision       TEXT   NOT NULL,
+    tx_id          BIGINT
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    tx_id            BIGINT PRIMARY KEY,
+    symbol           TEXT   NOT NULL,
+    buy_venue        TEXT   NOT NULL,
+    sell_venue       TEXT   NOT NULL,
+    qty              TEXT   NOT NULL,
+    expected_pnl     TEXT   NOT NULL,
+    started_ms       BIGINT NOT NULL,
+    finished_ms      BIGINT,
+    outcome          TEXT,
+    bought_qty       TEXT,
+    sold_qty         TEXT,
+    realized_pnl     TEXT,
+    fees_quote       TEXT,
+    residual_base    TEXT,
+    tick_to_trade_us BIGINT,
+    detail           TEXT
+);
+CREATE TABLE IF NOT EXISTS orders (
+    client_order_id TEXT   PRIMARY KEY,
+    tx_id           BIGINT NOT NULL,
+    leg             TEXT   NOT NULL,
+    venue           TEXT   NOT NULL,
+    symbol          TEXT   NOT NULL,
+    side            TEXT   NOT NULL,
+    kind            TEXT   NOT NULL,
+    price           TEXT,
+    qty             TEXT,
+    quote_qty       TEXT,
+    venue_order_id  TEXT,
+    status          TEXT   NOT NULL,
+    filled_qty      TEXT,
+    request_us      BIGINT NOT NULL,
+    ack_us          BIGINT,
+    final_us        BIGINT,
+    error_class     TEXT,
+    error           TEXT
+);
+CREATE TABLE IF NOT EXISTS fills (
+    venue           TEXT   NOT NULL,
+    trade_id        TEXT   NOT NULL,
+    client_order_id TEXT   NOT NULL,
+    venue_order_id  TEXT   NOT NULL,
+    tx_id           BIGINT,
+    symbol          TEXT   NOT NULL,
+    side            TEXT   NOT NULL,
+    price           TEXT   NOT NULL,
+    qty             TEXT   NOT NULL,
+    quote_qty       TEXT   NOT NULL,
+    fee             TEXT   NOT NULL,
+    fee_asset       TEXT   NOT NULL,
+    is_maker        BIGINT NOT NULL,
+    t_ms            BIGINT NOT NULL,
+    recv_us         BIGINT NOT NULL,
+    PRIMARY KEY (venue, trade_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    t_ms   BIGINT NOT NULL,
+    kind   TEXT   NOT NULL,
+    detail TEXT   NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fills_by_order ON fills (client_order_id);
+CREATE INDEX IF NOT EXISTS orders_by_tx ON orders (tx_id);
+"#;
+
+/// One opportunity the engine acted on (taken or refused after pricing).
+#[derive(Clone, Debug)]
+pub struct OpportunityRecord {
+    pub id: u64,
+    pub t_ms: i64,
+    pub symbol: Arc<str>,
+    pub buy_venue: &'static str,
+    pub sell_venue: &'static str,
+    pub qty: Dec,
+    pub buy_cost: Dec,
+    pub sell_proceeds: Dec,
+    pub best_ask: Dec,
+    pub best_bid: Dec,
+    /// Edge in parts per 10^8 (written as basis points).
+    pub edge: i64,
+    pub book_age_ms: i64,
+    pub balance_age_ms: Option<i64>,
+    pub decision: String,
+    pub tx_id: Option<u64>,
+}
+
+/// A transaction started.
+#[derive(Clone, Debug)]
+pub struct TxStart {
+    pub tx_id: u64,
+    pub symbol: Arc<str>,
+    pub buy_venue: &'static str,
+    pub sell_venue: &'static str,
+    pub qty: Dec,
+    pub expected_pnl: Dec,
+    pub started_ms: i64,
+}
+
+/// A transaction's outcome.
+#[derive(Clone, Debug)]
+pub struct TxFinish {
+    pub tx_id: u64,
+    pub finished_ms: i64,
+    pub outcome: &'static str,
+    pub bought_qty: Dec,
+    pub sold_qty: Dec,
+    pub realized_pnl: Dec,
+    pub fees_quote: Dec,
+    pub residual_base: Dec,
+    pub tick_to_trade_us: Option<i64>,
+    pub detail: String,
+}
+
+/// An order's current state (upserted on every change).
+#[derive(Clone, Debug)]
+pub struct OrderRecord {
+    pub client_order_id: String,
+    pub tx_id: u64,
+    pub leg: &'static str,
+    pub venue: &'static str,
+    pub symbol: Arc<str>,
+    pub side: &'static str,
+    pub kind: &'static str,
+    pub price: Option<Dec>,
+    pub qty: Option<Dec>,
+    pub quote_qty: Option<Dec>,
+    pub venue_order_id: Option<String>,
+    pub status: &'static str,
+    pub filled_qty: Option<Dec>,
+    pub request_us: i64,
+    pub ack_us: Option<i64>,
+    pub final_us: Option<i64>,
+    pub error_class: Option<&'static str>,
+    pub error: Option<String>,
+}
+
+/// One fill (inserted once; duplicates by (venue, trade_id) are ignored).
+#[derive(Clone, Debug)]
+pub struct FillRecord {
+    pub venue: &'static str,
+    pub trade_id: String,
+    pub client_order_id: String,
+    pub venue_order_id: String,
+    pub tx_id: Option<u64>,
+    pub symbol: Arc<str>,
+    pub side: &'static str,
+    pub price: String,
+    pub qty: String,
+    pub quote_qty: String,
+    pub fee: String,
+    pub fee_asset: String,
+    pub is_maker: bool,
+    pub t_ms: i64,
+    pub recv_us: i64,
+}
+
+/// What the hot path sends to the writer.
+#[derive(Clone, Debug)]
+pub enum JournalRecord {
+    Opportunity(Box<OpportunityRecord>),
+    TxStart(Box<TxStart>),
+    TxFinish(Box<TxFinish>),
+    Order(Box<OrderRecord>),
+    Fill(Box<FillRecord>),
+    Event {
+        t_ms: i64,
+        kind: &'static str,
+        detail: String,
+    },
+    /// Reply on the channel once everything sent before it is committed.
+    Flush(mpsc::SyncSender<()>),
+}
+
+/// Errors opening the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("journal {path}: cannot create its directory: {source}")]
+    Dir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Handle to the journal writer thread. Dropping it flushes and joins the writer.
+pub struct Journal {
+    tx: Sender<JournalRecord>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    path: PathBuf,
+    errors: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path` and starts the writer thread.
+    ///
+    /// # Errors
+    /// The database cannot be created or its schema applied.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| JournalError::Dir {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        let sq = |source| JournalError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(sq)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        )
+        .map_err(sq)?;
+        conn.execute_batch(SCHEMA).map_err(sq)?;
+        let (tx, rx) = mpsc::channel();
+        let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let errs = errors.clone();
+        let writer = std::thread::Builder::new()
+            .name("arbhybrid-journal".into())
+            .spawn(move || write_loop(conn, rx, errs))
+            .map_err(|source| JournalError::Dir {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self {
+            tx,
+            writer: Mutex::new(Some(writer)),
+            path,
+            errors,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues a record; never blocks and never fails on the hot path (a closed journal
+    /// drops the record and counts it as an error).
+    pub fn send(&self, rec: JournalRecord) {
+        if self.tx.send(rec).is_err() {
+            self.errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Records written unsuccessfully (SQL errors or sends after close).
+    pub fn errors(&self) -> u64 {
+        self.errors.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits until everything queued so far is committed.
+    pub fn flush(&self) {
+        let (ack, done) = mpsc::sync_channel(1);
+        if self.tx.send(JournalRecord::Flush(ack)).is_ok() {
+            let _ = done.recv();
+        }
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.flush();
+        // Replace our sender so the writer sees a closed channel and exits.
+        let (dead, _) = mpsc::channel();
+        self.tx = dead;
+        if let Some(h) = self.writer.lock().take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn write_loop(
+    mut conn: Connection,
+    rx: Receiver<JournalRecord>,
+    errors: Arc<std::sync::atomic::AtomicU64>,
+) {
+    let mut batch = Vec::with_capacity(256);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < 1024 {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        let mut flushes = Vec::new();
+        let result = (|| -> rusqlite::Result<()> {
+            let txn = conn.transaction()?;
+            for rec in batch.drain(..) {
+                if let JournalRecord::Flush(ack) = rec {
+                    flushes.push(ack);
+                    continue;
+                }
+                if let Err(e) = write_one(&txn, &rec) {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    eprintln!("arbhybrid journal: failed to write {}: {e}", rec_kind(&rec));
+                }
+            }
+            txn.commit()
+        })();
+        if let Err(e) = result {
+            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("arbhybrid journal: batch commit failed: {e}");
+        }
+        batch.clear();
+        for ack in flushes {
+            let _ = ack.send(());
+        }
+    }
+}
+
+fn rec_kind(r: &JournalRecord) -> &'static str {
+    match r {
+        JournalRecord::Opportunity(_) => "opportunity",
+        JournalRecord::TxStart(_) => "transaction start",
+        JournalRecord::TxFinish(_) => "transaction outcome",
+        JournalRecord::Order(_) => "order",
+        JournalRecord::Fill(_) => "fill",
+        JournalRecord::Event { .. } => "event",
+        JournalRecord::Flush(_) => "flush",
+    }
+}
+
+fn opt(d: Option<Dec>) -> Option<String> {
+    d.map(Dec::text)
+}
+
+fn write_one(c: &Connection, rec: &JournalRecord) -> rusqlite::Result<()> {
+    match rec {
+        JournalRecord::Opportunity(o) => {
+            c.prepare_cached(
+                "INSERT INTO opportunities (id, t_ms, symbol, buy_venue, sell_venue, qty, buy_cost, \
+                 sell_proceeds, best_ask, best_bid, edge_bps, book_age_ms, balance_age_ms, decision, tx_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+                 ON CONFLICT (id) DO UPDATE SET decision = excluded.decision, tx_id = excluded.tx_id, \
+                 balance_age_ms = excluded.balance_age_ms",
+            )?
+            .execute(params![
+                o.id as i64,
+                o.t_ms,
+                &*o.symbol,
+                o.buy_venue,
+                o.sell_venue,
+                o.qty.text(),
+                o.buy_cost.text(),
+                o.sell_proceeds.text(),
+                o.best_ask.text(),
+                o.best_bid.text(),
+                format_scaled(o.edge as i128, 4),
+                o.book_age_ms,
+                o.balance_age_ms,
+                o.decision,
+                o.tx_id.map(|t| t as i64),
+            ])?;
+        }
+        JournalRecord::TxStart(t) => {
+            c.prepare_cached(
+                "INSERT INTO transactions (tx_id, symbol, buy_venue, sell_venue, qty, expected_pnl, started_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (tx_id) DO NOTHING",
+            )?
+            .execute(params![
+                t.tx_id as i64,
+                &*t.symbol,
+                t.buy_venue,
+                t.sell_venue,
+                t.qty.text(),
+                t.expected_pnl.text(),
+                t.started_ms
+            ])?;
+        }
+        JournalRecord::TxFinish(t) => {
+            c.prepare_cached(
+                "UPDATE transactions SET finished_ms = ?2, outcome = ?3, bought_qty = ?4, sold_qty = ?5, \
+                 realized_pnl = ?6, fees_quote = ?7, residual_base = ?8, tick_to_trade_us = ?9, detail = ?10 \
+                 WHERE tx_id = ?1",
+            )?
+            .execute(params![
+                t.tx_id as i64,
+                t.finished_ms,
+                t.outcome,
+                t.bought_qty.text(),
+                t.sold_qty.text(),
+                t.realized_pnl.text(),
+                t.fees_quote.text(),
+                t.residual_base.text(),
+                t.tick_to_trade_us,
+                t.detail
+            ])?;
+        }
+        JournalRecord::Order(o) => {
+            c.prepare_cached(
+                "INSERT INTO orders (client_order_id, tx_id, leg, venue, symbol, side, kind, price, qty, \
+                 quote_qty, venue_order_id, status, filled_qty, request_us, ack_us, final_us, error_class, error) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+                 ON CONFLICT (client_order_id) DO UPDATE SET \
+                 venue_order_id = COALESCE(excluded.venue_order_id, orders.venue_order_id), \
+                 status = excluded.status, \
+                 filled_qty = COALESCE(excluded.filled_qty, orders.filled_qty), \
+                 ack_us = COALESCE(orders.ack_us, excluded.ack_us), \
+                 final_us = COALESCE(excluded.final_us, orders.final_us), \
+                 error_class = COALESCE(excluded.error_class, orders.error_class), \
+                 error = COALESCE(excluded.error, orders.error)",
+            )?
+            .execute(params![
+                o.client_order_id,
+                o.tx_id as i64,
+                o.leg,
+                o.venue,
+                &*o.symbol,
+                o.side,
+                o.kind,
+                opt(o.price),
+                opt(o.qty),
+                opt(o.quote_qty),
+                o.venue_order_id,
+                o.status,
+                opt(o.filled_qty),
+                o.request_us,
+                o.ack_us,
+                o.final_us,
+                o.error_class,
+                o.error
+            ])?;
+        }
+        JournalRecord::Fill(f) => {
+            c.prepare_cached(
+                "INSERT INTO fills (venue, trade_id, client_order_id, venue_order_id, tx_id, symbol, side, \
+                 price, qty, quote_qty, fee, fee_asset, is_maker, t_ms, recv_us) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+                 ON CONFLICT (venue, trade_id) DO NOTHING",
+            )?
+            .execute(params![
+                f.venue,
+                f.trade_id,
+                f.client_order_id,
+                f.venue_order_id,
+                f.tx_id.map(|t| t as i64),
+                &*f.symbol,
+                f.side,
+                f.price,
+                f.qty,
+                f.quote_qty,
+                f.fee,
+                f.fee_asset,
+                f.is_maker as i64,
+                f.t_ms,
+                f.recv_us
+            ])?;
+        }
+        JournalRecord::Event { t_ms, kind, detail } => {
+            c.prepare_cached("INSERT INTO events (t_ms, kind, detail) VALUES (?1, ?2, ?3)")?
+                .execute(params![t_ms, kind, detail])?;
+        }
+        JournalRecord::Flush(_) => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(id: &str) -> JournalRecord {
+        JournalRecord::Fill(Box::new(FillRecord {
+            venue: "mexc",
+            trade_id: id.into(),
+            client_order_id: "arb1-b".into(),
+            venue_order_id: "42".into(),
+            tx_id: Some(1),
+            symbol: "BTC/USDT".into(),
+            side: "buy",
+            price: "100.5".into(),
+            qty: "0.25".into(),
+            quote_qty: "25.125".into(),
+            fee: "0.0125".into(),
+            fee_asset: "USDT".into(),
+            is_maker: false,
+            t_ms: 1,
+            recv_us: 2,
+        }))
+    }
+
+    fn order(status: &'static str, venue_id: Option<&str>, filled: Option<Dec>) -> JournalRecord {
+        JournalRecord::Order(Box::new(OrderRecord {
+            client_order_id: "arb1-b".into(),
+            tx_id: 1,
+            leg: "buy",
+            venue: "mexc",
+            symbol: "BTC/USDT".into(),
+            side: "buy",
+            kind: "market",
+            price: None,
+            qty: Some(Dec::new(25, 2)),
+            quote_qty: None,
+            venue_order_id: venue_id.map(String::from),
+            status,
+            filled_qty: filled,
+            request_us: 10,
+            ack_us: venue_id.map(|_| 20),
+            final_us: None,
+            error_class: None,
+            error: None,
+        }))
+    }
+
+    #[test]
+    fn writes_dedupes_and_upserts_durably() {
+        let dir = std::env::temp_dir().join(format!("arb-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("j.sqlite");
+        {
+            let j = Journal::open(&path).unwrap();
+            j.send(order("pending_new", None, None));
+            j.send(order("filled", Some("42"), Some(Dec::new(25, 2))));
+            j.send(fill("t1"));
+            j.send(fill("t1")); // duplicate: ignored
+            j.send(fill("t2"));
+            j.flush();
+            assert_eq!(j.errors(), 0);
+        }
+        let c = Connection::open(&path).unwrap();
+        let mode: String = c
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM fills", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
+        let (status, vid, filled, ack): (String, String, String, i64) = c
+            .query_row(
+                "SELECT status, venue_order_id, filled_qty, ack_us FROM orders WHERE client_order_id = 'arb1-b'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (status.as_str(), vid.as_str(), filled.as_str(), ack),
+            ("filled", "42", "0.25", 20)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unwritable_path_is_a_clear_error() {
+        let err = Journal::open("/proc/definitely/not/here.sqlite")
+            .err()
+            .unwrap();
+        assert!(err
+            .to_string()
+            .starts_with("journal /proc/definitely/not/here.sqlite"));
+    }
+}
