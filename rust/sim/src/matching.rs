@@ -1059,3 +1059,153 @@ impl Exchange {
 pub fn pow10_i128(exp: u32) -> i128 {
     pow10(exp) as i128
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{specs_for, BAL_SCALE};
+    use arb_core::fixed::{format_scaled, parse_scaled};
+
+    /// A Gate BTC_USDT exchange (price 1 dp, qty 6 dp, min 3 USDT, fees 0.1 %/0.1 %)
+    /// with two funded accounts.
+    fn gate_btc() -> (Exchange, u32, u32) {
+        let [_, g] = specs_for("BTC/USDT", 0, 7).unwrap();
+        let mut ex = Exchange::new(Arc::new(vec![g]), 1);
+        let funds = |u: &str, b: &str| {
+            let mut m = BTreeMap::new();
+            m.insert("USDT".to_string(), crate::spec::parse_bal(u).unwrap());
+            m.insert("BTC".to_string(), crate::spec::parse_bal(b).unwrap());
+            m
+        };
+        let a = ex.add_account(false, funds("100000", "1"));
+        let b = ex.add_account(false, funds("100000", "1"));
+        (ex, a, b)
+    }
+
+    fn limit(side: Side, price: &str, qty: &str, tif: Tif) -> NewOrder {
+        NewOrder {
+            symbol: 0,
+            side,
+            kind: OrderKind::Limit,
+            tif,
+            price: parse_scaled(price, 1).unwrap(),
+            size: Size::Base(parse_scaled(qty, 6).unwrap()),
+            client_id: String::new(),
+        }
+    }
+
+    fn bal(ex: &Exchange, acc: u32, asset: &str) -> (String, String) {
+        let b = ex.accounts[acc as usize].balances[asset];
+        (format_scaled(b.free, BAL_SCALE), format_scaled(b.locked, BAL_SCALE))
+    }
+
+    #[test]
+    fn price_time_priority_partial_fills_and_fees() {
+        let (mut ex, a, b) = gate_btc();
+        let first = ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1).unwrap();
+        let second = ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 2).unwrap();
+        let better = ex.place(a, &limit(Side::Sell, "59999.9", "0.05", Tif::Gtc), 3).unwrap();
+        assert_eq!(bal(&ex, a, "BTC"), ("0.75".into(), "0.25".into()));
+        // Buy 0.12 at 60000: takes the better price first, then the oldest order at 60000.
+        let taker = ex.place(b, &limit(Side::Buy, "60000", "0.12", Tif::Gtc), 4).unwrap();
+        assert_eq!(ex.orders[&better].status, Status::Filled);
+        assert_eq!(ex.orders[&first].filled, 70_000);
+        assert_eq!(ex.orders[&first].status, Status::PartiallyFilled);
+        assert_eq!(ex.orders[&second].filled, 0);
+        assert_eq!(ex.orders[&taker].status, Status::Filled);
+        // Buyer: paid 0.05*59999.9 + 0.07*60000 = 2999.995 + 4200 = 7199.995 USDT;
+        // the 0.05 filled below the limit refunds 0.005 of the lock; fee 0.1 % of 0.12 BTC.
+        assert_eq!(bal(&ex, b, "USDT"), ("92800.005".into(), "0".into()));
+        assert_eq!(bal(&ex, b, "BTC"), ("1.11988".into(), "0".into()));
+        // Seller (maker): 7199.995 minus 0.1 % fee = 7192.795005; 0.13 BTC still locked.
+        assert_eq!(bal(&ex, a, "USDT"), ("107192.795005".into(), "0".into()));
+        assert_eq!(bal(&ex, a, "BTC"), ("0.75".into(), "0.13".into()));
+        assert_eq!(ex.accounts[b as usize].fills.len(), 2);
+        assert!(ex.accounts[a as usize].fills.iter().all(|f| f.is_maker));
+        // Cancel releases exactly the remaining lock.
+        ex.cancel(a, first, 5).unwrap();
+        ex.cancel(a, second, 5).unwrap();
+        assert_eq!(bal(&ex, a, "BTC"), ("0.88".into(), "0".into()));
+        assert_eq!(ex.orders[&first].status, Status::PartiallyCanceled);
+        assert_eq!(ex.cancel(a, first, 6), Err(Some(Status::PartiallyCanceled)));
+        assert_eq!(ex.cancel(b, second, 6), Err(Some(Status::Canceled)).or(Err(None)));
+    }
+
+    #[test]
+    fn post_only_fok_ioc() {
+        let (mut ex, a, b) = gate_btc();
+        ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1).unwrap();
+        let poc = ex.place(b, &limit(Side::Buy, "60000", "0.01", Tif::PostOnly), 2).unwrap();
+        assert_eq!((ex.orders[&poc].status, ex.orders[&poc].finish), (Status::Canceled, Finish::Poc));
+        let fok = ex.place(b, &limit(Side::Buy, "60000", "0.2", Tif::Fok), 3).unwrap();
+        assert_eq!((ex.orders[&fok].filled, ex.orders[&fok].finish), (0, Finish::Fok));
+        let ioc = ex.place(b, &limit(Side::Buy, "60000", "0.15", Tif::Ioc), 4).unwrap();
+        assert_eq!(ex.orders[&ioc].filled, 100_000);
+        assert_eq!(ex.orders[&ioc].status, Status::PartiallyCanceled);
+        assert_eq!(bal(&ex, b, "USDT").1, "0");
+        assert!(ex.books[0].best_ask().is_none());
+        let rest = ex.place(b, &limit(Side::Buy, "59000", "0.01", Tif::PostOnly), 5).unwrap();
+        assert_eq!(ex.orders[&rest].status, Status::New);
+        assert_eq!(ex.open_orders(b, None), vec![rest]);
+    }
+
+    #[test]
+    fn market_buy_by_quote_and_rejects() {
+        let (mut ex, a, b) = gate_btc();
+        ex.place(a, &limit(Side::Sell, "50000", "0.01", Tif::Gtc), 1).unwrap();
+        ex.place(a, &limit(Side::Sell, "60000", "0.5", Tif::Gtc), 1).unwrap();
+        let req = NewOrder {
+            symbol: 0,
+            side: Side::Buy,
+            kind: OrderKind::Market,
+            tif: Tif::Ioc,
+            price: 0,
+            // 1100 USDT at the notional scale (7 decimals).
+            size: Size::Quote(11_000_000_000),
+            client_id: String::new(),
+        };
+        let id = ex.place(b, &req, 2).unwrap();
+        let o = &ex.orders[&id];
+        // 0.01 at 50000 (500) then 0.01 at 60000 (600).
+        assert_eq!((o.filled, o.filled_quote), (20_000, 11_000_000_000));
+        assert_eq!(o.status, Status::Filled);
+        assert_eq!(bal(&ex, b, "USDT"), ("98900".into(), "0".into()));
+        let tiny = limit(Side::Buy, "50000", "0.00002", Tif::Gtc);
+        assert_eq!(
+            ex.place(b, &tiny, 3),
+            Err(Reject::BelowMinNotional {
+                min: "3".into(),
+                value: "1".into(),
+                quote: "USDT".into()
+            })
+        );
+        assert_eq!(
+            ex.place(b, &limit(Side::Sell, "50000", "5", Tif::Gtc), 3),
+            Err(Reject::InsufficientBalance { asset: "BTC".into() })
+        );
+        assert_eq!(
+            ex.place(b, &limit(Side::Sell, "50000", "0.000001", Tif::Gtc), 3),
+            Err(Reject::BelowMinQty { min: "0.00001".into() })
+        );
+    }
+
+    #[test]
+    fn book_events_carry_contiguous_versions_and_gaps() {
+        let (mut ex, a, _) = gate_btc();
+        ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1).unwrap();
+        ex.place(a, &limit(Side::Buy, "59000", "0.1", Tif::Gtc), 1).unwrap();
+        ex.flush_book(0, 1);
+        ex.books[0].skip_next = 1;
+        ex.place(a, &limit(Side::Buy, "59100", "0.1", Tif::Gtc), 1).unwrap();
+        ex.flush_book(0, 2);
+        let books: Vec<(u64, u64, usize)> = ex
+            .take_events()
+            .filter_map(|e| match e {
+                Event::Book(b) => Some((b.from, b.to, b.changes.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(books, vec![(1, 2, 2), (4, 4, 1)]);
+        assert_eq!(ex.books[0].version, 4);
+    }
+}

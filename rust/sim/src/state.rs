@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arb_core::fixed::{format_scaled, parse_scaled};
+use arb_core::fixed::format_scaled;
 use arb_core::Venue;
 use parking_lot::Mutex;
 use rand::{Rng, SeedableRng};
@@ -119,10 +119,10 @@ impl VenueState {
         let mut ex = Exchange::new(specs.clone(), first_id);
         let mut balances = BTreeMap::new();
         for (asset, amount) in &cfg.trader_balances {
-            let m = parse_scaled(amount, BAL_SCALE).map_err(|e| {
+            let m = crate::spec::parse_bal(amount).map_err(|e| {
                 SimError::Config(format!("trader_balances.{asset} = {amount:?}: {e}"))
             })?;
-            balances.insert(asset.to_ascii_uppercase(), m as i128);
+            balances.insert(asset.to_ascii_uppercase(), m);
         }
         let trader_account = ex.add_account(false, balances);
         let maker_account = ex.add_account(true, BTreeMap::new());
