@@ -1,0 +1,362 @@
+//! Gate.io v4 spot WebSocket and REST book messages: parsing `spot.order_book_update`
+//! and `spot.obu` pushes into a [`Diff`] at the symbol's scales, the REST `order_book`
+//! snapshot, and the client frames (subscribe, unsubscribe, ping).
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::book::{Level, LevelError, Scales};
+use crate::sync::Diff;
+
+/// Which Gate book channel a feed uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateBookChannel {
+    /// `spot.obu` (order book v2): full first push, then increments; gap -> resubscribe.
+    Obu,
+    /// `spot.order_book_update`: increments; REST `with_id=true` snapshot to start.
+    OrderBookUpdate,
+}
+
+impl GateBookChannel {
+    pub const fn channel(self) -> &'static str {
+        match self {
+            GateBookChannel::Obu => "spot.obu",
+            GateBookChannel::OrderBookUpdate => "spot.order_book_update",
+        }
+    }
+}
+
+/// A Gate frame that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GateFrameError {
+    #[error("gateio frame is not valid JSON: {0}")]
+    Json(String),
+    #[error("gateio {channel} frame: missing field {field}")]
+    Missing {
+        channel: String,
+        field: &'static str,
+    },
+    #[error("gateio {symbol} {side} level: {err}")]
+    Level {
+        symbol: String,
+        side: &'static str,
+        err: LevelError,
+    },
+}
+
+/// What a text frame from Gate was.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GateEvent<'a> {
+    /// A book push for `pair` (e.g. `BTC_USDT`); the levels are still text, see
+    /// [`BookPush::fill`].
+    Book(BookPush<'a>),
+    /// A subscribe / unsubscribe reply without error.
+    Ack { channel: &'a str, event: &'a str },
+    /// `spot.pong`.
+    Pong,
+    /// A reply with an `error` object.
+    Error {
+        channel: &'a str,
+        code: i64,
+        message: String,
+    },
+    /// Anything else (trades, tickers, ...), not used by the books.
+    Other { channel: &'a str },
+}
+
+/// A book push with its levels still as borrowed text.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BookPush<'a> {
+    pub channel: &'a str,
+    /// The pair (`BTC_USDT`), taken from `s` (`ob.BTC_USDT.50` for spot.obu).
+    pub pair: &'a str,
+    pub first: u64,
+    pub last: u64,
+    pub full: bool,
+    /// Venue timestamp of the change (ms), when given.
+    pub time_ms: Option<i64>,
+    bids: Vec<(&'a str, &'a str)>,
+    asks: Vec<(&'a str, &'a str)>,
+}
+
+impl BookPush<'_> {
+    /// Parses the levels at `scales` into `diff` (which is cleared first).
+    ///
+    /// # Errors
+    /// A level that does not fit the scale exactly or is malformed.
+    pub fn fill(&self, scales: Scales, diff: &mut Diff) -> Result<(), GateFrameError> {
+        diff.clear();
+        diff.first = self.first;
+        diff.last = self.last;
+        diff.full = self.full;
+        fill_side(self.pair, "bid", &self.bids, scales, &mut diff.bids)?;
+        fill_side(self.pair, "ask", &self.asks, scales, &mut diff.asks)?;
+        Ok(())
+    }
+
+    pub fn levels(&self) -> usize {
+        self.bids.len() + self.asks.len()
+    }
+}
+
+fn fill_side(
+    pair: &str,
+    side: &'static str,
+    src: &[(&str, &str)],
+    scales: Scales,
+    out: &mut Vec<Level>,
+) -> Result<(), GateFrameError> {
+    out.reserve(src.len());
+    for &(p, q) in src {
+        out.push(scales.level(p, q).map_err(|err| GateFrameError::Level {
+            symbol: pair.to_owned(),
+            side,
+            err,
+        })?);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(borrow, default)]
+    channel: &'a str,
+    #[serde(borrow, default)]
+    event: &'a str,
+    /// Kept raw: its shape depends on the channel (objects, arrays, strings where book
+    /// channels have arrays), so it is read only once the channel is known.
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<ErrorBody>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize, Default)]
+struct BookResult<'a> {
+    #[serde(borrow, default)]
+    s: Option<&'a str>,
+    #[serde(rename = "U", default)]
+    first: Option<u64>,
+    #[serde(default)]
+    u: Option<u64>,
+    #[serde(default)]
+    full: Option<bool>,
+    #[serde(default)]
+    t: Option<i64>,
+    #[serde(borrow, default)]
+    b: Option<Vec<(&'a str, &'a str)>>,
+    #[serde(borrow, default)]
+    a: Option<Vec<(&'a str, &'a str)>>,
+}
+
+/// Parses one text frame from Gate's WebSocket.
+///
+/// # Errors
+/// Invalid JSON, or a book push without its sequence fields.
+pub fn parse_frame(text: &str) -> Result<GateEvent<'_>, GateFrameError> {
+    let f: Frame<'_> =
+        serde_json::from_str(text).map_err(|e| GateFrameError::Json(e.to_string()))?;
+    if let Some(err) = f.error {
+        return Ok(GateEvent::Error {
+            channel: f.channel,
+            code: err.code,
+            message: err.message,
+        });
+    }
+    let is_book = matches!(f.channel, "spot.order_book_update" | "spot.obu");
+    if f.event == "subscribe" || f.event == "unsubscribe" {
+        return Ok(GateEvent::Ack {
+            channel: f.channel,
+            event: f.event,
+        });
+    }
+    if f.channel == "spot.pong" {
+        return Ok(GateEvent::Pong);
+    }
+    if !is_book || f.event != "update" {
+        return Ok(GateEvent::Other { channel: f.channel });
+    }
+    let missing = |field| GateFrameError::Missing {
+        channel: f.channel.to_owned(),
+        field,
+    };
+    let raw = f.result.ok_or_else(|| missing("result"))?;
+    let r: BookResult<'_> = serde_json::from_str(raw.get())
+        .map_err(|e| GateFrameError::Json(format!("{} result: {e}", f.channel)))?;
+    let s = r.s.ok_or_else(|| missing("result.s"))?;
+    let pair = if f.channel == "spot.obu" {
+        // "ob.BTC_USDT.50"
+        s.strip_prefix("ob.")
+            .and_then(|rest| rest.rsplit_once('.'))
+            .map(|(pair, _)| pair)
+            .ok_or_else(|| missing("result.s (ob.<pair>.<depth>)"))?
+    } else {
+        s
+    };
+    let last = r.u.ok_or_else(|| missing("result.u"))?;
+    let full = r.full.unwrap_or(false);
+    let first = match r.first {
+        Some(v) => v,
+        None if full => last,
+        None => return Err(missing("result.U")),
+    };
+    Ok(GateEvent::Book(BookPush {
+        channel: f.channel,
+        pair,
+        first,
+        last,
+        full,
+        time_ms: r.t,
+        bids: r.b.unwrap_or_default(),
+        asks: r.a.unwrap_or_default(),
+    }))
+}
+
+/// The REST `GET /spot/order_book?with_id=true` body.
+#[derive(Debug)]
+pub struct RestBook {
+    pub id: u64,
+    pub bids: Vec<Level>,
+    pub asks: Vec<Level>,
+}
+
+#[derive(Deserialize)]
+struct RestBookRaw<'a> {
+    id: Option<u64>,
+    #[serde(borrow, default)]
+    bids: Vec<(&'a str, &'a str)>,
+    #[serde(borrow, default)]
+    asks: Vec<(&'a str, &'a str)>,
+}
+
+/// Parses a REST order book snapshot (requires `id`, i.e. `with_id=true`).
+///
+/// # Errors
+/// Invalid JSON, no `id`, or a level that does not fit the scales.
+pub fn parse_rest_book(pair: &str, body: &str, scales: Scales) -> Result<RestBook, GateFrameError> {
+    let raw: RestBookRaw<'_> =
+        serde_json::from_str(body).map_err(|e| GateFrameError::Json(e.to_string()))?;
+    let id = raw.id.ok_or(GateFrameError::Missing {
+        channel: "GET /spot/order_book".into(),
+        field: "id (with_id=true)",
+    })?;
+    let mut bids = Vec::new();
+    let mut asks = Vec::new();
+    fill_side(pair, "bid", &raw.bids, scales, &mut bids)?;
+    fill_side(pair, "ask", &raw.asks, scales, &mut asks)?;
+    Ok(RestBook { id, bids, asks })
+}
+
+/// `{"time":..,"channel":..,"event":"subscribe"|"unsubscribe","payload":[..]}`.
+pub fn subscription(
+    time_s: i64,
+    channel: GateBookChannel,
+    pair: &str,
+    event: &str,
+    obu_depth: u32,
+    interval: &str,
+) -> String {
+    match channel {
+        GateBookChannel::Obu => format!(
+            r#"{{"time":{time_s},"channel":"spot.obu","event":"{event}","payload":["ob.{pair}.{obu_depth}"]}}"#
+        ),
+        GateBookChannel::OrderBookUpdate => format!(
+            r#"{{"time":{time_s},"channel":"spot.order_book_update","event":"{event}","payload":["{pair}","{interval}"]}}"#
+        ),
+    }
+}
+
+/// The application-level ping.
+pub fn ping(time_s: i64) -> String {
+    format!(r#"{{"time":{time_s},"channel":"spot.ping"}}"#)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_order_book_update() {
+        let f = r#"{"time":1606294781,"time_ms":1606294781236,"channel":"spot.order_book_update","event":"update","result":{"t":1606294781123,"full":true,"l":"100","e":"depthUpdate","E":1606294781,"s":"BTC_USDT","U":48776301,"u":48776306,"b":[["19137.74","0.0001"],["19088.37","0"]],"a":[["19137.75","0.6135"]]}}"#;
+        let GateEvent::Book(p) = parse_frame(f).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (p.pair, p.first, p.last, p.full),
+            ("BTC_USDT", 48776301, 48776306, true)
+        );
+        let mut d = Diff::default();
+        p.fill(Scales { price: 2, qty: 8 }, &mut d).unwrap();
+        assert_eq!(
+            d.bids,
+            [
+                Level {
+                    price: 1_913_774,
+                    qty: 10_000
+                },
+                Level {
+                    price: 1_908_837,
+                    qty: 0
+                }
+            ]
+        );
+        assert_eq!(d.asks.len(), 1);
+        let e = p
+            .fill(Scales { price: 1, qty: 8 }, &mut d)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("BTC_USDT") && e.contains("19137.74"), "{e}");
+    }
+
+    #[test]
+    fn parses_obu_full_and_increment() {
+        let full = r#"{"channel":"spot.obu","result":{"t":1,"full":true,"s":"ob.BTC_USDT.50","u":100,"b":[["1.5","2"]],"a":[["1.6","3"]]},"time_ms":2,"event":"update"}"#;
+        let GateEvent::Book(p) = parse_frame(full).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (p.pair, p.first, p.last, p.full),
+            ("BTC_USDT", 100, 100, true)
+        );
+        let inc = r#"{"channel":"spot.obu","event":"update","result":{"t":1747054612695,"s":"ob.BTC_USDT.50","U":73777715169,"u":73777715212,"b":[["104024.5","10343"]],"a":[["104027.2","0"]]},"time_ms":1747054612925}"#;
+        let GateEvent::Book(p) = parse_frame(inc).unwrap() else {
+            panic!()
+        };
+        assert_eq!((p.first, p.last, p.full), (73777715169, 73777715212, false));
+    }
+
+    #[test]
+    fn other_frames() {
+        assert_eq!(
+            parse_frame(r#"{"time":1,"channel":"spot.order_book_update","event":"subscribe","result":{"status":"success"}}"#).unwrap(),
+            GateEvent::Ack { channel: "spot.order_book_update", event: "subscribe" }
+        );
+        assert_eq!(
+            parse_frame(r#"{"time":1,"channel":"spot.pong","event":"","result":null}"#).unwrap(),
+            GateEvent::Pong
+        );
+        assert!(matches!(
+            parse_frame(r#"{"time":1,"channel":"spot.obu","event":"subscribe","error":{"code":2,"message":"bad"},"result":null}"#).unwrap(),
+            GateEvent::Error { code: 2, .. }
+        ));
+        assert!(matches!(
+            parse_frame(r#"{"channel":"spot.orders","event":"update","result":[{"id":"1"}]}"#)
+                .unwrap(),
+            GateEvent::Other { .. }
+        ));
+        assert!(parse_frame(
+            r#"{"channel":"spot.obu","event":"update","result":{"s":"ob.X_Y.50","u":1}}"#
+        )
+        .is_err());
+        assert!(parse_frame("not json").is_err());
+    }
+}

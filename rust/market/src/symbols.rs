@@ -1,0 +1,676 @@
+//! The symbol table: unified symbols (ccxt's `BTC/USDT`) interned as [`SymbolId`]s, each
+//! venue's spelling (`BTCUSDT` on MEXC, `BTC_USDT` on Gate.io) in both directions, the
+//! trading rules per venue, the common set, and the book scales shared by both venues.
+//!
+//! Built once from MEXC's `exchangeInfo` and Gate's `currency_pairs` JSON, then read-only:
+//! every lookup is a hash probe or an index, no lock, no allocation.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use arb_core::Venue;
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use crate::decimal::Decimal;
+
+/// Interned id of a unified symbol; indexes every per-symbol array in the market and
+/// engine crates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SymbolId(pub u32);
+
+impl SymbolId {
+    #[inline]
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Venue-side trading status, normalised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymbolStatus {
+    Trading,
+    BuyOnly,
+    SellOnly,
+    Paused,
+    Offline,
+}
+
+impl SymbolStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SymbolStatus::Trading => "trading",
+            SymbolStatus::BuyOnly => "buy_only",
+            SymbolStatus::SellOnly => "sell_only",
+            SymbolStatus::Paused => "paused",
+            SymbolStatus::Offline => "offline",
+        }
+    }
+}
+
+/// One venue's rules for one symbol. Fees are fractions (0.001 = 0.1%), exact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VenueRules {
+    /// The venue's own spelling (`BTCUSDT`, `BTC_USDT`).
+    pub venue_symbol: Box<str>,
+    /// Decimals allowed in an order price.
+    pub price_decimals: u32,
+    /// Decimals allowed in an order amount (base quantity).
+    pub amount_decimals: u32,
+    /// Minimum base quantity of an order (zero when the venue sets none).
+    pub min_qty: Decimal,
+    /// Minimum quote value of an order (zero when the venue sets none).
+    pub min_notional: Decimal,
+    pub status: SymbolStatus,
+    /// False when the venue does not allow API (spot) trading for the symbol.
+    pub api_tradable: bool,
+    pub maker_fee: Decimal,
+    pub taker_fee: Decimal,
+}
+
+/// A unified symbol with its per-venue rules and the scales its books use.
+#[derive(Clone, Debug)]
+pub struct SymbolInfo {
+    pub id: SymbolId,
+    /// `BASE/QUOTE`.
+    pub unified: Box<str>,
+    pub base: Box<str>,
+    pub quote: Box<str>,
+    /// Indexed by [`Venue::index`].
+    pub venues: [Option<VenueRules>; 2],
+    /// Decimals of book prices on both venues: the larger price precision plus
+    /// [`PRICE_HEADROOM`].
+    pub price_scale: u32,
+    /// Decimals of book quantities on both venues: the larger amount precision plus
+    /// headroom, because Gate's books carry amounts finer than `amount_precision`
+    /// (HAI_ETH: precision 3, book amount `20.51071557`; OMG_USDT: `152.9783789102`).
+    pub qty_scale: u32,
+}
+
+impl SymbolInfo {
+    pub fn rules(&self, venue: Venue) -> Option<&VenueRules> {
+        self.venues[venue.index()].as_ref()
+    }
+}
+
+/// Extra price decimals over the venues' price precision: Gate keeps resting orders
+/// placed before a precision change (ZKS_ETH: precision 6, book price `0.00001063`;
+/// NEO_BTC: 7 and `0.00000089`).
+pub const PRICE_HEADROOM: u32 = 2;
+/// Price scales stay at most this (unless the precision itself is finer).
+pub const MAX_PRICE_SCALE: u32 = 12;
+/// Extra quantity decimals over the venues' amount precision (see [`SymbolInfo::qty_scale`]).
+pub const QTY_HEADROOM: u32 = 7;
+/// Quantity scales stay in `[MIN_QTY_SCALE, MAX_QTY_SCALE]` (before the amount precision
+/// itself, which always fits): with 12 decimals a `u64` still holds 18 million units.
+pub const MIN_QTY_SCALE: u32 = 8;
+pub const MAX_QTY_SCALE: u32 = 12;
+
+/// Why a symbol list could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SymbolError {
+    #[error("{venue} symbol list is not valid JSON: {source}")]
+    Json {
+        venue: Venue,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{venue} symbol {symbol}: field {field}: {reason}")]
+    Field {
+        venue: Venue,
+        symbol: String,
+        field: &'static str,
+        reason: String,
+    },
+}
+
+/// FxHash (rustc's hasher): a multiply-rotate per word, a few ns for a short symbol.
+/// The keys are venue symbol names, not attacker-chosen at a rate that matters.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+type Index = HashMap<Box<str>, SymbolId, FxBuild>;
+
+/// Every symbol known on either venue. Read-only after construction; share it in an `Arc`.
+#[derive(Clone, Default)]
+pub struct SymbolTable {
+    infos: Vec<SymbolInfo>,
+    by_unified: Index,
+    by_venue: [Index; 2],
+    common: Vec<SymbolId>,
+}
+
+impl fmt::Debug for SymbolTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SymbolTable")
+            .field("symbols", &self.infos.len())
+            .field("common", &self.common.len())
+            .finish()
+    }
+}
+
+/// One venue's listing of one symbol, before interning.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    pub base: String,
+    pub quote: String,
+    pub rules: VenueRules,
+}
+
+impl SymbolTable {
+    /// Builds the table from MEXC `GET /api/v3/exchangeInfo` and Gate
+    /// `GET /spot/currency_pairs` bodies (either may be absent).
+    ///
+    /// # Errors
+    /// Invalid JSON, or a field that is present but unreadable (named in the error).
+    pub fn from_json(
+        mexc_exchange_info: Option<&str>,
+        gate_pairs: Option<&str>,
+    ) -> Result<Self, SymbolError> {
+        let mut listings = Vec::new();
+        if let Some(body) = mexc_exchange_info {
+            listings.extend(parse_mexc(body)?.into_iter().map(|l| (Venue::Mexc, l)));
+        }
+        if let Some(body) = gate_pairs {
+            listings.extend(parse_gate(body)?.into_iter().map(|l| (Venue::Gate, l)));
+        }
+        Ok(Self::from_listings(listings))
+    }
+
+    /// Builds the table from parsed listings. A second listing of the same unified symbol
+    /// on the same venue is ignored (the first wins).
+    pub fn from_listings(listings: impl IntoIterator<Item = (Venue, Listing)>) -> Self {
+        let mut t = SymbolTable::default();
+        let mut unified = String::with_capacity(24);
+        for (venue, l) in listings {
+            unified.clear();
+            unified.push_str(&l.base);
+            unified.push('/');
+            unified.push_str(&l.quote);
+            let id = match t.by_unified.get(unified.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = SymbolId(t.infos.len() as u32);
+                    t.infos.push(SymbolInfo {
+                        id,
+                        unified: unified.as_str().into(),
+                        base: l.base.as_str().into(),
+                        quote: l.quote.as_str().into(),
+                        venues: [None, None],
+                        price_scale: 0,
+                        qty_scale: 0,
+                    });
+                    t.by_unified.insert(unified.as_str().into(), id);
+                    id
+                }
+            };
+            let info = &mut t.infos[id.index()];
+            if info.venues[venue.index()].is_some() {
+                continue;
+            }
+            t.by_venue[venue.index()].insert(l.rules.venue_symbol.clone(), id);
+            info.venues[venue.index()] = Some(l.rules);
+        }
+        for info in &mut t.infos {
+            let rules = info.venues.iter().flatten();
+            let price = rules.clone().map(|r| r.price_decimals).max().unwrap_or(0);
+            let amount = rules.map(|r| r.amount_decimals).max().unwrap_or(0);
+            info.price_scale = (price + PRICE_HEADROOM)
+                .min(MAX_PRICE_SCALE)
+                .max(price)
+                .min(arb_core::fixed::MAX_SCALE);
+            info.qty_scale = (amount + QTY_HEADROOM)
+                .clamp(MIN_QTY_SCALE, MAX_QTY_SCALE)
+                .max(amount)
+                .min(arb_core::fixed::MAX_SCALE);
+            if info.venues.iter().all(Option::is_some) {
+                t.common.push(info.id);
+            }
+        }
+        t
+    }
+
+    pub fn len(&self) -> usize {
+        self.infos.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.infos.is_empty()
+    }
+
+    /// Unified `BASE/QUOTE` -> id.
+    #[inline]
+    pub fn id(&self, unified: &str) -> Option<SymbolId> {
+        self.by_unified.get(unified).copied()
+    }
+
+    /// A venue's spelling (`BTCUSDT` / `BTC_USDT`) -> id.
+    #[inline]
+    pub fn id_by_venue(&self, venue: Venue, venue_symbol: &str) -> Option<SymbolId> {
+        self.by_venue[venue.index()].get(venue_symbol).copied()
+    }
+
+    /// Id -> unified `BASE/QUOTE`. Ids come from this table; a foreign id gives `None`.
+    #[inline]
+    pub fn unified(&self, id: SymbolId) -> Option<&str> {
+        self.infos.get(id.index()).map(|i| &*i.unified)
+    }
+
+    /// Id -> the venue's spelling, if the symbol is listed there.
+    #[inline]
+    pub fn venue_symbol(&self, id: SymbolId, venue: Venue) -> Option<&str> {
+        self.infos
+            .get(id.index())?
+            .rules(venue)
+            .map(|r| &*r.venue_symbol)
+    }
+
+    #[inline]
+    pub fn info(&self, id: SymbolId) -> Option<&SymbolInfo> {
+        self.infos.get(id.index())
+    }
+
+    #[inline]
+    pub fn rules(&self, id: SymbolId, venue: Venue) -> Option<&VenueRules> {
+        self.infos.get(id.index())?.rules(venue)
+    }
+
+    /// Symbols listed on both venues, in id order (computed once at build).
+    pub fn common(&self) -> &[SymbolId] {
+        &self.common
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &SymbolInfo> {
+        self.infos.iter()
+    }
+}
+
+/// Writes a unified symbol in a venue's spelling without a table (`BTC/USDT` ->
+/// `BTCUSDT` / `BTC_USDT`). `None` if `unified` has no single `/`.
+pub fn venue_spelling(unified: &str, venue: Venue) -> Option<String> {
+    let (base, quote) = unified.split_once('/')?;
+    if base.is_empty() || quote.is_empty() || quote.contains('/') {
+        return None;
+    }
+    Some(match venue {
+        Venue::Mexc => format!("{base}{quote}"),
+        Venue::Gate => format!("{base}_{quote}"),
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Parsing the venues' lists.
+
+/// A decimal that a venue writes as a string or a JSON number; kept as text so that it
+/// is parsed exactly.
+#[derive(Debug, Default)]
+struct DecText(Option<String>);
+
+impl<'de> Deserialize<'de> for DecText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DecText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal string or number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DecText, E> {
+                Ok(DecText(Some(v.to_owned())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DecText, E> {
+                Ok(DecText(Some(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DecText, E> {
+                Ok(DecText(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DecText, E> {
+                // serde_json gives the shortest text that round-trips, which is the text
+                // the venue wrote for any value with at most 15 significant digits.
+                Ok(DecText(Some(format!("{v}"))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<DecText, E> {
+                Ok(DecText(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn dec(
+    venue: Venue,
+    symbol: &str,
+    field: &'static str,
+    t: &DecText,
+) -> Result<Decimal, SymbolError> {
+    match &t.0 {
+        None => Ok(Decimal::ZERO),
+        Some(s) if s.is_empty() => Ok(Decimal::ZERO),
+        Some(s) => Decimal::parse(s).map_err(|e| SymbolError::Field {
+            venue,
+            symbol: symbol.to_owned(),
+            field,
+            reason: format!("{s:?}: {e}"),
+        }),
+    }
+}
+
+fn int(venue: Venue, symbol: &str, field: &'static str, t: &DecText) -> Result<u32, SymbolError> {
+    let bad = |reason: String| SymbolError::Field {
+        venue,
+        symbol: symbol.to_owned(),
+        field,
+        reason,
+    };
+    let s = t.0.as_deref().ok_or_else(|| bad("missing".into()))?;
+    let v: u32 = s
+        .parse()
+        .map_err(|_| bad(format!("{s:?} is not a small integer")))?;
+    if v > arb_core::fixed::MAX_SCALE {
+        return Err(bad(format!("{v} decimals is more than 18")));
+    }
+    Ok(v)
+}
+
+#[derive(Deserialize)]
+struct MexcInfo {
+    symbols: Vec<MexcSymbol>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MexcSymbol {
+    symbol: String,
+    #[serde(default)]
+    status: DecText,
+    base_asset: String,
+    quote_asset: String,
+    #[serde(default)]
+    base_asset_precision: DecText,
+    #[serde(default)]
+    quote_precision: DecText,
+    #[serde(default)]
+    quote_asset_precision: DecText,
+    #[serde(default)]
+    base_size_precision: DecText,
+    #[serde(default)]
+    quote_amount_precision: DecText,
+    #[serde(default)]
+    is_spot_trading_allowed: Option<bool>,
+    #[serde(default)]
+    maker_commission: DecText,
+    #[serde(default)]
+    taker_commission: DecText,
+}
+
+/// Parses MEXC `exchangeInfo`: `baseAssetPrecision` is the amount decimals,
+/// `quotePrecision` (or `quoteAssetPrecision`) the price decimals, `baseSizePrecision`
+/// the minimum quantity, `quoteAmountPrecision` the minimum notional, status `"1"`
+/// (or `"ENABLED"`) online, `"2"` paused, `"3"` offline.
+///
+/// # Errors
+/// Invalid JSON or an unreadable field.
+pub fn parse_mexc(body: &str) -> Result<Vec<Listing>, SymbolError> {
+    let v = Venue::Mexc;
+    let info: MexcInfo =
+        serde_json::from_str(body).map_err(|source| SymbolError::Json { venue: v, source })?;
+    let mut out = Vec::with_capacity(info.symbols.len());
+    for s in info.symbols {
+        let sym = s.symbol.as_str();
+        let price_src = if s.quote_precision.0.is_some() {
+            &s.quote_precision
+        } else {
+            &s.quote_asset_precision
+        };
+        let status = match s.status.0.as_deref().unwrap_or("1") {
+            "1" | "ENABLED" | "TRADING" => SymbolStatus::Trading,
+            "2" | "PAUSE" | "HALT" => SymbolStatus::Paused,
+            _ => SymbolStatus::Offline,
+        };
+        let rules = VenueRules {
+            venue_symbol: sym.into(),
+            price_decimals: int(v, sym, "quotePrecision", price_src)?,
+            amount_decimals: int(v, sym, "baseAssetPrecision", &s.base_asset_precision)?,
+            min_qty: dec(v, sym, "baseSizePrecision", &s.base_size_precision)?,
+            min_notional: dec(v, sym, "quoteAmountPrecision", &s.quote_amount_precision)?,
+            status,
+            api_tradable: s.is_spot_trading_allowed.unwrap_or(true)
+                && status == SymbolStatus::Trading,
+            maker_fee: dec(v, sym, "makerCommission", &s.maker_commission)?,
+            taker_fee: dec(v, sym, "takerCommission", &s.taker_commission)?,
+        };
+        out.push(Listing {
+            base: s.base_asset.to_ascii_uppercase(),
+            quote: s.quote_asset.to_ascii_uppercase(),
+            rules,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct GatePair {
+    id: String,
+    base: String,
+    quote: String,
+    #[serde(default)]
+    fee: DecText,
+    #[serde(default)]
+    min_base_amount: DecText,
+    #[serde(default)]
+    min_quote_amount: DecText,
+    #[serde(default)]
+    amount_precision: DecText,
+    #[serde(default)]
+    precision: DecText,
+    #[serde(default)]
+    trade_status: Option<String>,
+}
+
+/// Parses Gate `currency_pairs`: `precision` is the price decimals, `amount_precision`
+/// the amount decimals, `fee` a percent (`"0.2"` = 0.2%, maker and taker alike),
+/// `trade_status` tradable / buyable / sellable / untradable.
+///
+/// # Errors
+/// Invalid JSON or an unreadable field.
+pub fn parse_gate(body: &str) -> Result<Vec<Listing>, SymbolError> {
+    let v = Venue::Gate;
+    let pairs: Vec<GatePair> =
+        serde_json::from_str(body).map_err(|source| SymbolError::Json { venue: v, source })?;
+    let mut out = Vec::with_capacity(pairs.len());
+    for p in pairs {
+        let sym = p.id.as_str();
+        let status = match p.trade_status.as_deref().unwrap_or("tradable") {
+            "tradable" => SymbolStatus::Trading,
+            "buyable" => SymbolStatus::BuyOnly,
+            "sellable" => SymbolStatus::SellOnly,
+            _ => SymbolStatus::Offline,
+        };
+        let fee = dec(v, sym, "fee", &p.fee)?.percent_to_fraction();
+        let rules = VenueRules {
+            venue_symbol: sym.into(),
+            price_decimals: int(v, sym, "precision", &p.precision)?,
+            amount_decimals: int(v, sym, "amount_precision", &p.amount_precision)?,
+            min_qty: dec(v, sym, "min_base_amount", &p.min_base_amount)?,
+            min_notional: dec(v, sym, "min_quote_amount", &p.min_quote_amount)?,
+            status,
+            api_tradable: status != SymbolStatus::Offline,
+            maker_fee: fee,
+            taker_fee: fee,
+        };
+        out.push(Listing {
+            base: p.base.to_ascii_uppercase(),
+            quote: p.quote.to_ascii_uppercase(),
+            rules,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads the body out of a capture line `URL -> unix_time: body` (the format of the
+/// files in `shared/data/captures`).
+pub fn capture_body(line: &str) -> Option<&str> {
+    let arrow = line.find(" -> ")?;
+    let rest = &line[arrow + 4..];
+    let colon = rest.find(": ")?;
+    Some(&rest[colon + 2..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MEXC: &str = r#"{"timezone":"CST","serverTime":1,"symbols":[
+      {"symbol":"BTCUSDT","status":"1","baseAsset":"BTC","baseAssetPrecision":6,"quoteAsset":"USDT","quotePrecision":2,"quoteAssetPrecision":2,
+       "baseSizePrecision":"0.000001","quoteAmountPrecision":"1.000000000000000000000000000000000000","isSpotTradingAllowed":true,
+       "makerCommission":"0","takerCommission":"0.0005","orderTypes":["LIMIT"],"filters":[]},
+      {"symbol":"ETHUSDT","status":"2","baseAsset":"ETH","baseAssetPrecision":5,"quoteAsset":"USDT","quotePrecision":2,
+       "baseSizePrecision":0.0001,"quoteAmountPrecision":5,"isSpotTradingAllowed":true,"makerCommission":0,"takerCommission":0.0005},
+      {"symbol":"MXUSDT","status":"1","baseAsset":"MX","baseAssetPrecision":2,"quoteAsset":"USDT","quotePrecision":4,
+       "isSpotTradingAllowed":false,"makerCommission":"0","takerCommission":"0"}]}"#;
+
+    const GATE: &str = r#"[
+      {"id":"BTC_USDT","base":"BTC","quote":"USDT","fee":"0.1","min_base_amount":"0.0001","min_quote_amount":"3","amount_precision":6,"precision":1,"trade_status":"tradable"},
+      {"id":"ETH_USDT","base":"ETH","quote":"USDT","fee":"0.2","min_quote_amount":"1","amount_precision":4,"precision":2,"trade_status":"sellable"},
+      {"id":"HAI_ETH","base":"HAI","quote":"ETH","fee":"0.2","min_quote_amount":"0.001","amount_precision":3,"precision":8,"trade_status":"untradable"}]"#;
+
+    #[test]
+    fn builds_both_directions_and_common() {
+        let t = SymbolTable::from_json(Some(MEXC), Some(GATE)).unwrap();
+        assert_eq!(t.len(), 4);
+        let btc = t.id("BTC/USDT").unwrap();
+        assert_eq!(t.id_by_venue(Venue::Mexc, "BTCUSDT"), Some(btc));
+        assert_eq!(t.id_by_venue(Venue::Gate, "BTC_USDT"), Some(btc));
+        assert_eq!(t.venue_symbol(btc, Venue::Mexc), Some("BTCUSDT"));
+        assert_eq!(t.venue_symbol(btc, Venue::Gate), Some("BTC_USDT"));
+        assert_eq!(t.unified(btc), Some("BTC/USDT"));
+        let names: Vec<_> = t
+            .common()
+            .iter()
+            .map(|&id| t.unified(id).unwrap())
+            .collect();
+        assert_eq!(names, ["BTC/USDT", "ETH/USDT"]);
+        assert_eq!(t.id_by_venue(Venue::Mexc, "BTC_USDT"), None);
+        assert_eq!(t.venue_symbol(t.id("HAI/ETH").unwrap(), Venue::Mexc), None);
+    }
+
+    #[test]
+    fn rules_are_exact_and_scales_cover_both_venues() {
+        let t = SymbolTable::from_json(Some(MEXC), Some(GATE)).unwrap();
+        let btc = t.info(t.id("BTC/USDT").unwrap()).unwrap();
+        let m = btc.rules(Venue::Mexc).unwrap();
+        let g = btc.rules(Venue::Gate).unwrap();
+        assert_eq!((m.price_decimals, m.amount_decimals), (2, 6));
+        assert_eq!((g.price_decimals, g.amount_decimals), (1, 6));
+        assert_eq!(m.min_qty.to_string(), "0.000001");
+        assert_eq!(m.min_notional.to_string(), "1");
+        assert_eq!(m.taker_fee.to_string(), "0.0005");
+        assert!(m.maker_fee.is_zero());
+        assert_eq!(g.maker_fee.to_string(), "0.001");
+        assert_eq!(g.min_notional.to_string(), "3");
+        assert_eq!(btc.price_scale, 4);
+        assert_eq!(btc.qty_scale, 12);
+        let eth = t.info(t.id("ETH/USDT").unwrap()).unwrap();
+        assert_eq!(eth.rules(Venue::Mexc).unwrap().status, SymbolStatus::Paused);
+        assert!(!eth.rules(Venue::Mexc).unwrap().api_tradable);
+        assert_eq!(
+            eth.rules(Venue::Mexc).unwrap().min_qty.to_string(),
+            "0.0001"
+        );
+        assert_eq!(
+            eth.rules(Venue::Gate).unwrap().status,
+            SymbolStatus::SellOnly
+        );
+        let mx = t.rules(t.id("MX/USDT").unwrap(), Venue::Mexc).unwrap();
+        assert!(!mx.api_tradable);
+        let hai = t.info(t.id("HAI/ETH").unwrap()).unwrap();
+        assert_eq!(hai.qty_scale, 10);
+        assert!(arb_core::fixed::parse_scaled("20.51071557", hai.qty_scale).is_ok());
+        assert!(!hai.rules(Venue::Gate).unwrap().api_tradable);
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let bad = r#"[{"id":"X_Y","base":"X","quote":"Y","precision":"two","amount_precision":1}]"#;
+        let e = SymbolTable::from_json(None, Some(bad))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("gateio") && e.contains("X_Y") && e.contains("precision"),
+            "{e}"
+        );
+        let e = SymbolTable::from_json(Some("{"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mexc"), "{e}");
+    }
+
+    #[test]
+    fn real_gate_list_of_1458_pairs() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/captures/gateio/GATEIO.0"
+        );
+        let Ok(text) = std::fs::read_to_string(path) else {
+            panic!("capture {path} missing");
+        };
+        let body = capture_body(text.lines().next().unwrap()).unwrap();
+        let t = SymbolTable::from_json(None, Some(body)).unwrap();
+        assert_eq!(t.len(), 1458);
+        let hai = t.id_by_venue(Venue::Gate, "HAI_ETH").unwrap();
+        assert_eq!(t.unified(hai), Some("HAI/ETH"));
+        for info in t.iter() {
+            let g = info.rules(Venue::Gate).unwrap();
+            assert_eq!(t.id_by_venue(Venue::Gate, &g.venue_symbol), Some(info.id));
+            assert_eq!(
+                venue_spelling(&info.unified, Venue::Gate).as_deref(),
+                Some(&*g.venue_symbol)
+            );
+        }
+        assert!(t.common().is_empty());
+    }
+
+    #[test]
+    fn spelling_without_table() {
+        assert_eq!(venue_spelling("BTC/USDT", Venue::Mexc).unwrap(), "BTCUSDT");
+        assert_eq!(venue_spelling("BTC/USDT", Venue::Gate).unwrap(), "BTC_USDT");
+        assert!(venue_spelling("BTCUSDT", Venue::Gate).is_none());
+        assert!(venue_spelling("A/B/C", Venue::Gate).is_none());
+    }
+}
