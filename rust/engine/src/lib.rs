@@ -5,3 +5,4 @@
 pub mod detect;
 pub mod journal;
 pub mod risk;
+pub mod tx;
