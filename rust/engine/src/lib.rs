@@ -2,6 +2,7 @@
 //! risk limits and kill switches, two-leg execution as one transaction with its own state
 //! machine, accounting, and the durable journal.
 
+pub mod accounting;
 pub mod detect;
 pub mod journal;
 pub mod risk;

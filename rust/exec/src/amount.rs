@@ -143,8 +143,13 @@ impl Amount {
     }
 
     /// Exact product of two amounts, rounded down to 18 places (price x quantity).
+    /// `self * other`, truncated toward zero at 18 decimals. The left mantissa is split
+    /// at 10^9 so each partial product stays far below `i128::MAX` (a plain
+    /// `a * b / 10^18` overflows once the product passes ~170 units squared).
     pub fn mul(self, other: Amount) -> Amount {
-        Amount(self.0 * other.0 / ONE)
+        const HALF: i128 = 1_000_000_000;
+        let (hi, lo) = (self.0 / HALF, self.0 % HALF);
+        Amount(hi * other.0 / HALF + lo * other.0 / ONE)
     }
 }
 
