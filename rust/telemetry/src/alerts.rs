@@ -200,7 +200,10 @@ impl AlertEngine {
                 "symbol_resolution_latency",
                 Severity::Warning,
                 t.symbol_resolution_latency_us * 1e3,
-                Some(("symbol_resolution_throughput", t.symbol_resolution_min_ops_per_s)),
+                Some((
+                    "symbol_resolution_throughput",
+                    t.symbol_resolution_min_ops_per_s,
+                )),
             ),
             (
                 names::ARBITRAGE_CYCLE_SECONDS,
@@ -310,7 +313,9 @@ impl AlertEngine {
         for (labels, g) in self.registry.gauges(names::WS_CONNECTED) {
             let connected = g.get() >= 1.0;
             let ever = since.get(&labels).is_some_and(|s| *s > 0.0);
-            let uptime = self.registry.gauge(names::WS_UPTIME_SECONDS, &as_refs(&labels));
+            let uptime = self
+                .registry
+                .gauge(names::WS_UPTIME_SECONDS, &as_refs(&labels));
             if connected {
                 self.disconnected_since.remove(&labels);
                 uptime.set((now_s - since.get(&labels).copied().unwrap_or(now_s)).max(0.0));
@@ -318,7 +323,10 @@ impl AlertEngine {
                 uptime.set(0.0);
             }
             let down_for = if !connected && ever {
-                let start = *self.disconnected_since.entry(labels.clone()).or_insert(now_s);
+                let start = *self
+                    .disconnected_since
+                    .entry(labels.clone())
+                    .or_insert(now_s);
                 Some(now_s - start)
             } else {
                 None
@@ -355,7 +363,9 @@ impl AlertEngine {
         }
 
         if let Some(rss) = rss_bytes {
-            self.registry.gauge(names::PROCESS_RSS_BYTES, &[]).set(rss as f64);
+            self.registry
+                .gauge(names::PROCESS_RSS_BYTES, &[])
+                .set(rss as f64);
             self.rss.push_back((now_s, rss));
             while self
                 .rss
@@ -369,7 +379,9 @@ impl AlertEngine {
             let slope = (span >= t.memory_min_span_s && span > 0.0)
                 .then(|| (rss as f64 - r0 as f64) / span * 3600.0);
             if let Some(s) = slope {
-                self.registry.gauge(names::PROCESS_MEMORY_GROWTH, &[]).set(s);
+                self.registry
+                    .gauge(names::PROCESS_MEMORY_GROWTH, &[])
+                    .set(s);
             }
             let mib_h = slope.map(|s| s / 1_048_576.0);
             verdicts.push(Verdict {
@@ -458,7 +470,11 @@ impl AlertEngine {
             crate::arb_log!(
                 level,
                 "arb_telemetry::alerts",
-                if v.crossed { "alert fired" } else { "alert cleared" },
+                if v.crossed {
+                    "alert fired"
+                } else {
+                    "alert cleared"
+                },
                 alert = v.name,
                 severity = v.severity.as_str(),
                 labels = Value::inline(&label_text),

@@ -215,7 +215,10 @@ mod tests {
         );
         let mut plain = String::new();
         human_line(&mut plain, &rec, false);
-        assert!(plain.ends_with("INFO     t: m a=\"x y\" b=BTC_USDT\n"), "{plain}");
+        assert!(
+            plain.ends_with("INFO     t: m a=\"x y\" b=BTC_USDT\n"),
+            "{plain}"
+        );
         assert!(!plain.contains('\x1b'));
         let mut coloured = String::new();
         human_line(&mut coloured, &rec, true);

@@ -176,7 +176,10 @@ mod tests {
             let (lo, hi) = bucket_bounds(i);
             assert!(lo <= v && v <= hi, "{v} not in [{lo}, {hi}] (bucket {i})");
             // Relative width at most 1/16.
-            assert!((hi - lo) as f64 <= lo as f64 / 16.0 + 1.0, "{v}: [{lo}, {hi}]");
+            assert!(
+                (hi - lo) as f64 <= lo as f64 / 16.0 + 1.0,
+                "{v}: [{lo}, {hi}]"
+            );
         }
     }
 

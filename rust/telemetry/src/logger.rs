@@ -411,9 +411,8 @@ impl Logger {
             idle_wait: config.idle_wait,
             drop_report_interval: config.drop_report_interval,
             reported_drops: 0,
-            by_level: Level::ALL.map(|l| {
-                registry.counter(names::LOG_RECORDS_TOTAL, &[("level", l.as_str())])
-            }),
+            by_level: Level::ALL
+                .map(|l| registry.counter(names::LOG_RECORDS_TOTAL, &[("level", l.as_str())])),
             dropped_total: registry.counter(names::LOG_RECORDS_DROPPED_TOTAL, &[]),
             backend_errors: registry.counter("log_backend_errors_total", &[]),
             ring_used: registry.gauge(names::LOG_RING_USED, &[]),

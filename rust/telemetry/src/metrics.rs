@@ -160,8 +160,7 @@ impl Histogram {
 
     #[inline(always)]
     pub fn record(&self, d: Duration) {
-        self.0
-            .record(d.as_nanos().min(u64::MAX as u128) as u64);
+        self.0.record(d.as_nanos().min(u64::MAX as u128) as u64);
     }
 
     /// Records the time elapsed since `start`.
@@ -423,7 +422,13 @@ fn render_histogram(out: &mut String, name: &str, labels: &Labels, h: &Histogram
     }
     let count = s.count();
     sample(out, &bucket, labels, Some("+Inf"), count as f64);
-    sample(out, &format!("{name}_sum"), labels, None, s.sum() as f64 / 1e9);
+    sample(
+        out,
+        &format!("{name}_sum"),
+        labels,
+        None,
+        s.sum() as f64 / 1e9,
+    );
     sample(out, &format!("{name}_count"), labels, None, count as f64);
 }
 
@@ -609,7 +614,10 @@ mod tests {
         let r = Registry::new();
         r.gauge("bad name!", &[("l", "a\"b\\c\nd")]).set(1.5);
         let text = r.render();
-        assert!(text.contains("bad_name_{l=\"a\\\"b\\\\c\\nd\"} 1.5"), "{text}");
+        assert!(
+            text.contains("bad_name_{l=\"a\\\"b\\\\c\\nd\"} 1.5"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -105,7 +105,11 @@ fn serve(stream: TcpStream, registry: &Registry) -> io::Result<()> {
                 registry.render(),
             )
         }
-        ("GET", _) => ("404 Not Found", "text/plain", "not found: try /metrics\n".into()),
+        ("GET", _) => (
+            "404 Not Found",
+            "text/plain",
+            "not found: try /metrics\n".into(),
+        ),
         _ => (
             "405 Method Not Allowed",
             "text/plain",
