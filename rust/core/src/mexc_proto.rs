@@ -26,6 +26,11 @@ pub struct PushDataV3ApiWrapper {
 
 /// The `oneof body` of [`PushDataV3ApiWrapper`]. Bodies we never read (klines, mini
 /// tickers, batches) are left out: prost skips unknown fields.
+///
+/// Variants differ in size (private orders carry 26 fields); boxing them would cost an
+/// allocation per decoded push on the hot path, and a `Body` is decoded, matched and
+/// dropped at once, so the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, PartialEq, prost::Oneof)]
 pub enum Body {
     #[prost(message, tag = "301")]
