@@ -110,6 +110,14 @@ CREATE TABLE IF NOT EXISTS fills (
     recv_us         BIGINT NOT NULL,
     PRIMARY KEY (venue, trade_id)
 );
+CREATE TABLE IF NOT EXISTS spreads (
+    t_ms     BIGINT NOT NULL,
+    symbol   TEXT   NOT NULL,
+    mexc_bid TEXT,
+    mexc_ask TEXT,
+    gate_bid TEXT,
+    gate_ask TEXT
+);
 CREATE TABLE IF NOT EXISTS events (
     t_ms   BIGINT NOT NULL,
     kind   TEXT   NOT NULL,
@@ -210,6 +218,16 @@ pub struct FillRecord {
     pub recv_us: i64,
 }
 
+/// Both venues' best bid and ask for one symbol at one time (absent when a book is not
+/// valid).
+#[derive(Clone, Debug)]
+pub struct SpreadSample {
+    pub t_ms: i64,
+    pub symbol: Arc<str>,
+    pub mexc: Option<(Dec, Dec)>,
+    pub gate: Option<(Dec, Dec)>,
+}
+
 /// What the hot path sends to the writer.
 #[derive(Clone, Debug)]
 pub enum JournalRecord {
@@ -223,6 +241,8 @@ pub enum JournalRecord {
         kind: &'static str,
         detail: String,
     },
+    /// A periodic sample of both venues' best prices for one symbol (for the report).
+    Spread(Box<SpreadSample>),
     /// Reply on the channel once everything sent before it is committed.
     Flush(mpsc::SyncSender<()>),
 }
@@ -380,6 +400,7 @@ fn rec_kind(r: &JournalRecord) -> &'static str {
         JournalRecord::Order(_) => "order",
         JournalRecord::Fill(_) => "fill",
         JournalRecord::Event { .. } => "event",
+        JournalRecord::Spread(_) => "spread sample",
         JournalRecord::Flush(_) => "flush",
     }
 }
@@ -513,6 +534,16 @@ fn write_one(c: &Connection, rec: &JournalRecord) -> rusqlite::Result<()> {
         JournalRecord::Event { t_ms, kind, detail } => {
             c.prepare_cached("INSERT INTO events (t_ms, kind, detail) VALUES (?1, ?2, ?3)")?
                 .execute(params![t_ms, kind, detail])?;
+        }
+        JournalRecord::Spread(sp) => {
+            let side = |x: Option<(Dec, Dec)>| x.map(|(b, a)| (b.text(), a.text())).unzip();
+            let (mb, ma) = side(sp.mexc);
+            let (gb, ga) = side(sp.gate);
+            c.prepare_cached(
+                "INSERT INTO spreads (t_ms, symbol, mexc_bid, mexc_ask, gate_bid, gate_ask) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![sp.t_ms, &*sp.symbol, mb, ma, gb, ga])?;
         }
         JournalRecord::Flush(_) => {}
     }
