@@ -142,10 +142,12 @@ impl Amount {
         arb_core::fixed::format_scaled_fixed(v, decimals)
     }
 
-    /// Exact product of two amounts, rounded down to 18 places (price x quantity).
-    /// `self * other`, truncated toward zero at 18 decimals. The left mantissa is split
+    /// `self * other` (price x quantity), truncated toward zero at 18 decimals. The left mantissa is split
     /// at 10^9 so each partial product stays far below `i128::MAX` (a plain
     /// `a * b / 10^18` overflows once the product passes ~170 units squared).
+    // An inherent method rather than `ops::Mul`: multiplying two amounts truncates, and
+    // a named call keeps that visible where it happens.
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(self, other: Amount) -> Amount {
         const HALF: i128 = 1_000_000_000;
         let (hi, lo) = (self.0 / HALF, self.0 % HALF);

@@ -1,0 +1,967 @@
+//! `VenueClient`: one venue's signed REST client with the retry policy, rate limiter,
+//! circuit breaker and order tracker wired in. Cheap to clone (one `Arc`); every clone
+//! shares the pool, the limiter, the breaker and the tracker.
+//!
+//! Retry policy, by error class:
+//! - rate limit: the limiter holds the endpoint class until the venue's Retry-After /
+//!   reset time, then the request is retried (a 429 means it was not executed);
+//! - authentication, invalid order, insufficient funds, not tradable: fail at once;
+//! - network (the connection failed, nothing was written): retried with backoff;
+//! - timeout / 5xx / broken answer: reads and cancels retry with backoff; an order
+//!   placement is **never** resent: its outcome is unknown until the venue is asked
+//!   by client order id, and only an answer "no such order" (twice, spaced out, so an
+//!   order still inside the venue has landed) allows placing it again, with the same
+//!   client id.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arb_core::{ErrorClass, Venue};
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
+use reqwest::Method;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::amount::Amount;
+use crate::breaker::{Breaker, BreakerState};
+use crate::config::{OrderPath, VenueConfig};
+use crate::error::{classify_gate, classify_mexc, ExecError};
+use crate::http::{build_client, Clock, ConnStats};
+use crate::lifecycle::{Balance, Fill, OrderReport, OrderState, OrderTracker, Source};
+use crate::order::{ClientOrderId, OrderRequest, PreparedOrder};
+use crate::ratelimit::{Endpoint, RateLimiter};
+use crate::{gate, mexc};
+
+/// Code set on errors raised before anything was sent (breaker open, limiter wait too
+/// long): such a placement certainly did not happen.
+pub const NOT_SENT: &str = "NOT_SENT";
+
+/// Maker and taker fee rates (fractions: 0.001 = 0.1%).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FeeRates {
+    pub maker: Amount,
+    pub taker: Amount,
+}
+
+/// An order named by the venue's id or by our client id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderRef {
+    Venue(String),
+    Client(ClientOrderId),
+}
+
+/// Whether a call may be retried after an unknown outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Cancel,
+    Place,
+}
+
+/// One REST call before signing (signing happens per attempt: timestamps move).
+pub(crate) struct Call {
+    pub ep: Endpoint,
+    pub op: &'static str,
+    pub symbol: String,
+    pub method: Method,
+    pub path: String,
+    pub params: Vec<(&'static str, String)>,
+    pub body: Option<String>,
+    pub signed: bool,
+}
+
+pub(crate) struct Inner {
+    pub cfg: VenueConfig,
+    pub http: reqwest::Client,
+    base: String,
+    base_path: String,
+    pub limiter: RateLimiter,
+    pub breaker: Breaker,
+    pub clock: Clock,
+    connects: Arc<AtomicU64>,
+    requests: AtomicU64,
+    pub tracker: Arc<OrderTracker>,
+    pub ws_trader: tokio::sync::Mutex<Option<Arc<crate::gate_ws_trade::GateWsTrader>>>,
+}
+
+/// The client of one venue. See the module docs for the retry policy.
+#[derive(Clone)]
+pub struct VenueClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+enum Resolution {
+    /// The venue has it (the query already fed the tracker).
+    Found,
+    Absent,
+    Unresolved(ExecError),
+}
+
+fn header_i64(h: &HeaderMap, name: &str) -> Option<i64> {
+    h.get(name)?
+        .to_str()
+        .ok()?
+        .trim()
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
+}
+
+impl VenueClient {
+    /// Builds the client (no network traffic).
+    ///
+    /// # Errors
+    /// A malformed base URL or a TLS backend that cannot start.
+    pub fn new(cfg: VenueConfig) -> Result<Self, ExecError> {
+        let venue = cfg.venue;
+        let bad = |m: String| ExecError::new(venue, "config", ErrorClass::InvalidOrder, m);
+        let url = url::Url::parse(&cfg.rest_url)
+            .map_err(|e| bad(format!("rest_url {:?}: {e}", cfg.rest_url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad(format!(
+                "rest_url {:?} must be http or https",
+                cfg.rest_url
+            )));
+        }
+        let (http, connects) = build_client(&cfg).map_err(|e| bad(format!("HTTP client: {e}")))?;
+        let base = cfg.rest_url.trim_end_matches('/').to_string();
+        let base_path = url.path().trim_end_matches('/').to_string();
+        Ok(VenueClient {
+            inner: Arc::new(Inner {
+                limiter: RateLimiter::new(venue, cfg.rate_limit),
+                breaker: Breaker::new(
+                    cfg.breaker_threshold,
+                    Duration::from_millis(cfg.breaker_cooldown_ms),
+                ),
+                clock: Clock::default(),
+                connects,
+                requests: AtomicU64::new(0),
+                tracker: Arc::new(OrderTracker::new(venue)),
+                ws_trader: tokio::sync::Mutex::new(None),
+                http,
+                base,
+                base_path,
+                cfg,
+            }),
+        })
+    }
+
+    pub fn venue(&self) -> Venue {
+        self.inner.cfg.venue
+    }
+
+    pub fn config(&self) -> &VenueConfig {
+        &self.inner.cfg
+    }
+
+    /// The orders of this venue, as REST answers and private streams report them.
+    pub fn tracker(&self) -> &Arc<OrderTracker> {
+        &self.inner.tracker
+    }
+
+    pub fn breaker_state(&self) -> BreakerState {
+        self.inner.breaker.state()
+    }
+
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
+    }
+
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.inner.clock.offset_ms()
+    }
+
+    /// The venue's clock as we estimate it (used for signed timestamps).
+    pub fn venue_now_ms(&self) -> i64 {
+        self.inner.clock.venue_now_ms()
+    }
+
+    /// REST requests sent and new TCP connections dialled so far.
+    pub fn conn_stats(&self) -> ConnStats {
+        ConnStats {
+            requests: self.inner.requests.load(Ordering::Relaxed),
+            new_connections: self.inner.connects.load(Ordering::Relaxed),
+        }
+    }
+
+    fn err(&self, op: &'static str, class: ErrorClass, msg: impl Into<String>) -> ExecError {
+        ExecError::new(self.venue(), op, class, msg)
+    }
+
+    fn reqwest_err(&self, op: &'static str, e: reqwest::Error) -> ExecError {
+        // Never the URL: a MEXC URL carries the signature.
+        let e = e.without_url();
+        let class = if e.is_timeout() {
+            ErrorClass::Timeout
+        } else if e.is_connect() {
+            ErrorClass::Network
+        } else {
+            // Written (at least partly) and then the connection broke.
+            ErrorClass::UnknownOutcome
+        };
+        let mut msg = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            msg.push_str(": ");
+            msg.push_str(&s.to_string());
+            src = s.source();
+        }
+        self.err(op, class, msg)
+    }
+
+    /// Sends one signed attempt and classifies the answer.
+    pub(crate) async fn send_once(&self, c: &Call) -> Result<Value, ExecError> {
+        let i = &*self.inner;
+        let cfg = &i.cfg;
+        let rb = match cfg.venue {
+            Venue::Mexc => {
+                let q = if c.signed {
+                    mexc::signed_query(
+                        &c.params,
+                        i.clock.venue_now_ms(),
+                        cfg.recv_window_ms,
+                        cfg.api_secret.expose(),
+                    )
+                } else {
+                    let mut q = String::new();
+                    for (k, v) in &c.params {
+                        mexc::push_param(&mut q, k, v);
+                    }
+                    q
+                };
+                let url = if q.is_empty() {
+                    format!("{}{}", i.base, c.path)
+                } else {
+                    format!("{}{}?{}", i.base, c.path, q)
+                };
+                i.http
+                    .request(c.method.clone(), url)
+                    .header("X-MEXC-APIKEY", &cfg.api_key)
+                    .header(CONTENT_TYPE, "application/json")
+            }
+            Venue::Gate => {
+                let mut q = String::new();
+                for (k, v) in &c.params {
+                    if !q.is_empty() {
+                        q.push('&');
+                    }
+                    q.push_str(k);
+                    q.push('=');
+                    q.push_str(v);
+                }
+                let url = if q.is_empty() {
+                    format!("{}{}", i.base, c.path)
+                } else {
+                    format!("{}{}?{}", i.base, c.path, q)
+                };
+                let body = c.body.as_deref().unwrap_or("");
+                let mut rb = i
+                    .http
+                    .request(c.method.clone(), url)
+                    .header(CONTENT_TYPE, "application/json")
+                    .header(ACCEPT, "application/json");
+                if c.signed {
+                    let full = format!("{}{}", i.base_path, c.path);
+                    for (k, v) in gate::sign_headers(
+                        &cfg.api_key,
+                        cfg.api_secret.expose(),
+                        c.method.as_str(),
+                        &full,
+                        &q,
+                        body.as_bytes(),
+                        i.clock.venue_now_ms().div_euclid(1000),
+                    ) {
+                        rb = rb.header(k, v);
+                    }
+                }
+                if let Some(b) = &c.body {
+                    rb = rb.body(b.clone());
+                }
+                rb
+            }
+        };
+        i.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = rb.send().await.map_err(|e| self.reqwest_err(c.op, e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(|e| self.reqwest_err(c.op, e))?;
+        self.note_rate_headers(c.ep, &headers);
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&bytes).map_err(|e| {
+                self.err(
+                    c.op,
+                    ErrorClass::Malformed,
+                    format!("HTTP {status} body is not JSON: {e}"),
+                )
+                .with_status(status)
+            });
+        }
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let (class, code, msg) = match cfg.venue {
+            Venue::Mexc => {
+                let code = body
+                    .get("code")
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+                let msg = body.get("msg").and_then(Value::as_str).map(str::to_string);
+                (
+                    classify_mexc(status, code),
+                    code.map(|c| c.to_string()),
+                    msg,
+                )
+            }
+            Venue::Gate => {
+                let label = body
+                    .get("label")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let msg = body
+                    .get("message")
+                    .or_else(|| body.get("detail"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                (classify_gate(status, label.as_deref()), label, msg)
+            }
+        };
+        let msg = msg.unwrap_or_else(|| {
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
+        });
+        let mut e = self.err(c.op, class, msg).with_status(status);
+        if let Some(code) = code {
+            e = e.with_code(code);
+        }
+        if class == ErrorClass::RateLimit {
+            let wait = self.retry_after(&headers).unwrap_or(Duration::from_secs(1));
+            i.limiter.block_until(c.ep, Instant::now() + wait);
+            e = e.with_retry_after(Some(wait));
+        }
+        Err(e)
+    }
+
+    /// How long a rate-limit answer asks us to wait: `Retry-After` (seconds), else
+    /// Gate's `X-Gate-RateLimit-Reset-Timestamp` (seconds or ms since the epoch).
+    fn retry_after(&self, h: &HeaderMap) -> Option<Duration> {
+        if let Some(s) = header_i64(h, "retry-after") {
+            return Some(Duration::from_secs(s.max(0) as u64));
+        }
+        let reset = header_i64(h, "x-gate-ratelimit-reset-timestamp")?;
+        let reset_ms = if reset > 100_000_000_000 {
+            reset
+        } else {
+            reset * 1000
+        };
+        Some(Duration::from_millis(
+            (reset_ms - self.inner.clock.venue_now_ms()).max(0) as u64,
+        ))
+    }
+
+    /// Gate announces exhaustion before it refuses: `Requests-Remain: 0` blocks the
+    /// endpoint class until the reset time, so the next request is not a 429.
+    fn note_rate_headers(&self, ep: Endpoint, h: &HeaderMap) {
+        if header_i64(h, "x-gate-ratelimit-requests-remain") == Some(0) {
+            if let Some(wait) = self.retry_after(h) {
+                self.inner.limiter.block_until(ep, Instant::now() + wait);
+            }
+        }
+    }
+
+    /// Runs a call under the breaker, the limiter and the retry policy.
+    async fn execute(&self, c: &Call, kind: Kind) -> Result<Value, ExecError> {
+        let i = &*self.inner;
+        let max_rl_wait = Duration::from_millis(i.cfg.max_rate_limit_wait_ms);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            if let Err(left) = i.breaker.admit() {
+                return Err(self
+                    .err(
+                        c.op,
+                        ErrorClass::Venue,
+                        format!("circuit breaker open ({} ms left)", left.as_millis()),
+                    )
+                    .with_code(NOT_SENT)
+                    .with_retry_after(Some(left)));
+            }
+            let at = i.limiter.reserve(c.ep, &c.symbol);
+            let now = Instant::now();
+            if at > now {
+                if at - now > max_rl_wait {
+                    i.breaker.record(Ok(()));
+                    return Err(self
+                        .err(
+                            c.op,
+                            ErrorClass::RateLimit,
+                            "rate limit wait longer than allowed",
+                        )
+                        .with_code(NOT_SENT)
+                        .with_retry_after(Some(at - now)));
+                }
+                tokio::time::sleep_until(at).await;
+            }
+            let r = self.send_once(c).await;
+            i.breaker
+                .record(r.as_ref().map(|_| ()).map_err(|e| e.class));
+            let e = match r {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let backoff =
+                Duration::from_millis(i.cfg.backoff_ms.saturating_mul(1 << (attempt - 1).min(6)));
+            let retry = match e.class {
+                // Not executed: the limiter now holds the class until the venue's time.
+                ErrorClass::RateLimit => (attempt <= i.cfg.read_attempts
+                    && e.retry_after.unwrap_or_default() <= max_rl_wait)
+                    .then_some(Duration::ZERO),
+                // Nothing was written: safe for every kind.
+                ErrorClass::Network => (attempt < i.cfg.read_attempts).then_some(backoff),
+                ErrorClass::Timeout
+                | ErrorClass::Venue
+                | ErrorClass::UnknownOutcome
+                | ErrorClass::Malformed
+                    if kind != Kind::Place =>
+                {
+                    (attempt < i.cfg.read_attempts).then_some(backoff)
+                }
+                _ => None,
+            };
+            match retry {
+                Some(d) => tokio::time::sleep(d).await,
+                None => return Err(e),
+            }
+        }
+    }
+
+    fn call(
+        &self,
+        ep: Endpoint,
+        op: &'static str,
+        symbol: &str,
+        method: Method,
+        path: impl Into<String>,
+    ) -> Call {
+        Call {
+            ep,
+            op,
+            symbol: symbol.to_string(),
+            method,
+            path: path.into(),
+            params: Vec::new(),
+            body: None,
+            signed: true,
+        }
+    }
+
+    fn malformed(&self, op: &'static str) -> impl Fn(String) -> ExecError + '_ {
+        move |m| self.err(op, ErrorClass::Malformed, m)
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /// The venue's clock (ms); also updates the offset applied to signed timestamps.
+    pub async fn server_time(&self) -> Result<i64, ExecError> {
+        let (path, field) = match self.venue() {
+            Venue::Mexc => ("/api/v3/time", "serverTime"),
+            Venue::Gate => ("/spot/time", "server_time"),
+        };
+        let mut c = self.call(Endpoint::Public, "server_time", "", Method::GET, path);
+        c.signed = false;
+        let sent = arb_core::time::now_ms();
+        let v = self.execute(&c, Kind::Read).await?;
+        let received = arb_core::time::now_ms();
+        let t = crate::json::int(&v, field).map_err(self.malformed("server_time"))?;
+        self.inner.clock.observe(t, sent, received);
+        Ok(t)
+    }
+
+    /// Every balance of the account.
+    pub async fn balances(&self) -> Result<Vec<Balance>, ExecError> {
+        let c = match self.venue() {
+            Venue::Mexc => self.call(
+                Endpoint::Account,
+                "balances",
+                "",
+                Method::GET,
+                "/api/v3/account",
+            ),
+            Venue::Gate => self.call(
+                Endpoint::Account,
+                "balances",
+                "",
+                Method::GET,
+                "/spot/accounts",
+            ),
+        };
+        let v = self.execute(&c, Kind::Read).await?;
+        match self.venue() {
+            Venue::Mexc => mexc::parse_balances(&v),
+            Venue::Gate => gate::parse_balances(&v),
+        }
+        .map_err(self.malformed("balances"))
+    }
+
+    /// Maker/taker fee rates for a symbol (`tradeFee` / `wallet/fee`).
+    pub async fn fees(&self, symbol: &str) -> Result<FeeRates, ExecError> {
+        let mut c = match self.venue() {
+            Venue::Mexc => self.call(
+                Endpoint::Fee,
+                "fees",
+                symbol,
+                Method::GET,
+                "/api/v3/tradeFee",
+            ),
+            Venue::Gate => self.call(Endpoint::Fee, "fees", symbol, Method::GET, "/wallet/fee"),
+        };
+        c.params.push((
+            if self.venue() == Venue::Mexc {
+                "symbol"
+            } else {
+                "currency_pair"
+            },
+            symbol.to_string(),
+        ));
+        let v = self.execute(&c, Kind::Read).await?;
+        let (maker, taker) = match self.venue() {
+            Venue::Mexc => mexc::parse_fees(&v),
+            Venue::Gate => gate::parse_fees(&v),
+        }
+        .map_err(self.malformed("fees"))?;
+        Ok(FeeRates { maker, taker })
+    }
+
+    fn parse_order(&self, op: &'static str, v: &Value) -> Result<OrderReport, ExecError> {
+        match self.venue() {
+            Venue::Mexc => mexc::parse_order(v),
+            Venue::Gate => gate::parse_order(v, Source::Rest),
+        }
+        .map_err(self.malformed(op))
+    }
+
+    /// One order by venue id or client id; the answer also updates the tracker.
+    pub async fn query(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, ExecError> {
+        let c = match self.venue() {
+            Venue::Mexc => {
+                let mut c = self.call(
+                    Endpoint::QueryOrder,
+                    "query",
+                    symbol,
+                    Method::GET,
+                    "/api/v3/order",
+                );
+                c.params.push(("symbol", symbol.to_string()));
+                match order {
+                    OrderRef::Venue(id) => c.params.push(("orderId", id.clone())),
+                    OrderRef::Client(id) => {
+                        c.params.push(("origClientOrderId", id.wire(Venue::Mexc)))
+                    }
+                }
+                c
+            }
+            Venue::Gate => {
+                let id = match order {
+                    OrderRef::Venue(id) => id.clone(),
+                    OrderRef::Client(id) => id.wire(Venue::Gate),
+                };
+                let mut c = self.call(
+                    Endpoint::QueryOrder,
+                    "query",
+                    symbol,
+                    Method::GET,
+                    format!("/spot/orders/{id}"),
+                );
+                c.params.push(("currency_pair", symbol.to_string()));
+                c
+            }
+        };
+        let v = self.execute(&c, Kind::Read).await?;
+        let r = self.parse_order("query", &v)?;
+        self.inner.tracker.on_report(&r);
+        Ok(r)
+    }
+
+    /// Open orders of a symbol.
+    pub async fn open_orders(&self, symbol: &str) -> Result<Vec<OrderReport>, ExecError> {
+        let c = match self.venue() {
+            Venue::Mexc => {
+                let mut c = self.call(
+                    Endpoint::OpenOrders,
+                    "open_orders",
+                    symbol,
+                    Method::GET,
+                    "/api/v3/openOrders",
+                );
+                c.params.push(("symbol", symbol.to_string()));
+                c
+            }
+            Venue::Gate => {
+                let mut c = self.call(
+                    Endpoint::OpenOrders,
+                    "open_orders",
+                    symbol,
+                    Method::GET,
+                    "/spot/orders",
+                );
+                c.params.push(("currency_pair", symbol.to_string()));
+                c.params.push(("status", "open".to_string()));
+                c
+            }
+        };
+        let v = self.execute(&c, Kind::Read).await?;
+        let rows = crate::json::array(&v, "open orders").map_err(self.malformed("open_orders"))?;
+        let out = rows
+            .iter()
+            .map(|o| self.parse_order("open_orders", o))
+            .collect::<Result<Vec<_>, _>>()?;
+        for r in &out {
+            self.inner.tracker.on_report(r);
+        }
+        Ok(out)
+    }
+
+    /// Our fills on a symbol (newest `limit`, optionally since `since_ms`); recorded in
+    /// the tracker, which drops any it has already seen.
+    pub async fn my_trades(
+        &self,
+        symbol: &str,
+        since_ms: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Fill>, ExecError> {
+        let c = match self.venue() {
+            Venue::Mexc => {
+                let mut c = self.call(
+                    Endpoint::MyTrades,
+                    "my_trades",
+                    symbol,
+                    Method::GET,
+                    "/api/v3/myTrades",
+                );
+                c.params.push(("symbol", symbol.to_string()));
+                if let Some(s) = since_ms {
+                    c.params.push(("startTime", s.to_string()));
+                }
+                c.params.push(("limit", limit.min(100).to_string()));
+                c
+            }
+            Venue::Gate => {
+                let mut c = self.call(
+                    Endpoint::MyTrades,
+                    "my_trades",
+                    symbol,
+                    Method::GET,
+                    "/spot/my_trades",
+                );
+                c.params.push(("currency_pair", symbol.to_string()));
+                c.params.push(("limit", limit.min(1000).to_string()));
+                if let Some(s) = since_ms {
+                    c.params.push(("from", s.div_euclid(1000).to_string()));
+                }
+                c
+            }
+        };
+        let v = self.execute(&c, Kind::Read).await?;
+        let rows = crate::json::array(&v, "trades").map_err(self.malformed("my_trades"))?;
+        let fills = rows
+            .iter()
+            .map(|t| match self.venue() {
+                Venue::Mexc => mexc::parse_trade(t),
+                Venue::Gate => gate::parse_trade(t, Source::Rest),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.malformed("my_trades"))?;
+        for f in &fills {
+            self.inner.tracker.on_fill(f);
+        }
+        Ok(fills)
+    }
+
+    // ------------------------------------------------------------------ orders
+
+    /// Places an order: quantized and checked locally, sent once, and on an unknown
+    /// outcome resolved by client id (see the module docs). Returns the tracked state.
+    ///
+    /// # Errors
+    /// The venue's refusal (classified), or [`ErrorClass::UnknownOutcome`] when the
+    /// venue could not be asked; the order then stays `unknown` in the tracker.
+    pub async fn place(&self, req: &OrderRequest) -> Result<OrderState, ExecError> {
+        let p = req.prepare()?;
+        self.place_prepared(&p).await
+    }
+
+    fn is_unknown_outcome(e: &ExecError) -> bool {
+        if e.code.as_deref() == Some(NOT_SENT) {
+            return false;
+        }
+        match e.class {
+            ErrorClass::Timeout | ErrorClass::UnknownOutcome => true,
+            ErrorClass::Venue => e.http_status.is_none_or(|s| s >= 500),
+            // A 2xx we could not read: the venue accepted something.
+            ErrorClass::Malformed => e.http_status.is_some_and(|s| (200..300).contains(&s)),
+            _ => false,
+        }
+    }
+
+    /// [`Self::place`] for an order already prepared (the engine prepares off the
+    /// critical path).
+    pub async fn place_prepared(&self, p: &PreparedOrder) -> Result<OrderState, ExecError> {
+        let tracker = &self.inner.tracker;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            tracker.on_submit(&p.client_id, &p.symbol, p.side, p.qty);
+            let r = self.send_place(p).await;
+            match r {
+                Ok(report) => {
+                    tracker.on_report(&report);
+                    return Ok(tracker.get(&p.client_id).expect("tracked on submit"));
+                }
+                Err(e) if Self::is_unknown_outcome(&e) => {
+                    tracker.on_unknown(&p.client_id, &e.to_string());
+                    match self.resolve(p).await {
+                        Resolution::Found => {
+                            return Ok(tracker.get(&p.client_id).expect("tracked on submit"));
+                        }
+                        Resolution::Absent if attempts < self.inner.cfg.max_place_attempts => {
+                            continue
+                        }
+                        Resolution::Absent => {
+                            tracker.on_rejected(
+                                &p.client_id,
+                                "proven absent after unknown outcomes; attempts exhausted",
+                            );
+                            return Err(e);
+                        }
+                        Resolution::Unresolved(q) => {
+                            return Err(self.err(
+                                "place",
+                                ErrorClass::UnknownOutcome,
+                                format!("{e}; resolving by client id {} failed: {q}", p.client_id),
+                            ));
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracker.on_rejected(&p.client_id, &e.to_string());
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn send_place(&self, p: &PreparedOrder) -> Result<OrderReport, ExecError> {
+        match self.venue() {
+            Venue::Mexc => {
+                let mut c = self.call(
+                    Endpoint::Place,
+                    "place",
+                    &p.symbol,
+                    Method::POST,
+                    "/api/v3/order",
+                );
+                c.params = mexc::place_params(p);
+                let v = self.execute(&c, Kind::Place).await?;
+                mexc::parse_ack(&v, p)
+                    .map_err(|m| self.err("place", ErrorClass::Malformed, m).with_status(200))
+            }
+            Venue::Gate if self.inner.cfg.order_path == OrderPath::Ws => {
+                let t = self.ws_trader().await?;
+                let v = t.place(self, p).await?;
+                gate::parse_order(&v, Source::Rest)
+                    .map_err(|m| self.err("place", ErrorClass::Malformed, m).with_status(200))
+            }
+            Venue::Gate => {
+                let mut c = self.call(
+                    Endpoint::Place,
+                    "place",
+                    &p.symbol,
+                    Method::POST,
+                    "/spot/orders",
+                );
+                c.body = Some(gate::place_body(p).to_string());
+                let v = self.execute(&c, Kind::Place).await?;
+                gate::parse_order(&v, Source::Rest)
+                    .map_err(|m| self.err("place", ErrorClass::Malformed, m).with_status(200))
+            }
+        }
+    }
+
+    /// The Gate WebSocket trading session, opened on first use.
+    pub(crate) async fn ws_trader(
+        &self,
+    ) -> Result<Arc<crate::gate_ws_trade::GateWsTrader>, ExecError> {
+        let mut slot = self.inner.ws_trader.lock().await;
+        if let Some(t) = slot.as_ref().filter(|t| t.is_alive()) {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(crate::gate_ws_trade::GateWsTrader::connect(self).await?);
+        *slot = Some(t.clone());
+        Ok(t)
+    }
+
+    async fn resolve(&self, p: &PreparedOrder) -> Resolution {
+        let settle = Duration::from_millis(self.inner.cfg.unknown_settle_ms);
+        for round in 0..2 {
+            tokio::time::sleep(settle).await;
+            match self
+                .query(&p.symbol, &OrderRef::Client(p.client_id.clone()))
+                .await
+            {
+                Ok(_) => return Resolution::Found,
+                Err(e) if e.is_order_not_found() => {
+                    if round == 1 {
+                        return Resolution::Absent;
+                    }
+                }
+                Err(e) => return Resolution::Unresolved(e),
+            }
+        }
+        Resolution::Absent
+    }
+
+    /// Cancels an order. An order that is already final answers "not found / closed":
+    /// then its final state is queried and returned instead of an error.
+    pub async fn cancel(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, ExecError> {
+        if self.venue() == Venue::Gate && self.inner.cfg.order_path == OrderPath::Ws {
+            let t = self.ws_trader().await?;
+            let r = t.cancel(self, symbol, order).await;
+            return self.after_cancel(symbol, order, r).await;
+        }
+        let c = match self.venue() {
+            Venue::Mexc => {
+                let mut c = self.call(
+                    Endpoint::Cancel,
+                    "cancel",
+                    symbol,
+                    Method::DELETE,
+                    "/api/v3/order",
+                );
+                c.params.push(("symbol", symbol.to_string()));
+                match order {
+                    OrderRef::Venue(id) => c.params.push(("orderId", id.clone())),
+                    OrderRef::Client(id) => {
+                        c.params.push(("origClientOrderId", id.wire(Venue::Mexc)))
+                    }
+                }
+                c
+            }
+            Venue::Gate => {
+                let id = match order {
+                    OrderRef::Venue(id) => id.clone(),
+                    OrderRef::Client(id) => id.wire(Venue::Gate),
+                };
+                let mut c = self.call(
+                    Endpoint::Cancel,
+                    "cancel",
+                    symbol,
+                    Method::DELETE,
+                    format!("/spot/orders/{id}"),
+                );
+                c.params.push(("currency_pair", symbol.to_string()));
+                c
+            }
+        };
+        let r = self.execute(&c, Kind::Cancel).await;
+        self.after_cancel(symbol, order, r).await
+    }
+
+    async fn after_cancel(
+        &self,
+        symbol: &str,
+        order: &OrderRef,
+        r: Result<Value, ExecError>,
+    ) -> Result<OrderReport, ExecError> {
+        match r {
+            Ok(v) => {
+                let rep = self.parse_order("cancel", &v)?;
+                self.inner.tracker.on_report(&rep);
+                Ok(rep)
+            }
+            Err(e) if e.class == ErrorClass::InvalidOrder => {
+                match self.query(symbol, order).await {
+                    Ok(rep) if rep.status.is_final() => Ok(rep),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    // ------------------------------------------------------------------ listen key
+
+    /// MEXC: a new listenKey for the private stream.
+    pub async fn create_listen_key(&self) -> Result<String, ExecError> {
+        let c = self.call(
+            Endpoint::ListenKey,
+            "listen_key",
+            "",
+            Method::POST,
+            "/api/v3/userDataStream",
+        );
+        let v = self.execute(&c, Kind::Read).await?;
+        crate::json::text(&v, "listenKey").map_err(self.malformed("listen_key"))
+    }
+
+    /// MEXC: extends a listenKey by 60 minutes.
+    pub async fn keepalive_listen_key(&self, key: &str) -> Result<(), ExecError> {
+        let mut c = self.call(
+            Endpoint::ListenKey,
+            "listen_key",
+            "",
+            Method::PUT,
+            "/api/v3/userDataStream",
+        );
+        c.params.push(("listenKey", key.to_string()));
+        self.execute(&c, Kind::Read).await.map(|_| ())
+    }
+
+    /// MEXC: closes a listenKey.
+    pub async fn delete_listen_key(&self, key: &str) -> Result<(), ExecError> {
+        let mut c = self.call(
+            Endpoint::ListenKey,
+            "listen_key",
+            "",
+            Method::DELETE,
+            "/api/v3/userDataStream",
+        );
+        c.params.push(("listenKey", key.to_string()));
+        self.execute(&c, Kind::Read).await.map(|_| ())
+    }
+
+    /// After a stream reconnect: re-query every live order and fetch recent fills of
+    /// `symbols`, so an event missed while disconnected is still recorded (the tracker
+    /// de-duplicates what it already had). Returns how many fills were new.
+    pub async fn reconcile(
+        &self,
+        symbols: &[String],
+        since_ms: Option<i64>,
+    ) -> Result<usize, ExecError> {
+        let tracker = &self.inner.tracker;
+        for o in tracker.live() {
+            let r = match (&o.order_id, &o.client_id) {
+                (Some(id), _) => OrderRef::Venue(id.clone()),
+                (None, Some(c)) => OrderRef::Client(c.clone()),
+                _ => continue,
+            };
+            if o.symbol.is_empty() {
+                continue;
+            }
+            match self.query(&o.symbol, &r).await {
+                Ok(_) => {}
+                Err(e) if e.is_order_not_found() => {
+                    if let Some(c) = &o.client_id {
+                        if o.status == crate::lifecycle::OrderStatus::PendingNew {
+                            continue;
+                        }
+                        tracker.on_rejected(c, "not found at the venue during reconciliation");
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let before = tracker.all().iter().map(|o| o.fills.len()).sum::<usize>();
+        for s in symbols {
+            self.my_trades(s, since_ms, 1000).await?;
+        }
+        let after = tracker.all().iter().map(|o| o.fills.len()).sum::<usize>();
+        Ok(after - before)
+    }
+}
