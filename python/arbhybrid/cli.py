@@ -17,6 +17,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "arbhybrid.commands.run",
     "arbhybrid.commands.sim",
     "arbhybrid.commands.config",
+    "arbhybrid.commands.report",
 )
 
 

@@ -1,0 +1,128 @@
+"""Reading the engine's journal (SQLite, written by the Rust engine in WAL mode).
+
+The journal is opened read-only, so reading it while the engine runs is safe. Decimal
+columns are stored as exact strings and come back as ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+
+class JournalNotFound(FileNotFoundError):
+    """The journal file does not exist."""
+
+
+@contextmanager
+def open_journal(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """Opens the journal read-only; raises ``JournalNotFound`` if it does not exist."""
+    p = Path(path)
+    if not p.is_file():
+        raise JournalNotFound(
+            f"journal {p} does not exist (run the engine first, or pass --journal)"
+        )
+    conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def dec(v: str | None) -> Decimal | None:
+    return None if v is None else Decimal(v)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    tx_id: int
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+    qty: Decimal
+    expected_pnl: Decimal
+    started_ms: int
+    finished_ms: int | None
+    outcome: str | None
+    realized_pnl: Decimal | None
+    fees_quote: Decimal | None
+    residual_base: Decimal | None
+    tick_to_trade_us: int | None
+    detail: str | None
+
+
+def transactions(
+    conn: sqlite3.Connection,
+    *,
+    symbol: str | None = None,
+    outcome: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    limit: int | None = None,
+) -> list[Transaction]:
+    """Transactions, newest first, filtered as asked."""
+    where, args = [], []
+    if symbol:
+        where.append("symbol = ?")
+        args.append(symbol)
+    if outcome:
+        where.append("outcome = ?")
+        args.append(outcome)
+    if since_ms is not None:
+        where.append("started_ms >= ?")
+        args.append(since_ms)
+    if until_ms is not None:
+        where.append("started_ms <= ?")
+        args.append(until_ms)
+    sql = "SELECT * FROM transactions"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY started_ms DESC, tx_id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit)
+    return [
+        Transaction(
+            tx_id=r["tx_id"],
+            symbol=r["symbol"],
+            buy_venue=r["buy_venue"],
+            sell_venue=r["sell_venue"],
+            qty=Decimal(r["qty"]),
+            expected_pnl=Decimal(r["expected_pnl"]),
+            started_ms=r["started_ms"],
+            finished_ms=r["finished_ms"],
+            outcome=r["outcome"],
+            realized_pnl=dec(r["realized_pnl"]),
+            fees_quote=dec(r["fees_quote"]),
+            residual_base=dec(r["residual_base"]),
+            tick_to_trade_us=r["tick_to_trade_us"],
+            detail=r["detail"],
+        )
+        for r in conn.execute(sql, args)
+    ]
+
+
+def fills(conn: sqlite3.Connection, venue: str | None = None) -> list[sqlite3.Row]:
+    sql = "SELECT * FROM fills"
+    args: list[str] = []
+    if venue:
+        sql += " WHERE venue = ?"
+        args.append(venue)
+    return list(conn.execute(sql + " ORDER BY t_ms, trade_id", args))
+
+
+def orders(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return list(conn.execute("SELECT * FROM orders ORDER BY request_us"))
+
+
+def spreads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return list(conn.execute("SELECT * FROM spreads ORDER BY t_ms"))
+
+
+def opportunities(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return list(conn.execute("SELECT * FROM opportunities ORDER BY t_ms"))

@@ -1,0 +1,239 @@
+"""The HTML report: what happened in a run, as pictures, from the journal alone.
+
+The report is one self-contained HTML file (plots are embedded PNGs), so it opens
+offline. Plots: the cross-venue spread over time per symbol with the trades marked,
+cumulative PnL, tick-to-trade and per-leg latency histograms, expected vs. realized
+slippage, and outcomes by kind.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import sqlite3
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to PNG only
+import matplotlib.pyplot as plt
+
+from arbhybrid import journal
+
+BPS = Decimal(10_000)
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One rendered plot: its id, title, and PNG bytes (None when there is no data)."""
+
+    key: str
+    title: str
+    png: bytes | None
+    note: str = ""
+
+
+def _png(fig: matplotlib.figure.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _ms_to_s(t0: int, t: int) -> float:
+    return (t - t0) / 1000.0
+
+
+def spread_plots(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> list[Plot]:
+    """Per symbol: the two directional cross-venue edges (bps) over time, trades marked."""
+    by_symbol: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for r in journal.spreads(conn):
+        by_symbol[r["symbol"]].append(r)
+    plots = []
+    t0 = min((rows[0]["t_ms"] for rows in by_symbol.values()), default=0)
+    for symbol in sorted(by_symbol):
+        rows = by_symbol[symbol]
+        ts, m2g, g2m = [], [], []
+        for r in rows:
+            if None in (r["mexc_bid"], r["mexc_ask"], r["gate_bid"], r["gate_ask"]):
+                continue
+            mb, ma = Decimal(r["mexc_bid"]), Decimal(r["mexc_ask"])
+            gb, ga = Decimal(r["gate_bid"]), Decimal(r["gate_ask"])
+            ts.append(_ms_to_s(t0, r["t_ms"]))
+            m2g.append(float((gb - ma) / ma * BPS))  # buy MEXC, sell Gate
+            g2m.append(float((mb - ga) / ga * BPS))  # buy Gate, sell MEXC
+        if not ts:
+            continue
+        fig, ax = plt.subplots(figsize=(9, 3.2))
+        ax.plot(ts, m2g, lw=0.8, label="buy MEXC / sell Gate")
+        ax.plot(ts, g2m, lw=0.8, label="buy Gate / sell MEXC")
+        ax.axhline(0, color="grey", lw=0.5)
+        trades = [t for t in txs if t.symbol == symbol]
+        for t in trades:
+            ax.axvline(_ms_to_s(t0, t.started_ms), color="tab:red", lw=0.6, alpha=0.6)
+        ax.set_xlabel("seconds")
+        ax.set_ylabel("gross edge (bps)")
+        ax.legend(loc="upper right", fontsize=8)
+        ax.set_title(f"{symbol}: cross-venue edge at the top of book ({len(trades)} trades, red)")
+        plots.append(Plot(f"spread-{symbol}", f"Spread {symbol}", _png(fig)))
+    if not plots:
+        plots.append(Plot("spread", "Spread", None, "no spread samples in the journal"))
+    return plots
+
+
+def pnl_plot(txs: list[journal.Transaction]) -> Plot:
+    done = sorted(
+        (t for t in txs if t.finished_ms and t.realized_pnl is not None),
+        key=lambda t: t.finished_ms or 0,
+    )
+    if not done:
+        return Plot("pnl", "Cumulative PnL", None, "no finished transactions")
+    t0 = done[0].started_ms
+    xs, ys, acc = [], [], Decimal(0)
+    for t in done:
+        acc += t.realized_pnl or 0
+        xs.append(_ms_to_s(t0, t.finished_ms or t.started_ms))
+        ys.append(float(acc))
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    ax.step(xs, ys, where="post")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("realized PnL (quote)")
+    ax.set_title(f"Cumulative realized PnL: {acc} over {len(done)} transactions")
+    return Plot("pnl", "Cumulative PnL", _png(fig))
+
+
+def latency_plot(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> Plot:
+    ttt = [t.tick_to_trade_us for t in txs if t.tick_to_trade_us is not None]
+    legs: dict[str, list[float]] = defaultdict(list)
+    for o in journal.orders(conn):
+        if o["ack_us"] is not None and o["leg"] in ("buy", "sell"):
+            legs[f"{o['leg']} leg ({o['venue']})"].append((o["ack_us"] - o["request_us"]) / 1000)
+    if not ttt and not legs:
+        return Plot("latency", "Latency", None, "no latency data")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    if ttt:
+        axes[0].hist(ttt, bins=40)
+        axes[0].set_title(f"tick-to-trade (n={len(ttt)})")
+        axes[0].set_xlabel("microseconds")
+    for name, vals in sorted(legs.items()):
+        axes[1].hist(vals, bins=40, alpha=0.6, label=f"{name} n={len(vals)}")
+    axes[1].set_title("request -> acknowledgement per leg")
+    axes[1].set_xlabel("milliseconds")
+    if legs:
+        axes[1].legend(fontsize=7)
+    return Plot("latency", "Latency", _png(fig))
+
+
+def slippage_plot(conn: sqlite3.Connection) -> Plot:
+    """Per taken opportunity: expected average price vs. realized fill average, in bps
+    (positive = worse than expected), for each leg."""
+    expected: dict[int, tuple[Decimal, Decimal]] = {}
+    for o in journal.opportunities(conn):
+        if o["tx_id"] is None:
+            continue
+        q = Decimal(o["qty"])
+        if q > 0:
+            expected[o["tx_id"]] = (Decimal(o["buy_cost"]) / q, Decimal(o["sell_proceeds"]) / q)
+    realized: dict[tuple[int, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    leg_of = {o["client_order_id"]: (o["tx_id"], o["leg"]) for o in journal.orders(conn)}
+    for f in journal.fills(conn):
+        tx_leg = leg_of.get(f["client_order_id"])
+        if not tx_leg or tx_leg[1] not in ("buy", "sell"):
+            continue
+        acc = realized[tx_leg]
+        acc[0] += Decimal(f["quote_qty"])
+        acc[1] += Decimal(f["qty"])
+    buy_bps, sell_bps = [], []
+    for tx_id, (exp_buy, exp_sell) in expected.items():
+        b = realized.get((tx_id, "buy"))
+        if b and b[1] > 0 and exp_buy > 0:
+            buy_bps.append(float((b[0] / b[1] - exp_buy) / exp_buy * BPS))
+        s = realized.get((tx_id, "sell"))
+        if s and s[1] > 0 and exp_sell > 0:
+            sell_bps.append(float((exp_sell - s[0] / s[1]) / exp_sell * BPS))
+    if not buy_bps and not sell_bps:
+        return Plot("slippage", "Slippage", None, "no filled legs")
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    ax.hist([buy_bps, sell_bps], bins=30, label=["buy leg", "sell leg"])
+    ax.set_xlabel("realized minus expected (bps, positive = worse)")
+    ax.set_title("Slippage against the prices expected at detection")
+    ax.legend(fontsize=8)
+    return Plot("slippage", "Slippage", _png(fig))
+
+
+def outcome_plot(txs: list[journal.Transaction]) -> Plot:
+    counts = Counter(t.outcome or "open" for t in txs)
+    if not counts:
+        return Plot("outcomes", "Outcomes", None, "no transactions")
+    fig, ax = plt.subplots(figsize=(7, 3.0))
+    names = sorted(counts, key=lambda k: -counts[k])
+    ax.bar(names, [counts[n] for n in names])
+    ax.set_title("Transactions by outcome")
+    for i, n in enumerate(names):
+        ax.text(i, counts[n], str(counts[n]), ha="center", va="bottom")
+    return Plot("outcomes", "Outcomes", _png(fig))
+
+
+def build(journal_path: str | Path) -> tuple[list[Plot], dict[str, str]]:
+    """Renders every plot and a summary from the journal."""
+    with journal.open_journal(journal_path) as conn:
+        txs = journal.transactions(conn)
+        plots = [
+            *spread_plots(conn, txs),
+            pnl_plot(txs),
+            latency_plot(conn, txs),
+            slippage_plot(conn),
+            outcome_plot(txs),
+        ]
+        n_fills = conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
+    pnl = sum((t.realized_pnl or Decimal(0) for t in txs), Decimal(0))
+    fees = sum((t.fees_quote or Decimal(0) for t in txs), Decimal(0))
+    summary = {
+        "transactions": str(len(txs)),
+        "fills": str(n_fills),
+        "realized PnL (quote, fees included)": str(pnl),
+        "fees (quote)": str(fees),
+    }
+    return plots, summary
+
+
+def write_report(journal_path: str | Path, out_dir: str | Path) -> Path:
+    """Writes ``report.html`` into ``out_dir`` and returns its path."""
+    plots, summary = build(journal_path)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in summary.items()
+    )
+    sections = []
+    for p in plots:
+        if p.png is None:
+            body = f"<p class='empty'>{html.escape(p.note)}</p>"
+        else:
+            data = base64.b64encode(p.png).decode("ascii")
+            body = f"<img alt='{html.escape(p.title)}' src='data:image/png;base64,{data}'>"
+        sections.append(
+            f"<section id='{html.escape(p.key)}'><h2>{html.escape(p.title)}</h2>{body}</section>"
+        )
+    doc = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>arbhybrid report</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 4px 12px; border-bottom: 1px solid #ddd; text-align: left; }}
+img {{ max-width: 100%; }} .empty {{ color: #888; }}
+</style></head><body>
+<h1>arbhybrid report</h1>
+<p>Journal: {html.escape(str(journal_path))}</p>
+<table>{rows}</table>
+{"".join(sections)}
+</body></html>
+"""
+    path = out / "report.html"
+    path.write_text(doc, encoding="utf-8")
+    return path
