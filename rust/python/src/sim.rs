@@ -1,7 +1,146 @@
-//! Python bindings for arb-sim. Registered from `lib.rs`; owned by the sim work.
+//! Python bindings for arb-sim: `arbhybrid._native.Simulator`, a thin wrapper that
+//! starts the simulator on the process-wide runtime and hands ground truth back as plain
+//! Python dicts/lists (built from JSON, so the shapes match the admin HTTP API).
 
+use std::str::FromStr;
+
+use arb_core::Venue;
+use arb_sim::{SimConfig, Simulator};
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::runtime::runtime;
+
+/// A simulator configured from JSON (the fields of `arb_sim::SimConfig`; all optional).
+#[pyclass(name = "Simulator", module = "arbhybrid._native")]
+pub struct PySimulator {
+    config: SimConfig,
+    inner: Mutex<Option<Simulator>>,
+}
+
+fn venue(v: &str) -> PyResult<Venue> {
+    Venue::from_str(v).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+fn to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
+    let s = serde_json::to_string(v).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    Ok(py.import("json")?.call_method1("loads", (s,))?.unbind())
+}
+
+impl PySimulator {
+    fn with<T>(&self, f: impl FnOnce(&Simulator) -> T) -> PyResult<T> {
+        let g = self.inner.lock();
+        let sim = g
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("simulator is not running (call start())"))?;
+        Ok(f(sim))
+    }
+}
+
+#[pymethods]
+impl PySimulator {
+    #[new]
+    #[pyo3(signature = (config_json = "{}"))]
+    fn new(config_json: &str) -> PyResult<Self> {
+        let config: SimConfig = serde_json::from_str(config_json)
+            .map_err(|e| PyValueError::new_err(format!("simulator config: {e}")))?;
+        Ok(PySimulator {
+            config,
+            inner: Mutex::new(None),
+        })
+    }
+
+    /// Starts the simulator; returns its endpoints and the test accounts:
+    /// `{mexc_rest, mexc_ws, gate_rest, gate_ws, admin, accounts: {mexc: {api_key,
+    /// api_secret}, gateio: {...}}}`.
+    fn start(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if self.inner.lock().is_some() {
+            return Err(PyRuntimeError::new_err("simulator already started"));
+        }
+        let cfg = self.config.clone();
+        let sim = py
+            .detach(|| runtime().block_on(Simulator::start(cfg)))
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let mut v = serde_json::to_value(sim.endpoints())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let mut accounts = serde_json::Map::new();
+        for venue in Venue::ALL {
+            let t = sim.trader(venue);
+            accounts.insert(
+                venue.as_str().into(),
+                serde_json::json!({"api_key": t.api_key, "api_secret": t.api_secret}),
+            );
+        }
+        v["accounts"] = serde_json::Value::Object(accounts);
+        *self.inner.lock() = Some(sim);
+        to_py(py, &v)
+    }
+
+    /// `{version, bids: [[price, qty]...], asks: [...]}` best first, or None.
+    fn truth_book(
+        &self,
+        py: Python<'_>,
+        venue_name: &str,
+        venue_symbol: &str,
+        depth: usize,
+    ) -> PyResult<Py<PyAny>> {
+        let v = venue(venue_name)?;
+        let book = self.with(|s| s.truth_book(v, venue_symbol, depth))?;
+        to_py(py, &serde_json::to_value(book).unwrap_or_default())
+    }
+
+    /// `{asset: [free, locked]}`.
+    fn balances(&self, py: Python<'_>, venue_name: &str, api_key: &str) -> PyResult<Py<PyAny>> {
+        let v = venue(venue_name)?;
+        let b = self.with(|s| s.balances(v, api_key))?;
+        to_py(py, &serde_json::to_value(b).unwrap_or_default())
+    }
+
+    fn orders(&self, py: Python<'_>, venue_name: &str, api_key: &str) -> PyResult<Py<PyAny>> {
+        let v = venue(venue_name)?;
+        let o = self.with(|s| s.orders(v, api_key))?;
+        to_py(py, &serde_json::to_value(o).unwrap_or_default())
+    }
+
+    fn fills(&self, py: Python<'_>, venue_name: &str, api_key: &str) -> PyResult<Py<PyAny>> {
+        let v = venue(venue_name)?;
+        let f = self.with(|s| s.fills(v, api_key))?;
+        to_py(py, &serde_json::to_value(f).unwrap_or_default())
+    }
+
+    fn set_market_paused(&self, paused: bool) -> PyResult<()> {
+        self.with(|s| s.set_market_paused(paused))
+    }
+
+    fn inject_gap(&self, venue_name: &str, venue_symbol: &str) -> PyResult<()> {
+        let v = venue(venue_name)?;
+        self.with(|s| s.inject_gap(v, venue_symbol))
+    }
+
+    fn counters(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let c = self.with(|s| s.counters())?;
+        to_py(py, &c)
+    }
+
+    /// Stops the servers; idempotent.
+    fn stop(&self, py: Python<'_>) {
+        let sim = self.inner.lock().take();
+        if let Some(sim) = sim {
+            py.detach(|| runtime().block_on(sim.shutdown()));
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let running = self.inner.lock().is_some();
+        format!(
+            "Simulator(seed={}, symbols={:?}, running={running})",
+            self.config.seed, self.config.symbols
+        )
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PySimulator>()?;
     Ok(())
 }

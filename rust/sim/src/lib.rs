@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub mod admin;
 pub mod config;
 pub mod gate;
+pub mod http;
 pub mod market;
 pub mod matching;
 pub mod mexc;

@@ -1096,18 +1096,29 @@ mod tests {
 
     fn bal(ex: &Exchange, acc: u32, asset: &str) -> (String, String) {
         let b = ex.accounts[acc as usize].balances[asset];
-        (format_scaled(b.free, BAL_SCALE), format_scaled(b.locked, BAL_SCALE))
+        (
+            format_scaled(b.free, BAL_SCALE),
+            format_scaled(b.locked, BAL_SCALE),
+        )
     }
 
     #[test]
     fn price_time_priority_partial_fills_and_fees() {
         let (mut ex, a, b) = gate_btc();
-        let first = ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1).unwrap();
-        let second = ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 2).unwrap();
-        let better = ex.place(a, &limit(Side::Sell, "59999.9", "0.05", Tif::Gtc), 3).unwrap();
+        let first = ex
+            .place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1)
+            .unwrap();
+        let second = ex
+            .place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 2)
+            .unwrap();
+        let better = ex
+            .place(a, &limit(Side::Sell, "59999.9", "0.05", Tif::Gtc), 3)
+            .unwrap();
         assert_eq!(bal(&ex, a, "BTC"), ("0.75".into(), "0.25".into()));
         // Buy 0.12 at 60000: takes the better price first, then the oldest order at 60000.
-        let taker = ex.place(b, &limit(Side::Buy, "60000", "0.12", Tif::Gtc), 4).unwrap();
+        let taker = ex
+            .place(b, &limit(Side::Buy, "60000", "0.12", Tif::Gtc), 4)
+            .unwrap();
         assert_eq!(ex.orders[&better].status, Status::Filled);
         assert_eq!(ex.orders[&first].filled, 70_000);
         assert_eq!(ex.orders[&first].status, Status::PartiallyFilled);
@@ -1128,23 +1139,41 @@ mod tests {
         assert_eq!(bal(&ex, a, "BTC"), ("0.88".into(), "0".into()));
         assert_eq!(ex.orders[&first].status, Status::PartiallyCanceled);
         assert_eq!(ex.cancel(a, first, 6), Err(Some(Status::PartiallyCanceled)));
-        assert_eq!(ex.cancel(b, second, 6), Err(Some(Status::Canceled)).or(Err(None)));
+        assert_eq!(
+            ex.cancel(b, second, 6),
+            Err(Some(Status::Canceled)).or(Err(None))
+        );
     }
 
     #[test]
     fn post_only_fok_ioc() {
         let (mut ex, a, b) = gate_btc();
-        ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1).unwrap();
-        let poc = ex.place(b, &limit(Side::Buy, "60000", "0.01", Tif::PostOnly), 2).unwrap();
-        assert_eq!((ex.orders[&poc].status, ex.orders[&poc].finish), (Status::Canceled, Finish::Poc));
-        let fok = ex.place(b, &limit(Side::Buy, "60000", "0.2", Tif::Fok), 3).unwrap();
-        assert_eq!((ex.orders[&fok].filled, ex.orders[&fok].finish), (0, Finish::Fok));
-        let ioc = ex.place(b, &limit(Side::Buy, "60000", "0.15", Tif::Ioc), 4).unwrap();
+        ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1)
+            .unwrap();
+        let poc = ex
+            .place(b, &limit(Side::Buy, "60000", "0.01", Tif::PostOnly), 2)
+            .unwrap();
+        assert_eq!(
+            (ex.orders[&poc].status, ex.orders[&poc].finish),
+            (Status::Canceled, Finish::Poc)
+        );
+        let fok = ex
+            .place(b, &limit(Side::Buy, "60000", "0.2", Tif::Fok), 3)
+            .unwrap();
+        assert_eq!(
+            (ex.orders[&fok].filled, ex.orders[&fok].finish),
+            (0, Finish::Fok)
+        );
+        let ioc = ex
+            .place(b, &limit(Side::Buy, "60000", "0.15", Tif::Ioc), 4)
+            .unwrap();
         assert_eq!(ex.orders[&ioc].filled, 100_000);
         assert_eq!(ex.orders[&ioc].status, Status::PartiallyCanceled);
         assert_eq!(bal(&ex, b, "USDT").1, "0");
         assert!(ex.books[0].best_ask().is_none());
-        let rest = ex.place(b, &limit(Side::Buy, "59000", "0.01", Tif::PostOnly), 5).unwrap();
+        let rest = ex
+            .place(b, &limit(Side::Buy, "59000", "0.01", Tif::PostOnly), 5)
+            .unwrap();
         assert_eq!(ex.orders[&rest].status, Status::New);
         assert_eq!(ex.open_orders(b, None), vec![rest]);
     }
@@ -1152,8 +1181,10 @@ mod tests {
     #[test]
     fn market_buy_by_quote_and_rejects() {
         let (mut ex, a, b) = gate_btc();
-        ex.place(a, &limit(Side::Sell, "50000", "0.01", Tif::Gtc), 1).unwrap();
-        ex.place(a, &limit(Side::Sell, "60000", "0.5", Tif::Gtc), 1).unwrap();
+        ex.place(a, &limit(Side::Sell, "50000", "0.01", Tif::Gtc), 1)
+            .unwrap();
+        ex.place(a, &limit(Side::Sell, "60000", "0.5", Tif::Gtc), 1)
+            .unwrap();
         let req = NewOrder {
             symbol: 0,
             side: Side::Buy,
@@ -1181,22 +1212,29 @@ mod tests {
         );
         assert_eq!(
             ex.place(b, &limit(Side::Sell, "50000", "5", Tif::Gtc), 3),
-            Err(Reject::InsufficientBalance { asset: "BTC".into() })
+            Err(Reject::InsufficientBalance {
+                asset: "BTC".into()
+            })
         );
         assert_eq!(
             ex.place(b, &limit(Side::Sell, "50000", "0.000001", Tif::Gtc), 3),
-            Err(Reject::BelowMinQty { min: "0.00001".into() })
+            Err(Reject::BelowMinQty {
+                min: "0.00001".into()
+            })
         );
     }
 
     #[test]
     fn book_events_carry_contiguous_versions_and_gaps() {
         let (mut ex, a, _) = gate_btc();
-        ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1).unwrap();
-        ex.place(a, &limit(Side::Buy, "59000", "0.1", Tif::Gtc), 1).unwrap();
+        ex.place(a, &limit(Side::Sell, "60000", "0.1", Tif::Gtc), 1)
+            .unwrap();
+        ex.place(a, &limit(Side::Buy, "59000", "0.1", Tif::Gtc), 1)
+            .unwrap();
         ex.flush_book(0, 1);
         ex.books[0].skip_next = 1;
-        ex.place(a, &limit(Side::Buy, "59100", "0.1", Tif::Gtc), 1).unwrap();
+        ex.place(a, &limit(Side::Buy, "59100", "0.1", Tif::Gtc), 1)
+            .unwrap();
         ex.flush_book(0, 2);
         let books: Vec<(u64, u64, usize)> = ex
             .take_events()

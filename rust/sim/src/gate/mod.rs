@@ -2,11 +2,110 @@
 
 use std::sync::Arc;
 
+use arb_core::fixed::format_scaled;
+use axum::routing::any;
 use axum::Router;
+use serde_json::{json, Value};
 
-use crate::state::Shared;
+use crate::matching::{Finish, Order, OrderKind, Side, Status, Tif};
+use crate::spec::BAL_SCALE;
+use crate::state::{Shared, VenueState};
+
+pub mod rest;
+pub mod ws;
 
 /// The Gate server's routes.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new().with_state(shared)
+    Router::new()
+        .route("/ws/v4/", any(ws::upgrade))
+        .route("/ws/v4", any(ws::upgrade))
+        .fallback(rest::handle)
+        .with_state(shared)
+}
+
+pub fn side_name(s: Side) -> &'static str {
+    match s {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
+}
+
+pub fn finish_name(f: Finish) -> &'static str {
+    match f {
+        Finish::Open => "open",
+        Finish::Filled => "filled",
+        Finish::Cancelled => "cancelled",
+        Finish::Ioc => "ioc",
+        Finish::Fok => "fok",
+        Finish::Poc => "poc",
+    }
+}
+
+pub fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::New | Status::PartiallyFilled => "open",
+        Status::Filled => "closed",
+        Status::Canceled | Status::PartiallyCanceled => "cancelled",
+    }
+}
+
+/// An order as Gate's REST and `spot.orders` show it.
+pub fn order_json(vs: &VenueState, o: &Order) -> Value {
+    let spec = &vs.specs[o.symbol];
+    let market_buy = o.kind == OrderKind::Market && o.side == Side::Buy && o.quote_qty > 0;
+    // A market buy's amount and left are in quote; everything else in base.
+    let (amount, left) = if market_buy {
+        (
+            spec.fmt_notional(o.quote_qty),
+            spec.fmt_notional(o.quote_qty - o.filled_quote),
+        )
+    } else {
+        (spec.fmt_qty(o.qty), spec.fmt_qty(o.remaining()))
+    };
+    let avg = if o.filled > 0 {
+        // filled_quote / filled at the price scale, rounded down.
+        let p = o.filled_quote / o.filled as u128;
+        spec.fmt_price(p as u64)
+    } else {
+        "0".to_string()
+    };
+    let tif = match o.tif {
+        Tif::Gtc => "gtc",
+        Tif::Ioc => "ioc",
+        Tif::Fok => "fok",
+        Tif::PostOnly => "poc",
+    };
+    json!({
+        "id": o.id.to_string(),
+        "text": if o.client_id.is_empty() { "apiv4".to_string() } else { o.client_id.clone() },
+        "amend_text": "-",
+        "create_time": (o.create_ms / 1000).to_string(),
+        "update_time": (o.update_ms / 1000).to_string(),
+        "create_time_ms": o.create_ms,
+        "update_time_ms": o.update_ms,
+        "status": status_name(o.status),
+        "currency_pair": spec.venue_symbol,
+        "type": if o.kind == OrderKind::Market { "market" } else { "limit" },
+        "account": "spot",
+        "side": side_name(o.side),
+        "amount": amount,
+        "price": if o.kind == OrderKind::Market { "0".to_string() } else { spec.fmt_price(o.price) },
+        "time_in_force": tif,
+        "iceberg": "0",
+        "left": left,
+        "filled_amount": spec.fmt_qty(o.filled),
+        "fill_price": spec.fmt_notional(o.filled_quote),
+        "filled_total": spec.fmt_notional(o.filled_quote),
+        "avg_deal_price": avg,
+        "fee": format_scaled(o.fee, BAL_SCALE),
+        "fee_currency": o.fee_asset,
+        "point_fee": "0",
+        "gt_fee": "0",
+        "gt_maker_fee": "0",
+        "gt_taker_fee": "0",
+        "gt_discount": false,
+        "rebated_fee": "0",
+        "rebated_fee_currency": spec.quote,
+        "finish_as": finish_name(o.finish),
+    })
 }

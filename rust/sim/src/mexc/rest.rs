@@ -1,0 +1,875 @@
+//! MEXC spot v3 REST: public market data, signed trading and account endpoints, the
+//! listenKey lifecycle, HMAC-SHA256 verification over `query + body`, recvWindow checks,
+//! `{code, msg}` errors and the documented request limits.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arb_core::fixed::{format_scaled, parse_scaled, FixedError};
+use arb_core::sign::{mexc_sign, signatures_equal};
+use arb_core::Venue;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::{side_name, status_name, type_name};
+use crate::http::{get, json_response, parse_form, Params};
+use crate::matching::{NewOrder, Order, OrderKind, Reject, Side, Size, Tif};
+use crate::spec::{SymbolSpec, BAL_SCALE};
+use crate::state::{Shared, VenueState};
+
+type Resp = Response<Body>;
+
+fn err(status: StatusCode, code: i64, msg: impl Into<String>) -> Resp {
+    json_response(status, &json!({"code": code, "msg": msg.into()}))
+}
+
+fn bad(code: i64, msg: impl Into<String>) -> Resp {
+    err(StatusCode::BAD_REQUEST, code, msg)
+}
+
+fn ok(v: Value) -> Resp {
+    json_response(StatusCode::OK, &v)
+}
+
+fn missing(name: &str) -> Resp {
+    bad(
+        400,
+        format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."),
+    )
+}
+
+/// A signed request's identity.
+struct Auth {
+    account: u32,
+}
+
+pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Resp {
+    let vs = shared.venue(Venue::Mexc);
+    vs.counters.rest_requests.fetch_add(1, Ordering::Relaxed);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or("").to_string();
+    let api_key = req
+        .headers()
+        .get("x-mexc-apikey")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = match axum::body::to_bytes(req.into_body(), 1 << 20).await {
+        Ok(b) => b,
+        Err(_) => return bad(400, "request body too large or unreadable"),
+    };
+    let body_str = String::from_utf8_lossy(&body).to_string();
+    let resp = route(
+        vs,
+        &method,
+        &path,
+        &raw_query,
+        &body_str,
+        api_key.as_deref(),
+    );
+    if !resp.status().is_success() {
+        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
+    }
+    resp
+}
+
+fn route(
+    vs: &VenueState,
+    method: &Method,
+    path: &str,
+    raw_query: &str,
+    body: &str,
+    api_key: Option<&str>,
+) -> Resp {
+    // Parameters from the query and the body (form or JSON); the query wins.
+    let mut params = parse_form(raw_query);
+    let trimmed = body.trim_start();
+    if trimmed.starts_with('{') {
+        if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(trimmed) {
+            for (k, v) in m {
+                let v = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                params.push((k, v));
+            }
+        }
+    } else if !trimmed.is_empty() {
+        params.extend(parse_form(trimmed));
+    }
+
+    if vs.cfg.rate_limits {
+        let who = api_key.unwrap_or("ip");
+        let (limit, window_ms) = if path == "/api/v3/account" {
+            (2, 1_000)
+        } else {
+            (vs.cfg.mexc_requests_per_10s, 10_000)
+        };
+        let v = vs
+            .limiter
+            .check(&format!("{who}|{method}|{path}"), limit, window_ms);
+        if !v.allowed {
+            vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            let mut r = err(StatusCode::TOO_MANY_REQUESTS, 429, "Too Many Requests");
+            let secs = v.reset_in_ms.div_ceil(1000).max(1);
+            if let Ok(h) = HeaderValue::from_str(&secs.to_string()) {
+                r.headers_mut().insert("retry-after", h);
+            }
+            return r;
+        }
+    }
+
+    let m = method.as_str();
+    match (m, path) {
+        ("GET", "/api/v3/ping") => return ok(json!({})),
+        ("GET", "/api/v3/time") => return ok(json!({"serverTime": arb_core::time::now_ms()})),
+        ("GET", "/api/v3/exchangeInfo") => return exchange_info(vs, &params),
+        ("GET", "/api/v3/depth") => return depth(vs, &params),
+        ("GET", "/api/v3/ticker/bookTicker") => return book_ticker(vs, &params),
+        ("GET", "/api/v3/ticker/price") => return ticker_price(vs, &params),
+        ("GET", "/api/v3/ticker/24hr") => return ticker_24h(vs, &params),
+        ("GET", "/api/v3/defaultSymbols") => {
+            let syms: Vec<&str> = vs.specs.iter().map(|s| s.venue_symbol.as_str()).collect();
+            return ok(json!({"code": 0, "data": syms, "msg": null}));
+        }
+        // Futures metadata: ccxt asks for it during load_markets unless swap is off. The
+        // simulator lists no contracts.
+        ("GET", "/api/v1/contract/detail") => {
+            return ok(json!({"success": true, "code": 0, "data": []}))
+        }
+        _ => {}
+    }
+    let known_private = matches!(
+        (m, path),
+        ("GET", "/api/v3/account")
+            | ("POST", "/api/v3/order")
+            | ("POST", "/api/v3/order/test")
+            | ("DELETE", "/api/v3/order")
+            | ("GET", "/api/v3/order")
+            | ("GET", "/api/v3/openOrders")
+            | ("DELETE", "/api/v3/openOrders")
+            | ("GET", "/api/v3/allOrders")
+            | ("GET", "/api/v3/myTrades")
+            | ("GET", "/api/v3/tradeFee")
+            | ("GET", "/api/v3/capital/config/getall")
+            | (_, "/api/v3/userDataStream")
+    );
+    if !known_private {
+        return err(StatusCode::NOT_FOUND, 404, format!("Not Found: {m} {path}"));
+    }
+    let auth = match authenticate(vs, raw_query, body, api_key, &params) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match (m, path) {
+        ("GET", "/api/v3/account") => account(vs, &auth),
+        ("POST", "/api/v3/order") => place(vs, &auth, &params, false),
+        ("POST", "/api/v3/order/test") => place(vs, &auth, &params, true),
+        ("DELETE", "/api/v3/order") => cancel(vs, &auth, &params),
+        ("GET", "/api/v3/order") => query_order(vs, &auth, &params),
+        ("GET", "/api/v3/openOrders") => open_orders(vs, &auth, &params),
+        ("DELETE", "/api/v3/openOrders") => cancel_open(vs, &auth, &params),
+        ("GET", "/api/v3/allOrders") => all_orders(vs, &auth, &params),
+        ("GET", "/api/v3/myTrades") => my_trades(vs, &auth, &params),
+        ("GET", "/api/v3/tradeFee") => trade_fee(vs, &params),
+        ("GET", "/api/v3/capital/config/getall") => currencies(vs),
+        (_, "/api/v3/userDataStream") => user_data_stream(vs, &auth, m, &params),
+        _ => err(StatusCode::NOT_FOUND, 404, "Not Found"),
+    }
+}
+
+/// Verifies key, signature and timestamp window. The signed payload is the raw query
+/// string without its `signature` parameter, followed directly by the raw body.
+fn authenticate(
+    vs: &VenueState,
+    raw_query: &str,
+    body: &str,
+    api_key: Option<&str>,
+    params: &Params,
+) -> Result<Auth, Resp> {
+    let key = api_key.ok_or_else(|| bad(700001, "API-key format invalid."))?;
+    let entry = vs
+        .keys
+        .get(key)
+        .ok_or_else(|| bad(700001, "API-key format invalid."))?;
+    let sig = get(params, "signature")
+        .ok_or_else(|| bad(700002, "Signature for this request is not valid."))?;
+    let query_unsigned = strip_param(raw_query, "signature");
+    let body_unsigned = if body.trim_start().starts_with('{') {
+        body.to_string()
+    } else {
+        strip_param(body, "signature")
+    };
+    let expected = mexc_sign(&entry.secret, &format!("{query_unsigned}{body_unsigned}"));
+    if !signatures_equal(&expected, sig) {
+        return Err(bad(700002, "Signature for this request is not valid."));
+    }
+    let recv_window: i64 = match get(params, "recvWindow") {
+        Some(s) => s.parse().map_err(|_| missing("recvWindow"))?,
+        None => 5000,
+    };
+    if recv_window > 60_000 {
+        return Err(bad(700005, "recvWindow must less than 60000"));
+    }
+    let ts: i64 = get(params, "timestamp")
+        .ok_or_else(|| missing("timestamp"))?
+        .parse()
+        .map_err(|_| missing("timestamp"))?;
+    let now = arb_core::time::now_ms();
+    if !(ts < now + 1000 && now - ts <= recv_window) {
+        return Err(bad(
+            700003,
+            "Timestamp for this request is outside of the recvWindow.",
+        ));
+    }
+    Ok(Auth {
+        account: entry.account,
+    })
+}
+
+/// Removes every `name=...` pair from a raw `a=b&c=d` string, keeping the rest verbatim.
+fn strip_param(raw: &str, name: &str) -> String {
+    let prefix = format!("{name}=");
+    raw.split('&')
+        .filter(|kv| !kv.starts_with(&prefix) && !kv.is_empty())
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn symbol_param(vs: &VenueState, params: &Params) -> Result<usize, Resp> {
+    let s = get(params, "symbol").ok_or_else(|| missing("symbol"))?;
+    vs.symbol_index(&s.to_ascii_uppercase())
+        .ok_or_else(|| bad(30014, "Invalid symbol."))
+}
+
+fn symbol_info(s: &SymbolSpec) -> Value {
+    json!({
+        "symbol": s.venue_symbol,
+        "status": "1",
+        "baseAsset": s.base,
+        "baseAssetPrecision": s.qty_decimals,
+        "quoteAsset": s.quote,
+        "quotePrecision": s.price_decimals,
+        "quoteAssetPrecision": s.price_decimals,
+        "baseCommissionPrecision": s.qty_decimals,
+        "quoteCommissionPrecision": s.price_decimals,
+        "orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER", "IMMEDIATE_OR_CANCEL", "FILL_OR_KILL"],
+        "isSpotTradingAllowed": true,
+        "isMarginTradingAllowed": false,
+        "quoteAmountPrecision": s.fmt_notional(s.min_notional),
+        "baseSizePrecision": s.fmt_qty(s.min_qty),
+        "permissions": ["SPOT"],
+        "filters": [],
+        "maxQuoteAmount": s.fmt_notional(s.max_notional),
+        "makerCommission": format_scaled(s.maker_ppm as i128, 6),
+        "takerCommission": format_scaled(s.taker_ppm as i128, 6),
+        "quoteAmountPrecisionMarket": s.fmt_notional(s.min_notional),
+        "maxQuoteAmountMarket": s.fmt_notional(s.max_notional),
+        "fullName": s.base,
+        "tradeSideType": 1,
+        "st": false,
+    })
+}
+
+fn exchange_info(vs: &VenueState, params: &Params) -> Resp {
+    let wanted: Option<Vec<String>> = get(params, "symbol")
+        .or_else(|| get(params, "symbols"))
+        .map(|s| {
+            s.split(',')
+                .map(|x| x.trim().to_ascii_uppercase())
+                .collect()
+        });
+    let mut symbols = Vec::new();
+    if let Some(w) = &wanted {
+        for s in w {
+            match vs.symbol_index(s) {
+                Some(i) => symbols.push(symbol_info(&vs.specs[i])),
+                None => return bad(-1121, "Invalid symbol."),
+            }
+        }
+    } else {
+        symbols = vs.specs.iter().map(symbol_info).collect();
+    }
+    ok(json!({
+        "timezone": "CST",
+        "serverTime": arb_core::time::now_ms(),
+        "rateLimits": [],
+        "exchangeFilters": [],
+        "symbols": symbols,
+    }))
+}
+
+fn depth(vs: &VenueState, params: &Params) -> Resp {
+    let i = match symbol_param(vs, params) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let limit = get(params, "limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 5000);
+    let spec = &vs.specs[i];
+    let ex = vs.exchange.lock();
+    let book = &ex.books[i];
+    let (bids, asks) = book.levels(limit);
+    let version = book.version;
+    drop(ex);
+    let lv = |v: Vec<(u64, u64)>| -> Vec<Value> {
+        v.into_iter()
+            .map(|(p, q)| json!([spec.fmt_price(p), spec.fmt_qty(q)]))
+            .collect()
+    };
+    ok(json!({
+        "lastUpdateId": version,
+        "bids": lv(bids),
+        "asks": lv(asks),
+        "timestamp": arb_core::time::now_ms(),
+    }))
+}
+
+fn for_symbols(vs: &VenueState, params: &Params, f: impl Fn(usize) -> Value) -> Resp {
+    if get(params, "symbol").is_some() {
+        match symbol_param(vs, params) {
+            Ok(i) => ok(f(i)),
+            Err(r) => r,
+        }
+    } else {
+        ok(Value::Array((0..vs.specs.len()).map(f).collect()))
+    }
+}
+
+fn book_ticker(vs: &VenueState, params: &Params) -> Resp {
+    for_symbols(vs, params, |i| {
+        let spec = &vs.specs[i];
+        let ex = vs.exchange.lock();
+        let b = ex.books[i].best_bid().unwrap_or((0, 0));
+        let a = ex.books[i].best_ask().unwrap_or((0, 0));
+        json!({
+            "symbol": spec.venue_symbol,
+            "bidPrice": spec.fmt_price(b.0), "bidQty": spec.fmt_qty(b.1),
+            "askPrice": spec.fmt_price(a.0), "askQty": spec.fmt_qty(a.1),
+        })
+    })
+}
+
+fn last_price(vs: &VenueState, i: usize) -> u64 {
+    let ex = vs.exchange.lock();
+    let b = &ex.books[i];
+    if b.last_trade_price > 0 {
+        b.last_trade_price
+    } else {
+        b.best_bid().map_or(0, |x| x.0)
+    }
+}
+
+fn ticker_price(vs: &VenueState, params: &Params) -> Resp {
+    for_symbols(vs, params, |i| {
+        let spec = &vs.specs[i];
+        json!({"symbol": spec.venue_symbol, "price": spec.fmt_price(last_price(vs, i))})
+    })
+}
+
+fn ticker_24h(vs: &VenueState, params: &Params) -> Resp {
+    for_symbols(vs, params, |i| {
+        let spec = &vs.specs[i];
+        let last = spec.fmt_price(last_price(vs, i));
+        let ex = vs.exchange.lock();
+        let b = ex.books[i].best_bid().unwrap_or((0, 0));
+        let a = ex.books[i].best_ask().unwrap_or((0, 0));
+        drop(ex);
+        let now = arb_core::time::now_ms();
+        json!({
+            "symbol": spec.venue_symbol, "priceChange": "0", "priceChangePercent": "0",
+            "prevClosePrice": last, "lastPrice": last,
+            "bidPrice": spec.fmt_price(b.0), "bidQty": spec.fmt_qty(b.1),
+            "askPrice": spec.fmt_price(a.0), "askQty": spec.fmt_qty(a.1),
+            "openPrice": last, "highPrice": last, "lowPrice": last,
+            "volume": "0", "quoteVolume": "0", "openTime": now - 86_400_000, "closeTime": now, "count": null,
+        })
+    })
+}
+
+fn account(vs: &VenueState, auth: &Auth) -> Resp {
+    let ex = vs.exchange.lock();
+    let balances: Vec<Value> = ex.accounts[auth.account as usize]
+        .balances
+        .iter()
+        .map(|(a, b)| {
+            json!({
+                "asset": a,
+                "free": format_scaled(b.free, BAL_SCALE),
+                "locked": format_scaled(b.locked, BAL_SCALE),
+                "available": format_scaled(b.free, BAL_SCALE),
+            })
+        })
+        .collect();
+    ok(json!({
+        "makerCommission": null, "takerCommission": null, "buyerCommission": null,
+        "sellerCommission": null, "canTrade": true, "canWithdraw": true, "canDeposit": true,
+        "updateTime": null, "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"],
+    }))
+}
+
+fn parse_num(name: &str, s: &str, scale: u32) -> Result<u64, Resp> {
+    parse_scaled(s, scale).map_err(|e| match e {
+        FixedError::TooPrecise { .. } => bad(400, format!("{name} scale is invalid")),
+        FixedError::Negative => bad(400, format!("{name} cannot be negative")),
+        _ => bad(
+            700008,
+            format!("Illegal characters found in parameter '{name}'"),
+        ),
+    })
+}
+
+fn place(vs: &VenueState, auth: &Auth, params: &Params, test: bool) -> Resp {
+    let sym = match symbol_param(vs, params) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let spec = &vs.specs[sym];
+    let side = match get(params, "side").map(str::to_ascii_uppercase).as_deref() {
+        Some("BUY") => Side::Buy,
+        Some("SELL") => Side::Sell,
+        Some(_) => return bad(700008, "Illegal characters found in parameter 'side'"),
+        None => return missing("side"),
+    };
+    let (kind, tif) = match get(params, "type").map(str::to_ascii_uppercase).as_deref() {
+        Some("LIMIT") => (OrderKind::Limit, Tif::Gtc),
+        Some("LIMIT_MAKER") => (OrderKind::Limit, Tif::PostOnly),
+        Some("IMMEDIATE_OR_CANCEL") => (OrderKind::Limit, Tif::Ioc),
+        Some("FILL_OR_KILL") => (OrderKind::Limit, Tif::Fok),
+        Some("MARKET") => (OrderKind::Market, Tif::Ioc),
+        Some(_) => return bad(700008, "Illegal characters found in parameter 'type'"),
+        None => return missing("type"),
+    };
+    let mut price = 0;
+    let size;
+    if kind == OrderKind::Limit {
+        let Some(p) = get(params, "price") else {
+            return missing("price");
+        };
+        price = match parse_num("price", p, spec.price_decimals) {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        let Some(q) = get(params, "quantity") else {
+            return missing("quantity");
+        };
+        size = match parse_num("quantity", q, spec.qty_decimals) {
+            Ok(v) => Size::Base(v),
+            Err(r) => return r,
+        };
+    } else if let Some(q) = get(params, "quantity") {
+        size = match parse_num("quantity", q, spec.qty_decimals) {
+            Ok(v) => Size::Base(v),
+            Err(r) => return r,
+        };
+    } else if let Some(q) = get(params, "quoteOrderQty") {
+        if side == Side::Sell {
+            return missing("quantity");
+        }
+        size = match parse_num("amount", q, spec.notional_scale()) {
+            Ok(v) => Size::Quote(v as u128),
+            Err(r) => return r,
+        };
+    } else {
+        return missing("quantity");
+    }
+    let client_id = get(params, "newClientOrderId").unwrap_or("").to_string();
+    if client_id.len() > 64 {
+        return bad(
+            700008,
+            "Illegal characters found in parameter 'newClientOrderId'",
+        );
+    }
+    let req = NewOrder {
+        symbol: sym,
+        side,
+        kind,
+        tif,
+        price,
+        size,
+        client_id,
+    };
+    let now = arb_core::time::now_ms();
+    let mut ex = vs.exchange.lock();
+    if test {
+        // Validate exactly as a real placement would, then throw the result away by
+        // checking against a scratch copy of the rules (no state change).
+        drop(ex);
+        return match validate_only(vs, auth, &req) {
+            Ok(()) => ok(json!({})),
+            Err(r) => reject(spec, &r),
+        };
+    }
+    let res = ex.place(auth.account, &req, now);
+    let out = match res {
+        Ok(id) => {
+            let o = &ex.orders[&id];
+            Ok(json!({
+                "symbol": spec.venue_symbol,
+                "orderId": vs.order_id_str(id),
+                "orderListId": -1,
+                "price": spec.fmt_price(o.price),
+                "origQty": spec.fmt_qty(o.qty),
+                "type": type_name(o),
+                "side": side_name(o.side),
+                "transactTime": now,
+            }))
+        }
+        Err(e) => Err(e),
+    };
+    ex.flush_book(sym, now);
+    vs.publish(&mut ex);
+    drop(ex);
+    vs.counters.orders.fetch_add(1, Ordering::Relaxed);
+    match out {
+        Ok(v) => ok(v),
+        Err(e) => reject(spec, &e),
+    }
+}
+
+/// The checks of a placement without placing (for `/order/test`).
+fn validate_only(vs: &VenueState, auth: &Auth, req: &NewOrder) -> Result<(), Reject> {
+    let spec = &vs.specs[req.symbol];
+    let ex = vs.exchange.lock();
+    let (lock, asset) = match (req.side, req.size) {
+        (Side::Buy, Size::Base(q)) => {
+            if q < spec.min_qty {
+                return Err(Reject::BelowMinQty {
+                    min: spec.fmt_qty(spec.min_qty),
+                });
+            }
+            let n = req.price as u128 * q as u128;
+            if req.kind == OrderKind::Limit && n < spec.min_notional {
+                return Err(Reject::BelowMinNotional {
+                    min: spec.fmt_notional(spec.min_notional),
+                    value: spec.fmt_notional(n),
+                    quote: spec.quote.clone(),
+                });
+            }
+            (spec.notional_to_bal(n), &spec.quote)
+        }
+        (Side::Buy, Size::Quote(n)) => (spec.notional_to_bal(n), &spec.quote),
+        (Side::Sell, Size::Base(q)) => (spec.qty_to_bal(q), &spec.base),
+        (Side::Sell, Size::Quote(_)) => return Err(Reject::ZeroSize),
+    };
+    let free = ex.accounts[auth.account as usize]
+        .balances
+        .get(asset)
+        .map_or(0, |b| b.free);
+    if free < lock {
+        return Err(Reject::InsufficientBalance {
+            asset: asset.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn reject(spec: &SymbolSpec, r: &Reject) -> Resp {
+    match r {
+        Reject::UnknownSymbol => bad(30014, "Invalid symbol."),
+        Reject::InsufficientBalance { asset } if *asset == spec.quote => {
+            bad(10101, "Insufficient balance")
+        }
+        Reject::InsufficientBalance { .. } => bad(30004, "Insufficient position"),
+        Reject::BelowMinQty { min } => bad(
+            30002,
+            format!(
+                "Minimum order quantity cannot be less than：{min}{}",
+                spec.base
+            ),
+        ),
+        Reject::BelowMinNotional { min, quote, .. } => bad(
+            30002,
+            format!("Minimum transaction volume cannot be less than：{min}{quote}"),
+        ),
+        Reject::AboveMaxNotional { max } => bad(
+            30003,
+            format!(
+                "Maximum transaction volume cannot be more than：{max}{}",
+                spec.quote
+            ),
+        ),
+        Reject::ZeroSize => bad(400, "quantity cannot be zero"),
+        Reject::ZeroPrice => bad(400, "price cannot be zero"),
+        Reject::DuplicateClientId => bad(400, "Duplicate newClientOrderId"),
+        Reject::TooManyOpenOrders => bad(30029, "Max open orders limit reached"),
+    }
+}
+
+pub fn order_json(vs: &VenueState, o: &Order) -> Value {
+    let spec = &vs.specs[o.symbol];
+    json!({
+        "symbol": spec.venue_symbol,
+        "orderId": vs.order_id_str(o.id),
+        "orderListId": -1,
+        "clientOrderId": if o.client_id.is_empty() { Value::Null } else { Value::String(o.client_id.clone()) },
+        "price": spec.fmt_price(o.price),
+        "origQty": spec.fmt_qty(o.qty),
+        "executedQty": spec.fmt_qty(o.filled),
+        "cummulativeQuoteQty": spec.fmt_notional(o.filled_quote),
+        "status": status_name(o.status),
+        "timeInForce": null,
+        "type": type_name(o),
+        "side": side_name(o.side),
+        "stopPrice": null,
+        "icebergQty": null,
+        "time": o.create_ms,
+        "updateTime": o.update_ms,
+        "isWorking": true,
+        "origQuoteOrderQty": spec.fmt_notional(o.quote_qty),
+    })
+}
+
+fn find<'a>(
+    vs: &VenueState,
+    ex: &'a crate::matching::Exchange,
+    auth: &Auth,
+    sym: usize,
+    params: &Params,
+) -> Result<&'a Order, Resp> {
+    let id = get(params, "orderId");
+    let cid = get(params, "origClientOrderId");
+    if id.is_none() && cid.is_none() {
+        return Err(bad(
+            700004,
+            "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+        ));
+    }
+    let id = match id {
+        Some(s) => Some(
+            vs.parse_order_id(s)
+                .ok_or_else(|| bad(-2011, "Unknown order sent."))?,
+        ),
+        None => None,
+    };
+    ex.find_order(auth.account, id, cid)
+        .filter(|o| o.symbol == sym)
+        .ok_or_else(|| bad(-2011, "Unknown order sent."))
+}
+
+fn query_order(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
+    let sym = match symbol_param(vs, params) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let ex = vs.exchange.lock();
+    match find(vs, &ex, auth, sym, params) {
+        Ok(o) => ok(order_json(vs, o)),
+        Err(r) => r,
+    }
+}
+
+fn cancel(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
+    let sym = match symbol_param(vs, params) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let now = arb_core::time::now_ms();
+    let mut ex = vs.exchange.lock();
+    let id = match find(vs, &ex, auth, sym, params) {
+        Ok(o) => o.id,
+        Err(r) => return r,
+    };
+    let res = ex.cancel(auth.account, id, now);
+    ex.flush_book(sym, now);
+    vs.publish(&mut ex);
+    match res {
+        Ok(()) => ok(order_json(vs, &ex.orders[&id])),
+        Err(_) => bad(-2011, "Unknown order sent."),
+    }
+}
+
+fn open_orders(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
+    let sym = if get(params, "symbol").is_some() {
+        match symbol_param(vs, params) {
+            Ok(i) => Some(i),
+            Err(r) => return r,
+        }
+    } else {
+        None
+    };
+    let ex = vs.exchange.lock();
+    let list: Vec<Value> = ex
+        .open_orders(auth.account, sym)
+        .into_iter()
+        .map(|id| order_json(vs, &ex.orders[&id]))
+        .collect();
+    ok(Value::Array(list))
+}
+
+fn cancel_open(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
+    let Some(list) = get(params, "symbol") else {
+        return missing("symbol");
+    };
+    let mut syms = Vec::new();
+    for s in list.split(',').take(5) {
+        match vs.symbol_index(&s.trim().to_ascii_uppercase()) {
+            Some(i) => syms.push(i),
+            None => return bad(30014, "Invalid symbol."),
+        }
+    }
+    let now = arb_core::time::now_ms();
+    let mut ex = vs.exchange.lock();
+    let mut out = Vec::new();
+    for sym in syms {
+        for id in ex.open_orders(auth.account, Some(sym)) {
+            if ex.cancel(auth.account, id, now).is_ok() {
+                out.push(order_json(vs, &ex.orders[&id]));
+            }
+        }
+        ex.flush_book(sym, now);
+    }
+    vs.publish(&mut ex);
+    ok(Value::Array(out))
+}
+
+fn all_orders(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
+    let sym = match symbol_param(vs, params) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let limit = get(params, "limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(500usize);
+    let ex = vs.exchange.lock();
+    let ids = &ex.accounts[auth.account as usize].order_ids;
+    let mut list: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| ex.orders.get(id))
+        .filter(|o| o.symbol == sym)
+        .map(|o| order_json(vs, o))
+        .collect();
+    if list.len() > limit {
+        list.drain(..list.len() - limit);
+    }
+    ok(Value::Array(list))
+}
+
+fn my_trades(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
+    let sym = match symbol_param(vs, params) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let spec = &vs.specs[sym];
+    let order_id = get(params, "orderId").and_then(|s| vs.parse_order_id(s));
+    let limit = get(params, "limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(100usize)
+        .min(100);
+    let start = get(params, "startTime").and_then(|s| s.parse::<i64>().ok());
+    let end = get(params, "endTime").and_then(|s| s.parse::<i64>().ok());
+    let ex = vs.exchange.lock();
+    let mut list: Vec<Value> = ex.accounts[auth.account as usize]
+        .fills
+        .iter()
+        .filter(|f| f.symbol == sym)
+        .filter(|f| order_id.is_none_or(|o| f.order_id == o))
+        .filter(|f| start.is_none_or(|s| f.time_ms >= s) && end.is_none_or(|e| f.time_ms <= e))
+        .map(|f| {
+            json!({
+                "symbol": spec.venue_symbol,
+                "id": f.trade_id.to_string(),
+                "orderId": vs.order_id_str(f.order_id),
+                "orderListId": -1,
+                "price": spec.fmt_price(f.price),
+                "qty": spec.fmt_qty(f.qty),
+                "quoteQty": spec.fmt_notional(f.quote),
+                "commission": format_scaled(f.fee, BAL_SCALE),
+                "commissionAsset": f.fee_asset,
+                "time": f.time_ms,
+                "isBuyer": f.side == Side::Buy,
+                "isMaker": f.is_maker,
+                "isBestMatch": true,
+                "isSelfTrade": false,
+                "clientOrderId": if f.client_id.is_empty() { Value::Null } else { Value::String(f.client_id.clone()) },
+            })
+        })
+        .collect();
+    if list.len() > limit {
+        list.drain(..list.len() - limit);
+    }
+    ok(Value::Array(list))
+}
+
+fn trade_fee(vs: &VenueState, params: &Params) -> Resp {
+    let sym = match symbol_param(vs, params) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let s = &vs.specs[sym];
+    // Real responses carry numbers here, not strings.
+    let maker: f64 = format_scaled(s.maker_ppm as i128, 6).parse().unwrap_or(0.0);
+    let taker: f64 = format_scaled(s.taker_ppm as i128, 6).parse().unwrap_or(0.0);
+    ok(json!({
+        "data": {"makerCommission": maker, "takerCommission": taker},
+        "code": 0, "msg": "success", "timestamp": arb_core::time::now_ms(),
+    }))
+}
+
+fn currencies(vs: &VenueState) -> Resp {
+    let mut assets: Vec<&str> = Vec::new();
+    for s in vs.specs.iter() {
+        for a in [s.base.as_str(), s.quote.as_str()] {
+            if !assets.contains(&a) {
+                assets.push(a);
+            }
+        }
+    }
+    let list: Vec<Value> = assets
+        .into_iter()
+        .map(|a| {
+            json!({
+                "coin": a, "name": a,
+                "networkList": [{
+                    "coin": a, "depositEnable": true, "withdrawEnable": true,
+                    "name": a, "network": a, "netWork": a, "withdrawFee": "0",
+                    "withdrawMin": "0", "withdrawMax": "1000000", "contract": "",
+                    "withdrawIntegerMultiple": null, "depositDesc": null, "withdrawTips": null,
+                }],
+            })
+        })
+        .collect();
+    ok(Value::Array(list))
+}
+
+fn user_data_stream(vs: &VenueState, auth: &Auth, method: &str, params: &Params) -> Resp {
+    match method {
+        "POST" => {
+            let key = vs.new_listen_key(auth.account);
+            ok(json!({"listenKey": key}))
+        }
+        "PUT" | "DELETE" => {
+            let Some(k) = get(params, "listenKey") else {
+                return missing("listenKey");
+            };
+            let mut keys = vs.listen_keys.lock();
+            match keys.get_mut(k) {
+                Some((acc, exp)) if *acc == auth.account => {
+                    if method == "PUT" {
+                        *exp = Instant::now() + Duration::from_secs(vs.cfg.listen_key_ttl_secs);
+                    } else {
+                        keys.remove(k);
+                    }
+                    ok(json!({"listenKey": k}))
+                }
+                _ => bad(730707, "listenKey not found"),
+            }
+        }
+        "GET" => {
+            let keys = vs.listen_keys.lock();
+            let now = Instant::now();
+            let list: Vec<&String> = keys
+                .iter()
+                .filter(|(_, (a, e))| *a == auth.account && *e > now)
+                .map(|(k, _)| k)
+                .collect();
+            ok(json!({"listenKey": list}))
+        }
+        _ => err(StatusCode::METHOD_NOT_ALLOWED, 405, "Method not allowed"),
+    }
+}

@@ -1,0 +1,13 @@
+//! MEXC WebSocket `/ws`: JSON text requests, binary protobuf pushes.
+
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::response::Response;
+
+use crate::state::Shared;
+
+pub async fn upgrade(State(_shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(|_socket| async {})
+}
