@@ -8,12 +8,19 @@
 
 pub mod book;
 pub mod decimal;
+pub mod feed;
 pub mod gate;
 pub mod mexc;
+mod shard;
+pub mod store;
 pub mod symbols;
 pub mod sync;
 
 pub use book::{Level, OrderBook, Scales, Side, Sweep};
 pub use decimal::Decimal;
+pub use feed::{fetch_symbols, FeedConfig, LogLevel, LogRecord, LogSink, MarketData};
+pub use store::{
+    BookChange, BookStore, ChangeKind, Health, HealthState, InvalidReason, OnChange, Top,
+};
 pub use symbols::{SymbolId, SymbolInfo, SymbolStatus, SymbolTable, VenueRules};
 pub use sync::{BookSync, Diff, Outcome, SyncFault};

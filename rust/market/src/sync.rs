@@ -152,6 +152,19 @@ impl BookSync {
         self.buffer.len()
     }
 
+    /// Lets the next push overlap the current version instead of chaining exactly (it
+    /// only has to contain `version + 1`), as right after a snapshot. Used when a second
+    /// connection takes over a live book: its pushes are aggregated over different
+    /// windows, and absolute levels make an overlapping push exact.
+    pub fn relink(&mut self) {
+        if let State::Live { last, .. } = self.state {
+            self.state = State::Live {
+                last,
+                anchored: false,
+            };
+        }
+    }
+
     /// Forgets the sequence: back to waiting, buffer emptied.
     pub fn reset(&mut self) {
         self.state = State::Waiting;

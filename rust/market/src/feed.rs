@@ -1,0 +1,460 @@
+//! Starting and stopping the market-data feeds: configuration, the symbol-table fetch,
+//! the event log hook, reconnect backoff and feed counters. The connection loop itself
+//! is in [`crate::shard`].
+//!
+//! One task per connection ("shard"): MEXC allows 30 subscriptions per connection, so
+//! its symbols are split into shards of at most 30; Gate symbols share shards of
+//! `gate_symbols_per_connection`. Each shard owns its books' sequencing state, so the hot
+//! path (frame -> parse -> apply -> listeners) runs on one task without cross-task hops.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use arb_core::Venue;
+use rand::Rng;
+use serde::Deserialize;
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::gate::GateBookChannel;
+use crate::shard::{Shard, ShardBook};
+use crate::store::BookStore;
+use crate::symbols::{SymbolId, SymbolTable};
+
+/// Feed configuration. URLs carry the scheme: `ws://`/`http://` for the simulator,
+/// `wss://`/`https://` for the venues.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct FeedConfig {
+    /// `https://api.mexc.com` (paths `/api/v3/...` are appended).
+    pub mexc_rest: String,
+    /// `wss://wbs-api.mexc.com/ws`.
+    pub mexc_ws: String,
+    /// `https://api.gateio.ws/api/v4`.
+    pub gate_rest: String,
+    /// `wss://api.gateio.ws/ws/v4/`.
+    pub gate_ws: String,
+    pub mexc_enabled: bool,
+    pub gate_enabled: bool,
+    /// `spot.obu` (default, like ccxt) or `spot.order_book_update`.
+    pub gate_channel: GateBookChannel,
+    /// spot.obu depth: 50 or 400.
+    pub gate_obu_depth: u32,
+    /// spot.order_book_update interval: `20ms` or `100ms`.
+    pub gate_interval: String,
+    /// aggre.depth interval: `10ms` or `100ms`.
+    pub mexc_interval: String,
+    pub mexc_snapshot_limit: u32,
+    pub gate_snapshot_limit: u32,
+    /// A live book without an update for this long is stale (not tradable).
+    #[serde(with = "millis", rename = "stale_after_ms")]
+    pub stale_after: Duration,
+    /// A book stale for this long is cleared and resynced; a connection silent for this
+    /// long (not even a pong) is replaced.
+    #[serde(with = "millis", rename = "reset_after_ms")]
+    pub reset_after: Duration,
+    #[serde(with = "millis", rename = "mexc_ping_ms")]
+    pub mexc_ping: Duration,
+    #[serde(with = "millis", rename = "gate_ping_ms")]
+    pub gate_ping: Duration,
+    #[serde(with = "millis", rename = "backoff_min_ms")]
+    pub backoff_min: Duration,
+    #[serde(with = "millis", rename = "backoff_max_ms")]
+    pub backoff_max: Duration,
+    pub mexc_symbols_per_connection: usize,
+    pub gate_symbols_per_connection: usize,
+    /// A connection older than this is replaced by a new one, overlapping until every
+    /// book has moved over (MEXC closes connections at 24 h).
+    #[serde(with = "millis", rename = "connection_max_age_ms")]
+    pub connection_max_age: Duration,
+    /// Longest overlap of old and new connection during a replacement; books that have
+    /// not linked by then resync on the new connection.
+    #[serde(with = "millis", rename = "rotation_overlap_max_ms")]
+    pub rotation_overlap_max: Duration,
+    /// REST request timeout.
+    #[serde(with = "millis", rename = "http_timeout_ms")]
+    pub http_timeout: Duration,
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+impl Default for FeedConfig {
+    fn default() -> Self {
+        Self {
+            mexc_rest: "https://api.mexc.com".into(),
+            mexc_ws: "wss://wbs-api.mexc.com/ws".into(),
+            gate_rest: "https://api.gateio.ws/api/v4".into(),
+            gate_ws: "wss://api.gateio.ws/ws/v4/".into(),
+            mexc_enabled: true,
+            gate_enabled: true,
+            gate_channel: GateBookChannel::Obu,
+            gate_obu_depth: 50,
+            gate_interval: "100ms".into(),
+            mexc_interval: "100ms".into(),
+            mexc_snapshot_limit: 1000,
+            gate_snapshot_limit: 100,
+            stale_after: Duration::from_secs(5),
+            reset_after: Duration::from_secs(30),
+            mexc_ping: Duration::from_secs(20),
+            gate_ping: Duration::from_secs(10),
+            backoff_min: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(30),
+            mexc_symbols_per_connection: crate::mexc::MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            gate_symbols_per_connection: 100,
+            connection_max_age: Duration::from_secs(23 * 3600),
+            rotation_overlap_max: Duration::from_secs(60),
+            http_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Severity of a feed log record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+/// One feed log record: which venue, a stable event name (`connect_failed`,
+/// `reconnect`, `gap`, ...) and a human detail (never secrets: feeds are public data).
+#[derive(Clone, Copy, Debug)]
+pub struct LogRecord<'a> {
+    pub level: LogLevel,
+    pub venue: Venue,
+    pub event: &'static str,
+    pub detail: &'a str,
+}
+
+/// Where feed log records go. The default writes one line to stderr; the ring logger
+/// (arb-telemetry) plugs in here.
+pub type LogSink = Arc<dyn Fn(&LogRecord<'_>) + Send + Sync>;
+
+/// A sink writing `market <level> <venue> <event>: <detail>` lines to stderr.
+pub fn stderr_log() -> LogSink {
+    Arc::new(|r: &LogRecord<'_>| {
+        eprintln!("market {:?} {} {}: {}", r.level, r.venue, r.event, r.detail);
+    })
+}
+
+/// Counters for one venue's feeds.
+#[derive(Default, Debug)]
+pub struct VenueCounters {
+    pub connects: AtomicU64,
+    pub connect_failures: AtomicU64,
+    pub disconnects: AtomicU64,
+    pub frames: AtomicU64,
+    pub unparsable_frames: AtomicU64,
+    pub snapshots: AtomicU64,
+    pub snapshot_failures: AtomicU64,
+    pub resubscribes: AtomicU64,
+    pub rotations: AtomicU64,
+    pub pings: AtomicU64,
+}
+
+/// A copy of [`VenueCounters`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CountersSnapshot {
+    pub connects: u64,
+    pub connect_failures: u64,
+    pub disconnects: u64,
+    pub frames: u64,
+    pub unparsable_frames: u64,
+    pub snapshots: u64,
+    pub snapshot_failures: u64,
+    pub resubscribes: u64,
+    pub rotations: u64,
+    pub pings: u64,
+}
+
+impl VenueCounters {
+    pub fn snapshot(&self) -> CountersSnapshot {
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        CountersSnapshot {
+            connects: l(&self.connects),
+            connect_failures: l(&self.connect_failures),
+            disconnects: l(&self.disconnects),
+            frames: l(&self.frames),
+            unparsable_frames: l(&self.unparsable_frames),
+            snapshots: l(&self.snapshots),
+            snapshot_failures: l(&self.snapshot_failures),
+            resubscribes: l(&self.resubscribes),
+            rotations: l(&self.rotations),
+            pings: l(&self.pings),
+        }
+    }
+}
+
+/// Capped exponential backoff with jitter: attempt n waits a random time in
+/// `[d/2, d]` with `d = min(max, min * 2^n)`; jitter keeps many shards from
+/// reconnecting in lockstep after a venue outage.
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    min: Duration,
+    max: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Self {
+            min,
+            max,
+            attempt: 0,
+        }
+    }
+
+    pub fn next_delay(&mut self) -> Duration {
+        let d = self
+            .min
+            .saturating_mul(1u32 << self.attempt.min(20))
+            .min(self.max);
+        self.attempt = self.attempt.saturating_add(1);
+        let ns = d.as_nanos() as u64;
+        Duration::from_nanos(rand::rng().random_range(ns / 2..=ns.max(1)))
+    }
+
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+/// Why the feeds could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("{venue} REST {url}: {detail}")]
+    Http {
+        venue: Venue,
+        url: String,
+        detail: String,
+    },
+    #[error(transparent)]
+    Symbols(#[from] crate::symbols::SymbolError),
+    #[error("symbol {0:?} is not in the symbol table")]
+    UnknownSymbol(String),
+}
+
+/// Installs rustls' `ring` provider once per process (tungstenite's rustls needs a
+/// process default; `ring` builds with gcc alone, unlike aws-lc-rs which needs cmake).
+pub fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+pub(crate) fn http_client(cfg: &FeedConfig) -> reqwest::Client {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(cfg.http_timeout)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+pub(crate) async fn get_text(
+    http: &reqwest::Client,
+    venue: Venue,
+    url: &str,
+) -> Result<String, FeedError> {
+    let err = |detail: String| FeedError::Http {
+        venue,
+        url: url.to_owned(),
+        detail,
+    };
+    let resp = http.get(url).send().await.map_err(|e| err(e.to_string()))?;
+    let status = resp.status();
+    let body = resp.text().await.map_err(|e| err(e.to_string()))?;
+    if !status.is_success() {
+        let mut b = body;
+        b.truncate(300);
+        return Err(err(format!("HTTP {status}: {b}")));
+    }
+    Ok(body)
+}
+
+/// Fetches MEXC `exchangeInfo` and Gate `currency_pairs` (for the enabled venues) and
+/// builds the symbol table.
+///
+/// # Errors
+/// A request that fails or a body that does not parse.
+pub async fn fetch_symbols(cfg: &FeedConfig) -> Result<SymbolTable, FeedError> {
+    let http = http_client(cfg);
+    let mexc = if cfg.mexc_enabled {
+        let url = format!(
+            "{}/api/v3/exchangeInfo",
+            cfg.mexc_rest.trim_end_matches('/')
+        );
+        Some(get_text(&http, Venue::Mexc, &url).await?)
+    } else {
+        None
+    };
+    let gate = if cfg.gate_enabled {
+        let url = format!(
+            "{}/spot/currency_pairs",
+            cfg.gate_rest.trim_end_matches('/')
+        );
+        Some(get_text(&http, Venue::Gate, &url).await?)
+    } else {
+        None
+    };
+    Ok(SymbolTable::from_json(mexc.as_deref(), gate.as_deref())?)
+}
+
+/// Running feeds for a set of symbols on both venues, writing into a [`BookStore`].
+/// Dropping it stops the feeds.
+pub struct MarketData {
+    store: Arc<BookStore>,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    counters: [Arc<VenueCounters>; 2],
+}
+
+impl std::fmt::Debug for MarketData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MarketData")
+            .field("shards", &self.tasks.len())
+            .finish()
+    }
+}
+
+impl MarketData {
+    /// Starts feeds on `handle` for `symbols` on every enabled venue that lists them.
+    /// Listeners registered on the store (before or after) see every change.
+    pub fn start(
+        cfg: FeedConfig,
+        store: Arc<BookStore>,
+        symbols: &[SymbolId],
+        handle: &Handle,
+        log: LogSink,
+    ) -> MarketData {
+        install_crypto_provider();
+        store.set_stale_after(cfg.stale_after);
+        let cancel = CancellationToken::new();
+        let counters = [
+            Arc::new(VenueCounters::default()),
+            Arc::new(VenueCounters::default()),
+        ];
+        let http = http_client(&cfg);
+        let cfg = Arc::new(cfg);
+        let mut tasks = Vec::new();
+        for venue in Venue::ALL {
+            let enabled = match venue {
+                Venue::Mexc => cfg.mexc_enabled,
+                Venue::Gate => cfg.gate_enabled,
+            };
+            if !enabled {
+                continue;
+            }
+            let per_conn = match venue {
+                Venue::Mexc => cfg
+                    .mexc_symbols_per_connection
+                    .clamp(1, crate::mexc::MAX_SUBSCRIPTIONS_PER_CONNECTION),
+                Venue::Gate => cfg.gate_symbols_per_connection.max(1),
+            };
+            let table = store.table().clone();
+            let books: Vec<ShardBook> = symbols
+                .iter()
+                .filter_map(|&id| {
+                    let info = table.info(id)?;
+                    let vs = info.rules(venue)?.venue_symbol.to_string();
+                    Some(ShardBook::new(venue, &cfg, id, vs, info))
+                })
+                .collect();
+            let mut books = books.into_iter().peekable();
+            let mut shard_no = 0;
+            while books.peek().is_some() {
+                let chunk: Vec<ShardBook> = books.by_ref().take(per_conn).collect();
+                let shard = Shard::new(
+                    venue,
+                    shard_no,
+                    cfg.clone(),
+                    store.clone(),
+                    chunk,
+                    http.clone(),
+                    log.clone(),
+                    counters[venue.index()].clone(),
+                    cancel.child_token(),
+                );
+                tasks.push(handle.spawn(shard.run()));
+                shard_no += 1;
+            }
+        }
+        MarketData {
+            store,
+            cancel,
+            tasks,
+            counters,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<BookStore> {
+        &self.store
+    }
+
+    /// Number of connections (shards) running.
+    pub fn shards(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub fn counters(&self, venue: Venue) -> CountersSnapshot {
+        self.counters[venue.index()].snapshot()
+    }
+
+    /// Stops every feed (idempotent); books become idle once their shard has exited.
+    pub fn stop(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Stops and waits for every shard to exit.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for MarketData {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        let d: Vec<_> = (0..10).map(|_| b.next_delay()).collect();
+        assert!(d[0] >= Duration::from_millis(50) && d[0] <= Duration::from_millis(100));
+        assert!(d[3] >= Duration::from_millis(400) && d[3] <= Duration::from_millis(800));
+        assert!(d.iter().all(|x| *x <= Duration::from_secs(2)));
+        assert!(d[9] >= Duration::from_secs(1));
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn config_from_json_with_defaults() {
+        let c: FeedConfig = serde_json::from_str(r#"{"mexc_ws":"ws://127.0.0.1:1/ws","gate_channel":"order_book_update","stale_after_ms":700}"#).unwrap();
+        assert_eq!(c.mexc_ws, "ws://127.0.0.1:1/ws");
+        assert_eq!(c.gate_channel, GateBookChannel::OrderBookUpdate);
+        assert_eq!(c.stale_after, Duration::from_millis(700));
+        assert_eq!(c.reset_after, Duration::from_secs(30));
+        assert_eq!(c.mexc_symbols_per_connection, 30);
+    }
+}

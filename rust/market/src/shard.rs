@@ -1,0 +1,913 @@
+//! One market-data connection ("shard") and the books it feeds: connect, subscribe,
+//! read frames, keep each book in sequence, resync on faults, heartbeat, reconnect with
+//! backoff, and replace the connection before the venue's age limit without a hole.
+//!
+//! Everything for a shard runs on its one task: frames are parsed into a reused scratch
+//! [`Diff`], applied under the book's lock, and the store's listeners run inline right
+//! after. REST snapshots are fetched by short-lived tasks that post the parsed result back
+//! through a channel, tagged with the book's `epoch` so that a reply to a request made
+//! before a later reset is ignored.
+//!
+//! Connection replacement ("rotation"): a second connection subscribes to the same books
+//! while the first keeps feeding them. Each live book keeps the second connection's pushes
+//! aside until one of them contains the book's next version; from that push on the book
+//! follows the new connection (the first push may overlap, which absolute levels make
+//! exact; later ones must chain strictly). When every book has moved, the old connection
+//! is closed. Books that fail to link within `rotation_overlap_max` resync on the new one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arb_core::Venue;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+
+use crate::book::{Level, Scales};
+use crate::feed::{get_text, Backoff, FeedConfig, LogLevel, LogRecord, LogSink, VenueCounters};
+use crate::gate::{self, GateBookChannel, GateEvent};
+use crate::mexc::{self, MexcPush};
+use crate::store::{BookStore, InvalidReason, SyncState};
+use crate::symbols::{SymbolId, SymbolInfo};
+use crate::sync::{BookSync, Diff, Outcome, Start, SyncFault};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Pushes from an incoming connection kept per book while it waits to link.
+const MAX_PENDING: usize = 1024;
+
+/// One book fed by a shard.
+pub(crate) struct ShardBook {
+    id: SymbolId,
+    venue_symbol: String,
+    scales: Scales,
+    sync: BookSync,
+    /// Bumped at every reset; snapshot replies for an older epoch are stale.
+    epoch: u64,
+    /// Generation of the connection this book follows.
+    conn: u64,
+    snapshot_failures: u32,
+    /// Rotation: pushes from the incoming connection, oldest first.
+    pending: Vec<Diff>,
+}
+
+impl ShardBook {
+    pub(crate) fn new(
+        venue: Venue,
+        cfg: &FeedConfig,
+        id: SymbolId,
+        venue_symbol: String,
+        info: &SymbolInfo,
+    ) -> Self {
+        let sync = match (venue, cfg.gate_channel) {
+            (Venue::Mexc, _) => BookSync::mexc(),
+            (Venue::Gate, GateBookChannel::Obu) => BookSync::gate_obu(),
+            (Venue::Gate, GateBookChannel::OrderBookUpdate) => BookSync::gate_update(),
+        };
+        Self {
+            id,
+            venue_symbol,
+            scales: Scales {
+                price: info.price_scale,
+                qty: info.qty_scale,
+            },
+            sync,
+            epoch: 0,
+            conn: 0,
+            snapshot_failures: 0,
+            pending: Vec::new(),
+        }
+    }
+}
+
+struct SnapReply {
+    book: usize,
+    epoch: u64,
+    result: Result<(u64, Vec<Level>, Vec<Level>), String>,
+}
+
+struct Conn {
+    gen: u64,
+    sink: SplitSink<Ws, Message>,
+    stream: SplitStream<Ws>,
+    opened: Instant,
+    last_frame: Instant,
+}
+
+/// Work that needs a connection's sink, queued by handlers and run after each event.
+enum Action {
+    Resubscribe(usize),
+}
+
+pub(crate) struct Shard {
+    venue: Venue,
+    no: usize,
+    cfg: Arc<FeedConfig>,
+    store: Arc<BookStore>,
+    books: Vec<ShardBook>,
+    index: HashMap<String, usize>,
+    http: reqwest::Client,
+    log: LogSink,
+    counters: Arc<VenueCounters>,
+    cancel: CancellationToken,
+    snap_tx: mpsc::UnboundedSender<SnapReply>,
+    /// Taken by `run` for the shard's life (so `select!` can poll it beside `&mut self`).
+    snap_rx: Option<mpsc::UnboundedReceiver<SnapReply>>,
+    scratch: Diff,
+    next_gen: u64,
+    actions: Vec<Action>,
+    /// Rotation in progress: generation of the incoming connection and when it started.
+    rotating: Option<(u64, Instant)>,
+}
+
+impl Shard {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        venue: Venue,
+        no: usize,
+        cfg: Arc<FeedConfig>,
+        store: Arc<BookStore>,
+        books: Vec<ShardBook>,
+        http: reqwest::Client,
+        log: LogSink,
+        counters: Arc<VenueCounters>,
+        cancel: CancellationToken,
+    ) -> Self {
+        let index = books
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.venue_symbol.clone(), i))
+            .collect();
+        let (snap_tx, snap_rx) = mpsc::unbounded_channel();
+        Self {
+            venue,
+            no,
+            cfg,
+            store,
+            books,
+            index,
+            http,
+            log,
+            counters,
+            cancel,
+            snap_tx,
+            snap_rx: Some(snap_rx),
+            scratch: Diff::default(),
+            next_gen: 1,
+            actions: Vec::new(),
+            rotating: None,
+        }
+    }
+
+    fn log(&self, level: LogLevel, event: &'static str, detail: &str) {
+        let detail = format!("shard {}: {detail}", self.no);
+        (self.log)(&LogRecord {
+            level,
+            venue: self.venue,
+            event,
+            detail: &detail,
+        });
+    }
+
+    fn ws_url(&self) -> &str {
+        match self.venue {
+            Venue::Mexc => &self.cfg.mexc_ws,
+            Venue::Gate => &self.cfg.gate_ws,
+        }
+    }
+
+    /// The shard's life: connect, serve, reconnect with backoff until cancelled.
+    pub(crate) async fn run(mut self) {
+        let mut backoff = Backoff::new(self.cfg.backoff_min, self.cfg.backoff_max);
+        let cancel = self.cancel.clone();
+        let Some(mut snap_rx) = self.snap_rx.take() else {
+            return;
+        };
+        for i in 0..self.books.len() {
+            self.store.set_resyncing(self.venue, self.books[i].id);
+        }
+        loop {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            let opened = tokio::select! {
+                _ = cancel.cancelled() => break,
+                r = self.open() => r,
+            };
+            let conn = match opened {
+                Ok(c) => c,
+                Err(e) => {
+                    self.counters
+                        .connect_failures
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let d = backoff.next_delay();
+                    self.log(
+                        LogLevel::Warn,
+                        "connect_failed",
+                        &format!(
+                            "{} attempt {}: {e}; retrying in {} ms",
+                            self.ws_url(),
+                            backoff.attempt(),
+                            d.as_millis()
+                        ),
+                    );
+                    if self.sleep(d).await {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            self.counters
+                .connects
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.log(
+                LogLevel::Info,
+                "connected",
+                &format!(
+                    "{} gen {} with {} books",
+                    self.ws_url(),
+                    conn.gen,
+                    self.books.len()
+                ),
+            );
+            for i in 0..self.books.len() {
+                self.books[i].conn = conn.gen;
+                self.reset_book(i, None);
+            }
+            let reason = self.serve(conn, &mut backoff, &mut snap_rx).await;
+            self.rotating = None;
+            let now = arb_core::time::now_ns();
+            for b in &mut self.books {
+                b.sync.reset();
+                b.pending.clear();
+                b.epoch += 1;
+                self.store
+                    .invalidate(self.venue, b.id, InvalidReason::Disconnected, false, now);
+            }
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            self.counters
+                .disconnects
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let d = backoff.next_delay();
+            self.log(
+                LogLevel::Warn,
+                "reconnect",
+                &format!(
+                    "connection lost: {reason}; reconnect attempt {} in {} ms",
+                    backoff.attempt(),
+                    d.as_millis()
+                ),
+            );
+            if self.sleep(d).await {
+                break;
+            }
+        }
+        for b in &self.books {
+            self.store.set_idle(self.venue, b.id);
+        }
+        self.log(LogLevel::Info, "stopped", "feed stopped");
+    }
+
+    /// Sleeps unless cancelled first; true if cancelled.
+    async fn sleep(&self, d: Duration) -> bool {
+        tokio::select! {
+            _ = self.cancel.cancelled() => true,
+            _ = tokio::time::sleep(d) => false,
+        }
+    }
+
+    /// Connects and subscribes every book of the shard.
+    async fn open(&mut self) -> Result<Conn, String> {
+        let url = self.ws_url().to_owned();
+        let connect = tokio_tungstenite::connect_async(url.as_str());
+        let (ws, _) = tokio::time::timeout(self.cfg.http_timeout, connect)
+            .await
+            .map_err(|_| {
+                format!(
+                    "connect timed out after {} ms",
+                    self.cfg.http_timeout.as_millis()
+                )
+            })?
+            .map_err(|e| e.to_string())?;
+        let (mut sink, stream) = ws.split();
+        for msg in self.subscribe_messages(None, "subscribe") {
+            sink.send(Message::text(msg))
+                .await
+                .map_err(|e| format!("subscribe: {e}"))?;
+        }
+        let gen = self.next_gen;
+        self.next_gen += 1;
+        let now = Instant::now();
+        Ok(Conn {
+            gen,
+            sink,
+            stream,
+            opened: now,
+            last_frame: now,
+        })
+    }
+
+    /// Subscription frames for one book (`Some(i)`) or every book.
+    fn subscribe_messages(&self, book: Option<usize>, event: &str) -> Vec<String> {
+        let books: Vec<&ShardBook> = match book {
+            Some(i) => vec![&self.books[i]],
+            None => self.books.iter().collect(),
+        };
+        match self.venue {
+            Venue::Mexc => {
+                let channels: Vec<String> = books
+                    .iter()
+                    .map(|b| mexc::depth_channel(&b.venue_symbol, &self.cfg.mexc_interval))
+                    .collect();
+                let method = if event == "subscribe" {
+                    "SUBSCRIPTION"
+                } else {
+                    "UNSUBSCRIPTION"
+                };
+                vec![mexc::subscription(method, &channels)]
+            }
+            Venue::Gate => {
+                let t = arb_core::time::now_ms() / 1000;
+                books
+                    .iter()
+                    .map(|b| {
+                        gate::subscription(
+                            t,
+                            self.cfg.gate_channel,
+                            &b.venue_symbol,
+                            event,
+                            self.cfg.gate_obu_depth,
+                            &self.cfg.gate_interval,
+                        )
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Resets book `i` to resyncing and starts its resync: a REST snapshot, or (spot.obu)
+    /// a resubscription when `resubscribe` is given a connection to do it on.
+    fn reset_book(&mut self, i: usize, resubscribe: Option<()>) {
+        let b = &mut self.books[i];
+        b.sync.reset();
+        b.pending.clear();
+        b.epoch += 1;
+        self.store.set_resyncing(self.venue, b.id);
+        match b.sync.start() {
+            Start::Snapshot => self.request_snapshot(i, Duration::ZERO),
+            Start::FullPush => {
+                if resubscribe.is_some() {
+                    self.actions.push(Action::Resubscribe(i));
+                }
+            }
+        }
+    }
+
+    fn request_snapshot(&self, i: usize, delay: Duration) {
+        let b = &self.books[i];
+        let url = match self.venue {
+            Venue::Mexc => format!(
+                "{}/api/v3/depth?symbol={}&limit={}",
+                self.cfg.mexc_rest.trim_end_matches('/'),
+                b.venue_symbol,
+                self.cfg.mexc_snapshot_limit
+            ),
+            Venue::Gate => format!(
+                "{}/spot/order_book?currency_pair={}&limit={}&with_id=true",
+                self.cfg.gate_rest.trim_end_matches('/'),
+                b.venue_symbol,
+                self.cfg.gate_snapshot_limit
+            ),
+        };
+        let (venue, http, tx, scales, epoch, sym) = (
+            self.venue,
+            self.http.clone(),
+            self.snap_tx.clone(),
+            b.scales,
+            b.epoch,
+            b.venue_symbol.clone(),
+        );
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            let fetch = async {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                let body = get_text(&http, venue, &url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match venue {
+                    Venue::Mexc => mexc::parse_rest_depth(&sym, &body, scales)
+                        .map(|d| (d.last_update_id, d.bids, d.asks))
+                        .map_err(|e| e.to_string()),
+                    Venue::Gate => gate::parse_rest_book(&sym, &body, scales)
+                        .map(|d| (d.id, d.bids, d.asks))
+                        .map_err(|e| e.to_string()),
+                }
+            };
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = fetch => r,
+            };
+            let _ = tx.send(SnapReply {
+                book: i,
+                epoch,
+                result,
+            });
+        });
+    }
+
+    /// Serves one connection until it fails, goes silent, or the shard is cancelled.
+    /// Returns the reason, for the reconnect log.
+    async fn serve(
+        &mut self,
+        conn: Conn,
+        backoff: &mut Backoff,
+        snap_rx: &mut mpsc::UnboundedReceiver<SnapReply>,
+    ) -> String {
+        let cancel = self.cancel.clone();
+        let mut cur = conn;
+        let mut next: Option<Conn> = None;
+        let ping_every = match self.venue {
+            Venue::Mexc => self.cfg.mexc_ping,
+            Venue::Gate => self.cfg.gate_ping,
+        };
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+        let check_every =
+            (self.cfg.stale_after / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        let mut check = tokio::time::interval(check_every);
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut healthy_since: Option<Instant> = None;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return "cancelled".into(),
+                msg = cur.stream.next() => {
+                    match msg {
+                        None => return "closed by the venue".into(),
+                        Some(Err(e)) => return format!("read error: {e}"),
+                        Some(Ok(m)) => {
+                            cur.last_frame = Instant::now();
+                            if let Message::Close(frame) = &m {
+                                return format!("close frame from the venue: {frame:?}");
+                            }
+                            self.on_message(m, cur.gen);
+                        }
+                    }
+                }
+                msg = async { match next.as_mut() { Some(c) => c.stream.next().await, None => std::future::pending().await } }, if next.is_some() => {
+                    let failed = match msg {
+                        None => Some("closed by the venue".to_string()),
+                        Some(Err(e)) => Some(format!("read error: {e}")),
+                        Some(Ok(Message::Close(f))) => Some(format!("close frame: {f:?}")),
+                        Some(Ok(m)) => {
+                            if let Some(c) = next.as_mut() { c.last_frame = Instant::now(); }
+                            let gen = next.as_ref().map_or(0, |c| c.gen);
+                            self.on_message(m, gen);
+                            None
+                        }
+                    };
+                    if let Some(reason) = failed {
+                        // The incoming connection failed: books that already moved to it
+                        // resync on the current one; try again at the next check.
+                        let gen = next.as_ref().map_or(0, |c| c.gen);
+                        self.log(LogLevel::Warn, "rotation_failed", &format!("incoming connection gen {gen}: {reason}"));
+                        next = None;
+                        self.abort_rotation(cur.gen);
+                    }
+                }
+                Some(r) = snap_rx.recv() => self.on_snapshot(r),
+                _ = ping.tick() => {
+                    let msg = match self.venue {
+                        Venue::Mexc => mexc::PING.to_string(),
+                        Venue::Gate => gate::ping(arb_core::time::now_ms() / 1000),
+                    };
+                    self.counters.pings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if let Err(e) = cur.sink.send(Message::text(msg.clone())).await {
+                        return format!("ping write error: {e}");
+                    }
+                    if let Some(c) = next.as_mut() {
+                        let _ = c.sink.send(Message::text(msg)).await;
+                    }
+                }
+                _ = check.tick() => {
+                    if cur.last_frame.elapsed() > self.cfg.reset_after {
+                        return format!("no frame for {} ms", cur.last_frame.elapsed().as_millis());
+                    }
+                    self.check_books();
+                    if healthy_since.is_none() && self.books.iter().any(|b| b.sync.is_live()) {
+                        healthy_since = Some(Instant::now());
+                    }
+                    if healthy_since.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
+                        // Stable again: the next failure starts from the shortest delay.
+                        backoff.reset();
+                    }
+                    if next.is_none() && self.rotating.is_none() && cur.opened.elapsed() >= self.cfg.connection_max_age {
+                        match self.start_rotation().await {
+                            Ok(c) => next = Some(c),
+                            Err(e) => self.log(LogLevel::Warn, "rotation_failed", &format!("could not open the replacement connection: {e}")),
+                        }
+                    }
+                }
+            }
+            // Rotation bookkeeping: finish when every book follows the new connection,
+            // or when the overlap has lasted too long.
+            if let (Some((gen, started)), Some(_)) = (self.rotating, next.as_ref()) {
+                let all_moved = self.books.iter().all(|b| b.conn == gen);
+                if all_moved || started.elapsed() > self.cfg.rotation_overlap_max {
+                    if !all_moved {
+                        for i in 0..self.books.len() {
+                            if self.books[i].conn != gen {
+                                self.log(
+                                    LogLevel::Warn,
+                                    "rotation_resync",
+                                    &format!(
+                                        "{} did not link within the overlap",
+                                        self.books[i].venue_symbol
+                                    ),
+                                );
+                                self.books[i].conn = gen;
+                                self.store.invalidate(
+                                    self.venue,
+                                    self.books[i].id,
+                                    InvalidReason::Disconnected,
+                                    true,
+                                    arb_core::time::now_ns(),
+                                );
+                                self.reset_book(i, Some(()));
+                            }
+                        }
+                    }
+                    let mut old = std::mem::replace(&mut cur, next.take().expect("checked above"));
+                    let _ = old.sink.send(Message::Close(None)).await;
+                    self.rotating = None;
+                    self.counters
+                        .rotations
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.log(
+                        LogLevel::Info,
+                        "rotated",
+                        &format!("connection gen {} replaced by gen {}", old.gen, cur.gen),
+                    );
+                }
+            }
+            if let Err(e) = self.run_actions(&mut cur, &mut next).await {
+                return e;
+            }
+        }
+    }
+
+    async fn run_actions(&mut self, cur: &mut Conn, next: &mut Option<Conn>) -> Result<(), String> {
+        while let Some(a) = self.actions.pop() {
+            match a {
+                Action::Resubscribe(i) => {
+                    let gen = self.books[i].conn;
+                    let conn = if gen == cur.gen {
+                        &mut *cur
+                    } else if let Some(n) = next.as_mut().filter(|n| n.gen == gen) {
+                        n
+                    } else {
+                        &mut *cur
+                    };
+                    self.counters
+                        .resubscribes
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    for ev in ["unsubscribe", "subscribe"] {
+                        for m in self.subscribe_messages(Some(i), ev) {
+                            conn.sink
+                                .send(Message::text(m))
+                                .await
+                                .map_err(|e| format!("resubscribe write error: {e}"))?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn start_rotation(&mut self) -> Result<Conn, String> {
+        let c = self.open().await?;
+        self.log(
+            LogLevel::Info,
+            "rotation_started",
+            &format!("replacement connection gen {} opened", c.gen),
+        );
+        self.rotating = Some((c.gen, Instant::now()));
+        // Books that are not live have nothing to keep: they move now and sync there.
+        for i in 0..self.books.len() {
+            if !self.books[i].sync.is_live() {
+                self.books[i].conn = c.gen;
+                self.reset_book(i, None);
+            }
+        }
+        Ok(c)
+    }
+
+    fn abort_rotation(&mut self, cur_gen: u64) {
+        self.rotating = None;
+        for i in 0..self.books.len() {
+            self.books[i].pending.clear();
+            if self.books[i].conn != cur_gen {
+                self.books[i].conn = cur_gen;
+                self.store.invalidate(
+                    self.venue,
+                    self.books[i].id,
+                    InvalidReason::Disconnected,
+                    true,
+                    arb_core::time::now_ns(),
+                );
+                self.reset_book(i, Some(()));
+            }
+        }
+    }
+
+    fn on_message(&mut self, m: Message, gen: u64) {
+        let recv_ns = arb_core::time::now_ns();
+        self.counters
+            .frames
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match (self.venue, m) {
+            (Venue::Mexc, Message::Binary(bytes)) => match mexc::decode_push(&bytes) {
+                Ok(MexcPush::Depth(p)) => {
+                    let Some(&i) = self.index.get(p.symbol.as_str()) else {
+                        return;
+                    };
+                    match p.fill(self.books[i].scales, &mut self.scratch) {
+                        Ok(()) => self.on_diff(i, gen, recv_ns),
+                        Err(e) => self.fault(i, InvalidReason::Unparsable, &e.to_string()),
+                    }
+                }
+                Ok(MexcPush::Other { .. }) => {}
+                Err(e) => {
+                    // Not attributable to a book; if it was a depth push, that book's
+                    // next push breaks the version chain and resyncs it.
+                    self.counters
+                        .unparsable_frames
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.log(LogLevel::Warn, "unparsable_frame", &e.to_string());
+                }
+            },
+            (Venue::Mexc, Message::Text(t)) => match mexc::parse_text(t.as_str()) {
+                Some(r) if r.code != 0 => self.log(
+                    LogLevel::Warn,
+                    "venue_error",
+                    &format!("code {}: {}", r.code, r.msg),
+                ),
+                Some(_) => {}
+                None => self.log(LogLevel::Warn, "venue_text", t.as_str()),
+            },
+            (Venue::Gate, Message::Text(t)) => match gate::parse_frame(t.as_str()) {
+                Ok(GateEvent::Book(p)) => {
+                    let Some(&i) = self.index.get(p.pair) else {
+                        return;
+                    };
+                    match p.fill(self.books[i].scales, &mut self.scratch) {
+                        Ok(()) => self.on_diff(i, gen, recv_ns),
+                        Err(e) => self.fault(i, InvalidReason::Unparsable, &e.to_string()),
+                    }
+                }
+                Ok(GateEvent::Error {
+                    channel,
+                    code,
+                    message,
+                }) => self.log(
+                    LogLevel::Warn,
+                    "venue_error",
+                    &format!("{channel} code {code}: {message}"),
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    self.counters
+                        .unparsable_frames
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.log(LogLevel::Warn, "unparsable_frame", &e.to_string());
+                }
+            },
+            // Protocol pings are answered by tungstenite; pongs and other frames carry nothing.
+            _ => {}
+        }
+    }
+
+    /// Handles the parsed push in `self.scratch` for book `i`, received on connection `gen`.
+    fn on_diff(&mut self, i: usize, gen: u64, recv_ns: i64) {
+        if self.books[i].conn != gen {
+            // Rotation: a push from the incoming connection for a book still on the old one.
+            if self.rotating.is_some_and(|(g, _)| g == gen) && !self.scratch.full {
+                let b = &mut self.books[i];
+                if b.pending.len() >= MAX_PENDING {
+                    b.pending.remove(0);
+                }
+                b.pending.push(self.scratch.clone());
+                self.try_link(i, recv_ns);
+            }
+            return;
+        }
+        let venue = self.venue;
+        let b = &mut self.books[i];
+        let was_live = b.sync.is_live();
+        let (res, top, crossed) = {
+            let Some(mut book) = self.store.lock(venue, b.id) else {
+                return;
+            };
+            let r = b.sync.on_diff(&self.scratch, &mut book);
+            (r, (book.best_bid(), book.best_ask()), book.is_crossed())
+        };
+        match res {
+            Ok(Outcome::Applied) | Ok(Outcome::Replaced) => {
+                let version = b.sync.version().unwrap_or(0);
+                if crossed {
+                    self.fault(
+                        i,
+                        InvalidReason::Crossed,
+                        &format!("crossed after version {version}"),
+                    );
+                    return;
+                }
+                self.store
+                    .applied(venue, b.id, version, !was_live, top, recv_ns);
+                if self.rotating.is_some() && !self.books[i].pending.is_empty() {
+                    self.try_link(i, recv_ns);
+                }
+            }
+            Ok(Outcome::Buffered) | Ok(Outcome::Dropped) => {}
+            Err(f) => self.fault(i, InvalidReason::Gap, &f.to_string()),
+        }
+    }
+
+    /// Rotation: moves book `i` to the incoming connection once one of its pending pushes
+    /// contains the book's next version.
+    fn try_link(&mut self, i: usize, recv_ns: i64) {
+        let Some((gen, _)) = self.rotating else {
+            return;
+        };
+        let venue = self.venue;
+        let b = &mut self.books[i];
+        let Some(local) = b.sync.version() else {
+            return;
+        };
+        b.pending.retain(|d| d.last > local);
+        if b.pending.first().is_none_or(|d| d.first > local + 1) {
+            return;
+        }
+        let pending = std::mem::take(&mut b.pending);
+        b.sync.relink();
+        let mut fault = None;
+        let (top, crossed) = {
+            let Some(mut book) = self.store.lock(venue, b.id) else {
+                return;
+            };
+            for d in &pending {
+                if let Err(f) = b.sync.on_diff(d, &mut book) {
+                    fault = Some(f);
+                    break;
+                }
+            }
+            ((book.best_bid(), book.best_ask()), book.is_crossed())
+        };
+        b.conn = gen;
+        if let Some(f) = fault {
+            self.fault(
+                i,
+                InvalidReason::Gap,
+                &format!("while linking to the new connection: {f}"),
+            );
+        } else if crossed {
+            self.fault(
+                i,
+                InvalidReason::Crossed,
+                "crossed after linking to the new connection",
+            );
+        } else {
+            let version = self.books[i].sync.version().unwrap_or(0);
+            self.store
+                .applied(venue, self.books[i].id, version, false, top, recv_ns);
+        }
+    }
+
+    /// Invalidates book `i` (counted), logs why, and starts its resync.
+    fn fault(&mut self, i: usize, reason: InvalidReason, detail: &str) {
+        let sym = self.books[i].venue_symbol.clone();
+        self.log(
+            LogLevel::Warn,
+            reason.as_str(),
+            &format!("{sym}: {detail}; resyncing"),
+        );
+        self.store.invalidate(
+            self.venue,
+            self.books[i].id,
+            reason,
+            true,
+            arb_core::time::now_ns(),
+        );
+        self.reset_book(i, Some(()));
+    }
+
+    fn on_snapshot(&mut self, r: SnapReply) {
+        let i = r.book;
+        if self.books.get(i).is_none_or(|b| b.epoch != r.epoch) {
+            return; // answer to a request made before a later reset
+        }
+        let venue = self.venue;
+        let (version, bids, asks) = match r.result {
+            Ok(v) => v,
+            Err(e) => {
+                self.counters
+                    .snapshot_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let b = &mut self.books[i];
+                b.snapshot_failures += 1;
+                let delay = (self.cfg.backoff_min * (1 << b.snapshot_failures.min(6)))
+                    .min(self.cfg.backoff_max);
+                self.log(
+                    LogLevel::Warn,
+                    "snapshot_failed",
+                    &format!(
+                        "{}: {e}; retrying in {} ms",
+                        self.books[i].venue_symbol,
+                        delay.as_millis()
+                    ),
+                );
+                self.request_snapshot(i, delay);
+                return;
+            }
+        };
+        self.counters
+            .snapshots
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let b = &mut self.books[i];
+        b.snapshot_failures = 0;
+        let (res, top, crossed) = {
+            let Some(mut book) = self.store.lock(venue, b.id) else {
+                return;
+            };
+            let r = b.sync.on_snapshot(version, &bids, &asks, &mut book);
+            (r, (book.best_bid(), book.best_ask()), book.is_crossed())
+        };
+        match res {
+            Ok(_) if crossed => self.fault(
+                i,
+                InvalidReason::Crossed,
+                &format!("crossed after snapshot {version}"),
+            ),
+            Ok(_) => {
+                let v = self.books[i].sync.version().unwrap_or(version);
+                self.store.applied(
+                    venue,
+                    self.books[i].id,
+                    v,
+                    true,
+                    top,
+                    arb_core::time::now_ns(),
+                );
+            }
+            Err(SyncFault::SnapshotBehind {
+                snapshot,
+                first_buffered,
+            }) => {
+                self.log(
+                    LogLevel::Info,
+                    "snapshot_behind",
+                    &format!("{}: snapshot {snapshot} older than buffered push {first_buffered}; refetching", self.books[i].venue_symbol),
+                );
+                self.request_snapshot(i, self.cfg.backoff_min / 2);
+            }
+            Err(f) => self.fault(
+                i,
+                InvalidReason::Gap,
+                &format!("after snapshot {version}: {f}"),
+            ),
+        }
+    }
+
+    /// Books live but silent far beyond the staleness limit are cleared and resynced;
+    /// books stuck resyncing that long get a fresh attempt.
+    fn check_books(&mut self) {
+        for i in 0..self.books.len() {
+            let id = self.books[i].id;
+            let Some(age) = self.store.age(self.venue, id) else {
+                continue;
+            };
+            if age <= self.cfg.reset_after {
+                continue;
+            }
+            match self.store.sync_state(self.venue, id) {
+                Some(SyncState::Live) | Some(SyncState::Resyncing) => {
+                    self.fault(
+                        i,
+                        InvalidReason::Stale,
+                        &format!("no update for {} ms", age.as_millis()),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+}
