@@ -476,7 +476,10 @@ impl Writer {
             let ticket = self.core.flush_req.load(Ordering::Acquire);
             let stopping = self.core.shutdown.load(Ordering::Acquire);
             let emptied = self.drain();
-            if stopping || last_report.elapsed() >= self.drop_report_interval {
+            // A flush request also forces the report: after `flush()` returns, the
+            // output accounts for every record logged before it, written or dropped.
+            let flushing = ticket > *self.core.flush_done.lock();
+            if stopping || flushing || last_report.elapsed() >= self.drop_report_interval {
                 self.report_drops();
                 last_report = Instant::now();
             }

@@ -1,0 +1,136 @@
+"""Alerts reach a Python callback on the asyncio loop when they fire and when they clear,
+and their state is visible as the alert_active gauge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from arbhybrid import _native, telemetry
+
+
+@pytest.fixture(autouse=True)
+def explicit_evaluation() -> Iterator[None]:
+    # Evaluate only when the test says so: no background pass racing the test.
+    _native.stop_alerts()
+    _native.configure_logging(json.dumps({"level": "INFO", "console": False}))
+    _native.start_alerts("{}", 3600.0)
+    yield
+    _native.stop_alerts()
+    _native.configure_logging(json.dumps({"level": "INFO"}))
+
+
+def active_gauge(name: str, venue: str) -> float | None:
+    for fam in text_string_to_metric_families(telemetry.metrics_text()):
+        if fam.name == "alert_active":
+            for s in fam.samples:
+                if s.labels == {"name": name, "venue": venue}:
+                    return float(s.value)
+    return None
+
+
+async def wait_for(pred: Callable[[], bool], timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.005)
+
+
+async def fire_and_clear(
+    name: str,
+    venue: str,
+    severity: str,
+    cross: Callable[[], None],
+    calm: Callable[[], None],
+) -> None:
+    heard: list[dict[str, Any]] = []
+    sub = telemetry.on_alert(heard.append)
+    try:
+        cross()
+        _native.evaluate_alerts()
+        await wait_for(lambda: any(a["name"] == name for a in heard))
+        fired = next(a for a in heard if a["name"] == name)
+        assert fired["firing"] is True
+        assert fired["severity"] == severity
+        assert fired["labels"] == {"venue": venue}
+        assert name in fired["message"]
+        assert active_gauge(name, venue) == 1.0
+        assert (name, {"venue": venue}) in _native.active_alerts()
+
+        calm()
+        _native.evaluate_alerts()
+        await wait_for(lambda: sum(a["name"] == name for a in heard) == 2)
+        cleared = [a for a in heard if a["name"] == name][1]
+        assert cleared["firing"] is False
+        assert active_gauge(name, venue) == 0.0
+    finally:
+        sub.close()
+
+
+async def test_api_response_alert_fires_and_clears() -> None:
+    v = {"venue": "py_alert_latency"}
+    await fire_and_clear(
+        "api_response",
+        v["venue"],
+        "WARNING",
+        lambda: _native.observe_ns("http_request_seconds", 150_000_000, v),
+        lambda: _native.observe_ns("http_request_seconds", 20_000_000, v),
+    )
+
+
+async def test_api_failure_alert_is_critical() -> None:
+    v = {"venue": "py_alert_failures"}
+
+    def requests(n: int, failed: int) -> None:
+        _native.counter_add("http_requests_total", v, n)
+        _native.counter_add("http_request_failures_total", v, failed)
+
+    await fire_and_clear(
+        "api_failures", v["venue"], "CRITICAL", lambda: requests(100, 5), lambda: requests(100, 0)
+    )
+
+
+async def test_disconnection_alert_is_critical() -> None:
+    v = {"venue": "py_alert_ws"}
+
+    def down() -> None:
+        _native.gauge_set("ws_connected_since_unix_seconds", time.time() - 60, v)
+        _native.gauge_set("ws_connected", 0.0, v)
+
+    await fire_and_clear(
+        "exchange_disconnected",
+        v["venue"],
+        "CRITICAL",
+        down,
+        lambda: _native.gauge_set("ws_connected", 1.0, v),
+    )
+
+
+async def test_stale_data_alert() -> None:
+    v = {"venue": "py_alert_stale"}
+    await fire_and_clear(
+        "ws_stale",
+        v["venue"],
+        "WARNING",
+        lambda: _native.gauge_set("ws_last_message_unix_seconds", time.time() - 30, v),
+        lambda: _native.gauge_set("ws_last_message_unix_seconds", time.time(), v),
+    )
+
+
+async def test_thresholds_come_from_settings() -> None:
+    v = {"venue": "py_alert_threshold"}
+    # 150 ms is over the 100 ms default but under a configured 500 ms.
+    _native.start_alerts(json.dumps({"api_response_ms": 500}), 3600.0)
+    _native.observe_ns("http_request_seconds", 150_000_000, v)
+    events = _native.evaluate_alerts()
+    assert not [e for e in events if e["labels"] == v]
+    with pytest.raises(ValueError, match="api_respons_ms"):
+        _native.start_alerts(json.dumps({"api_respons_ms": 1}), 1.0)
