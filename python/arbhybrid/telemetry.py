@@ -45,6 +45,9 @@ _STANDARD_ATTRS = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
     | {"message", "asctime", "taskName"}
 )
+# A record without ``extra=`` has exactly this many attributes: checking the length
+# first skips the key scan on the common path.
+_PLAIN_RECORD_LEN = len(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
 _EXC_FORMATTER = logging.Formatter()
 
 
@@ -70,9 +73,9 @@ class RingHandler(logging.Handler):
             if record.stack_info:
                 msg = f"{msg}\n{record.stack_info}"
             fields = None
-            if self.extra_fields:
-                extra = {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
-                fields = extra or None
+            attrs = record.__dict__
+            if self.extra_fields and len(attrs) > _PLAIN_RECORD_LEN:
+                fields = {k: v for k, v in attrs.items() if k not in _STANDARD_ATTRS} or None
             _native.log(record.levelno, record.name, msg, record.created, fields)
         except Exception:
             self.handleError(record)
