@@ -20,6 +20,9 @@ pub mod secret;
 pub mod submit;
 pub mod user_stream;
 
+/// Re-exported so the bindings crate can name `Serialize` without its own serde dependency.
+pub use serde;
+
 pub use amount::Amount;
 pub use breaker::{Breaker, BreakerState};
 pub use client::{FeeRates, OrderRef, VenueClient};

@@ -106,6 +106,33 @@ impl SymbolRules {
     }
 }
 
+impl SymbolRules {
+    /// The execution view of arb-market's per-venue rules (the symbol table loaded from
+    /// exchangeInfo / currency_pairs).
+    ///
+    /// # Errors
+    /// [`ErrorClass::SymbolNotTradable`] when the venue does not allow API trading of it:
+    /// an order for it would only earn a rejection.
+    pub fn from_market(venue: Venue, r: &arb_market::VenueRules) -> Result<Self, ExecError> {
+        if !r.api_tradable {
+            return Err(ExecError::new(
+                venue,
+                "place",
+                ErrorClass::SymbolNotTradable,
+                format!("{} is not tradable through the API", r.venue_symbol),
+            ));
+        }
+        Ok(SymbolRules::new(
+            venue,
+            &*r.venue_symbol,
+            r.price_decimals,
+            r.amount_decimals,
+            Amount::from_scaled(r.min_qty.mantissa, r.min_qty.scale),
+            Amount::from_scaled(r.min_notional.mantissa, r.min_notional.scale),
+        ))
+    }
+}
+
 /// Which leg of an arbitrage an order is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Leg {

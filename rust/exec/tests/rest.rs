@@ -1,0 +1,182 @@
+//! REST against the simulator on loopback, on both venues: server time, balances, fees,
+//! place / query (venue id and client id) / open orders / cancel, fills by my_trades
+//! equal to the simulator's own fill list, and venue-side and local rejections.
+
+mod common;
+
+use arb_core::{ErrorClass, Venue};
+use arb_exec::order::ClientOrderId;
+use arb_exec::{Leg, OrderKind, OrderRef, OrderRequest, OrderStatus, Side, TimeInForce};
+use common::*;
+
+fn id(txn: u64, leg: Leg) -> ClientOrderId {
+    ClientOrderId::for_leg("rt", txn, leg).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn place_query_cancel_fill_on_both_venues() {
+    let sim = quiet_sim().await;
+    for (n, venue) in Venue::ALL.into_iter().enumerate() {
+        let c = client(&sim, venue);
+        let key = sim.trader(venue).api_key.clone();
+        let rules = rules(&sim, venue).await;
+        let sym = symbol(venue);
+
+        let t = c.server_time().await.unwrap();
+        assert!(t > 0);
+        assert!(c.clock_offset_ms().abs() < 5_000, "{}", c.clock_offset_ms());
+
+        let truth = sim.balances(venue, &key);
+        let bal = c.balances().await.unwrap();
+        for b in &bal {
+            let (free, locked) = &truth[&b.asset];
+            assert_eq!(
+                (b.free, b.locked),
+                (amt(free), amt(locked)),
+                "{venue} {}",
+                b.asset
+            );
+        }
+        assert_eq!(bal.len(), truth.len());
+
+        let fees = c.fees(sym).await.unwrap();
+        assert!(fees.taker >= fees.maker, "{venue} {fees:?}");
+
+        // A resting buy well under the market.
+        let (bid, ask) = best(&sim, venue);
+        let rest_price = bid.mul(amt("0.9"));
+        let qty = amt("0.01");
+        let cid = id(100 + n as u64, Leg::A);
+        let req = OrderRequest {
+            rules: rules.clone(),
+            side: Side::Buy,
+            kind: OrderKind::Limit {
+                price: rest_price,
+                qty,
+                tif: TimeInForce::Gtc,
+            },
+            client_id: cid.clone(),
+        };
+        let s = c.place(&req).await.unwrap();
+        assert_eq!(s.status, OrderStatus::Open, "{venue}");
+        let oid = s.order_id.clone().unwrap();
+        let by_id = c.query(sym, &OrderRef::Venue(oid.clone())).await.unwrap();
+        let by_cid = c.query(sym, &OrderRef::Client(cid.clone())).await.unwrap();
+        assert_eq!(by_id.order_id, oid);
+        assert_eq!(by_cid.order_id, oid);
+        assert_eq!(by_cid.client_id.as_ref(), Some(&cid));
+        assert_eq!(by_cid.status, OrderStatus::Open);
+        let open = c.open_orders(sym).await.unwrap();
+        assert!(open.iter().any(|o| o.order_id == oid), "{venue} {open:?}");
+        let canceled = c.cancel(sym, &OrderRef::Client(cid.clone())).await.unwrap();
+        assert_eq!(canceled.status, OrderStatus::Canceled, "{venue}");
+        assert_eq!(c.tracker().get(&cid).unwrap().status, OrderStatus::Canceled);
+        let truth_order = sim
+            .orders(venue, &key)
+            .into_iter()
+            .find(|o| o.order_id == oid)
+            .expect("the simulator has the order");
+        assert_eq!(truth_order.status, "canceled");
+        assert_eq!(ClientOrderId::from_venue(&truth_order.client_order_id), cid);
+        // Cancelling again answers with the final state, not an error.
+        let again = c.cancel(sym, &OrderRef::Venue(oid.clone())).await.unwrap();
+        assert_eq!(again.status, OrderStatus::Canceled);
+
+        // An IOC buy at the ask fills.
+        let cid = id(200 + n as u64, Leg::B);
+        let ioc = OrderRequest {
+            rules: rules.clone(),
+            side: Side::Buy,
+            kind: OrderKind::Limit {
+                price: ask,
+                qty,
+                tif: TimeInForce::Ioc,
+            },
+            client_id: cid.clone(),
+        };
+        c.place(&ioc).await.unwrap();
+        let trades = c.my_trades(sym, None, 100).await.unwrap();
+        let final_state = c.tracker().get(&cid).unwrap();
+        let truth_fills: Vec<_> = sim
+            .fills(venue, &key)
+            .into_iter()
+            .filter(|f| ClientOrderId::from_venue(&f.client_order_id) == cid)
+            .collect();
+        assert!(
+            !truth_fills.is_empty(),
+            "{venue}: the IOC at the ask filled"
+        );
+        let mut ours: Vec<_> = final_state
+            .fills
+            .iter()
+            .map(|f| f.trade_id.clone())
+            .collect();
+        let mut theirs: Vec<_> = truth_fills.iter().map(|f| f.trade_id.clone()).collect();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs, "{venue}");
+        for f in &truth_fills {
+            let mine = trades.iter().find(|t| t.trade_id == f.trade_id).unwrap();
+            assert_eq!(
+                (mine.price, mine.qty, mine.fee),
+                (amt(&f.price), amt(&f.qty), amt(&f.fee))
+            );
+            assert_eq!(mine.fee_currency, f.fee_currency);
+        }
+        assert_eq!(final_state.filled_qty, qty);
+        assert_eq!(final_state.status, OrderStatus::Filled, "{venue}");
+        assert!(!final_state.fees.is_empty());
+
+        // A quote-sized market buy (MEXC quoteOrderQty, Gate market buy amount).
+        let cid = id(300 + n as u64, Leg::A);
+        let mkt = OrderRequest {
+            rules: rules.clone(),
+            side: Side::Buy,
+            kind: OrderKind::MarketQuote { quote: amt("50") },
+            client_id: cid.clone(),
+        };
+        let s = c.place(&mkt).await.unwrap();
+        assert!(s.order_id.is_some());
+        c.query(sym, &OrderRef::Client(cid.clone())).await.unwrap();
+        let q = c.tracker().get(&cid).unwrap();
+        assert_eq!(q.status, OrderStatus::Filled, "{venue} {q:?}");
+        assert!(!q.filled_qty.is_zero());
+
+        // Refused by the venue: far more than the balance.
+        let cid = id(400 + n as u64, Leg::A);
+        let huge = OrderRequest {
+            rules: rules.clone(),
+            side: Side::Buy,
+            kind: OrderKind::Limit {
+                price: rest_price,
+                qty: amt("20"),
+                tif: TimeInForce::Gtc,
+            },
+            client_id: cid.clone(),
+        };
+        let e = c.place(&huge).await.unwrap_err();
+        assert_eq!(e.class(), ErrorClass::InsufficientFunds, "{venue}: {e}");
+        assert_eq!(c.tracker().get(&cid).unwrap().status, OrderStatus::Rejected);
+
+        // Refused locally, before any request: below the minimum notional.
+        let before = sim.orders(venue, &key).len();
+        let sent_before = c.conn_stats().requests;
+        let tiny = OrderRequest {
+            rules: rules.clone(),
+            side: Side::Buy,
+            kind: OrderKind::Limit {
+                price: rest_price,
+                qty: amt("0.000001"),
+                tif: TimeInForce::Gtc,
+            },
+            client_id: id(500 + n as u64, Leg::A),
+        };
+        assert_eq!(
+            c.place(&tiny).await.unwrap_err().class(),
+            ErrorClass::InvalidOrder
+        );
+        assert_eq!(c.conn_stats().requests, sent_before);
+        assert_eq!(sim.orders(venue, &key).len(), before);
+    }
+    sim.shutdown().await;
+}
