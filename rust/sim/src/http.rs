@@ -30,3 +30,73 @@ pub fn json_response(status: StatusCode, v: &serde_json::Value) -> Response<Body
         .insert("content-type", HeaderValue::from_static("application/json"));
     r
 }
+
+/// The exact source text of the JSON value of `"key"` in `text` (first occurrence), for
+/// signatures computed over the client's own serialization (Gate's WebSocket API signs
+/// `req_param` as sent). Strings and nesting are respected.
+pub fn raw_json_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let pat = format!("\"{key}\"");
+    let at = text.find(&pat)? + pat.len();
+    let rest = &text[at..];
+    let colon = rest.find(':')?;
+    if !rest[..colon].trim().is_empty() {
+        return None;
+    }
+    let after = &rest[colon + 1..];
+    let start = after.len() - after.trim_start().len();
+    let b = after.as_bytes();
+    let mut i = start;
+    let mut depth = 0i32;
+    let mut in_str = false;
+    let mut esc = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+                if depth == 0 {
+                    return Some(&after[start..=i]);
+                }
+            }
+        } else {
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    if depth == 0 {
+                        return Some(after[start..i].trim_end());
+                    }
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(&after[start..=i]);
+                    }
+                }
+                b',' if depth == 0 => return Some(after[start..i].trim_end()),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_json_field;
+
+    #[test]
+    fn extracts_values_verbatim() {
+        let t = r#"{"a": 1, "req_param": {"x": "}", "y": [1, {"z": 2}]}, "b": "s"}"#;
+        assert_eq!(
+            raw_json_field(t, "req_param"),
+            Some(r#"{"x": "}", "y": [1, {"z": 2}]}"#)
+        );
+        assert_eq!(raw_json_field(t, "a"), Some("1"));
+        assert_eq!(raw_json_field(t, "b"), Some(r#""s""#));
+        assert_eq!(raw_json_field(t, "c"), None);
+    }
+}

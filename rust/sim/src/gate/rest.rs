@@ -442,13 +442,13 @@ fn accounts(vs: &VenueState, account: u32, params: &Params) -> Resp {
     ok(Value::Array(list))
 }
 
-fn parse_num(name: &str, s: &str, scale: u32) -> Result<u64, Resp> {
+fn parse_num(name: &str, s: &str, scale: u32) -> Result<u64, GErr> {
     parse_scaled(s, scale).map_err(|e| match e {
-        FixedError::TooPrecise { scale } => bad(
+        FixedError::TooPrecise { scale } => gbad(
             "INVALID_PRECISION",
             format!("{name} {s} has more than {scale} decimal places"),
         ),
-        _ => bad("INVALID_PARAM_VALUE", format!("Invalid {name}: {s}")),
+        _ => gbad("INVALID_PARAM_VALUE", format!("Invalid {name}: {s}")),
     })
 }
 
@@ -457,6 +457,25 @@ fn place(vs: &VenueState, account: u32, body: &[u8]) -> Resp {
         Ok(Value::Object(m)) => Value::Object(m),
         _ => return bad("INVALID_REQUEST_BODY", "Request body is not a JSON object"),
     };
+    match place_order(vs, account, &v) {
+        Ok(o) => json_response(StatusCode::CREATED, &o),
+        Err((status, label, msg)) => err(status, label, msg),
+    }
+}
+
+/// A Gate error: HTTP status, label, message.
+pub type GErr = (StatusCode, &'static str, String);
+
+fn gbad(label: &'static str, msg: impl Into<String>) -> GErr {
+    (StatusCode::BAD_REQUEST, label, msg.into())
+}
+
+/// Validates and places an order from a REST body or a WebSocket `req_param`; returns
+/// the order as Gate shows it.
+///
+/// # Errors
+/// The venue's label and message for an invalid or unfunded order.
+pub fn place_order(vs: &VenueState, account: u32, v: &Value) -> Result<Value, GErr> {
     let s = |k: &str| -> Option<String> {
         match v.get(k)? {
             Value::String(s) => Some(s.clone()),
@@ -465,36 +484,41 @@ fn place(vs: &VenueState, account: u32, body: &[u8]) -> Resp {
         }
     };
     let Some(pair) = s("currency_pair") else {
-        return bad(
+        return Err(gbad(
             "MISSING_REQUIRED_PARAM",
             "Missing required parameter: currency_pair",
-        );
+        ));
     };
     let Some(sym) = vs.symbol_index(&pair) else {
-        return bad(
+        return Err(gbad(
             "INVALID_CURRENCY_PAIR",
             format!("Invalid currency pair {pair}"),
-        );
+        ));
     };
     let spec = &vs.specs[sym];
     let side = match s("side").as_deref() {
         Some("buy") => Side::Buy,
         Some("sell") => Side::Sell,
-        Some(x) => return bad("INVALID_PARAM_VALUE", format!("Invalid side: {x}")),
-        None => return bad("MISSING_REQUIRED_PARAM", "Missing required parameter: side"),
+        Some(x) => return Err(gbad("INVALID_PARAM_VALUE", format!("Invalid side: {x}"))),
+        None => {
+            return Err(gbad(
+                "MISSING_REQUIRED_PARAM",
+                "Missing required parameter: side",
+            ))
+        }
     };
     if let Some(acc) = s("account") {
         if !matches!(acc.as_str(), "spot" | "unified") {
-            return bad(
+            return Err(gbad(
                 "INVALID_PARAM_VALUE",
                 format!("account {acc} is not supported"),
-            );
+            ));
         }
     }
     let kind = match s("type").as_deref().unwrap_or("limit") {
         "limit" => OrderKind::Limit,
         "market" => OrderKind::Market,
-        x => return bad("INVALID_PARAM_VALUE", format!("Invalid type: {x}")),
+        x => return Err(gbad("INVALID_PARAM_VALUE", format!("Invalid type: {x}"))),
     };
     let tif = match (
         kind,
@@ -508,13 +532,13 @@ fn place(vs: &VenueState, account: u32, body: &[u8]) -> Resp {
         (_, "fok") => Tif::Fok,
         (OrderKind::Limit, "poc") => Tif::PostOnly,
         (_, x) => {
-            return bad(
+            return Err(gbad(
                 "INVALID_PARAM_VALUE",
                 format!(
                     "Invalid time_in_force {x} for {} order",
                     s("type").unwrap_or_default()
                 ),
-            )
+            ))
         }
     };
     let text = s("text").unwrap_or_default();
@@ -525,46 +549,34 @@ fn place(vs: &VenueState, account: u32, body: &[u8]) -> Resp {
                     .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
         });
         if !valid {
-            return bad(
+            return Err(gbad(
                 "INVALID_PARAM_VALUE",
                 format!("Invalid text {text:?}: must start with t- and be at most 28 bytes of [0-9A-Za-z_.-] after it"),
-            );
+            ));
         }
     }
     let Some(amount) = s("amount") else {
-        return bad(
+        return Err(gbad(
             "MISSING_REQUIRED_PARAM",
             "Missing required parameter: amount",
-        );
+        ));
     };
     let mut price = 0;
     let size;
     if kind == OrderKind::Limit {
         let Some(p) = s("price") else {
-            return bad(
+            return Err(gbad(
                 "MISSING_REQUIRED_PARAM",
                 "Missing required parameter: price",
-            );
+            ));
         };
-        price = match parse_num("price", &p, spec.price_decimals) {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-        size = match parse_num("amount", &amount, spec.qty_decimals) {
-            Ok(v) => Size::Base(v),
-            Err(r) => return r,
-        };
+        price = parse_num("price", &p, spec.price_decimals)?;
+        size = Size::Base(parse_num("amount", &amount, spec.qty_decimals)?);
     } else if side == Side::Buy {
         // Market buy: amount is the quote to spend.
-        size = match parse_num("amount", &amount, spec.notional_scale()) {
-            Ok(v) => Size::Quote(v as u128),
-            Err(r) => return r,
-        };
+        size = Size::Quote(parse_num("amount", &amount, spec.notional_scale())? as u128);
     } else {
-        size = match parse_num("amount", &amount, spec.qty_decimals) {
-            Ok(v) => Size::Base(v),
-            Err(r) => return r,
-        };
+        size = Size::Base(parse_num("amount", &amount, spec.qty_decimals)?);
     }
     let req = NewOrder {
         symbol: sym,
@@ -583,38 +595,35 @@ fn place(vs: &VenueState, account: u32, body: &[u8]) -> Resp {
     vs.publish(&mut ex);
     drop(ex);
     vs.counters.orders.fetch_add(1, Ordering::Relaxed);
-    match out {
-        Ok(v) => json_response(StatusCode::CREATED, &v),
-        Err(e) => reject(spec, &e),
-    }
+    out.map_err(|e| reject(spec, &e))
 }
 
-pub fn reject(spec: &SymbolSpec, r: &Reject) -> Resp {
+pub fn reject(spec: &SymbolSpec, r: &Reject) -> GErr {
     match r {
-        Reject::UnknownSymbol => bad("INVALID_CURRENCY_PAIR", "Invalid currency pair"),
-        Reject::InsufficientBalance { .. } => bad("BALANCE_NOT_ENOUGH", "Not enough balance"),
-        Reject::BelowMinQty { min } => bad(
+        Reject::UnknownSymbol => gbad("INVALID_CURRENCY_PAIR", "Invalid currency pair"),
+        Reject::InsufficientBalance { .. } => gbad("BALANCE_NOT_ENOUGH", "Not enough balance"),
+        Reject::BelowMinQty { min } => gbad(
             "INVALID_PARAM_VALUE",
             format!(
                 "Your order size is too small. The minimum is {min} {}",
                 spec.base
             ),
         ),
-        Reject::BelowMinNotional { min, value, quote } => bad(
+        Reject::BelowMinNotional { min, value, quote } => gbad(
             "INVALID_PARAM_VALUE",
             format!("Your order size {value} {quote} is too small. The minimum is {min} {quote}"),
         ),
-        Reject::AboveMaxNotional { max } => bad(
+        Reject::AboveMaxNotional { max } => gbad(
             "AMOUNT_TOO_MUCH",
             format!(
                 "Your order size is too large. The maximum is {max} {}",
                 spec.quote
             ),
         ),
-        Reject::ZeroSize => bad("INVALID_PARAM_VALUE", "amount must be positive"),
-        Reject::ZeroPrice => bad("INVALID_PARAM_VALUE", "price must be positive"),
-        Reject::DuplicateClientId => bad("INVALID_PARAM_VALUE", "Duplicate text"),
-        Reject::TooManyOpenOrders => bad("TOO_MANY_ORDERS", "Too many open orders"),
+        Reject::ZeroSize => gbad("INVALID_PARAM_VALUE", "amount must be positive"),
+        Reject::ZeroPrice => gbad("INVALID_PARAM_VALUE", "price must be positive"),
+        Reject::DuplicateClientId => gbad("INVALID_PARAM_VALUE", "Duplicate text"),
+        Reject::TooManyOpenOrders => gbad("TOO_MANY_ORDERS", "Too many open orders"),
     }
 }
 
