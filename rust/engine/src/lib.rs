@@ -3,7 +3,9 @@
 //! machine, accounting, and the durable journal.
 
 pub mod accounting;
+pub mod config;
 pub mod detect;
 pub mod journal;
 pub mod risk;
+pub mod runner;
 pub mod tx;

@@ -1,0 +1,1835 @@
+//! The running engine: start-up, the hot-path hook, pre-trade checks, two-leg execution,
+//! accounting, health, and the view Python reads.
+//!
+//! ## Hot path
+//! The market-data feed calls [`Inner::on_change`] inline, on its own task, right after
+//! a book update is applied. It copies the top levels of both venues' books for that
+//! symbol (only valid, fresh books), runs detection in both directions, checks the risk
+//! limits, and — only when there is something to do — claims the symbol and spawns the
+//! execution task. Nothing there allocates in the common no-trade case, awaits, or
+//! crosses into Python.
+//!
+//! ## Execution
+//! The execution task re-checks balances (fresh from both venues at once, or the
+//! streamed view with reservations), asks Python when in `veto` mode, sends both legs
+//! concurrently ([`arb_exec::submit_pair_prepared`]), and then drives the transaction's
+//! state machine ([`crate::tx::ArbTx`]) from the order trackers, which the REST answers
+//! and the private streams feed in any order: cancel the resting sell at its deadline,
+//! resolve unknown outcomes by querying the client order id, hedge residuals per policy.
+//! When it is done, the fills are booked in the ledger, the PnL and residual go to risk,
+//! and the outcome to the journal and to Python.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arb_core::time::{now_ms, now_ns};
+use arb_core::{ErrorClass, Venue};
+use arb_exec::client::{OrderRef, VenueClient};
+use arb_exec::lifecycle::{ExecEvent, OrderState, OrderStatus};
+use arb_exec::order::{
+    ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, Side as ExecSide, SymbolRules,
+    TimeInForce,
+};
+use arb_exec::user_stream::UserStream;
+use arb_exec::{Amount, ExecError};
+use arb_market::feed::{LogRecord, LogSink, MarketData};
+use arb_market::store::{BookChange, BookStore, ChangeKind};
+use arb_market::{Side as BookSide, SymbolId, SymbolTable};
+use arb_telemetry::metrics::{self, Counter, Histogram};
+use parking_lot::{Mutex, RwLock};
+use serde_json::json;
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::accounting::Ledger;
+use crate::config::{
+    acct_to_scale, scale_to_acct, BalanceMode, ConfigError, EngineConfig, OrderStyle, Params,
+    PythonRiskMode,
+};
+use crate::detect::{detect, Caps, DetectParams, LegRules, Opportunity, Scales};
+use crate::journal::{self, Dec, Journal, JournalRecord};
+use crate::risk::{KillReason, Proposal, RiskState};
+use crate::tx::{Action, ArbTx, LegEvent, LegRole, OrderEnd, Outcome, Side};
+
+/// Levels of each side copied out of a book for detection.
+const DEPTH: usize = 20;
+
+/// What Python (or any observer) is told.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EngineEvent {
+    /// An opportunity passed detection and risk and is being acted on (or refused at
+    /// pre-trade).
+    Opportunity {
+        id: u64,
+        symbol: String,
+        buy: Venue,
+        sell: Venue,
+        qty: String,
+        edge_bps: String,
+        decision: String,
+    },
+    /// A transaction ended.
+    Transaction {
+        tx_id: u64,
+        symbol: String,
+        outcome: String,
+        realized_pnl: String,
+        fees_quote: String,
+        tick_to_trade_us: Option<i64>,
+    },
+    /// Trading halted by a kill switch.
+    Halted { reason: String },
+}
+
+/// Receives engine events (the Python bindings forward them to a callback).
+pub type EventSink = Arc<dyn Fn(EngineEvent) + Send + Sync>;
+
+/// A trade Python is asked to approve in `veto` mode.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct VetoRequest {
+    pub symbol: String,
+    pub buy: Venue,
+    pub sell: Venue,
+    pub qty: String,
+    pub notional: String,
+    pub edge_bps: String,
+}
+
+/// Asks Python; the receiver yields the answer (a dropped sender counts as "no").
+pub type VetoFn = Arc<dyn Fn(VetoRequest) -> oneshot::Receiver<bool> + Send + Sync>;
+
+/// Start-up failures, naming the venue where one is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("{venue}: {what}: {source}")]
+    Venue {
+        venue: Venue,
+        what: &'static str,
+        #[source]
+        source: ExecError,
+    },
+    #[error("symbols: {0}")]
+    Symbols(String),
+    #[error("{0}")]
+    Journal(#[from] journal::JournalError),
+}
+
+/// One configured symbol, with everything the hot path needs precomputed.
+struct Sym {
+    id: SymbolId,
+    unified: Arc<str>,
+    base: String,
+    quote: String,
+    scales: Scales,
+    /// Detection rules per venue (fees refreshed from the venues).
+    legs: RwLock<[LegRules; 2]>,
+    /// Order formatting rules per venue.
+    rules: [Arc<SymbolRules>; 2],
+    /// `now_ns` of the last opportunity acted on (cooldown).
+    last_act_ns: AtomicI64,
+    /// A transaction for this symbol is running.
+    busy: AtomicBool,
+    /// Paused after a rejection that cannot be fixed (e.g. not API-tradable).
+    paused: AtomicBool,
+}
+
+/// Balances per venue from the private streams, with reservations for orders in flight.
+#[derive(Default)]
+struct StreamBalances {
+    free: HashMap<(Venue, String), Amount>,
+    reserved: HashMap<(Venue, String), Amount>,
+    updated_ms: [i64; 2],
+}
+
+impl StreamBalances {
+    fn available(&self, venue: Venue, asset: &str) -> Amount {
+        let k = (venue, asset.to_string());
+        let free = self.free.get(&k).copied().unwrap_or(Amount::ZERO);
+        free - self.reserved.get(&k).copied().unwrap_or(Amount::ZERO)
+    }
+
+    fn reserve(&mut self, venue: Venue, asset: &str, a: Amount) {
+        *self
+            .reserved
+            .entry((venue, asset.to_string()))
+            .or_insert(Amount::ZERO) += a;
+    }
+
+    fn release(&mut self, venue: Venue, asset: &str, a: Amount) {
+        let e = self
+            .reserved
+            .entry((venue, asset.to_string()))
+            .or_insert(Amount::ZERO);
+        *e = *e - a;
+        if e.is_negative() {
+            *e = Amount::ZERO;
+        }
+    }
+}
+
+/// Counters and histograms (also exported at `/metrics`).
+struct Stats {
+    changes: Counter,
+    detected: Counter,
+    vetoed: Counter,
+    vanished: Counter,
+    taken: Counter,
+    stale_refused: Counter,
+    tick_to_trade: Histogram,
+    decision_book_age: Histogram,
+    decision_balance_age: Histogram,
+    veto_wait: Histogram,
+    leg_ack: [Histogram; 2],
+    outcomes: Mutex<HashMap<&'static str, u64>>,
+    errors: Mutex<HashMap<&'static str, u64>>,
+    vetoes: Mutex<HashMap<&'static str, u64>>,
+    pnl: Mutex<Amount>,
+    fees: Mutex<Amount>,
+    ledger: Mutex<Ledger>,
+}
+
+impl Stats {
+    fn new() -> Self {
+        let h = |n: &str| metrics::histogram(n, &[]);
+        Stats {
+            changes: metrics::counter("engine_book_changes_total", &[]),
+            detected: metrics::counter("engine_opportunities_detected_total", &[]),
+            vetoed: metrics::counter("engine_opportunities_vetoed_total", &[]),
+            vanished: metrics::counter("engine_opportunities_vanished_total", &[]),
+            taken: metrics::counter("engine_opportunities_taken_total", &[]),
+            stale_refused: metrics::counter("engine_decisions_refused_stale_total", &[]),
+            tick_to_trade: h("engine_tick_to_trade_seconds"),
+            decision_book_age: h("engine_decision_book_age_seconds"),
+            decision_balance_age: h("engine_decision_balance_age_seconds"),
+            veto_wait: h("engine_python_veto_seconds"),
+            leg_ack: [
+                metrics::histogram("engine_leg_ack_seconds", &[("venue", "mexc")]),
+                metrics::histogram("engine_leg_ack_seconds", &[("venue", "gateio")]),
+            ],
+            outcomes: Mutex::new(HashMap::new()),
+            errors: Mutex::new(HashMap::new()),
+            vetoes: Mutex::new(HashMap::new()),
+            pnl: Mutex::new(Amount::ZERO),
+            fees: Mutex::new(Amount::ZERO),
+            ledger: Mutex::new(Ledger::new()),
+        }
+    }
+
+    fn error(&self, class: ErrorClass) {
+        *self.errors.lock().entry(class.as_str()).or_insert(0) += 1;
+        metrics::counter("engine_errors_total", &[("class", class.as_str())]).inc();
+    }
+}
+
+/// Shared state of the running engine.
+pub struct Inner {
+    cfg: EngineConfig,
+    store: Arc<BookStore>,
+    table: Arc<SymbolTable>,
+    clients: [VenueClient; 2],
+    /// Indexed by `SymbolId::index()`; `None` for symbols not traded.
+    syms: Vec<Option<Arc<Sym>>>,
+    params: RwLock<Params>,
+    risk: Mutex<RiskState>,
+    balances: Mutex<StreamBalances>,
+    journal: Journal,
+    next_id: AtomicU64,
+    stats: Stats,
+    events: RwLock<Option<EventSink>>,
+    veto: RwLock<Option<VetoFn>>,
+    cancel: CancellationToken,
+    handle: Handle,
+    started: Instant,
+    ready_ms: Mutex<serde_json::Value>,
+    healthy: [AtomicBool; 2],
+}
+
+/// The engine. Dropping it does not stop it: call [`Engine::shutdown`].
+pub struct Engine {
+    inner: Arc<Inner>,
+    market: Mutex<Option<MarketData>>,
+    streams: Mutex<Vec<UserStream>>,
+}
+
+fn leg_rules(r: &arb_market::VenueRules, scales: Scales, fee: Amount) -> LegRules {
+    let min_qty = parse_dec_at(r.min_qty, scales.qty).unwrap_or(0) as u64;
+    let min_notional = parse_dec_at(r.min_notional, scales.price + scales.qty).unwrap_or(0) as u128;
+    LegRules {
+        price_decimals: r.price_decimals,
+        amount_decimals: r.amount_decimals,
+        min_qty,
+        min_notional,
+        taker_fee: fee_ppb8(fee),
+    }
+}
+
+/// A market-crate decimal at `scale` decimals, rounded up (minimums must be met).
+fn parse_dec_at(d: arb_market::Decimal, scale: u32) -> Option<i128> {
+    let m = d.mantissa as i128;
+    Some(if d.scale <= scale {
+        m * 10i128.pow(scale - d.scale)
+    } else {
+        let p = 10i128.pow(d.scale - scale);
+        (m + p - 1) / p
+    })
+}
+
+fn dec_amount(d: arb_market::Decimal) -> Amount {
+    Amount::from_scaled(d.mantissa, d.scale)
+}
+
+/// A fee fraction as parts per 10^8, rounded up (never underestimate a fee).
+fn fee_ppb8(fee: Amount) -> u64 {
+    let m = fee.mantissa().max(0);
+    let p = 10i128.pow(10);
+    ((m + p - 1) / p) as u64
+}
+
+fn venue_name(v: Venue) -> &'static str {
+    v.as_str()
+}
+
+fn exec_side(s: Side) -> ExecSide {
+    match s {
+        Side::Buy => ExecSide::Buy,
+        Side::Sell => ExecSide::Sell,
+    }
+}
+
+fn leg_of(role: LegRole) -> Leg {
+    match role {
+        LegRole::Buy => Leg::A,
+        LegRole::Sell => Leg::B,
+        LegRole::Hedge(n) => Leg::Unwind(n),
+    }
+}
+
+/// An `Amount` (18 decimals) as a mantissa at `scale`, rounded down, as `u64`.
+fn amount_at(a: Amount, scale: u32) -> u64 {
+    acct_to_scale(a.mantissa(), scale).clamp(0, u64::MAX as i128) as u64
+}
+
+impl Engine {
+    /// Starts everything: symbols, venue clients (concurrently), credential check,
+    /// fees, journal, private streams and market data. Returns once the feeds are
+    /// starting; books become tradable as they sync.
+    ///
+    /// # Errors
+    /// A bad configuration, a venue that rejects the credentials (named), symbols that
+    /// cannot be loaded, or a journal that cannot be opened.
+    pub async fn start(cfg: EngineConfig, log: LogSink) -> Result<Engine, StartError> {
+        let t0 = Instant::now();
+        let params = cfg.strategy.params(&cfg.risk)?;
+        let limits = cfg.risk.limits()?;
+        let handle = Handle::current();
+        let client = |vc: &arb_exec::VenueConfig| {
+            VenueClient::new(vc.clone()).map_err(|source| StartError::Venue {
+                venue: vc.venue,
+                what: "cannot create the client",
+                source,
+            })
+        };
+        let clients = [client(&cfg.mexc)?, client(&cfg.gateio)?];
+
+        // Both venues at once: a signed call proves the credentials (a bad key fails
+        // here, naming its venue) and syncs the clock offset.
+        let check = |c: VenueClient| async move {
+            let venue = c.venue();
+            c.server_time().await.map_err(|source| StartError::Venue {
+                venue,
+                what: "server time",
+                source,
+            })?;
+            c.balances().await.map_err(|source| StartError::Venue {
+                venue,
+                what: "credentials check (signed balance call)",
+                source,
+            })
+        };
+        let (symbols, m_bal, g_bal) = tokio::join!(
+            arb_market::feed::fetch_symbols(&cfg.feed),
+            check(clients[0].clone()),
+            check(clients[1].clone())
+        );
+        let (m_bal, g_bal) = (m_bal?, g_bal?);
+        let venues_ready_ms = t0.elapsed().as_millis() as u64;
+        let table = Arc::new(symbols.map_err(|e| StartError::Symbols(e.to_string()))?);
+
+        // Configured symbols: must exist on both venues and be API-tradable.
+        let mut syms: Vec<Option<Arc<Sym>>> = vec![None; table.len()];
+        let mut ids = Vec::new();
+        for unified in &cfg.strategy.symbols {
+            let id = table.id(unified).ok_or_else(|| {
+                StartError::Symbols(format!("{unified} is not listed on both venues"))
+            })?;
+            let info = table.info(id).expect("id from the table");
+            let scales = Scales {
+                price: info.price_scale,
+                qty: info.qty_scale,
+            };
+            let mut legs = [None, None];
+            let mut rules = Vec::new();
+            for v in Venue::ALL {
+                let r = info.rules(v).ok_or_else(|| {
+                    StartError::Symbols(format!("{unified} is not listed on {v}"))
+                })?;
+                if !r.api_tradable {
+                    return Err(StartError::Symbols(format!(
+                        "{unified} is not API-tradable on {v}"
+                    )));
+                }
+                // Live taker fee from the venue; the symbol table's as a fallback.
+                let fee = match clients[v.index()].fees(&r.venue_symbol).await {
+                    Ok(f) => f.taker,
+                    Err(_) => dec_amount(r.taker_fee),
+                };
+                legs[v.index()] = Some(leg_rules(r, scales, fee));
+                let mut sr = SymbolRules::new(
+                    v,
+                    r.venue_symbol.to_string(),
+                    r.price_decimals,
+                    r.amount_decimals,
+                    dec_amount(r.min_qty),
+                    dec_amount(r.min_notional),
+                );
+                sr.quote_decimals = r.price_decimals;
+                rules.push(Arc::new(sr));
+            }
+            let rules: [Arc<SymbolRules>; 2] = [rules[0].clone(), rules[1].clone()];
+            syms[id.index()] = Some(Arc::new(Sym {
+                id,
+                unified: Arc::from(unified.as_str()),
+                base: info.base.to_string(),
+                quote: info.quote.to_string(),
+                scales,
+                legs: RwLock::new([legs[0].expect("set"), legs[1].expect("set")]),
+                rules,
+                last_act_ns: AtomicI64::new(0),
+                busy: AtomicBool::new(false),
+                paused: AtomicBool::new(false),
+            }));
+            ids.push(id);
+        }
+
+        let journal = Journal::open(&cfg.journal_path)?;
+        let store = Arc::new(BookStore::new(table.clone()));
+        let mut balances = StreamBalances::default();
+        for (v, bals) in [(Venue::Mexc, &m_bal), (Venue::Gate, &g_bal)] {
+            for b in bals {
+                balances.free.insert((v, b.asset.clone()), b.free);
+            }
+            balances.updated_ms[v.index()] = now_ms();
+        }
+        let inner = Arc::new(Inner {
+            store: store.clone(),
+            table: table.clone(),
+            clients,
+            syms,
+            params: RwLock::new(params),
+            risk: Mutex::new(RiskState::new(limits, now_ms())),
+            balances: Mutex::new(balances),
+            journal,
+            next_id: AtomicU64::new(now_ms() as u64 * 1000),
+            stats: Stats::new(),
+            events: RwLock::new(None),
+            veto: RwLock::new(None),
+            cancel: CancellationToken::new(),
+            handle: handle.clone(),
+            started: t0,
+            ready_ms: Mutex::new(json!({ "venues_ms": venues_ready_ms })),
+            healthy: [AtomicBool::new(true), AtomicBool::new(true)],
+            cfg,
+        });
+
+        // Private streams: order, fill and balance pushes for both venues.
+        let mut streams = Vec::new();
+        for v in Venue::ALL {
+            let venue_syms: Vec<String> = ids
+                .iter()
+                .filter_map(|&id| table.venue_symbol(id, v).map(str::to_string))
+                .collect();
+            streams.push(UserStream::start(
+                inner.clients[v.index()].clone(),
+                venue_syms,
+            ));
+            inner.clone().spawn_balance_listener(v);
+        }
+
+        // The hot-path hook, then the feeds.
+        let hook_inner = inner.clone();
+        store.add_listener(Arc::new(move |ch: &BookChange| hook_inner.on_change(ch)));
+        let market = MarketData::start(inner.cfg.feed.clone(), store, &ids, &handle, log);
+        inner.clone().spawn_health();
+        inner.clone().spawn_spread_sampler();
+        inner.ready_ms.lock()["engine_ms"] = json!(t0.elapsed().as_millis() as u64);
+        Ok(Engine {
+            inner,
+            market: Mutex::new(Some(market)),
+            streams: Mutex::new(streams),
+        })
+    }
+
+    pub fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    /// Sets the event sink (Python callback).
+    pub fn set_event_sink(&self, sink: Option<EventSink>) {
+        *self.inner.events.write() = sink;
+    }
+
+    /// Sets the veto function used in `veto` mode.
+    pub fn set_veto(&self, f: Option<VetoFn>) {
+        *self.inner.veto.write() = f;
+    }
+
+    /// Replaces the strategy parameters and risk limits (hot reload).
+    ///
+    /// # Errors
+    /// A value that does not parse, named by its key; nothing is changed then.
+    pub fn update(
+        &self,
+        strategy: crate::config::StrategyConfig,
+        risk: crate::config::RiskConfig,
+    ) -> Result<(), ConfigError> {
+        let params = strategy.params(&risk)?;
+        let limits = risk.limits()?;
+        *self.inner.params.write() = params;
+        self.inner.risk.lock().set_limits(limits);
+        Ok(())
+    }
+
+    /// Operator halt (`Some(reason text)`) or resume (`None`).
+    pub fn set_halt(&self, halt: bool) {
+        self.inner
+            .risk
+            .lock()
+            .set_halt(halt.then_some(KillReason::Operator));
+    }
+
+    /// A JSON view of everything an operator watches (books, venues, stats, inventory).
+    pub fn snapshot(&self) -> serde_json::Value {
+        self.inner.snapshot(self.market.lock().as_ref())
+    }
+
+    /// Waits until no transaction is running (or `timeout`), then stops feeds and
+    /// streams and flushes the journal.
+    pub async fn shutdown(&self, timeout: Duration) {
+        self.set_halt(true);
+        let deadline = Instant::now() + timeout;
+        while self
+            .inner
+            .syms
+            .iter()
+            .flatten()
+            .any(|s| s.busy.load(Ordering::Acquire))
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.inner.cancel.cancel();
+        if let Some(m) = self.market.lock().take() {
+            m.stop();
+        }
+        for s in self.streams.lock().drain(..) {
+            s.stop();
+        }
+        self.inner.journal.flush();
+    }
+}
+
+impl Inner {
+    fn params(&self) -> Params {
+        self.params.read().clone()
+    }
+
+    fn emit(&self, ev: EngineEvent) {
+        if let Some(sink) = self.events.read().as_ref() {
+            sink(ev);
+        }
+    }
+
+    fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The hot-path hook: runs inline on the feed task after each applied change.
+    pub fn on_change(self: &Arc<Self>, ch: &BookChange) {
+        if !matches!(ch.kind, ChangeKind::Update | ChangeKind::Synced) {
+            if let ChangeKind::Invalidated(_) = ch.kind {
+                if let Some(k) = self.risk.lock().resync(now_ms()) {
+                    self.halted(k);
+                }
+            }
+            return;
+        }
+        let Some(sym) = self.syms.get(ch.symbol.index()).and_then(Option::as_ref) else {
+            return;
+        };
+        self.stats.changes.inc();
+        if sym.busy.load(Ordering::Acquire) || sym.paused.load(Ordering::Relaxed) {
+            return;
+        }
+        let p = self.params.read();
+        let now = now_ns();
+        if now - sym.last_act_ns.load(Ordering::Relaxed) < p.cooldown_ns {
+            return;
+        }
+        let Some((opp, buy, book_age_ms)) = self.best_opportunity(sym, &p, None) else {
+            return;
+        };
+        self.stats.detected.inc();
+        let notional = scale_to_acct(opp.buy_cost as i128, sym.scales.price + sym.scales.qty);
+        let qty = scale_to_acct(opp.qty as i128, sym.scales.qty);
+        let check = self.risk.lock().check(
+            &Proposal {
+                base_asset: &sym.base,
+                qty,
+                notional,
+                buy,
+                sell: buy.other(),
+            },
+            now / 1_000_000,
+        );
+        // One dislocation is acted on once: the cooldown starts whatever the decision.
+        sym.last_act_ns.store(now, Ordering::Relaxed);
+        if let Err(v) = check {
+            self.stats.vetoed.inc();
+            *self.stats.vetoes.lock().entry(v.label()).or_insert(0) += 1;
+            return;
+        }
+        if sym
+            .busy
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        self.risk.lock().opened(notional);
+        self.stats.taken.inc();
+        let me = self.clone();
+        let sym = sym.clone();
+        let recv_ns = ch.recv_ns;
+        let params = p.clone();
+        drop(p);
+        self.handle.spawn(async move {
+            me.execute(sym, buy, opp, notional, recv_ns, book_age_ms, params)
+                .await;
+        });
+    }
+
+    /// Copies both books' top levels (valid and fresh only) and prices both directions.
+    /// Returns the better opportunity, its buy venue and the older book's age (ms).
+    fn best_opportunity(
+        &self,
+        sym: &Sym,
+        p: &Params,
+        caps: Option<[Caps; 2]>,
+    ) -> Option<(Opportunity, Venue, i64)> {
+        let mut bids = [[(0u64, 0u64); DEPTH]; 2];
+        let mut asks = [[(0u64, 0u64); DEPTH]; 2];
+        let mut n_bids = [0usize; 2];
+        let mut n_asks = [0usize; 2];
+        let mut age_ms = 0i64;
+        for v in Venue::ALL {
+            let i = v.index();
+            let ok = self.store.read(v, sym.id, |book, valid| {
+                if !valid {
+                    return false;
+                }
+                for (k, l) in book.depth(BookSide::Bid, DEPTH).enumerate() {
+                    bids[i][k] = (l.price, l.qty);
+                    n_bids[i] = k + 1;
+                }
+                for (k, l) in book.depth(BookSide::Ask, DEPTH).enumerate() {
+                    asks[i][k] = (l.price, l.qty);
+                    n_asks[i] = k + 1;
+                }
+                true
+            })?;
+            if !ok {
+                return None;
+            }
+            let age = self
+                .store
+                .age(v, sym.id)
+                .map_or(i64::MAX, |d| d.as_millis() as i64);
+            age_ms = age_ms.max(age);
+        }
+        if age_ms > p.max_book_age_ms as i64 {
+            self.stats.stale_refused.inc();
+            return None;
+        }
+        let legs = *sym.legs.read();
+        let max_cost =
+            acct_to_scale(p.trade_notional, sym.scales.price + sym.scales.qty).max(0) as u128;
+        let dp = DetectParams {
+            threshold: p.threshold,
+            max_cost,
+        };
+        let mut best: Option<(Opportunity, Venue)> = None;
+        for buy in Venue::ALL {
+            let (b, s) = (buy.index(), buy.other().index());
+            let c = caps.map_or(Caps::UNLIMITED, |c| c[b]);
+            if let Ok(o) = detect(
+                &asks[b][..n_asks[b]],
+                &bids[s][..n_bids[s]],
+                sym.scales,
+                &legs[b],
+                &legs[s],
+                &dp,
+                &c,
+            ) {
+                if best.as_ref().is_none_or(|(x, _)| o.profit_e8 > x.profit_e8) {
+                    best = Some((o, buy));
+                }
+            }
+        }
+        best.map(|(o, v)| (o, v, age_ms))
+    }
+
+    fn caps_from(&self, sym: &Sym, buy: Venue, bal: &StreamBalances) -> Caps {
+        let nscale = sym.scales.price + sym.scales.qty;
+        let quote = bal.available(buy, &sym.quote).mantissa().max(0);
+        let base = bal.available(buy.other(), &sym.base).mantissa().max(0);
+        Caps {
+            buy_quote: acct_to_scale(quote, nscale) as u128,
+            sell_base: acct_to_scale(base, sym.scales.qty).min(u64::MAX as i128) as u64,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn execute(
+        self: Arc<Self>,
+        sym: Arc<Sym>,
+        buy: Venue,
+        detected: Opportunity,
+        notional: i128,
+        recv_ns: i64,
+        book_age_ms: i64,
+        p: Params,
+    ) {
+        let opp_id = self.next_id();
+        let sell = buy.other();
+        // Pre-trade: balances, then a final re-check on the current books.
+        let (caps, balance_age_ms) = match p.balance_mode {
+            BalanceMode::Fresh => {
+                let (a, b) = tokio::join!(self.clients[0].balances(), self.clients[1].balances());
+                match (a, b) {
+                    (Ok(a), Ok(b)) => {
+                        let mut fresh = StreamBalances::default();
+                        for (v, bals) in [(Venue::Mexc, a), (Venue::Gate, b)] {
+                            for x in bals {
+                                fresh.free.insert((v, x.asset), x.free);
+                            }
+                        }
+                        // In-flight reservations of other symbols still apply.
+                        fresh.reserved = self.balances.lock().reserved.clone();
+                        let c = [
+                            self.caps_from(&sym, Venue::Mexc, &fresh),
+                            self.caps_from(&sym, Venue::Gate, &fresh),
+                        ];
+                        (c, 0)
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        self.stats.error(e.class());
+                        self.abandon(
+                            &sym,
+                            &detected,
+                            buy,
+                            notional,
+                            opp_id,
+                            book_age_ms,
+                            None,
+                            &format!("balance check failed: {e}"),
+                        );
+                        return;
+                    }
+                }
+            }
+            BalanceMode::Stream => {
+                let bal = self.balances.lock();
+                let age = now_ms() - bal.updated_ms[buy.index()].min(bal.updated_ms[sell.index()]);
+                let c = [
+                    self.caps_from(&sym, Venue::Mexc, &bal),
+                    self.caps_from(&sym, Venue::Gate, &bal),
+                ];
+                (c, age)
+            }
+        };
+        self.stats
+            .decision_balance_age
+            .record(Duration::from_millis(balance_age_ms.max(0) as u64));
+        self.stats
+            .decision_book_age
+            .record(Duration::from_millis(book_age_ms.max(0) as u64));
+        if balance_age_ms > p.max_balance_age_ms as i64 {
+            self.stats.stale_refused.inc();
+            self.abandon(
+                &sym,
+                &detected,
+                buy,
+                notional,
+                opp_id,
+                book_age_ms,
+                Some(balance_age_ms),
+                "refused: balance data too old",
+            );
+            return;
+        }
+        let Some((opp, buy2, book_age_ms)) = self.best_opportunity(&sym, &p, Some(caps)) else {
+            self.stats.vanished.inc();
+            self.abandon(
+                &sym,
+                &detected,
+                buy,
+                notional,
+                opp_id,
+                book_age_ms,
+                Some(balance_age_ms),
+                "vanished at re-check",
+            );
+            return;
+        };
+        if buy2 != buy {
+            self.stats.vanished.inc();
+            self.abandon(
+                &sym,
+                &detected,
+                buy,
+                notional,
+                opp_id,
+                book_age_ms,
+                Some(balance_age_ms),
+                "direction flipped at re-check",
+            );
+            return;
+        }
+        // Python: veto (wait for approval) or notify (never wait).
+        let scales = sym.scales;
+        let nscale = scales.price + scales.qty;
+        let qty_txt = arb_core::fixed::format_scaled(opp.qty as i128, scales.qty);
+        let edge_txt = arb_core::fixed::format_scaled(opp.edge as i128, 4);
+        if p.python_risk_mode == PythonRiskMode::Veto {
+            let veto = self.veto.read().clone();
+            if let Some(veto) = veto {
+                let t = Instant::now();
+                let rx = veto(VetoRequest {
+                    symbol: sym.unified.to_string(),
+                    buy,
+                    sell,
+                    qty: qty_txt.clone(),
+                    notional: arb_core::fixed::format_scaled(opp.buy_cost as i128, nscale),
+                    edge_bps: edge_txt.clone(),
+                });
+                let ok = matches!(
+                    tokio::time::timeout(Duration::from_secs(1), rx).await,
+                    Ok(Ok(true))
+                );
+                self.stats.veto_wait.record(t.elapsed());
+                if !ok {
+                    self.abandon(
+                        &sym,
+                        &opp,
+                        buy,
+                        notional,
+                        opp_id,
+                        book_age_ms,
+                        Some(balance_age_ms),
+                        "vetoed by python",
+                    );
+                    return;
+                }
+            }
+        }
+
+        let tx_id = self.next_id();
+        let prefix = self.cfg.client_id_prefix.clone();
+        let id =
+            |leg| ClientOrderId::for_leg(&prefix, tx_id, leg).expect("prefix validated at start");
+        let (buy_id, sell_id) = (id(Leg::A), id(Leg::B));
+        let (bk, sk) = (buy.index(), sell.index());
+        let price = |m: u64| Amount::from_scaled(m, scales.price);
+        let qty = Amount::from_scaled(opp.qty, scales.qty);
+        let buy_kind = match (p.order_style, buy) {
+            (OrderStyle::MarketLimit, Venue::Mexc) => OrderKind::Market { qty },
+            _ => OrderKind::Limit {
+                price: price(opp.buy_limit),
+                qty,
+                tif: TimeInForce::Ioc,
+            },
+        };
+        let sell_kind = OrderKind::Limit {
+            price: price(opp.sell_limit),
+            qty,
+            tif: match p.order_style {
+                OrderStyle::MarketLimit => TimeInForce::Gtc,
+                OrderStyle::IocBoth => TimeInForce::Ioc,
+            },
+        };
+        let buy_req = OrderRequest {
+            rules: sym.rules[bk].clone(),
+            side: ExecSide::Buy,
+            kind: buy_kind,
+            client_id: buy_id.clone(),
+        };
+        let sell_req = OrderRequest {
+            rules: sym.rules[sk].clone(),
+            side: ExecSide::Sell,
+            kind: sell_kind,
+            client_id: sell_id.clone(),
+        };
+        let prepared = buy_req
+            .prepare()
+            .and_then(|b| sell_req.prepare().map(|s| (b, s)));
+        let (pb, ps) = match prepared {
+            Ok(x) => x,
+            Err(e) => {
+                self.stats.error(e.class());
+                self.abandon(
+                    &sym,
+                    &opp,
+                    buy,
+                    notional,
+                    opp_id,
+                    book_age_ms,
+                    Some(balance_age_ms),
+                    &format!("order preparation failed: {e}"),
+                );
+                return;
+            }
+        };
+        let decision = if self.cfg.dry_run { "dry_run" } else { "taken" };
+        self.journal_opportunity(
+            &sym,
+            &opp,
+            buy,
+            opp_id,
+            book_age_ms,
+            Some(balance_age_ms),
+            decision,
+            (!self.cfg.dry_run).then_some(tx_id),
+        );
+        self.emit(EngineEvent::Opportunity {
+            id: opp_id,
+            symbol: sym.unified.to_string(),
+            buy,
+            sell,
+            qty: qty_txt,
+            edge_bps: edge_txt,
+            decision: decision.into(),
+        });
+        if self.cfg.dry_run {
+            self.release(&sym, notional);
+            return;
+        }
+
+        // Reserve what the legs use (stream mode reads these).
+        let quote_res = Amount::from_mantissa(scale_to_acct(opp.buy_cost as i128, nscale));
+        {
+            let mut b = self.balances.lock();
+            b.reserve(buy, &sym.quote, quote_res);
+            b.reserve(sell, &sym.base, qty);
+        }
+        let expected_e8 = opp.profit_e8;
+        self.journal
+            .send(JournalRecord::TxStart(Box::new(journal::TxStart {
+                tx_id,
+                symbol: sym.unified.clone(),
+                buy_venue: venue_name(buy),
+                sell_venue: venue_name(sell),
+                qty: Dec::new(opp.qty as i128, scales.qty),
+                expected_pnl: Dec::new(expected_e8, nscale + 8),
+                started_ms: now_ms(),
+            })));
+        let request_us = now_ns() / 1000;
+        self.journal_order(tx_id, LegRole::Buy, &sym, &pb, request_us);
+        self.journal_order(tx_id, LegRole::Sell, &sym, &ps, request_us);
+
+        let tick_to_trade_us = (now_ns() - recv_ns) / 1000;
+        self.stats
+            .tick_to_trade
+            .record_ns((tick_to_trade_us.max(0) * 1000) as u64);
+        let (ra, rb) =
+            arb_exec::submit_pair_prepared(&self.clients[bk], &pb, &self.clients[sk], &ps).await;
+        let ack_us = now_ns() / 1000;
+        for (v, r) in [(buy, &ra), (sell, &rb)] {
+            if r.is_ok() {
+                self.stats.leg_ack[v.index()]
+                    .record(Duration::from_micros((ack_us - request_us).max(0) as u64));
+            }
+        }
+
+        let mut tx = ArbTx::new(
+            tx_id,
+            buy,
+            sell,
+            opp.qty,
+            buy_id.as_str().to_string(),
+            sell_id.as_str().to_string(),
+            p.hedge_policy,
+        );
+        self.fold_result(&mut tx, &sym, buy_id.as_str(), ra);
+        self.fold_result(&mut tx, &sym, sell_id.as_str(), rb);
+        let outcome = self.drive(&mut tx, &sym, &p).await;
+
+        {
+            let mut b = self.balances.lock();
+            b.release(buy, &sym.quote, quote_res);
+            b.release(sell, &sym.base, qty);
+        }
+        self.finish(&sym, &tx, outcome, notional, Some(tick_to_trade_us));
+    }
+
+    /// Folds a placement's immediate result into the transaction.
+    fn fold_result(
+        &self,
+        tx: &mut ArbTx,
+        sym: &Sym,
+        client_id: &str,
+        r: Result<OrderState, ExecError>,
+    ) {
+        match r {
+            Ok(st) => self.fold_state(tx, sym, client_id, &st),
+            Err(e) => {
+                self.stats.error(e.class());
+                if e.class() == ErrorClass::SymbolNotTradable {
+                    sym.paused.store(true, Ordering::Relaxed);
+                }
+                let ev = if e.class() == ErrorClass::UnknownOutcome {
+                    LegEvent::Unknown
+                } else {
+                    LegEvent::Final {
+                        end: OrderEnd::Rejected(e.class()),
+                        filled: 0,
+                        quote: 0,
+                    }
+                };
+                tx.apply(client_id, ev);
+                self.journal.send(JournalRecord::Event {
+                    t_ms: now_ms(),
+                    kind: "order_error",
+                    detail: format!("tx {} {client_id}: {e}", tx.id),
+                });
+            }
+        }
+    }
+
+    /// Folds a tracker state (fills, ack, final status) into the transaction.
+    fn fold_state(&self, tx: &mut ArbTx, sym: &Sym, client_id: &str, st: &OrderState) {
+        let (ps, qs) = (sym.scales.price, sym.scales.qty);
+        if let Some(oid) = &st.order_id {
+            tx.apply(
+                client_id,
+                LegEvent::Ack {
+                    venue_id: oid.clone(),
+                },
+            );
+        }
+        for f in &st.fills {
+            tx.apply(
+                client_id,
+                LegEvent::Fill {
+                    trade_id: f.trade_id.clone(),
+                    qty: amount_at(f.qty, qs),
+                    price: amount_at(f.price, ps),
+                },
+            );
+        }
+        let end = match st.status {
+            OrderStatus::Filled => Some(OrderEnd::Filled),
+            OrderStatus::Canceled => Some(OrderEnd::Canceled),
+            OrderStatus::Expired => Some(OrderEnd::Expired),
+            OrderStatus::Rejected => Some(OrderEnd::Rejected(ErrorClass::InvalidOrder)),
+            OrderStatus::Unknown => {
+                tx.apply(client_id, LegEvent::Unknown);
+                None
+            }
+            _ => None,
+        };
+        if let Some(end) = end {
+            let quote = acct_to_scale(st.filled_quote.mantissa(), ps + qs).max(0) as u128;
+            tx.apply(
+                client_id,
+                LegEvent::Final {
+                    end,
+                    filled: amount_at(st.filled_qty, qs),
+                    quote,
+                },
+            );
+        }
+    }
+
+    fn tracker_state(&self, venue: Venue, client_id: &str) -> Option<OrderState> {
+        self.clients[venue.index()]
+            .tracker()
+            .get(&ClientOrderId::from_venue(client_id))
+    }
+
+    /// Runs the transaction's state machine to its end.
+    async fn drive(&self, tx: &mut ArbTx, sym: &Sym, p: &Params) -> Outcome {
+        let deadline = Instant::now() + Duration::from_millis(self.cfg.sell_deadline_ms);
+        let hard_stop = Instant::now() + Duration::from_secs(60);
+        loop {
+            // Refresh from the trackers (streams and REST feed them).
+            for i in 0..tx.orders.len() {
+                let (venue, cid) = (tx.orders[i].venue, tx.orders[i].client_id.clone());
+                if let Some(st) = self.tracker_state(venue, &cid) {
+                    self.fold_state(tx, sym, &cid, &st);
+                }
+            }
+            if Instant::now() >= deadline {
+                tx.deadline();
+            }
+            match tx.next_action() {
+                Action::Done(o) => return o,
+                Action::Wait => {
+                    if Instant::now() >= hard_stop {
+                        // Something never answered: resolve every open order by query.
+                        tx.deadline();
+                    }
+                    let live: Vec<(Venue, String)> = tx
+                        .orders
+                        .iter()
+                        .filter(|o| !o.is_final())
+                        .map(|o| (o.venue, o.client_id.clone()))
+                        .collect();
+                    let wait = deadline
+                        .saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(20));
+                    self.wait_any_change(&live, wait.min(Duration::from_millis(500)))
+                        .await;
+                }
+                Action::Cancel { client_id, venue } => {
+                    tx.apply(&client_id, LegEvent::CancelSent);
+                    let r = self.clients[venue.index()]
+                        .cancel(
+                            &sym.rules[venue.index()].venue_symbol,
+                            &OrderRef::Client(ClientOrderId::from_venue(&client_id)),
+                        )
+                        .await;
+                    if let Err(e) = &r {
+                        if !e.is_order_not_found() {
+                            self.stats.error(e.class());
+                        }
+                        // Already final (filled/canceled) or unknown: ask the venue.
+                        self.resolve(tx, sym, venue, &client_id).await;
+                    }
+                }
+                Action::Resolve { client_id, venue } => {
+                    self.resolve(tx, sym, venue, &client_id).await;
+                }
+                Action::Hedge {
+                    role,
+                    venue,
+                    side,
+                    qty,
+                    ioc,
+                } => {
+                    let ok = self.hedge(tx, sym, p, role, venue, side, qty, ioc).await;
+                    if let Some(k) = self.risk.lock().hedge_result(ok) {
+                        self.halted(k);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn wait_any_change(&self, live: &[(Venue, String)], wait: Duration) {
+        if live.is_empty() {
+            return;
+        }
+        type Waiter = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+        let futs: Vec<Waiter> = live
+            .iter()
+            .map(|(v, cid)| -> Waiter {
+                let tracker = self.clients[v.index()].tracker().clone();
+                let cid = ClientOrderId::from_venue(cid);
+                // The version is read now, before waiting, so a change that lands in
+                // between is not missed.
+                let seen = tracker.get(&cid).map_or(0, |s| s.version);
+                Box::pin(async move {
+                    tracker
+                        .wait_until(&cid, wait, move |s| s.version > seen)
+                        .await;
+                })
+            })
+            .collect();
+        let _ = tokio::time::timeout(wait, futures_select_any(futs)).await;
+    }
+
+    /// Queries an order by client id and folds the answer in; an order the venue does
+    /// not know is final with nothing filled (proven absent).
+    async fn resolve(&self, tx: &mut ArbTx, sym: &Sym, venue: Venue, client_id: &str) {
+        let c = &self.clients[venue.index()];
+        match c
+            .query(
+                &sym.rules[venue.index()].venue_symbol,
+                &OrderRef::Client(ClientOrderId::from_venue(client_id)),
+            )
+            .await
+        {
+            Ok(_) => {
+                if let Some(st) = self.tracker_state(venue, client_id) {
+                    self.fold_state(tx, sym, client_id, &st);
+                }
+            }
+            Err(e) if e.is_order_not_found() => {
+                tx.apply(
+                    client_id,
+                    LegEvent::Final {
+                        end: OrderEnd::Rejected(ErrorClass::UnknownOutcome),
+                        filled: 0,
+                        quote: 0,
+                    },
+                );
+            }
+            Err(e) => {
+                self.stats.error(e.class());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn hedge(
+        &self,
+        tx: &mut ArbTx,
+        sym: &Sym,
+        p: &Params,
+        role: LegRole,
+        venue: Venue,
+        side: Side,
+        qty: u64,
+        ioc: bool,
+    ) -> bool {
+        let scales = sym.scales;
+        let rules = &sym.rules[venue.index()];
+        let q = Amount::from_scaled(qty, scales.qty);
+        let cid = ClientOrderId::for_leg(&self.cfg.client_id_prefix, tx.id, leg_of(role))
+            .expect("validated prefix");
+        // Price from the current book: chase at the touch, unwind (market) bounded by a
+        // wide IOC where the venue has no base-sized market order.
+        let top = self.store.top(venue, sym.id);
+        let touch = top.and_then(|t| match side {
+            Side::Buy => t.ask.map(|l| l.price),
+            Side::Sell => t.bid.map(|l| l.price),
+        });
+        let kind = match (ioc, side, venue) {
+            (false, Side::Sell, _) | (false, Side::Buy, Venue::Mexc) => {
+                OrderKind::Market { qty: q }
+            }
+            _ => {
+                let Some(px) = touch else {
+                    return false;
+                };
+                // Through the touch by the slippage buffer (at least one tick) so it fills.
+                let slip = (px as u128 * p.slippage.max(100_000) as u128 / 100_000_000) as u64;
+                let px = match side {
+                    Side::Buy => px + slip.max(1),
+                    Side::Sell => px.saturating_sub(slip.max(1)),
+                };
+                OrderKind::Limit {
+                    price: Amount::from_scaled(px, scales.price),
+                    qty: q,
+                    tif: TimeInForce::Ioc,
+                }
+            }
+        };
+        let req = OrderRequest {
+            rules: rules.clone(),
+            side: exec_side(side),
+            kind,
+            client_id: cid.clone(),
+        };
+        let prepared = match req.prepare() {
+            Ok(p) => p,
+            Err(e) => {
+                // Below the venue's minimum: the residual is dust and cannot be traded.
+                self.journal.send(JournalRecord::Event {
+                    t_ms: now_ms(),
+                    kind: "hedge_impossible",
+                    detail: format!("tx {}: {e}", tx.id),
+                });
+                tx.add_hedge(role, venue, side, cid.as_str().to_string(), qty);
+                tx.apply(
+                    cid.as_str(),
+                    LegEvent::Final {
+                        end: OrderEnd::Rejected(e.class()),
+                        filled: 0,
+                        quote: 0,
+                    },
+                );
+                return false;
+            }
+        };
+        tx.add_hedge(role, venue, side, cid.as_str().to_string(), qty);
+        self.journal_order(tx.id, role, sym, &prepared, now_ns() / 1000);
+        let r = self.clients[venue.index()].place_prepared(&prepared).await;
+        let ok = r.is_ok();
+        self.fold_result(tx, sym, cid.as_str(), r);
+        ok
+    }
+
+    /// Books a finished transaction: ledger, PnL, risk, journal, Python.
+    fn finish(
+        &self,
+        sym: &Sym,
+        tx: &ArbTx,
+        outcome: Outcome,
+        notional: i128,
+        tick_to_trade_us: Option<i64>,
+    ) {
+        let mut ledger = Ledger::new();
+        let mut journal_fills = Vec::new();
+        for o in &tx.orders {
+            let Some(st) = self.tracker_state(o.venue, &o.client_id) else {
+                continue;
+            };
+            let final_us = st.status.is_final().then(|| now_ns() / 1000);
+            self.journal
+                .send(JournalRecord::Order(Box::new(journal::OrderRecord {
+                    client_order_id: o.client_id.clone(),
+                    tx_id: tx.id,
+                    leg: o.role.label(),
+                    venue: venue_name(o.venue),
+                    symbol: sym.unified.clone(),
+                    side: o.side.label(),
+                    kind: "",
+                    price: None,
+                    qty: None,
+                    quote_qty: None,
+                    venue_order_id: st.order_id.clone(),
+                    status: st.status.as_str(),
+                    filled_qty: Some(Dec::new(st.filled_qty.mantissa(), 18)),
+                    request_us: 0,
+                    ack_us: None,
+                    final_us,
+                    error_class: None,
+                    error: st.reason.clone(),
+                })));
+            for f in &st.fills {
+                ledger.record(f, &sym.base, &sym.quote);
+                journal_fills.push(f.clone());
+            }
+        }
+        for f in journal_fills {
+            self.journal_fill(tx.id, sym, &f);
+        }
+        // Mark residual base at the mid of the venues' tops (for PnL and risk).
+        let mark = self.mark_price(sym);
+        let pnl = ledger.pnl(&sym.quote, |asset| {
+            (asset == sym.base).then_some(mark).flatten()
+        });
+        let fees = ledger.fees_quote();
+        let residual = tx.residual();
+        let residual_acct = scale_to_acct(residual, sym.scales.qty);
+        merge_ledger(&mut self.stats.ledger.lock(), &tx.orders, self, sym);
+        *self.stats.pnl.lock() += pnl;
+        *self.stats.fees.lock() += fees;
+        *self
+            .stats
+            .outcomes
+            .lock()
+            .entry(outcome.label())
+            .or_insert(0) += 1;
+        metrics::counter("engine_transactions_total", &[("outcome", outcome.label())]).inc();
+        let kill = self.risk.lock().closed(
+            notional,
+            &sym.base,
+            pnl.mantissa(),
+            residual_acct,
+            mark.map_or(0, |m| m.mantissa()),
+            now_ms(),
+        );
+        if let Some(k) = kill {
+            self.halted(k);
+        }
+        let (bought, sold) = tx.bought_sold();
+        self.journal
+            .send(JournalRecord::TxFinish(Box::new(journal::TxFinish {
+                tx_id: tx.id,
+                finished_ms: now_ms(),
+                outcome: outcome.label(),
+                bought_qty: Dec::new(bought as i128, sym.scales.qty),
+                sold_qty: Dec::new(sold as i128, sym.scales.qty),
+                realized_pnl: Dec::new(pnl.mantissa(), 18),
+                fees_quote: Dec::new(fees.mantissa(), 18),
+                residual_base: Dec::new(residual, sym.scales.qty),
+                tick_to_trade_us,
+                detail: String::new(),
+            })));
+        self.emit(EngineEvent::Transaction {
+            tx_id: tx.id,
+            symbol: sym.unified.to_string(),
+            outcome: outcome.label().into(),
+            realized_pnl: pnl.to_string(),
+            fees_quote: fees.to_string(),
+            tick_to_trade_us,
+        });
+        sym.busy.store(false, Ordering::Release);
+    }
+
+    fn mark_price(&self, sym: &Sym) -> Option<Amount> {
+        let mut sum = 0u128;
+        let mut n = 0u128;
+        for v in Venue::ALL {
+            if let Some(t) = self.store.top(v, sym.id) {
+                if let (Some(b), Some(a)) = (t.bid, t.ask) {
+                    sum += b.price as u128 + a.price as u128;
+                    n += 2;
+                }
+            }
+        }
+        (n > 0).then(|| Amount::from_scaled((sum / n) as u64, sym.scales.price))
+    }
+
+    fn release(&self, sym: &Sym, notional: i128) {
+        self.risk
+            .lock()
+            .closed(notional, &sym.base, 0, 0, 0, now_ms());
+        sym.busy.store(false, Ordering::Release);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn abandon(
+        &self,
+        sym: &Sym,
+        opp: &Opportunity,
+        buy: Venue,
+        notional: i128,
+        opp_id: u64,
+        book_age_ms: i64,
+        balance_age_ms: Option<i64>,
+        why: &str,
+    ) {
+        self.journal_opportunity(
+            sym,
+            opp,
+            buy,
+            opp_id,
+            book_age_ms,
+            balance_age_ms,
+            why,
+            None,
+        );
+        self.emit(EngineEvent::Opportunity {
+            id: opp_id,
+            symbol: sym.unified.to_string(),
+            buy,
+            sell: buy.other(),
+            qty: arb_core::fixed::format_scaled(opp.qty as i128, sym.scales.qty),
+            edge_bps: arb_core::fixed::format_scaled(opp.edge as i128, 4),
+            decision: why.to_string(),
+        });
+        self.release(sym, notional);
+    }
+
+    fn halted(&self, k: KillReason) {
+        self.journal.send(JournalRecord::Event {
+            t_ms: now_ms(),
+            kind: "halt",
+            detail: k.to_string(),
+        });
+        self.emit(EngineEvent::Halted {
+            reason: k.to_string(),
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn journal_opportunity(
+        &self,
+        sym: &Sym,
+        opp: &Opportunity,
+        buy: Venue,
+        id: u64,
+        book_age_ms: i64,
+        balance_age_ms: Option<i64>,
+        decision: &str,
+        tx_id: Option<u64>,
+    ) {
+        let (ps, qs) = (sym.scales.price, sym.scales.qty);
+        self.journal.send(JournalRecord::Opportunity(Box::new(
+            journal::OpportunityRecord {
+                id,
+                t_ms: now_ms(),
+                symbol: sym.unified.clone(),
+                buy_venue: venue_name(buy),
+                sell_venue: venue_name(buy.other()),
+                qty: Dec::new(opp.qty as i128, qs),
+                buy_cost: Dec::new(opp.buy_cost as i128, ps + qs),
+                sell_proceeds: Dec::new(opp.sell_proceeds as i128, ps + qs),
+                best_ask: Dec::new(opp.best_ask as i128, ps),
+                best_bid: Dec::new(opp.best_bid as i128, ps),
+                edge: opp.edge,
+                book_age_ms,
+                balance_age_ms,
+                decision: decision.to_string(),
+                tx_id,
+            },
+        )));
+    }
+
+    fn journal_order(
+        &self,
+        tx_id: u64,
+        role: LegRole,
+        sym: &Sym,
+        p: &PreparedOrder,
+        request_us: i64,
+    ) {
+        use arb_exec::order::PreparedKind;
+        let (kind, price, qty, quote) = match &p.kind {
+            PreparedKind::Limit { price, qty, tif } => (
+                tif_label(*tif),
+                Some(price.clone()),
+                Some(qty.clone()),
+                None,
+            ),
+            PreparedKind::Market { qty } => ("market", None, Some(qty.clone()), None),
+            PreparedKind::MarketQuote { quote } => {
+                ("market_quote", None, None, Some(quote.clone()))
+            }
+        };
+        let d = |s: Option<String>| {
+            s.and_then(|t| Amount::parse(&t).ok())
+                .map(|a| Dec::new(a.mantissa(), 18))
+        };
+        self.journal
+            .send(JournalRecord::Order(Box::new(journal::OrderRecord {
+                client_order_id: p.client_id.as_str().to_string(),
+                tx_id,
+                leg: role.label(),
+                venue: venue_name(p.venue),
+                symbol: sym.unified.clone(),
+                side: match p.side {
+                    ExecSide::Buy => "buy",
+                    ExecSide::Sell => "sell",
+                },
+                kind,
+                price: d(price),
+                qty: d(qty),
+                quote_qty: d(quote),
+                venue_order_id: None,
+                status: "pending_new",
+                filled_qty: None,
+                request_us,
+                ack_us: None,
+                final_us: None,
+                error_class: None,
+                error: None,
+            })));
+    }
+
+    fn journal_fill(&self, tx_id: u64, sym: &Sym, f: &arb_exec::lifecycle::Fill) {
+        self.journal
+            .send(JournalRecord::Fill(Box::new(journal::FillRecord {
+                venue: venue_name(f.venue),
+                trade_id: f.trade_id.clone(),
+                client_order_id: f
+                    .client_id
+                    .as_ref()
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_default(),
+                venue_order_id: f.order_id.clone(),
+                tx_id: Some(tx_id),
+                symbol: sym.unified.clone(),
+                side: match f.side {
+                    ExecSide::Buy => "buy",
+                    ExecSide::Sell => "sell",
+                },
+                price: f.price.to_string(),
+                qty: f.qty.to_string(),
+                quote_qty: f.quote_qty.to_string(),
+                fee: f.fee.to_string(),
+                fee_asset: f.fee_currency.clone(),
+                is_maker: f.is_maker,
+                t_ms: f.time_ms,
+                recv_us: now_ns() / 1000,
+            })));
+    }
+
+    /// Keeps the streamed balances current (stream mode) from balance pushes.
+    fn spawn_balance_listener(self: Arc<Self>, venue: Venue) {
+        let mut rx = self.clients[venue.index()].tracker().subscribe_events();
+        let cancel = self.cancel.clone();
+        self.handle.clone().spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    ev = rx.recv() => match ev {
+                        Ok(ExecEvent::Balance { venue, balance, time_ms }) => {
+                            let mut b = self.balances.lock();
+                            b.free.insert((venue, balance.asset.clone()), balance.free);
+                            b.updated_ms[venue.index()] = b.updated_ms[venue.index()].max(time_ms.min(now_ms()));
+                        }
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(_) => return,
+                    }
+                }
+            }
+        });
+    }
+
+    /// Health checks: REST round trip and clock offset per venue, feed freshness,
+    /// breaker state; an unhealthy venue pauses trading. In stream mode, also the
+    /// periodic REST reconciliation of balances.
+    fn spawn_health(self: Arc<Self>) {
+        let cancel = self.cancel.clone();
+        let every = Duration::from_millis(self.cfg.health_interval_ms.max(100));
+        self.handle.clone().spawn(async move {
+            let mut next_health = Instant::now();
+            loop {
+                let stream_mode = self.params().balance_mode == BalanceMode::Stream;
+                let tick = if stream_mode {
+                    Duration::from_millis(500)
+                } else {
+                    every
+                };
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(tick) => {}
+                }
+                if stream_mode {
+                    for v in Venue::ALL {
+                        if let Ok(bals) = self.clients[v.index()].balances().await {
+                            let mut b = self.balances.lock();
+                            for x in bals {
+                                b.free.insert((v, x.asset), x.free);
+                            }
+                            b.updated_ms[v.index()] = now_ms();
+                        }
+                    }
+                }
+                if Instant::now() < next_health {
+                    continue;
+                }
+                next_health = Instant::now() + every;
+                for v in Venue::ALL {
+                    let c = &self.clients[v.index()];
+                    let t = Instant::now();
+                    let ok = c.server_time().await.is_ok();
+                    metrics::histogram("engine_health_rtt_seconds", &[("venue", v.as_str())])
+                        .record(t.elapsed());
+                    metrics::gauge("engine_clock_offset_ms", &[("venue", v.as_str())])
+                        .set(c.clock_offset_ms() as f64);
+                    let breaker_ok = c.breaker_state() != arb_exec::BreakerState::Open;
+                    let healthy = ok && breaker_ok;
+                    self.healthy[v.index()].store(healthy, Ordering::Relaxed);
+                    self.risk.lock().set_venue_healthy(v, healthy);
+                    metrics::gauge("engine_venue_healthy", &[("venue", v.as_str())])
+                        .set(if healthy { 1.0 } else { 0.0 });
+                }
+            }
+        });
+    }
+
+    /// Samples both venues' tops per symbol into the journal for the report.
+    fn spawn_spread_sampler(self: Arc<Self>) {
+        if self.cfg.spread_sample_ms == 0 {
+            return;
+        }
+        let cancel = self.cancel.clone();
+        let every = Duration::from_millis(self.cfg.spread_sample_ms);
+        self.handle.clone().spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+                for sym in self.syms.iter().flatten() {
+                    let side = |v| {
+                        self.store.top(v, sym.id).filter(|t| t.valid).and_then(|t| {
+                            Some((
+                                Dec::new(t.bid?.price as i128, sym.scales.price),
+                                Dec::new(t.ask?.price as i128, sym.scales.price),
+                            ))
+                        })
+                    };
+                    self.journal
+                        .send(JournalRecord::Spread(Box::new(journal::SpreadSample {
+                            t_ms: now_ms(),
+                            symbol: sym.unified.clone(),
+                            mexc: side(Venue::Mexc),
+                            gate: side(Venue::Gate),
+                        })));
+                }
+            }
+        });
+    }
+
+    fn snapshot(&self, market: Option<&MarketData>) -> serde_json::Value {
+        let mut symbols = serde_json::Map::new();
+        for sym in self.syms.iter().flatten() {
+            let mut venues = serde_json::Map::new();
+            let mut tops = [None, None];
+            for v in Venue::ALL {
+                let top = self.store.top(v, sym.id);
+                let h = self.store.health(v, sym.id);
+                let fmt = |m: u64| arb_core::fixed::format_scaled(m as i128, sym.scales.price);
+                tops[v.index()] = top
+                    .filter(|t| t.valid)
+                    .and_then(|t| Some((t.bid?.price, t.ask?.price)));
+                venues.insert(
+                    v.as_str().into(),
+                    json!({
+                        "bid": top.and_then(|t| t.bid).map(|l| fmt(l.price)),
+                        "ask": top.and_then(|t| t.ask).map(|l| fmt(l.price)),
+                        "valid": top.is_some_and(|t| t.valid),
+                        "state": h.map(|h| format!("{:?}", h.state).to_lowercase()),
+                        "age_ms": h.and_then(|h| h.age).map(|d| d.as_millis() as u64),
+                        "resyncs": h.map(|h| h.resyncs),
+                        "gaps": h.map(|h| h.gaps),
+                        "updates": h.map(|h| h.updates),
+                    }),
+                );
+            }
+            // Gross top-of-book edge in bps for both directions.
+            let edge = |buy: usize, sell: usize| -> Option<String> {
+                let (_, ask) = tops[buy]?;
+                let (bid, _) = tops[sell]?;
+                let e = (bid as i128 - ask as i128) * 1_000_000 / ask.max(1) as i128;
+                Some(arb_core::fixed::format_scaled(e, 2))
+            };
+            symbols.insert(
+                sym.unified.to_string(),
+                json!({
+                    "venues": venues,
+                    "edge_bps": {"buy_mexc_sell_gateio": edge(0, 1), "buy_gateio_sell_mexc": edge(1, 0)},
+                    "busy": sym.busy.load(Ordering::Relaxed),
+                    "paused": sym.paused.load(Ordering::Relaxed),
+                }),
+            );
+        }
+        let mut venues = serde_json::Map::new();
+        for v in Venue::ALL {
+            let c = &self.clients[v.index()];
+            let conn = c.conn_stats();
+            venues.insert(
+                v.as_str().into(),
+                json!({
+                    "healthy": self.healthy[v.index()].load(Ordering::Relaxed),
+                    "breaker": format!("{:?}", c.breaker_state()).to_lowercase(),
+                    "clock_offset_ms": c.clock_offset_ms(),
+                    "requests": conn.requests,
+                    "new_connections": conn.new_connections,
+                    "connection_reuse": conn.reuse_ratio(),
+                    "feed": market.map(|m| {
+                        let c = m.counters(v);
+                        json!({"connects": c.connects, "disconnects": c.disconnects, "frames": c.frames,
+                               "unparsable_frames": c.unparsable_frames, "snapshots": c.snapshots,
+                               "resubscribes": c.resubscribes})
+                    }),
+                }),
+            );
+        }
+        let q = |h: &Histogram| {
+            let s = h.snapshot();
+            json!({
+                "count": s.count(),
+                "p50_us": s.quantile(0.5).map(|v| v / 1000),
+                "p99_us": s.quantile(0.99).map(|v| v / 1000),
+                "max_us": s.max().map(|v| v / 1000),
+            })
+        };
+        let st = &self.stats;
+        let mut inventory = serde_json::Map::new();
+        for (v, asset, d) in st.ledger.lock().deltas() {
+            inventory
+                .entry(v.as_str().to_string())
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .expect("object")
+                .insert(asset.to_string(), json!(d.to_string()));
+        }
+        let risk = self.risk.lock();
+        json!({
+            "uptime_s": self.started.elapsed().as_secs_f64(),
+            "startup_ms": self.ready_ms.lock().clone(),
+            "symbols": symbols,
+            "venues": venues,
+            "stats": {
+                "book_changes": st.changes.get(),
+                "opportunities_detected": st.detected.get(),
+                "opportunities_vetoed": st.vetoed.get(),
+                "opportunities_taken": st.taken.get(),
+                "opportunities_vanished": st.vanished.get(),
+                "refused_stale": st.stale_refused.get(),
+                "vetoes": st.vetoes.lock().clone(),
+                "outcomes": st.outcomes.lock().clone(),
+                "errors": st.errors.lock().clone(),
+                "pnl": st.pnl.lock().to_string(),
+                "fees": st.fees.lock().to_string(),
+                "tick_to_trade": q(&st.tick_to_trade),
+                "leg_ack": {"mexc": q(&st.leg_ack[0]), "gateio": q(&st.leg_ack[1])},
+                "decision_book_age": q(&st.decision_book_age),
+                "decision_balance_age": q(&st.decision_balance_age),
+                "python_veto": q(&st.veto_wait),
+            },
+            "inventory": inventory,
+            "risk": {
+                "halted": risk.halted().map(|k| k.to_string()),
+                "open_arbitrages": risk.open_arbitrages(),
+                "daily_pnl": Amount::from_mantissa(risk.daily_pnl()).to_string(),
+            },
+            "journal_errors": self.journal.errors(),
+        })
+    }
+
+    /// The symbol table (for Python).
+    pub fn table(&self) -> &Arc<SymbolTable> {
+        &self.table
+    }
+}
+
+fn tif_label(t: TimeInForce) -> &'static str {
+    match t {
+        TimeInForce::Gtc => "limit_gtc",
+        TimeInForce::Ioc => "limit_ioc",
+        TimeInForce::Fok => "limit_fok",
+        TimeInForce::PostOnly => "limit_post_only",
+    }
+}
+
+/// Adds a finished transaction's fills to the running inventory ledger.
+fn merge_ledger(total: &mut Ledger, orders: &[crate::tx::LegOrder], inner: &Inner, sym: &Sym) {
+    for o in orders {
+        if let Some(st) = inner.tracker_state(o.venue, &o.client_id) {
+            for f in &st.fills {
+                total.record(f, &sym.base, &sym.quote);
+            }
+        }
+    }
+}
+
+/// Resolves when the first of `futs` does.
+async fn futures_select_any(
+    futs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+) {
+    if futs.is_empty() {
+        return;
+    }
+    let mut futs = futs;
+    std::future::poll_fn(move |cx| {
+        for f in futs.iter_mut() {
+            if f.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// Turns market-data log records into a sink for the feed (until the ring logger is
+/// wired by the bindings).
+pub fn log_to_stderr() -> LogSink {
+    Arc::new(|r: &LogRecord<'_>| eprintln!("{r:?}"))
+}
