@@ -36,6 +36,8 @@ pub struct StreamStats {
     pub fills: AtomicU64,
     pub orders: AtomicU64,
     pub reconciled_fills: AtomicU64,
+    /// REST reconciliations completed (one after each connection).
+    pub reconciles: AtomicU64,
     pub decode_errors: AtomicU64,
     /// True while connected and subscribed.
     pub connected: AtomicBool,
@@ -161,6 +163,7 @@ fn spawn_reconcile(client: &VenueClient, symbols: &[String], since: i64, stats: 
     tokio::spawn(async move {
         if let Ok(n) = c.reconcile(&s, Some(since)).await {
             st.reconciled_fills.fetch_add(n as u64, Ordering::Relaxed);
+            st.reconciles.fetch_add(1, Ordering::Release);
         }
     });
 }
