@@ -304,6 +304,9 @@ impl Shard {
         }
         let gen = self.next_gen;
         self.next_gen += 1;
+        self.counters
+            .connects
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let now = Instant::now();
         Ok(Conn {
             gen,

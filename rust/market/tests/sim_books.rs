@@ -1,0 +1,501 @@
+//! The feeds against the simulator (arb-sim on loopback), both venues:
+//! - local books equal the simulator's true books at random checkpoints over more than
+//!   100,000 applied updates (market paused at each checkpoint until versions match);
+//! - injected gaps are all detected, the book is never valid while resyncing, and it
+//!   equals the truth again after the resync (Gate spot.order_book_update + MEXC);
+//! - a book without updates goes stale (not valid) and comes back when updates resume;
+//! - connections are replaced (MEXC's 24 h limit, shortened here) without a gap or a
+//!   resync, with MEXC symbols sharded 30 per connection;
+//! - an unreachable venue is retried with backoff, never reported valid.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arb_core::fixed::parse_scaled;
+use arb_core::Venue;
+use arb_market::feed::{fetch_symbols, FeedConfig, LogRecord, LogSink};
+use arb_market::gate::GateBookChannel;
+use arb_market::store::{BookChange, ChangeKind, HealthState, InvalidReason};
+use arb_market::{BookStore, Level, MarketData, SymbolId};
+use arb_sim::{SimConfig, Simulator};
+use parking_lot::Mutex;
+use rand::{Rng, SeedableRng};
+
+fn quiet_log() -> (LogSink, Arc<Mutex<Vec<String>>>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let l = lines.clone();
+    let sink: LogSink = Arc::new(move |r: &LogRecord<'_>| {
+        l.lock().push(format!(
+            "{:?} {} {}: {}",
+            r.level, r.venue, r.event, r.detail
+        ));
+    });
+    (sink, lines)
+}
+
+fn feed_config(sim: &Simulator, gate_channel: GateBookChannel) -> FeedConfig {
+    let e = sim.endpoints();
+    FeedConfig {
+        mexc_rest: e.mexc_rest.clone(),
+        mexc_ws: e.mexc_ws.clone(),
+        gate_rest: e.gate_rest.clone(),
+        gate_ws: e.gate_ws.clone(),
+        gate_channel,
+        backoff_min: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(500),
+        ..FeedConfig::default()
+    }
+}
+
+async fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Compares the local book with the simulator's truth if their versions match.
+/// `Ok(false)`: versions differ (not caught up yet). `Err`: same version, different book.
+fn compare(
+    sim: &Simulator,
+    store: &BookStore,
+    venue: Venue,
+    id: SymbolId,
+    depth: usize,
+) -> Result<bool, String> {
+    let table = store.table();
+    let info = table.info(id).unwrap();
+    let vs = table.venue_symbol(id, venue).unwrap();
+    let truth = sim.truth_book(venue, vs, depth).unwrap();
+    let (bids, asks, version) = store.depth(venue, id, depth).unwrap();
+    if version != truth.version || !store.is_valid(venue, id) {
+        return Ok(false);
+    }
+    let conv = |v: &[(String, String)]| -> Vec<Level> {
+        v.iter()
+            .map(|(p, q)| Level {
+                price: parse_scaled(p, info.price_scale).unwrap(),
+                qty: parse_scaled(q, info.qty_scale).unwrap(),
+            })
+            .collect()
+    };
+    if bids != conv(&truth.bids) || asks != conv(&truth.asks) {
+        return Err(format!(
+            "{venue} {vs} at version {version}: local bids {bids:?} asks {asks:?} != truth {:?} {:?}",
+            truth.bids, truth.asks
+        ));
+    }
+    Ok(true)
+}
+
+/// Pauses the market, waits until every book has the truth's version, compares all,
+/// resumes. Returns the number of books compared.
+async fn checkpoint(sim: &Simulator, store: &BookStore, books: &[(Venue, SymbolId)]) -> usize {
+    sim.set_market_paused(true);
+    for &(v, id) in books {
+        let mut result = Ok(false);
+        wait_for(
+            "local version == truth version",
+            Duration::from_secs(10),
+            || {
+                result = compare(sim, store, v, id, 200);
+                !matches!(result, Ok(false))
+            },
+        )
+        .await;
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+    }
+    sim.set_market_paused(false);
+    books.len()
+}
+
+struct Counting {
+    updates: [AtomicU64; 2],
+    invalid_but_valid: AtomicU64,
+    invalidations: AtomicU64,
+}
+
+/// A listener that counts applied updates per venue and checks, at the instant a book
+/// is invalidated, that the store no longer reports it valid and holds no levels.
+fn counting(store: &Arc<BookStore>) -> Arc<Counting> {
+    let c = Arc::new(Counting {
+        updates: [AtomicU64::new(0), AtomicU64::new(0)],
+        invalid_but_valid: AtomicU64::new(0),
+        invalidations: AtomicU64::new(0),
+    });
+    let (c2, s2) = (c.clone(), Arc::downgrade(store));
+    store.add_listener(Arc::new(move |ch: &BookChange| match ch.kind {
+        ChangeKind::Update => {
+            c2.updates[ch.venue.index()].fetch_add(1, Ordering::Relaxed);
+        }
+        ChangeKind::Invalidated(_) => {
+            c2.invalidations.fetch_add(1, Ordering::Relaxed);
+            if let Some(s) = s2.upgrade() {
+                let top = s.top(ch.venue, ch.symbol).unwrap();
+                if s.is_valid(ch.venue, ch.symbol)
+                    || top.valid
+                    || top.bid.is_some()
+                    || top.ask.is_some()
+                {
+                    c2.invalid_but_valid.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        ChangeKind::Synced => {}
+    }));
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn books_equal_truth_over_100k_updates_both_venues() {
+    let sim = Simulator::start(SimConfig {
+        seed: 11,
+        update_rate_hz: 2500.0,
+        opportunity_rate_per_min: 30.0,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cfg = FeedConfig {
+        mexc_symbols_per_connection: 2, // two MEXC shards for four symbols
+        ..feed_config(&sim, GateBookChannel::Obu)
+    };
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    assert_eq!(ids.len(), 4);
+    let store = Arc::new(BookStore::new(table.clone()));
+    let counts = counting(&store);
+    let (log, lines) = quiet_log();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    assert_eq!(md.shards(), 3);
+    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+        .iter()
+        .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
+        .collect();
+    wait_for("every book valid", Duration::from_secs(20), || {
+        books.iter().all(|&(v, i)| store.is_valid(v, i))
+    })
+    .await;
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut checkpoints = 0;
+    let total = || {
+        counts.updates[0]
+            .load(Ordering::Relaxed)
+            .min(counts.updates[1].load(Ordering::Relaxed))
+            * 2
+    };
+    while checkpoints < 20 || total() < 100_000 {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(20..400))).await;
+        checkpoint(&sim, &store, &books).await;
+        checkpoints += 1;
+        assert!(
+            checkpoints < 400,
+            "too slow: {} updates after {checkpoints} checkpoints",
+            total()
+        );
+    }
+    let (m, g) = (
+        counts.updates[0].load(Ordering::Relaxed),
+        counts.updates[1].load(Ordering::Relaxed),
+    );
+    eprintln!(
+        "{checkpoints} checkpoints x {} books, {m} MEXC + {g} Gate updates applied",
+        books.len()
+    );
+    assert!(m >= 50_000 && g >= 50_000);
+    for &(v, i) in &books {
+        let h = store.health(v, i).unwrap();
+        assert_eq!(
+            (h.gaps, h.crossed, h.unparsable),
+            (0, 0, 0),
+            "{v} {:?}: {h:?}\n{:?}",
+            table.unified(i),
+            lines.lock()
+        );
+    }
+    assert_eq!(counts.invalid_but_valid.load(Ordering::Relaxed), 0);
+    md.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_gaps_are_detected_and_resynced() {
+    let sim = Simulator::start(SimConfig {
+        seed: 3,
+        update_rate_hz: 300.0,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    // Gate with spot.order_book_update + REST snapshots here (obu is the other test's).
+    let cfg = feed_config(&sim, GateBookChannel::OrderBookUpdate);
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    let store = Arc::new(BookStore::new(table.clone()));
+    let counts = counting(&store);
+    let (log, lines) = quiet_log();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+        .iter()
+        .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
+        .collect();
+    wait_for("every book valid", Duration::from_secs(20), || {
+        books.iter().all(|&(v, i)| store.is_valid(v, i))
+    })
+    .await;
+
+    let mut injected: HashMap<(Venue, SymbolId), u64> = HashMap::new();
+    for round in 0..3 {
+        for &(v, id) in &books {
+            let before = store.health(v, id).unwrap().gaps;
+            sim.inject_gap(v, table.venue_symbol(id, v).unwrap());
+            *injected.entry((v, id)).or_default() += 1;
+            wait_for("gap detected", Duration::from_secs(10), || {
+                store.health(v, id).unwrap().gaps > before
+            })
+            .await;
+        }
+        // Every book resyncs and equals the truth again.
+        wait_for("books valid after resync", Duration::from_secs(20), || {
+            books.iter().all(|&(v, i)| store.is_valid(v, i))
+        })
+        .await;
+        checkpoint(&sim, &store, &books).await;
+        eprintln!("round {round}: all gaps detected, books equal truth after resync");
+    }
+    for &(v, id) in &books {
+        let h = store.health(v, id).unwrap();
+        assert_eq!(
+            h.gaps,
+            injected[&(v, id)],
+            "{v} {:?} {h:?}",
+            table.unified(id)
+        );
+        assert!(h.resyncs >= h.gaps);
+        assert_eq!(h.state, HealthState::Valid);
+    }
+    // At the instant of every invalidation the store already reported the book invalid.
+    assert!(counts.invalidations.load(Ordering::Relaxed) >= 3 * books.len() as u64);
+    assert_eq!(counts.invalid_but_valid.load(Ordering::Relaxed), 0);
+    let gap_logs = lines.lock().iter().filter(|l| l.contains(" gap: ")).count();
+    assert!(
+        gap_logs >= 3 * books.len(),
+        "every gap is logged with its reason"
+    );
+    let sim_gaps: u64 = ["mexc", "gateio"]
+        .iter()
+        .map(|v| sim.counters()[v]["gaps_injected"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(sim_gaps == 0 || sim_gaps == 3 * books.len() as u64);
+    md.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_books_go_stale_and_recover() {
+    let sim = Simulator::start(SimConfig {
+        seed: 9,
+        update_rate_hz: 200.0,
+        symbols: vec!["BTC/USDT".into(), "ETH/USDT".into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cfg = FeedConfig {
+        stale_after: Duration::from_millis(300),
+        reset_after: Duration::from_secs(60),
+        ..feed_config(&sim, GateBookChannel::Obu)
+    };
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    let store = Arc::new(BookStore::new(table.clone()));
+    let (log, _) = quiet_log();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+        .iter()
+        .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
+        .collect();
+    wait_for("every book valid", Duration::from_secs(20), || {
+        books.iter().all(|&(v, i)| store.is_valid(v, i))
+    })
+    .await;
+    sim.set_market_paused(true);
+    wait_for("every book stale", Duration::from_secs(10), || {
+        books
+            .iter()
+            .all(|&(v, i)| store.health(v, i).unwrap().state == HealthState::Stale)
+    })
+    .await;
+    for &(v, i) in &books {
+        assert!(!store.is_valid(v, i));
+        let top = store.top(v, i).unwrap();
+        assert!(!top.valid);
+        // Stale is not a fault: the levels are kept (and exact), only not tradable.
+        assert!(top.bid.is_some());
+    }
+    sim.set_market_paused(false);
+    wait_for("books valid again", Duration::from_secs(20), || {
+        books.iter().all(|&(v, i)| store.is_valid(v, i))
+    })
+    .await;
+    md.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_replaced_without_a_hole_and_sharded_by_30() {
+    // 32 symbols: MEXC needs two connections (30 + 2).
+    let mut symbols: Vec<String> = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    symbols.extend((0..28).map(|i| format!("TK{i}/USDT")));
+    let sim = Simulator::start(SimConfig {
+        seed: 21,
+        update_rate_hz: 25.0,
+        symbols,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cfg = FeedConfig {
+        connection_max_age: Duration::from_millis(1500),
+        rotation_overlap_max: Duration::from_secs(30),
+        ..feed_config(&sim, GateBookChannel::Obu)
+    };
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    assert_eq!(ids.len(), 32);
+    let store = Arc::new(BookStore::new(table.clone()));
+    let (log, lines) = quiet_log();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    assert_eq!(md.shards(), 3, "MEXC 30 + 2, Gate 32 on one");
+    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+        .iter()
+        .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
+        .collect();
+    wait_for("every book valid", Duration::from_secs(30), || {
+        books.iter().all(|&(v, i)| store.is_valid(v, i))
+    })
+    .await;
+    let resyncs_before: u64 = books
+        .iter()
+        .map(|&(v, i)| store.health(v, i).unwrap().resyncs)
+        .sum();
+    wait_for(
+        "three rotations per MEXC shard",
+        Duration::from_secs(40),
+        || md.counters(Venue::Mexc).rotations >= 6,
+    )
+    .await;
+    checkpoint(&sim, &store, &books).await;
+    for &(v, i) in &books {
+        let h = store.health(v, i).unwrap();
+        assert_eq!(
+            h.gaps,
+            0,
+            "{v} {:?} {h:?}\n{:#?}",
+            table.unified(i),
+            lines.lock()
+        );
+    }
+    let resyncs_after: u64 = books
+        .iter()
+        .map(|&(v, i)| store.health(v, i).unwrap().resyncs)
+        .sum();
+    assert_eq!(
+        resyncs_after,
+        resyncs_before,
+        "a rotation forced a resync:\n{:#?}",
+        lines.lock()
+    );
+    let c = md.counters(Venue::Mexc);
+    assert_eq!(c.disconnects, 0);
+    assert!(c.connects >= 8, "{c:?}");
+    md.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_venue_is_retried_with_backoff_and_never_valid() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gate = r#"[{"id":"BTC_USDT","base":"BTC","quote":"USDT","fee":"0.1","amount_precision":6,"precision":1}]"#;
+    let table = Arc::new(arb_market::SymbolTable::from_json(None, Some(gate)).unwrap());
+    let id = table.id("BTC/USDT").unwrap();
+    let store = Arc::new(BookStore::new(table));
+    let cfg = FeedConfig {
+        gate_ws: format!("ws://127.0.0.1:{port}/ws/v4/"),
+        gate_rest: format!("http://127.0.0.1:{port}/api/v4"),
+        mexc_enabled: false,
+        backoff_min: Duration::from_millis(5),
+        backoff_max: Duration::from_millis(40),
+        ..FeedConfig::default()
+    };
+    let (log, lines) = quiet_log();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &[id],
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    wait_for("five failed attempts", Duration::from_secs(20), || {
+        md.counters(Venue::Gate).connect_failures >= 5
+    })
+    .await;
+    assert!(!store.is_valid(Venue::Gate, id));
+    assert_eq!(
+        store.health(Venue::Gate, id).unwrap().state,
+        HealthState::Resyncing
+    );
+    let logged = lines
+        .lock()
+        .iter()
+        .filter(|l| l.contains("connect_failed") && l.contains("attempt"))
+        .count();
+    assert!(logged >= 5, "every attempt is logged with its reason");
+    md.shutdown().await;
+    assert_eq!(
+        store.health(Venue::Gate, id).unwrap().state,
+        HealthState::Idle
+    );
+    let _ = InvalidReason::Gap;
+}
