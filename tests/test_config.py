@@ -23,13 +23,13 @@ BASE = textwrap.dedent(
         api_secret: ${MEXC_SECRET:-}
         rest_url: ${MEXC_URL:-https://api.mexc.com}
         ws_url: wss://wbs-api.mexc.com/ws
-        rate_limits: {requests_per_10s: 450, orders_per_second: 20}
+        rate_limit: true
       gateio:
         api_key: ${GATE_KEY:-}
         api_secret: ${GATE_SECRET:-}
         rest_url: https://api.gateio.ws/api/v4
         ws_url: wss://api.gateio.ws/ws/v4/
-        rate_limits: {requests_per_10s: 180, orders_per_second: 9}
+        pool_size: 10
     strategy:
       symbols: [BTC/USDT]
       min_edge_bps: ${EDGE:-5}
@@ -79,13 +79,13 @@ def test_missing_variable_names_variable_and_key(tmp_path: Path) -> None:
 
 def test_unknown_key_and_wrong_type_rejected_with_paths(tmp_path: Path) -> None:
     text = BASE.replace("max_open_arbitrages: 1", "max_open_arbitrages: lots").replace(
-        "orders_per_second: 9}", "orders_per_second: 9, burst: 3}"
+        "pool_size: 10", "pool_size: 10\n    burst: 3"
     )
     p = write(tmp_path, text + "strategy_typo: 1\n")
     with pytest.raises(ConfigError) as e:
         load_config(p, environ={})
     problems = e.value.problems
-    assert "exchanges.gateio.rate_limits.burst: unknown key" in problems
+    assert "exchanges.gateio.burst: unknown key" in problems
     assert "strategy_typo: unknown key" in problems
     assert any(p.startswith("risk.max_open_arbitrages: ") and "integer" in p for p in problems)
     assert len(problems) == 3

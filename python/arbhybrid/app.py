@@ -1,5 +1,5 @@
-"""The main job: start the venues (the embedded simulator unless ``--live``), the engine,
-and run until Ctrl-C or ``--duration``."""
+"""The main job: start the venues (the embedded simulator unless live), the engine, and
+run until Ctrl-C or ``--duration``; then stop cleanly and print a summary."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ import contextlib
 import logging
 import signal
 import sys
+import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
+from arbhybrid import telemetry
 from arbhybrid.config import LiveConfig, Settings
+from arbhybrid.engine import RunningEngine, VenueEndpoints
+from arbhybrid.simulator import Simulator, config_from_settings
 
 log = logging.getLogger("arbhybrid")
 
@@ -22,46 +28,206 @@ def run(
     duration: float | None,
     live: bool,
     dry_run: bool,
+    journal_path: str | None = None,
 ) -> int:
     """Runs the main job; returns the process exit code."""
+    live = live or settings.mode == "live"
     if live:
-        missing = [
-            name for name, ex in settings.exchanges.items() if ex.enabled and not ex.has_keys
-        ]
+        missing = [n for n, ex in settings.exchanges.items() if ex.enabled and not ex.has_keys]
         if missing:
             print(
-                f"--live needs API keys for: {', '.join(missing)} (set them in .env; "
-                "see .env.example)",
+                f"live trading needs API keys for: {', '.join(missing)} "
+                "(set them in .env; see .env.example)",
                 file=sys.stderr,
             )
             return 2
-    logging.basicConfig(
-        level=settings.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
-        return asyncio.run(_main(settings, Path(config_path), duration, live, dry_run))
+        return asyncio.run(
+            _main(settings, Path(config_path), duration, live, dry_run, journal_path)
+        )
     except KeyboardInterrupt:
         return 130
 
 
+def _endpoints(settings: Settings, sim: Simulator | None) -> tuple[VenueEndpoints, VenueEndpoints]:
+    if sim is not None:
+        e = sim.endpoints
+        m, g = sim.account("mexc"), sim.account("gateio")
+        return (
+            VenueEndpoints(e.mexc_rest, e.mexc_ws, m.api_key, m.api_secret),
+            VenueEndpoints(e.gate_rest, e.gate_ws, g.api_key, g.api_secret),
+        )
+    ex = settings.exchanges
+    return (
+        VenueEndpoints(
+            ex.mexc.rest_url,
+            ex.mexc.ws_url,
+            ex.mexc.api_key.get_secret_value(),
+            ex.mexc.api_secret.get_secret_value(),
+        ),
+        VenueEndpoints(
+            ex.gateio.rest_url,
+            ex.gateio.ws_url,
+            ex.gateio.api_key.get_secret_value(),
+            ex.gateio.api_secret.get_secret_value(),
+        ),
+    )
+
+
+class RunStats:
+    """What the engine's events say, for the status line and the summary."""
+
+    def __init__(self) -> None:
+        self.opportunities: Counter[str] = Counter()
+        self.outcomes: Counter[str] = Counter()
+        self.halts: list[str] = []
+
+    def on_events(self, batch: list[dict[str, Any]]) -> None:
+        for ev in batch:
+            kind = ev.get("type")
+            if kind == "opportunity":
+                self.opportunities[ev["decision"]] += 1
+                log.info(
+                    "opportunity %s %s buy %s sell %s qty %s edge %s bps: %s",
+                    ev["id"],
+                    ev["symbol"],
+                    ev["buy"],
+                    ev["sell"],
+                    ev["qty"],
+                    ev["edge_bps"],
+                    ev["decision"],
+                )
+            elif kind == "transaction":
+                self.outcomes[ev["outcome"]] += 1
+                log.info(
+                    "transaction %s %s %s pnl %s fees %s tick-to-trade %s us",
+                    ev["tx_id"],
+                    ev["symbol"],
+                    ev["outcome"],
+                    ev["realized_pnl"],
+                    ev["fees_quote"],
+                    ev["tick_to_trade_us"],
+                )
+            elif kind == "halted":
+                self.halts.append(ev["reason"])
+                log.critical("trading halted: %s", ev["reason"])
+
+
+def status_line(snap: dict[str, Any]) -> str:
+    st = snap["stats"]
+    ttt = st["tick_to_trade"]
+    outcomes = " ".join(f"{k}={v}" for k, v in sorted(st["outcomes"].items())) or "-"
+    venues = " ".join(
+        f"{v}:{'ok' if d['healthy'] else 'DOWN'}" for v, d in sorted(snap["venues"].items())
+    )
+    halted = snap["risk"]["halted"]
+    return (
+        f"[{snap['uptime_s']:6.1f}s] opportunities {st['opportunities_detected']} "
+        f"taken {st['opportunities_taken']} | tx {outcomes} | PnL {st['pnl']} fees {st['fees']} | "
+        f"t2t p50 {ttt['p50_us']}us p99 {ttt['p99_us']}us | {venues}"
+        + (f" | HALTED: {halted}" if halted else "")
+    )
+
+
+def summary(snap: dict[str, Any], stats: RunStats) -> str:
+    st = snap["stats"]
+    ttt = st["tick_to_trade"]
+    lines = [
+        "arbhybrid summary",
+        f"  opportunities seen:   {st['opportunities_detected']} "
+        f"(vetoed by risk {st['opportunities_vetoed']}, vanished {st['opportunities_vanished']})",
+        f"  opportunities taken:  {st['opportunities_taken']}",
+        "  transactions:         "
+        + (", ".join(f"{k} {v}" for k, v in sorted(st["outcomes"].items())) or "none"),
+        f"  realized PnL (quote): {st['pnl']} (fees {st['fees']})",
+        f"  tick-to-trade:        p50 {ttt['p50_us']} us, p99 {ttt['p99_us']} us "
+        f"over {ttt['count']}",
+        "  errors by class:      "
+        + (", ".join(f"{k} {v}" for k, v in sorted(st["errors"].items())) or "none"),
+        f"  start-up:             {snap['startup_ms']}",
+    ]
+    if stats.halts:
+        lines.append(f"  halts:                {'; '.join(stats.halts)}")
+    return "\n".join(lines)
+
+
 async def _main(
-    settings: Settings, config_path: Path, duration: float | None, live: bool, dry_run: bool
+    settings: Settings,
+    config_path: Path,
+    duration: float | None,
+    live: bool,
+    dry_run: bool,
+    journal_path: str | None,
 ) -> int:
+    t0 = time.perf_counter()
+    tel = telemetry.setup(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    live_cfg = LiveConfig(config_path, settings)
-    watcher = asyncio.create_task(live_cfg.watch())
-    log.info("arbhybrid starting (mode=%s, live=%s, dry_run=%s)", settings.mode, live, dry_run)
+    sim: Simulator | None = None
+    if not live:
+        sim = Simulator(config_from_settings(settings)).start()
+        log.info("embedded simulator: %s", sim.endpoints)
+    mexc, gateio = _endpoints(settings, sim)
+    stats = RunStats()
+    engine = None
     try:
-        if duration is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), duration)
-        else:
-            await stop.wait()
+        try:
+            engine = await RunningEngine.start(
+                settings,
+                mexc,
+                gateio,
+                on_events=stats.on_events,
+                journal_path=journal_path,
+                dry_run=dry_run,
+            )
+        except RuntimeError as e:
+            print(f"start-up failed: {e}", file=sys.stderr)
+            return 1
+        log.info(
+            "ready to trade in %.0f ms (metrics on port %s)",
+            (time.perf_counter() - t0) * 1000,
+            tel.metrics_port,
+        )
+        if settings.strategy.python_risk_mode == "veto":
+            from arbhybrid.rules import default_rules
+
+            engine.set_veto(default_rules(settings))
+        live_cfg = LiveConfig(config_path, settings)
+
+        def on_config(new: Settings, changes: dict[str, Any]) -> None:
+            assert engine is not None
+            engine.apply(new)
+            logging.getLogger().setLevel(new.logging.level)
+
+        live_cfg.subscribe(on_config)
+        watcher = asyncio.create_task(live_cfg.watch())
+        tty = sys.stdout.isatty()
+        deadline = None if duration is None else loop.time() + duration
+        last_plain = 0.0
+        try:
+            while not stop.is_set():
+                timeout = 1.0 if deadline is None else max(0.0, min(1.0, deadline - loop.time()))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout)
+                line = status_line(engine.snapshot())
+                if tty:
+                    print("\r" + line[:200].ljust(200), end="", flush=True)
+                elif loop.time() - last_plain >= 5:
+                    print(line, flush=True)
+                    last_plain = loop.time()
+                if deadline is not None and loop.time() >= deadline:
+                    break
+        finally:
+            watcher.cancel()
+            if tty:
+                print()
+        await engine.shutdown()
+        print(summary(engine.snapshot(), stats), flush=True)
+        return 0
     finally:
-        watcher.cancel()
-    log.info("arbhybrid stopped")
-    return 0
+        if sim is not None:
+            sim.stop()
+        tel.shutdown()

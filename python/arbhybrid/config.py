@@ -70,13 +70,6 @@ class Timeouts(_Strict):
     request_ms: int = Field(5000, gt=0, description="whole-request timeout for REST calls")
 
 
-class RateLimits(_Strict):
-    """Our own request budget per venue (kept under the venue's documented limits)."""
-
-    requests_per_10s: int = Field(gt=0)
-    orders_per_second: int = Field(gt=0)
-
-
 class ExchangeConfig(_Strict):
     """One venue: credentials (secrets), endpoints and connection settings."""
 
@@ -87,7 +80,9 @@ class ExchangeConfig(_Strict):
     ws_url: str
     timeouts: Timeouts = Timeouts()
     pool_size: int = Field(100, gt=0, le=1000)
-    rate_limits: RateLimits
+    rate_limit: bool = Field(
+        True, description="enforce the venue's documented request limits on our side"
+    )
     order_path: Literal["rest", "ws"] = "rest"
     recv_window_ms: int = Field(5000, gt=0, le=60000)
 

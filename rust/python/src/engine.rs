@@ -1,7 +1,206 @@
-//! Python bindings for arb-engine. Registered from `lib.rs`; owned by the engine work.
+//! Python bindings for arb-engine: start the engine (awaitable), receive its events on
+//! the asyncio loop (batched, through the bridge), approve trades in `veto` mode, read
+//! its state, change parameters while it runs, halt/resume and shut it down.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use arb_engine::config::{EngineConfig, RiskConfig, StrategyConfig};
+use arb_engine::runner::{Engine, EngineEvent, EventSink, VetoFn, VetoRequest};
+use arb_market::feed::{LogLevel, LogRecord, LogSink};
+use arb_telemetry::{Level, Value};
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use tokio::sync::oneshot;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::bridge::{running_loop, Convert, Dispatcher};
+use crate::runtime;
+
+/// JSON text -> Python object (through the stdlib `json`, which is exact for our
+/// decimal strings and ints).
+pub fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
+    let text = serde_json::to_string(v).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+}
+
+fn event_to_py(py: Python<'_>, ev: EngineEvent) -> PyResult<Py<PyAny>> {
+    json_to_py(py, &serde_json::to_value(ev).unwrap_or_default())
+}
+
+/// Answers one veto request: call it with `True` to approve, `False` to refuse.
+#[pyclass(frozen)]
+struct VetoResponder {
+    tx: Mutex<Option<oneshot::Sender<bool>>>,
+}
+
+#[pymethods]
+impl VetoResponder {
+    fn __call__(&self, approve: bool) {
+        if let Some(tx) = self.tx.lock().take() {
+            let _ = tx.send(approve);
+        }
+    }
+}
+
+type VetoItem = (VetoRequest, oneshot::Sender<bool>);
+
+fn veto_to_py(py: Python<'_>, (req, tx): VetoItem) -> PyResult<Py<PyAny>> {
+    let d = json_to_py(py, &serde_json::to_value(req).unwrap_or_default())?;
+    let r = Py::new(
+        py,
+        VetoResponder {
+            tx: Mutex::new(Some(tx)),
+        },
+    )?;
+    Ok((d, r).into_pyobject(py)?.into_any().unbind())
+}
+
+/// Feed log records go into the ring logger (never into Python on the hot path).
+fn ring_log_sink() -> LogSink {
+    Arc::new(|r: &LogRecord<'_>| {
+        let level = match r.level {
+            LogLevel::Info => Level::Info,
+            LogLevel::Warn => Level::Warn,
+            LogLevel::Error => Level::Error,
+        };
+        arb_telemetry::arb_log!(
+            level,
+            "arb_market::feed",
+            "feed event",
+            venue = r.venue,
+            event = r.event,
+            detail = Value::inline(r.detail)
+        );
+    })
+}
+
+/// A running engine. Created by `await start_engine(config_json, on_event)`.
+#[pyclass(frozen, name = "Engine")]
+pub struct PyEngine {
+    engine: Arc<Engine>,
+    events: Option<Dispatcher<EngineEvent>>,
+}
+
+#[pymethods]
+impl PyEngine {
+    /// Everything an operator watches, as a dict.
+    fn snapshot(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let v = py.detach(|| self.engine.snapshot());
+        json_to_py(py, &v)
+    }
+
+    /// Applies new strategy and risk settings (JSON objects of the `strategy:` and
+    /// `risk:` sections) while running. Raises ValueError naming the bad key.
+    fn update(&self, strategy_json: &str, risk_json: &str) -> PyResult<()> {
+        let s: StrategyConfig = serde_json::from_str(strategy_json)
+            .map_err(|e| PyValueError::new_err(format!("strategy: {e}")))?;
+        let r: RiskConfig = serde_json::from_str(risk_json)
+            .map_err(|e| PyValueError::new_err(format!("risk: {e}")))?;
+        self.engine
+            .update(s, r)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Stops new arbitrages (operator halt); running ones finish.
+    fn halt(&self) {
+        self.engine.set_halt(true);
+    }
+
+    /// Clears a halt (operator or kill switch).
+    fn resume(&self) {
+        self.engine.set_halt(false);
+    }
+
+    /// Installs (or removes with None) the veto callback used in `veto` mode:
+    /// `callback([(request_dict, respond), ...])` on the loop; call `respond(bool)`.
+    fn set_veto(&self, py: Python<'_>, callback: Option<Py<PyAny>>) -> PyResult<()> {
+        let f: Option<VetoFn> = match callback {
+            None => None,
+            Some(cb) => {
+                let d =
+                    Dispatcher::new(py, running_loop(py)?, cb, veto_to_py as Convert<VetoItem>)?;
+                Some(Arc::new(move |req: VetoRequest| {
+                    let (tx, rx) = oneshot::channel();
+                    d.push((req, tx));
+                    rx
+                }))
+            }
+        };
+        self.engine.set_veto(f);
+        Ok(())
+    }
+
+    /// Halts, waits for running transactions (up to `timeout_s`), stops feeds and
+    /// streams, flushes the journal. Awaitable.
+    #[pyo3(signature = (timeout_s = 10.0))]
+    fn shutdown<'py>(&self, py: Python<'py>, timeout_s: f64) -> PyResult<Bound<'py, PyAny>> {
+        let engine = self.engine.clone();
+        let events = self.events.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            engine
+                .shutdown(Duration::from_secs_f64(timeout_s.max(0.0)))
+                .await;
+            // The callback is not called after shutdown returns.
+            if let Some(d) = events {
+                d.close();
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Starts the engine with `config_json` (see `arbhybrid.engine.engine_config`);
+/// `on_event(list_of_event_dicts)` runs on the current asyncio loop. Awaitable; raises
+/// RuntimeError naming the venue when a venue rejects the credentials.
+#[pyfunction]
+#[pyo3(signature = (config_json, on_event = None))]
+fn start_engine<'py>(
+    py: Python<'py>,
+    config_json: &str,
+    on_event: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cfg: EngineConfig = serde_json::from_str(config_json)
+        .map_err(|e| PyValueError::new_err(format!("engine configuration: {e}")))?;
+    for v in [&cfg.mexc, &cfg.gateio] {
+        arb_telemetry::register_secret(v.api_secret.expose());
+    }
+    let events = match on_event {
+        Some(cb) => Some(Dispatcher::new(
+            py,
+            running_loop(py)?,
+            cb,
+            event_to_py as Convert<EngineEvent>,
+        )?),
+        None => None,
+    };
+    let sink: Option<EventSink> = events.clone().map(|d| {
+        let f: EventSink = Arc::new(move |ev| {
+            d.push(ev);
+        });
+        f
+    });
+    let _guard = runtime::runtime().enter();
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let engine = Engine::start(cfg, ring_log_sink())
+            .await
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        engine.set_event_sink(sink);
+        Python::attach(|py| {
+            Py::new(
+                py,
+                PyEngine {
+                    engine: Arc::new(engine),
+                    events,
+                },
+            )
+        })
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyEngine>()?;
+    m.add_class::<VetoResponder>()?;
+    m.add_function(wrap_pyfunction!(start_engine, m)?)?;
     Ok(())
 }

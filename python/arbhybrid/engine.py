@@ -1,0 +1,166 @@
+"""The bridge between the validated settings and the Rust engine: builds the engine's
+configuration, starts it, forwards its events and applies configuration changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from arbhybrid import _native
+from arbhybrid.config import ExchangeConfig, RiskConfig, Settings, StrategyConfig
+
+#: Names this engine instance in client order ids (`arb_<tx>_<leg>`).
+CLIENT_ID_PREFIX = "arb"
+#: How long the resting sell of the market_limit style may wait for fills.
+SELL_DEADLINE_MS = 1500
+#: Spread samples into the journal (for the report).
+SPREAD_SAMPLE_MS = 1000
+
+
+@dataclass(frozen=True)
+class VenueEndpoints:
+    """Where one venue is and which account trades there (the secret is never printed)."""
+
+    rest_url: str
+    ws_url: str
+    api_key: str
+    api_secret: str
+
+    def __repr__(self) -> str:
+        return f"VenueEndpoints(rest_url={self.rest_url!r}, ws_url={self.ws_url!r}, api_key=***)"
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
+def strategy_json(s: StrategyConfig) -> str:
+    return json.dumps(_plain(s.model_dump()))
+
+
+def risk_json(r: RiskConfig) -> str:
+    return json.dumps(_plain(r.model_dump()))
+
+
+def _venue(name: str, ex: ExchangeConfig, ep: VenueEndpoints) -> dict[str, Any]:
+    return {
+        "venue": name,
+        "rest_url": ep.rest_url,
+        "ws_url": ep.ws_url,
+        "api_key": ep.api_key,
+        "api_secret": ep.api_secret,
+        "request_timeout_ms": ex.timeouts.request_ms,
+        "connect_timeout_ms": ex.timeouts.connect_ms,
+        "pool_size": ex.pool_size,
+        "recv_window_ms": ex.recv_window_ms,
+        "order_path": ex.order_path,
+        "rate_limit": ex.rate_limit,
+    }
+
+
+def engine_config(
+    settings: Settings,
+    mexc: VenueEndpoints,
+    gateio: VenueEndpoints,
+    *,
+    journal_path: str | None = None,
+    dry_run: bool = False,
+) -> str:
+    """The engine's configuration (JSON) for these settings and venue endpoints."""
+    md = settings.market_data
+    cfg = {
+        "strategy": _plain(settings.strategy.model_dump()),
+        "risk": _plain(settings.risk.model_dump()),
+        "feed": {
+            "mexc_rest": mexc.rest_url,
+            "mexc_ws": mexc.ws_url,
+            "gate_rest": gateio.rest_url,
+            "gate_ws": gateio.ws_url,
+            "mexc_enabled": settings.exchanges.mexc.enabled,
+            "gate_enabled": settings.exchanges.gateio.enabled,
+            "gate_channel": md.gate_channel,
+            "stale_after_ms": md.staleness_ms,
+            "reset_after_ms": md.reconnect_after_stale_ms,
+        },
+        "mexc": _venue("mexc", settings.exchanges.mexc, mexc),
+        "gateio": _venue("gateio", settings.exchanges.gateio, gateio),
+        "journal_path": journal_path or settings.journal.path,
+        "client_id_prefix": CLIENT_ID_PREFIX,
+        "dry_run": dry_run,
+        "sell_deadline_ms": SELL_DEADLINE_MS,
+        "spread_sample_ms": SPREAD_SAMPLE_MS,
+        "health_interval_ms": settings.health_interval_s * 1000,
+    }
+    return json.dumps(cfg)
+
+
+EventCallback = Callable[[list[dict[str, Any]]], None]
+VetoRule = Callable[[dict[str, Any]], bool]
+
+
+class RunningEngine:
+    """A started engine: its state, parameters, Python risk rules and shutdown."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    @classmethod
+    async def start(
+        cls,
+        settings: Settings,
+        mexc: VenueEndpoints,
+        gateio: VenueEndpoints,
+        *,
+        on_events: EventCallback | None = None,
+        journal_path: str | None = None,
+        dry_run: bool = False,
+    ) -> RunningEngine:
+        cfg = engine_config(settings, mexc, gateio, journal_path=journal_path, dry_run=dry_run)
+        native = await _native.start_engine(cfg, on_events)
+        return cls(native)
+
+    def snapshot(self) -> dict[str, Any]:
+        return self._native.snapshot()
+
+    def apply(self, settings: Settings) -> None:
+        """Pushes the (hot-reloadable) strategy and risk settings into the engine."""
+        self._native.update(strategy_json(settings.strategy), risk_json(settings.risk))
+
+    def set_veto(self, rule: VetoRule | None) -> None:
+        """In ``veto`` mode, ``rule(request) -> bool`` approves each trade before it is
+        sent; a rule that raises refuses the trade (and is logged)."""
+        if rule is None:
+            self._native.set_veto(None)
+            return
+        import logging
+
+        log = logging.getLogger("arbhybrid.risk")
+
+        def on_batch(batch: list[tuple[dict[str, Any], Any]]) -> None:
+            for request, respond in batch:
+                try:
+                    ok = bool(rule(request))
+                except Exception:
+                    log.exception("python risk rule raised; trade refused")
+                    ok = False
+                respond(ok)
+
+        self._native.set_veto(on_batch)
+
+    def halt(self) -> None:
+        self._native.halt()
+
+    def resume(self) -> None:
+        self._native.resume()
+
+    async def shutdown(self, timeout_s: float = 10.0) -> None:
+        await self._native.shutdown(timeout_s)
