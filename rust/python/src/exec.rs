@@ -13,8 +13,8 @@ use std::sync::Arc;
 use arb_core::{ErrorClass, Venue};
 use arb_exec::order::ClientOrderId;
 use arb_exec::{
-    Amount, ExecError, ExecEvent, Leg, OrderKind, OrderRef, OrderRequest, Side, SymbolRules, TimeInForce,
-    UserStream, VenueClient, VenueConfig,
+    Amount, ExecError, ExecEvent, Leg, OrderKind, OrderRef, OrderRequest, Side, SymbolRules,
+    TimeInForce, UserStream, VenueClient, VenueConfig,
 };
 use parking_lot::Mutex;
 use pyo3::exceptions::PyValueError;
@@ -40,7 +40,10 @@ fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
         },
         Value::String(s) => s.into_pyobject(py)?.into_any().unbind(),
         Value::Array(a) => {
-            let items = a.iter().map(|x| json_to_py(py, x)).collect::<PyResult<Vec<_>>>()?;
+            let items = a
+                .iter()
+                .map(|x| json_to_py(py, x))
+                .collect::<PyResult<Vec<_>>>()?;
             pyo3::types::PyList::new(py, items)?.into_any().unbind()
         }
         Value::Object(m) => {
@@ -68,7 +71,11 @@ fn invalid(msg: impl Into<String>) -> PyErr {
 
 /// Reads an order spec dict: `symbol, side, type ("limit"|"market"), qty, price,
 /// quote_qty, tif ("gtc"|"ioc"|"fok"|"post_only"), client_id`.
-fn order_from_dict(rules: &HashMap<String, Arc<SymbolRules>>, venue: Venue, d: &Bound<'_, PyDict>) -> PyResult<OrderRequest> {
+fn order_from_dict(
+    rules: &HashMap<String, Arc<SymbolRules>>,
+    venue: Venue,
+    d: &Bound<'_, PyDict>,
+) -> PyResult<OrderRequest> {
     let get = |k: &str| -> PyResult<Option<String>> {
         match d.get_item(k)? {
             None => Ok(None),
@@ -76,17 +83,23 @@ fn order_from_dict(rules: &HashMap<String, Arc<SymbolRules>>, venue: Venue, d: &
             Some(v) => Ok(Some(v.str()?.to_string())),
         }
     };
-    let need = |k: &str| -> PyResult<String> { get(k)?.ok_or_else(|| invalid(format!("order spec: missing {k:?}"))) };
+    let need = |k: &str| -> PyResult<String> {
+        get(k)?.ok_or_else(|| invalid(format!("order spec: missing {k:?}")))
+    };
     let symbol = need("symbol")?;
     let r = rules.get(&symbol).cloned().ok_or_else(|| {
-        invalid(format!("{venue}: no trading rules for {symbol:?}: call set_rules() first"))
+        invalid(format!(
+            "{venue}: no trading rules for {symbol:?}: call set_rules() first"
+        ))
     })?;
     let side_s = need("side")?;
-    let side = Side::parse(&side_s).ok_or_else(|| invalid(format!("order spec: side {side_s:?}")))?;
+    let side =
+        Side::parse(&side_s).ok_or_else(|| invalid(format!("order spec: side {side_s:?}")))?;
     let kind = match get("type")?.as_deref().unwrap_or("limit") {
         "limit" => {
             let tif_s = get("tif")?.unwrap_or_else(|| "gtc".into());
-            let tif = TimeInForce::parse(&tif_s).ok_or_else(|| invalid(format!("order spec: tif {tif_s:?}")))?;
+            let tif = TimeInForce::parse(&tif_s)
+                .ok_or_else(|| invalid(format!("order spec: tif {tif_s:?}")))?;
             OrderKind::Limit {
                 price: amount("price", &need("price")?)?,
                 qty: amount("qty", &need("qty")?)?,
@@ -94,8 +107,12 @@ fn order_from_dict(rules: &HashMap<String, Arc<SymbolRules>>, venue: Venue, d: &
             }
         }
         "market" => match (get("qty")?, get("quote_qty")?) {
-            (Some(q), None) => OrderKind::Market { qty: amount("qty", &q)? },
-            (None, Some(q)) => OrderKind::MarketQuote { quote: amount("quote_qty", &q)? },
+            (Some(q), None) => OrderKind::Market {
+                qty: amount("qty", &q)?,
+            },
+            (None, Some(q)) => OrderKind::MarketQuote {
+                quote: amount("quote_qty", &q)?,
+            },
             _ => return Err(invalid("market order spec: exactly one of qty / quote_qty")),
         },
         other => return Err(invalid(format!("order spec: type {other:?}"))),
@@ -112,8 +129,12 @@ fn order_from_dict(rules: &HashMap<String, Arc<SymbolRules>>, venue: Venue, d: &
 fn order_ref(order_id: Option<String>, client_id: Option<String>) -> PyResult<OrderRef> {
     match (order_id, client_id) {
         (Some(o), None) => Ok(OrderRef::Venue(o)),
-        (None, Some(c)) => Ok(OrderRef::Client(ClientOrderId::custom(&c).map_err(invalid)?)),
-        _ => Err(PyValueError::new_err("give exactly one of order_id / client_id")),
+        (None, Some(c)) => Ok(OrderRef::Client(
+            ClientOrderId::custom(&c).map_err(invalid)?,
+        )),
+        _ => Err(PyValueError::new_err(
+            "give exactly one of order_id / client_id",
+        )),
     }
 }
 
@@ -141,8 +162,8 @@ pub struct PyVenueClient {
 impl PyVenueClient {
     #[new]
     fn new(config_json: &str) -> PyResult<Self> {
-        let cfg: VenueConfig =
-            serde_json::from_str(config_json).map_err(|e| PyValueError::new_err(format!("venue config: {e}")))?;
+        let cfg: VenueConfig = serde_json::from_str(config_json)
+            .map_err(|e| PyValueError::new_err(format!("venue config: {e}")))?;
         let _guard = runtime().enter();
         let client = VenueClient::new(cfg).map_err(to_py_err)?;
         Ok(PyVenueClient {
@@ -206,7 +227,9 @@ impl PyVenueClient {
 
     fn server_time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move { c.server_time().await.map_err(to_py_err) })
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            c.server_time().await.map_err(to_py_err)
+        })
     }
 
     /// `[{"asset", "free", "locked"}]`.
@@ -228,7 +251,11 @@ impl PyVenueClient {
     }
 
     /// Places an order from a spec dict; returns the tracked order state.
-    fn place<'py>(&self, py: Python<'py>, order: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    fn place<'py>(
+        &self,
+        py: Python<'py>,
+        order: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let req = order_from_dict(&self.rules.lock(), self.client.venue(), order)?;
         let c = self.client.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
@@ -278,10 +305,19 @@ impl PyVenueClient {
     }
 
     #[pyo3(signature = (symbol, since_ms = None, limit = 100))]
-    fn my_trades<'py>(&self, py: Python<'py>, symbol: String, since_ms: Option<i64>, limit: u32) -> PyResult<Bound<'py, PyAny>> {
+    fn my_trades<'py>(
+        &self,
+        py: Python<'py>,
+        symbol: String,
+        since_ms: Option<i64>,
+        limit: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let s = c.my_trades(&symbol, since_ms, limit).await.map_err(to_py_err)?;
+            let s = c
+                .my_trades(&symbol, since_ms, limit)
+                .await
+                .map_err(to_py_err)?;
             ser(&s)
         })
     }
@@ -301,7 +337,12 @@ impl PyVenueClient {
     }
 
     /// Waits until the order reaches a final state; None on timeout.
-    fn wait_final<'py>(&self, py: Python<'py>, client_id: &str, timeout_s: f64) -> PyResult<Bound<'py, PyAny>> {
+    fn wait_final<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &str,
+        timeout_s: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let id = ClientOrderId::custom(client_id).map_err(invalid)?;
         let c = self.client.clone();
         let t = std::time::Duration::from_secs_f64(timeout_s.max(0.0));
@@ -317,10 +358,17 @@ impl PyVenueClient {
     /// With `callback`, every event (`{"type": "order"|"fill"|"balance"|"stream", ...}`)
     /// is delivered as a list batch on the running asyncio loop. Call from a coroutine.
     #[pyo3(signature = (symbols, callback = None))]
-    fn start_user_stream(&self, py: Python<'_>, symbols: Vec<String>, callback: Option<Py<PyAny>>) -> PyResult<()> {
+    fn start_user_stream(
+        &self,
+        py: Python<'_>,
+        symbols: Vec<String>,
+        callback: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
         let mut slot = self.stream.lock();
         if slot.is_some() {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err("user stream already running"));
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "user stream already running",
+            ));
         }
         let _guard = runtime().enter();
         let forward = match callback {
@@ -376,7 +424,7 @@ impl PyVenueClient {
     }
 
     /// `{"connected", "connects", "listen_keys_created", "frames", "fills", "orders",
-    /// "reconciled_fills", "decode_errors"}`, or None without a stream.
+    /// "reconciled_fills", "reconciles", "decode_errors"}`, or None without a stream.
     fn stream_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         use std::sync::atomic::Ordering::Relaxed;
         let g = self.stream.lock();
@@ -392,13 +440,19 @@ impl PyVenueClient {
         d.set_item("fills", st.fills.load(Relaxed))?;
         d.set_item("orders", st.orders.load(Relaxed))?;
         d.set_item("reconciled_fills", st.reconciled_fills.load(Relaxed))?;
+        d.set_item("reconciles", st.reconciles.load(Relaxed))?;
         d.set_item("decode_errors", st.decode_errors.load(Relaxed))?;
         Ok(d.into_any().unbind())
     }
 
     /// Re-queries live orders and recent fills of `symbols`; returns how many fills were new.
     #[pyo3(signature = (symbols, since_ms = None))]
-    fn reconcile<'py>(&self, py: Python<'py>, symbols: Vec<String>, since_ms: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    fn reconcile<'py>(
+        &self,
+        py: Python<'py>,
+        symbols: Vec<String>,
+        since_ms: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             c.reconcile(&symbols, since_ms).await.map_err(to_py_err)
@@ -406,7 +460,11 @@ impl PyVenueClient {
     }
 
     fn __repr__(&self) -> String {
-        format!("VenueClient(venue={:?}, rest_url={:?})", self.client.venue().as_str(), self.client.config().rest_url)
+        format!(
+            "VenueClient(venue={:?}, rest_url={:?})",
+            self.client.venue().as_str(),
+            self.client.config().rest_url
+        )
     }
 }
 
@@ -453,7 +511,9 @@ fn client_order_id(prefix: &str, txn: u64, leg: &str) -> PyResult<String> {
             other
                 .strip_prefix('u')
                 .and_then(|n| n.parse().ok())
-                .ok_or_else(|| PyValueError::new_err(format!("leg {other:?}: \"a\", \"b\" or \"u<n>\"")))?,
+                .ok_or_else(|| {
+                    PyValueError::new_err(format!("leg {other:?}: \"a\", \"b\" or \"u<n>\""))
+                })?,
         ),
     };
     ClientOrderId::for_leg(prefix, txn, leg)
