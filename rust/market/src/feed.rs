@@ -376,6 +376,11 @@ impl MarketData {
             let mut shard_no = 0;
             while books.peek().is_some() {
                 let chunk: Vec<ShardBook> = books.by_ref().take(per_conn).collect();
+                // Subscribed from now on: readers see "resyncing", not "idle", even
+                // before the shard's task first runs.
+                for b in &chunk {
+                    store.set_resyncing(venue, b.id());
+                }
                 let shard = Shard::new(
                     venue,
                     shard_no,

@@ -57,6 +57,10 @@ pub(crate) struct ShardBook {
 }
 
 impl ShardBook {
+    pub(crate) fn id(&self) -> SymbolId {
+        self.id
+    }
+
     pub(crate) fn new(
         venue: Venue,
         cfg: &FeedConfig,
