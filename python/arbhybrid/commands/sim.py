@@ -1,8 +1,19 @@
-"""``python -m arbhybrid sim``: run the exchange simulator standalone."""
+"""``python -m arbhybrid sim``: run the exchange simulator standalone.
+
+Prints ONE JSON line (REST and WebSocket URL per venue, admin URL, test account keys) and
+serves until Ctrl-C. Settings come from the config file's ``simulator`` section when the
+file exists; ``--seed`` and ``--symbols`` override it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -10,8 +21,38 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", default="config.yaml", help="configuration file")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: config)")
     p.add_argument("--symbols", nargs="+", default=None, help="unified symbols, e.g. BTC/USDT")
-    p.set_defaults(func=_not_built)
+    p.set_defaults(func=run)
 
 
-def _not_built(args: argparse.Namespace) -> int:
-    raise SystemExit("the simulator is not built yet")
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    cfg: dict[str, Any] = {}
+    if Path(args.config).exists():
+        from arbhybrid.config import load_config
+        from arbhybrid.simulator import config_from_settings
+
+        cfg = config_from_settings(load_config(args.config), args.symbols)
+    elif args.config != "config.yaml":
+        raise SystemExit(f"config file {args.config} not found")
+    if args.seed is not None:
+        cfg["seed"] = args.seed
+    if args.symbols:
+        cfg["symbols"] = list(args.symbols)
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from arbhybrid.simulator import Simulator
+
+    sim = Simulator(_config(args))
+    info = sim.start().info
+    print(json.dumps(info), flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+    print("simulator stopped", file=sys.stderr)
+    return 0

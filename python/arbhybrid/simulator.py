@@ -1,0 +1,145 @@
+"""The embedded exchange simulator from Python: a thin wrapper over
+``arbhybrid._native.Simulator`` (Rust crate ``arb-sim``).
+
+The simulator serves MEXC spot v3 and Gate.io v4 (REST and WebSocket) on 127.0.0.1 with a
+seeded moving market, plus an admin HTTP API with the ground truth. Everything runs on the
+native module's runtime; this class only starts, stops and asks for the truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from arbhybrid import _native
+
+VENUES = ("mexc", "gateio")
+
+
+@dataclass(frozen=True)
+class Account:
+    """API credentials of the trader account on one venue."""
+
+    api_key: str
+    api_secret: str
+
+    def __repr__(self) -> str:
+        return f"Account(api_key={self.api_key!r}, api_secret='***')"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    mexc_rest: str
+    mexc_ws: str
+    gate_rest: str
+    gate_ws: str
+    admin: str
+
+
+class Simulator:
+    """A running (after :meth:`start`) simulator.
+
+    ``config`` holds the fields of ``arb_sim::SimConfig`` (all optional): ``seed``,
+    ``symbols`` (unified, ``"BTC/USDT"``), ``mexc_port``, ``gateio_port``, ``admin_port``,
+    ``trader_balances`` (asset -> decimal string), ``update_rate_hz``,
+    ``opportunity_rate_per_min``, ``rate_limits``, ``market_paused``, ``maker_levels``, ...
+    """
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self._config = dict(config or {})
+        self._native = _native.Simulator(json.dumps(self._config))
+        self._info: dict[str, Any] | None = None
+
+    def start(self) -> Simulator:
+        self._info = self._native.start()
+        return self
+
+    def stop(self) -> None:
+        self._native.stop()
+        self._info = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Endpoints and accounts, as ``python -m arbhybrid sim`` prints them."""
+        if self._info is None:
+            raise RuntimeError("simulator is not running")
+        return self._info
+
+    @property
+    def endpoints(self) -> Endpoints:
+        i = self.info
+        return Endpoints(
+            mexc_rest=i["mexc_rest"],
+            mexc_ws=i["mexc_ws"],
+            gate_rest=i["gate_rest"],
+            gate_ws=i["gate_ws"],
+            admin=i["admin"],
+        )
+
+    def account(self, venue: str) -> Account:
+        a = self.info["accounts"][venue]
+        return Account(api_key=a["api_key"], api_secret=a["api_secret"])
+
+    def truth_book(self, venue: str, venue_symbol: str, depth: int = 20) -> dict[str, Any] | None:
+        """``{"version", "bids": [[price, qty], ...], "asks": [...]}``, best first."""
+        book: dict[str, Any] | None = self._native.truth_book(venue, venue_symbol, depth)
+        return book
+
+    def balances(self, venue: str, api_key: str | None = None) -> dict[str, tuple[Decimal, Decimal]]:
+        """Asset -> (free, locked) of the account (default: the trader)."""
+        key = api_key or self.account(venue).api_key
+        raw: dict[str, list[str]] = self._native.balances(venue, key)
+        return {a: (Decimal(f), Decimal(lk)) for a, (f, lk) in raw.items()}
+
+    def orders(self, venue: str, api_key: str | None = None) -> list[dict[str, Any]]:
+        key = api_key or self.account(venue).api_key
+        orders: list[dict[str, Any]] = self._native.orders(venue, key)
+        return orders
+
+    def fills(self, venue: str, api_key: str | None = None) -> list[dict[str, Any]]:
+        key = api_key or self.account(venue).api_key
+        fills: list[dict[str, Any]] = self._native.fills(venue, key)
+        return fills
+
+    def set_market_paused(self, paused: bool) -> None:
+        self._native.set_market_paused(paused)
+
+    def inject_gap(self, venue: str, venue_symbol: str) -> None:
+        self._native.inject_gap(venue, venue_symbol)
+
+    def counters(self) -> dict[str, Any]:
+        counters: dict[str, Any] = self._native.counters()
+        return counters
+
+
+def config_from_settings(settings: Any, symbols: list[str] | None = None) -> dict[str, Any]:
+    """The simulator config for a validated ``arbhybrid.config.Settings``: the
+    ``simulator`` section, symbols defaulting to ``strategy.symbols``."""
+    s = settings.simulator
+    out: dict[str, Any] = {
+        "seed": s.seed,
+        "symbols": list(symbols or s.symbols or settings.strategy.symbols),
+        "mexc_port": s.ports.mexc,
+        "gateio_port": s.ports.gateio,
+        "admin_port": s.ports.admin,
+        "update_rate_hz": s.update_rate_hz,
+        "opportunity_rate_per_min": s.opportunity_rate_per_min,
+        "rate_limits": s.rate_limits,
+    }
+    if s.trader_balances:
+        out["trader_balances"] = {k: str(v) for k, v in s.trader_balances.items()}
+    return out
