@@ -95,16 +95,17 @@ struct PairState {
     pushes: Vec<(u64, u64)>,
 }
 
-/// Replays the capture, optionally skipping the push of `skip = (pair, U)`. Returns the
-/// per-pair state and the faults seen.
-fn replay(
-    skip: Option<(&str, u64)>,
-) -> (
+/// What a replay produced: the table, per-pair state, faults, and per ticker observation
+/// whether the book's best bid/ask agreed.
+type Replay = (
     SymbolTable,
     HashMap<String, PairState>,
     Vec<(String, SyncFault)>,
     Vec<(String, bool)>,
-) {
+);
+
+/// Replays the capture, optionally skipping the push of `skip = (pair, U)`.
+fn replay(skip: Option<(&str, u64)>) -> Replay {
     let (table, evs) = load();
     let mut pairs: HashMap<String, PairState> = HashMap::new();
     let mut faults = Vec::new();

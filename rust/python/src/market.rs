@@ -13,7 +13,9 @@ use arb_core::fixed::format_scaled;
 use arb_core::{ErrorClass, Venue};
 use arb_market::book::Level;
 use arb_market::store::{BookChange, ChangeKind};
-use arb_market::{BookStore, FeedConfig, Health, MarketData, Scales, SymbolId, SymbolTable, VenueRules};
+use arb_market::{
+    BookStore, FeedConfig, Health, MarketData, Scales, SymbolId, SymbolTable, VenueRules,
+};
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -58,7 +60,9 @@ impl PySymbolTable {
     }
 
     fn name(&self, py: Python<'_>, id: u32, slot: usize) -> Option<Py<PyString>> {
-        self.names.get(id as usize)?[slot].as_ref().map(|s| s.clone_ref(py))
+        self.names.get(id as usize)?[slot]
+            .as_ref()
+            .map(|s| s.clone_ref(py))
     }
 }
 
@@ -81,8 +85,13 @@ impl PySymbolTable {
     /// Builds the table from MEXC `exchangeInfo` and Gate `currency_pairs` JSON bodies.
     #[staticmethod]
     #[pyo3(signature = (mexc_exchange_info=None, gate_currency_pairs=None))]
-    fn from_json(py: Python<'_>, mexc_exchange_info: Option<&str>, gate_currency_pairs: Option<&str>) -> PyResult<Self> {
-        let t = SymbolTable::from_json(mexc_exchange_info, gate_currency_pairs).map_err(|e| py_err(ErrorClass::Malformed, e.to_string()))?;
+    fn from_json(
+        py: Python<'_>,
+        mexc_exchange_info: Option<&str>,
+        gate_currency_pairs: Option<&str>,
+    ) -> PyResult<Self> {
+        let t = SymbolTable::from_json(mexc_exchange_info, gate_currency_pairs)
+            .map_err(|e| py_err(ErrorClass::Malformed, e.to_string()))?;
         Ok(Self::wrap(py, Arc::new(t)))
     }
 
@@ -97,7 +106,10 @@ impl PySymbolTable {
 
     /// Venue spelling (`BTCUSDT` / `BTC_USDT`) -> id, or None.
     fn id_by_venue(&self, venue_name: &str, venue_symbol: &str) -> PyResult<Option<u32>> {
-        Ok(self.table.id_by_venue(venue(venue_name)?, venue_symbol).map(|i| i.0))
+        Ok(self
+            .table
+            .id_by_venue(venue(venue_name)?, venue_symbol)
+            .map(|i| i.0))
     }
 
     /// Id -> unified name.
@@ -106,31 +118,63 @@ impl PySymbolTable {
     }
 
     /// Id -> the venue's spelling, or None if not listed there.
-    fn venue_symbol(&self, py: Python<'_>, id: u32, venue_name: &str) -> PyResult<Option<Py<PyString>>> {
+    fn venue_symbol(
+        &self,
+        py: Python<'_>,
+        id: u32,
+        venue_name: &str,
+    ) -> PyResult<Option<Py<PyString>>> {
         Ok(self.name(py, id, 1 + venue(venue_name)?.index()))
     }
 
     /// Unified -> venue spelling in one call (`"BTC/USDT", "gateio"` -> `"BTC_USDT"`).
-    fn to_venue(&self, py: Python<'_>, unified: &str, venue_name: &str) -> PyResult<Option<Py<PyString>>> {
+    fn to_venue(
+        &self,
+        py: Python<'_>,
+        unified: &str,
+        venue_name: &str,
+    ) -> PyResult<Option<Py<PyString>>> {
         let v = venue(venue_name)?;
-        Ok(self.table.id(unified).and_then(|id| self.name(py, id.0, 1 + v.index())))
+        Ok(self
+            .table
+            .id(unified)
+            .and_then(|id| self.name(py, id.0, 1 + v.index())))
     }
 
     /// Venue spelling -> unified in one call.
-    fn from_venue(&self, py: Python<'_>, venue_name: &str, venue_symbol: &str) -> PyResult<Option<Py<PyString>>> {
+    #[pyo3(name = "from_venue")]
+    fn py_from_venue(
+        &self,
+        py: Python<'_>,
+        venue_name: &str,
+        venue_symbol: &str,
+    ) -> PyResult<Option<Py<PyString>>> {
         let v = venue(venue_name)?;
-        Ok(self.table.id_by_venue(v, venue_symbol).and_then(|id| self.name(py, id.0, 0)))
+        Ok(self
+            .table
+            .id_by_venue(v, venue_symbol)
+            .and_then(|id| self.name(py, id.0, 0)))
     }
 
     /// The venue's trading rules for a symbol (decimals as exact strings), or None.
-    fn rules<'py>(&self, py: Python<'py>, id: u32, venue_name: &str) -> PyResult<Option<Bound<'py, PyDict>>> {
+    fn rules<'py>(
+        &self,
+        py: Python<'py>,
+        id: u32,
+        venue_name: &str,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
         let v = venue(venue_name)?;
-        self.table.rules(SymbolId(id), v).map(|r| rules_dict(py, r)).transpose()
+        self.table
+            .rules(SymbolId(id), v)
+            .map(|r| rules_dict(py, r))
+            .transpose()
     }
 
     /// `(price_scale, qty_scale)` of the symbol's books.
     fn scales(&self, id: u32) -> Option<(u32, u32)> {
-        self.table.info(SymbolId(id)).map(|i| (i.price_scale, i.qty_scale))
+        self.table
+            .info(SymbolId(id))
+            .map(|i| (i.price_scale, i.qty_scale))
     }
 
     /// Ids of the symbols listed on both venues.
@@ -144,7 +188,11 @@ impl PySymbolTable {
     }
 
     fn __repr__(&self) -> String {
-        format!("SymbolTable(symbols={}, common={})", self.table.len(), self.table.common().len())
+        format!(
+            "SymbolTable(symbols={}, common={})",
+            self.table.len(),
+            self.table.common().len()
+        )
     }
 }
 
@@ -165,7 +213,13 @@ fn kind_str(k: ChangeKind) -> &'static str {
 
 fn level_py(py: Python<'_>, l: Option<Level>, s: Scales) -> PyResult<Py<PyAny>> {
     Ok(match l {
-        Some(l) => (format_scaled(l.price as i128, s.price), format_scaled(l.qty as i128, s.qty)).into_pyobject(py)?.into_any().unbind(),
+        Some(l) => (
+            format_scaled(l.price as i128, s.price),
+            format_scaled(l.qty as i128, s.qty),
+        )
+            .into_pyobject(py)?
+            .into_any()
+            .unbind(),
         None => py.None(),
     })
 }
@@ -246,7 +300,9 @@ fn health_dict<'py>(py: Python<'py>, h: &Health) -> PyResult<Bound<'py, PyDict>>
 impl PyMarketData {
     fn running<T>(&self, f: impl FnOnce(&Running) -> PyResult<T>) -> PyResult<T> {
         let g = self.state.lock();
-        let r = g.as_ref().ok_or_else(|| PyRuntimeError::new_err("market data is not running (call start())"))?;
+        let r = g
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("market data is not running (call start())"))?;
         f(r)
     }
 
@@ -259,14 +315,22 @@ impl PyMarketData {
             return Err(PyValueError::new_err(format!("unknown symbol id {id}")));
         }
         let name: &str = symbol.extract()?;
-        store.table().id(name).ok_or_else(|| PyValueError::new_err(format!("unknown symbol {name:?}")))
+        store
+            .table()
+            .id(name)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown symbol {name:?}")))
     }
 }
 
 fn levels_py(py: Python<'_>, ls: &[Level], s: Scales) -> PyResult<Py<PyList>> {
     let items = ls
         .iter()
-        .map(|l| (format_scaled(l.price as i128, s.price), format_scaled(l.qty as i128, s.qty)))
+        .map(|l| {
+            (
+                format_scaled(l.price as i128, s.price),
+                format_scaled(l.qty as i128, s.qty),
+            )
+        })
         .collect::<Vec<_>>();
     Ok(PyList::new(py, items)?.unbind())
 }
@@ -278,14 +342,19 @@ impl PyMarketData {
         let text: String = if let Ok(s) = config.extract::<String>() {
             s
         } else {
-            py.import("json")?.call_method1("dumps", (config,))?.extract()?
+            py.import("json")?
+                .call_method1("dumps", (config,))?
+                .extract()?
         };
-        let mut v: serde_json::Value = serde_json::from_str(&text).map_err(|e| PyValueError::new_err(format!("market data config: {e}")))?;
+        let mut v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| PyValueError::new_err(format!("market data config: {e}")))?;
         let symbols = match v.as_object_mut().and_then(|o| o.remove("symbols")) {
-            Some(s) => serde_json::from_value(s).map_err(|e| PyValueError::new_err(format!("market data config: symbols: {e}")))?,
+            Some(s) => serde_json::from_value(s)
+                .map_err(|e| PyValueError::new_err(format!("market data config: symbols: {e}")))?,
             None => Vec::new(),
         };
-        let config: FeedConfig = serde_json::from_value(v).map_err(|e| PyValueError::new_err(format!("market data config: {e}")))?;
+        let config: FeedConfig = serde_json::from_value(v)
+            .map_err(|e| PyValueError::new_err(format!("market data config: {e}")))?;
         Ok(Self {
             config,
             symbols,
@@ -310,11 +379,21 @@ impl PyMarketData {
         } else {
             self.symbols
                 .iter()
-                .map(|s| table.id(s).ok_or_else(|| PyValueError::new_err(format!("symbol {s:?} is listed on neither venue"))))
+                .map(|s| {
+                    table.id(s).ok_or_else(|| {
+                        PyValueError::new_err(format!("symbol {s:?} is listed on neither venue"))
+                    })
+                })
                 .collect::<PyResult<_>>()?
         };
         let store = Arc::new(BookStore::new(table.clone()));
-        let md = MarketData::start(cfg, store.clone(), &ids, runtime().handle(), arb_market::feed::stderr_log());
+        let md = MarketData::start(
+            cfg,
+            store.clone(),
+            &ids,
+            runtime().handle(),
+            arb_market::feed::stderr_log(),
+        );
         let table = Py::new(py, PySymbolTable::wrap(py, table))?;
         *self.state.lock() = Some(Running { md, store, table });
         Ok(())
@@ -328,11 +407,19 @@ impl PyMarketData {
 
     /// `{"bid": (price, qty) | None, "ask": ..., "valid": bool, "version": int}`; prices
     /// and quantities as exact decimal strings.
-    fn top<'py>(&self, py: Python<'py>, venue_name: &str, symbol: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    fn top<'py>(
+        &self,
+        py: Python<'py>,
+        venue_name: &str,
+        symbol: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let v = venue(venue_name)?;
         self.running(|r| {
             let id = Self::sym(&r.store, symbol)?;
-            let t = r.store.top(v, id).ok_or_else(|| PyValueError::new_err("no such book"))?;
+            let t = r
+                .store
+                .top(v, id)
+                .ok_or_else(|| PyValueError::new_err("no such book"))?;
             let d = PyDict::new(py);
             d.set_item("bid", level_py(py, t.bid, t.scales)?)?;
             d.set_item("ask", level_py(py, t.ask, t.scales)?)?;
@@ -343,13 +430,26 @@ impl PyMarketData {
     }
 
     /// `{"bids": [(price, qty), ...], "asks": [...], "version", "valid"}`, best first.
-    fn depth<'py>(&self, py: Python<'py>, venue_name: &str, symbol: &Bound<'py, PyAny>, n: usize) -> PyResult<Bound<'py, PyDict>> {
+    fn depth<'py>(
+        &self,
+        py: Python<'py>,
+        venue_name: &str,
+        symbol: &Bound<'py, PyAny>,
+        n: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let v = venue(venue_name)?;
         self.running(|r| {
             let id = Self::sym(&r.store, symbol)?;
-            let (bids, asks, version) = r.store.depth(v, id, n).ok_or_else(|| PyValueError::new_err("no such book"))?;
+            let (bids, asks, version) = r
+                .store
+                .depth(v, id, n)
+                .ok_or_else(|| PyValueError::new_err("no such book"))?;
             let valid = r.store.is_valid(v, id);
-            let info = r.store.table().info(id).ok_or_else(|| PyValueError::new_err("no such symbol"))?;
+            let info = r
+                .store
+                .table()
+                .info(id)
+                .ok_or_else(|| PyValueError::new_err("no such symbol"))?;
             let s = Scales {
                 price: info.price_scale,
                 qty: info.qty_scale,
@@ -365,11 +465,19 @@ impl PyMarketData {
 
     /// `{"state": valid|stale|resyncing|idle, "valid", "age_ms", "version", "resyncs",
     /// "gaps", "crossed", "unparsable", "updates"}`.
-    fn health<'py>(&self, py: Python<'py>, venue_name: &str, symbol: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    fn health<'py>(
+        &self,
+        py: Python<'py>,
+        venue_name: &str,
+        symbol: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let v = venue(venue_name)?;
         self.running(|r| {
             let id = Self::sym(&r.store, symbol)?;
-            let h = r.store.health(v, id).ok_or_else(|| PyValueError::new_err("no such book"))?;
+            let h = r
+                .store
+                .health(v, id)
+                .ok_or_else(|| PyValueError::new_err("no such book"))?;
             health_dict(py, &h)
         })
     }
@@ -405,11 +513,14 @@ impl PyMarketData {
     fn subscribe(&self, py: Python<'_>, callback: Py<PyAny>) -> PyResult<PyBookSubscription> {
         let event_loop = running_loop(py)?;
         self.running(|r| {
-            let dispatcher = Dispatcher::new(py, event_loop, callback, change_to_py as Convert<PyChange>)?;
+            let dispatcher =
+                Dispatcher::new(py, event_loop, callback, change_to_py as Convert<PyChange>)?;
             let d = dispatcher.clone();
             let table = r.store.table().clone();
             let listener = r.store.add_listener(Arc::new(move |c: &BookChange| {
-                let Some(info) = table.info(c.symbol) else { return };
+                let Some(info) = table.info(c.symbol) else {
+                    return;
+                };
                 d.push(PyChange {
                     change: *c,
                     scales: Scales {
@@ -436,7 +547,11 @@ impl PyMarketData {
     }
 
     fn __repr__(&self) -> String {
-        format!("MarketData(symbols={:?}, running={})", self.symbols, self.state.lock().is_some())
+        format!(
+            "MarketData(symbols={:?}, running={})",
+            self.symbols,
+            self.state.lock().is_some()
+        )
     }
 }
 
