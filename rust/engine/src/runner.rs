@@ -952,6 +952,7 @@ impl Inner {
         self.journal_order(tx_id, LegRole::Buy, &sym, &pb, request_us);
         self.journal_order(tx_id, LegRole::Sell, &sym, &ps, request_us);
 
+        let submitted_ms = now_ms();
         let tick_to_trade_us = (now_ns() - recv_ns) / 1000;
         self.stats
             .tick_to_trade
@@ -984,6 +985,7 @@ impl Inner {
             b.release(buy, &sym.quote, quote_res);
             b.release(sell, &sym.base, qty);
         }
+        self.settle_fills(&tx, &sym, submitted_ms).await;
         self.finish(&sym, &tx, outcome, notional, Some(tick_to_trade_us));
     }
 
@@ -1275,6 +1277,32 @@ impl Inner {
         let ok = r.is_ok();
         self.fold_result(tx, sym, cid.as_str(), r);
         ok
+    }
+
+    /// Makes sure every fill of every order is known before booking: a venue's order
+    /// answer can say "filled" before the private stream has delivered each fill.
+    /// Waits (bounded) for the stream, then asks the venue's trade list over REST.
+    async fn settle_fills(&self, tx: &ArbTx, sym: &Sym, since_ms: i64) {
+        fn complete(st: &OrderState) -> bool {
+            st.fills.iter().fold(Amount::ZERO, |a, f| a + f.qty) >= st.filled_qty
+        }
+        for o in &tx.orders {
+            let c = &self.clients[o.venue.index()];
+            let cid = ClientOrderId::from_venue(&o.client_id);
+            if !c.tracker().get(&cid).is_some_and(|s| !complete(&s)) {
+                continue;
+            }
+            let settled = c
+                .tracker()
+                .wait_until(&cid, Duration::from_millis(1500), complete)
+                .await;
+            if settled.is_none() {
+                let venue_symbol = &sym.rules[o.venue.index()].venue_symbol;
+                if let Err(e) = c.my_trades(venue_symbol, Some(since_ms - 5_000), 100).await {
+                    self.stats.error(e.class());
+                }
+            }
+        }
     }
 
     /// Books a finished transaction: ledger, PnL, risk, journal, Python.
