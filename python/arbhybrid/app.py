@@ -17,6 +17,7 @@ from arbhybrid import telemetry
 from arbhybrid.config import LiveConfig, Settings
 from arbhybrid.engine import RunningEngine, VenueEndpoints
 from arbhybrid.simulator import Simulator, config_from_settings
+from arbhybrid.view import make_view
 
 log = logging.getLogger("arbhybrid")
 
@@ -113,22 +114,6 @@ class RunStats:
                 log.critical("trading halted: %s", ev["reason"])
 
 
-def status_line(snap: dict[str, Any]) -> str:
-    st = snap["stats"]
-    ttt = st["tick_to_trade"]
-    outcomes = " ".join(f"{k}={v}" for k, v in sorted(st["outcomes"].items())) or "-"
-    venues = " ".join(
-        f"{v}:{'ok' if d['healthy'] else 'DOWN'}" for v, d in sorted(snap["venues"].items())
-    )
-    halted = snap["risk"]["halted"]
-    return (
-        f"[{snap['uptime_s']:6.1f}s] opportunities {st['opportunities_detected']} "
-        f"taken {st['opportunities_taken']} | tx {outcomes} | PnL {st['pnl']} fees {st['fees']} | "
-        f"t2t p50 {ttt['p50_us']}us p99 {ttt['p99_us']}us | {venues}"
-        + (f" | HALTED: {halted}" if halted else "")
-    )
-
-
 def summary(snap: dict[str, Any], stats: RunStats) -> str:
     st = snap["stats"]
     ttt = st["tick_to_trade"]
@@ -166,26 +151,37 @@ async def _main(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    view = make_view()
+    view.start()
     sim: Simulator | None = None
     if not live:
+        view.progress("starting the embedded simulator")
         sim = Simulator(config_from_settings(settings)).start()
         log.info("embedded simulator: %s", sim.endpoints)
     mexc, gateio = _endpoints(settings, sim)
     stats = RunStats()
     engine = None
+
+    def on_events(batch: list[dict[str, Any]]) -> None:
+        stats.on_events(batch)
+        view.events(batch)
+
     try:
         try:
+            view.progress("connecting to both venues, loading symbols and fees")
             engine = await RunningEngine.start(
                 settings,
                 mexc,
                 gateio,
-                on_events=stats.on_events,
+                on_events=on_events,
                 journal_path=journal_path,
                 dry_run=dry_run,
             )
         except RuntimeError as e:
+            view.close(None)
             print(f"start-up failed: {e}", file=sys.stderr)
             return 1
+        view.progress("venues ready; books syncing")
         log.info(
             "ready to trade in %.0f ms (metrics on port %s)",
             (time.perf_counter() - t0) * 1000,
@@ -204,28 +200,22 @@ async def _main(
 
         live_cfg.subscribe(on_config)
         watcher = asyncio.create_task(live_cfg.watch())
-        tty = sys.stdout.isatty()
         deadline = None if duration is None else loop.time() + duration
-        last_plain = 0.0
         try:
             while not stop.is_set():
                 timeout = 1.0 if deadline is None else max(0.0, min(1.0, deadline - loop.time()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout)
-                line = status_line(engine.snapshot())
-                if tty:
-                    print("\r" + line[:200].ljust(200), end="", flush=True)
-                elif loop.time() - last_plain >= 5:
-                    print(line, flush=True)
-                    last_plain = loop.time()
+                view.update(engine.snapshot())
                 if deadline is not None and loop.time() >= deadline:
                     break
         finally:
             watcher.cancel()
-            if tty:
-                print()
+        view.progress("stopping: waiting for running transactions")
         await engine.shutdown()
-        print(summary(engine.snapshot(), stats), flush=True)
+        final = engine.snapshot()
+        view.close(final)
+        print(summary(final, stats), flush=True)
         return 0
     finally:
         if sim is not None:

@@ -1,0 +1,75 @@
+"""What the main job shows while it runs: a view gets the engine's snapshot about once a
+second and every batch of engine events, and a final snapshot at the end.
+
+``make_view`` picks the live dashboard on a terminal and plain log lines otherwise
+(pipes, CI). A view never blocks the loop for long and never raises into it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Protocol
+
+
+class View(Protocol):
+    def start(self) -> None: ...
+    def progress(self, step: str) -> None: ...
+    def events(self, batch: list[dict[str, Any]]) -> None: ...
+    def update(self, snapshot: dict[str, Any]) -> None: ...
+    def close(self, snapshot: dict[str, Any] | None) -> None: ...
+
+
+def status_line(snap: dict[str, Any]) -> str:
+    """One line: opportunities, transactions, PnL, latency, venue health."""
+    st = snap["stats"]
+    ttt = st["tick_to_trade"]
+    outcomes = " ".join(f"{k}={v}" for k, v in sorted(st["outcomes"].items())) or "-"
+    venues = " ".join(
+        f"{v}:{'ok' if d['healthy'] else 'DOWN'}" for v, d in sorted(snap["venues"].items())
+    )
+    halted = snap["risk"]["halted"]
+    return (
+        f"[{snap['uptime_s']:6.1f}s] opportunities {st['opportunities_detected']} "
+        f"taken {st['opportunities_taken']} | tx {outcomes} | PnL {st['pnl']} fees {st['fees']} | "
+        f"t2t p50 {ttt['p50_us']}us p99 {ttt['p99_us']}us | {venues}"
+        + (f" | HALTED: {halted}" if halted else "")
+    )
+
+
+class PlainView:
+    """Plain lines: start-up steps as they happen, a status line every ``every_s``."""
+
+    def __init__(self, every_s: float = 5.0, out: Any = None) -> None:
+        self.every_s = every_s
+        self.out = out or sys.stdout
+        self._last = float("-inf")
+
+    def start(self) -> None:
+        pass
+
+    def progress(self, step: str) -> None:
+        print(f"... {step}", file=self.out, flush=True)
+
+    def events(self, batch: list[dict[str, Any]]) -> None:
+        pass  # already logged by the run's event handler
+
+    def update(self, snapshot: dict[str, Any]) -> None:
+        if snapshot["uptime_s"] - self._last >= self.every_s:
+            self._last = snapshot["uptime_s"]
+            print(status_line(snapshot), file=self.out, flush=True)
+
+    def close(self, snapshot: dict[str, Any] | None) -> None:
+        pass
+
+
+def make_view(tty: bool | None = None) -> View:
+    """The live dashboard on a terminal, plain lines otherwise."""
+    if tty is None:
+        tty = sys.stdout.isatty()
+    if tty:
+        try:
+            from arbhybrid.dashboard import Dashboard
+        except ImportError:
+            return PlainView(every_s=1.0)
+        return Dashboard()
+    return PlainView()
