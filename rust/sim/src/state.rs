@@ -36,6 +36,7 @@ pub struct Counters {
     pub fills: AtomicU64,
     pub book_events: AtomicU64,
     pub ws_connections: AtomicU64,
+    pub ws_subscriptions: AtomicU64,
     pub frames_depth: AtomicU64,
     pub frames_ticker: AtomicU64,
     pub frames_trades: AtomicU64,
@@ -56,6 +57,7 @@ impl Counters {
             "fills": g(&self.fills),
             "book_events": g(&self.book_events),
             "ws_connections": g(&self.ws_connections),
+            "ws_subscriptions": g(&self.ws_subscriptions),
             "frames": {
                 "depth": g(&self.frames_depth),
                 "book_ticker": g(&self.frames_ticker),

@@ -375,6 +375,7 @@ fn handle_request(vs: &VenueState, text: &str, conn: &mut Conn) -> Vec<String> {
             vs.counters.frames_depth.fetch_add(1, Ordering::Relaxed);
         }
         conn.subs.push(sub);
+        vs.counters.ws_subscriptions.fetch_add(1, Ordering::Relaxed);
     }
     out
 }

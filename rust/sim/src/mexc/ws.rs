@@ -229,6 +229,7 @@ fn handle_request(
                 match parse_channel(vs, ch, private) {
                     Ok(s) => {
                         subs.push(s);
+                        vs.counters.ws_subscriptions.fetch_add(1, Ordering::Relaxed);
                         ok.push(ch.clone());
                     }
                     Err(r) => {
