@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 import pytest
 from ccxt.protobuf.mexc import PushDataV3ApiWrapper_pb2 as pb
-from conftest import CLIENTS, VENUE_SYMBOL, until
 
 from arbhybrid.simulator import Simulator
+from conftest import CLIENTS, VENUE_SYMBOL, until
 
 FAST = {"symbols": ["BTC/USDT"], "update_rate_hz": 150.0}
 
@@ -141,7 +141,9 @@ async def test_mexc_ws_control_messages(sim: Simulator) -> None:
             assert json.loads((await ws.receive()).data)["msg"] == "PONG"
             # The JSON (non-protobuf) channels are closed to API users.
             await ws.send_str(
-                json.dumps({"method": "SUBSCRIPTION", "params": ["spot@public.deals.v3.api@BTCUSDT"]})
+                json.dumps(
+                    {"method": "SUBSCRIPTION", "params": ["spot@public.deals.v3.api@BTCUSDT"]}
+                )
             )
             assert "Blocked!" in json.loads((await ws.receive()).data)["msg"]
             chans = [
@@ -156,7 +158,10 @@ async def test_mexc_ws_control_messages(sim: Simulator) -> None:
             while (m := await ws.receive()).type != aiohttp.WSMsgType.TEXT:
                 pass
             assert json.loads(m.data)["msg"] == ",".join(chans)
-            more = [f"spot@public.limit.depth.v3.api.pb@{s}@5" for s in ("ETHUSDT", "SOLUSDT", "XRPUSDT", "BTCUSDT")]
+            more = [
+                f"spot@public.limit.depth.v3.api.pb@{s}@5"
+                for s in ("ETHUSDT", "SOLUSDT", "XRPUSDT", "BTCUSDT")
+            ]
             more[3] = "spot@public.limit.depth.v3.api.pb@XRPUSDT@10"
             await ws.send_str(json.dumps({"method": "SUBSCRIPTION", "params": more}))
             while (m := await ws.receive()).type != aiohttp.WSMsgType.TEXT:
@@ -172,9 +177,10 @@ async def test_mexc_listen_key_expiry_closes_private_stream(sim: Simulator) -> N
     x = CLIENTS["mexc"](sim)
     try:
         key = (await x.spotPrivatePostUserDataStream())["listenKey"]
-        async with aiohttp.ClientSession() as s, s.ws_connect(
-            f"{sim.endpoints.mexc_ws}?listenKey={key}"
-        ) as ws:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.ws_connect(f"{sim.endpoints.mexc_ws}?listenKey={key}") as ws,
+        ):
             await ws.send_str(
                 json.dumps({"method": "SUBSCRIPTION", "params": ["spot@private.orders.v3.api.pb"]})
             )
@@ -182,17 +188,26 @@ async def test_mexc_listen_key_expiry_closes_private_stream(sim: Simulator) -> N
             await x.spotPrivateDeleteUserDataStream({"listenKey": key})
             m = await asyncio.wait_for(ws.receive(), 15)
             assert m.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
-        async with aiohttp.ClientSession() as s, s.ws_connect(
-            f"{sim.endpoints.mexc_ws}?listenKey={key}"
-        ) as ws:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.ws_connect(f"{sim.endpoints.mexc_ws}?listenKey={key}") as ws,
+        ):
             assert (await ws.receive()).data == "Invalid listen key"
     finally:
         await x.close()
 
 
-def _gate_req(channel: str, event: str, payload: Any, secret: str | None = None, key: str = "") -> str:
+def _gate_req(
+    channel: str, event: str, payload: Any, secret: str | None = None, key: str = ""
+) -> str:
     t = int(time.time())
-    req: dict[str, Any] = {"time": t, "id": 1, "channel": channel, "event": event, "payload": payload}
+    req: dict[str, Any] = {
+        "time": t,
+        "id": 1,
+        "channel": channel,
+        "event": event,
+        "payload": payload,
+    }
     if secret is not None:
         sign = hmac.new(
             secret.encode(), f"channel={channel}&event={event}&time={t}".encode(), hashlib.sha512
@@ -209,7 +224,9 @@ async def _gate_next(ws: aiohttp.ClientWebSocketResponse, channel: str) -> dict[
 
 
 @pytest.mark.parametrize("sim_config", [FAST])
-async def test_gate_order_book_update_sync_and_gap(sim: Simulator, sim_config: dict[str, Any]) -> None:
+async def test_gate_order_book_update_sync_and_gap(
+    sim: Simulator, sim_config: dict[str, Any]
+) -> None:
     """The documented Gate procedure: cache U/u pushes, REST snapshot with_id, apply the
     first push with U <= id+1 <= u, then every U must be the previous u + 1."""
     ep = sim.endpoints
@@ -220,7 +237,9 @@ async def test_gate_order_book_update_sync_and_gap(sim: Simulator, sim_config: d
         ack = json.loads((await ws.receive()).data)
         assert ack["result"] == {"status": "success"} and ack["error"] is None
         cached = [await _gate_next(ws, "spot.order_book_update") for _ in range(5)]
-        async with s.get(f"{ep.gate_rest}/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true") as r:
+        async with s.get(
+            f"{ep.gate_rest}/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true"
+        ) as r:
             snap = await r.json()
         base = snap["id"]
         book = {
@@ -283,12 +302,12 @@ async def test_gate_private_auth_and_ws_trading_api(sim: Simulator) -> None:
             sig = hmac.new(
                 acc.api_secret.encode(), f"api\n{channel}\n{raw}\n{ts}".encode(), hashlib.sha512
             ).hexdigest()
-            body = (
-                '{"time": %s, "channel": "%s", "event": "api", "payload": {"req_id": "r1", '
-                '"api_key": "%s", "timestamp": "%s", "signature": "%s", "req_param": %s}}'
-                % (ts, channel, acc.api_key, ts, sig, raw)
+            # Built by hand so req_param goes on the wire exactly as it was signed.
+            return (
+                f'{{"time": {ts}, "channel": "{channel}", "event": "api", "payload": '
+                f'{{"req_id": "r1", "api_key": "{acc.api_key}", "timestamp": "{ts}", '
+                f'"signature": "{sig}", "req_param": {raw}}}}}'
             )
-            return body
 
         await ws.send_str(api("spot.login", {}))
         login = json.loads((await ws.receive()).data)
@@ -296,8 +315,18 @@ async def test_gate_private_auth_and_ws_trading_api(sim: Simulator) -> None:
         bid = Decimal(sim.truth_book("gateio", "BTC_USDT", 1)["bids"][0][0])
         price = str((bid * Decimal("0.9")).quantize(Decimal("0.1")))
         await ws.send_str(
-            api("spot.order_place", {"text": "t-ws1", "currency_pair": "BTC_USDT", "type": "limit",
-                                     "account": "spot", "side": "buy", "amount": "0.001", "price": price})
+            api(
+                "spot.order_place",
+                {
+                    "text": "t-ws1",
+                    "currency_pair": "BTC_USDT",
+                    "type": "limit",
+                    "account": "spot",
+                    "side": "buy",
+                    "amount": "0.001",
+                    "price": price,
+                },
+            )
         )
         msgs = [json.loads((await ws.receive()).data) for _ in range(3)]
         acks = [m for m in msgs if m.get("request_id") == "r1"]
@@ -305,10 +334,14 @@ async def test_gate_private_auth_and_ws_trading_api(sim: Simulator) -> None:
         order_id = acks[1]["data"]["result"]["id"]
         push = [m for m in msgs if m.get("channel") == "spot.orders"]
         assert push[0]["result"][0]["id"] == order_id and push[0]["result"][0]["event"] == "put"
-        await ws.send_str(api("spot.order_status", {"order_id": "t-ws1", "currency_pair": "BTC_USDT"}))
+        await ws.send_str(
+            api("spot.order_status", {"order_id": "t-ws1", "currency_pair": "BTC_USDT"})
+        )
         st = json.loads((await ws.receive()).data)
         assert st["data"]["result"]["id"] == order_id
-        await ws.send_str(api("spot.order_cancel", {"order_id": order_id, "currency_pair": "BTC_USDT"}))
+        await ws.send_str(
+            api("spot.order_cancel", {"order_id": order_id, "currency_pair": "BTC_USDT"})
+        )
         msgs = [json.loads((await ws.receive()).data) for _ in range(2)]
         res = next(m for m in msgs if m.get("request_id") == "r1")
         assert res["data"]["result"]["status"] == "cancelled"

@@ -99,7 +99,9 @@ class Simulator:
         book: dict[str, Any] | None = self._native.truth_book(venue, venue_symbol, depth)
         return book
 
-    def balances(self, venue: str, api_key: str | None = None) -> dict[str, tuple[Decimal, Decimal]]:
+    def balances(
+        self, venue: str, api_key: str | None = None
+    ) -> dict[str, tuple[Decimal, Decimal]]:
         """Asset -> (free, locked) of the account (default: the trader)."""
         key = api_key or self.account(venue).api_key
         raw: dict[str, list[str]] = self._native.balances(venue, key)
