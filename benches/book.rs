@@ -1,5 +1,5 @@
 //! The book hot path: a venue frame parsed and applied to an exact book, per frame.
-//! MEXC: protobuf `aggre.depth` push decoded, levels parsed at the symbol's scales, the
+//! MEXC: protobuf `aggre.depth` push decoded (zero-allocation wire reader; prost for comparison), levels parsed at the symbol's scales, the
 //! version chain checked and the levels applied. Gate: a `spot.obu` JSON frame the same
 //! way. 10 and 100 levels per frame, on a book of 400 levels a side. Also the same Gate
 //! frame through the shared store (lock, apply, health, one listener), which is what a
@@ -133,6 +133,23 @@ fn bench(c: &mut Criterion) {
         g.sample_size(30);
 
         g.bench_function("mexc_decode_apply", |b| {
+            b.iter_batched(
+                || (live(BookSync::mexc(), &bids, &asks), Diff::default()),
+                |((mut sync, mut book), mut diff)| {
+                    for f in &mexc_bin {
+                        let p = mexc::depth_view(black_box(f)).unwrap().unwrap();
+                        p.fill(SCALES, &mut diff).unwrap();
+                        sync.on_diff(&diff, &mut book).unwrap();
+                    }
+                    black_box(book.best_bid())
+                },
+                BatchSize::LargeInput,
+            )
+        });
+
+        // The same with prost's generated decoding (a String per price and quantity),
+        // for comparison: the feed uses the zero-allocation reader above.
+        g.bench_function("mexc_prost_decode_apply", |b| {
             b.iter_batched(
                 || (live(BookSync::mexc(), &bids, &asks), Diff::default()),
                 |((mut sync, mut book), mut diff)| {

@@ -182,7 +182,8 @@ pub fn parse_frame(text: &str) -> Result<GateEvent<'_>, GateFrameError> {
     if f.channel == "spot.pong" {
         return Ok(GateEvent::Pong);
     }
-    if !is_book || f.event != "update" {
+    // Real spot.obu increments carry no `event` at all (see the reference's example).
+    if !is_book || !(f.event == "update" || f.event.is_empty()) {
         return Ok(GateEvent::Other { channel: f.channel });
     }
     let missing = |field| GateFrameError::Missing {
@@ -327,7 +328,8 @@ mod tests {
             (p.pair, p.first, p.last, p.full),
             ("BTC_USDT", 100, 100, true)
         );
-        let inc = r#"{"channel":"spot.obu","event":"update","result":{"t":1747054612695,"s":"ob.BTC_USDT.50","U":73777715169,"u":73777715212,"b":[["104024.5","10343"]],"a":[["104027.2","0"]]},"time_ms":1747054612925}"#;
+        // Verbatim from the protocol reference: no "event" field.
+        let inc = r#"{"channel":"spot.obu","result":{"t":1747054612695,"s":"ob.BTC_USDT.50","U":73777715169,"u":73777715212,"b":[["104024.5","10343"]],"a":[["104027.2","0"]]},"time_ms":1747054612925}"#;
         let GateEvent::Book(p) = parse_frame(inc).unwrap() else {
             panic!()
         };

@@ -2,6 +2,7 @@
 //! the symbol's scales, the REST `/api/v3/depth` snapshot, and the client frames
 //! (SUBSCRIPTION, UNSUBSCRIPTION, PING).
 
+use arb_core::fixed::parse_scaled_bytes;
 use arb_core::mexc_proto::{Body, DepthItem, PushDataV3ApiWrapper};
 use prost::Message;
 use serde::Deserialize;
@@ -124,6 +125,196 @@ pub fn decode_push(bytes: &[u8]) -> Result<MexcPush, MexcFrameError> {
             }))
         }
         _ => Ok(MexcPush::Other { channel: w.channel }),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Zero-allocation depth decoding for the hot path.
+//
+// prost decodes every price and quantity into its own `String` (two allocations per
+// level); the feed only needs to parse them into integers. So the aggre.depth push is
+// read straight off the protobuf wire: the wrapper's symbol and body are borrowed
+// slices, and [`DepthView::fill`] parses each level's bytes into the `Diff` in place.
+// Field numbers are those of `arb_core::mexc_proto` (the wrapper: channel 1, symbol 3,
+// sendTime 6, body 302/313; the body: asks 1, bids 2, fromVersion 4, toVersion 5;
+// an item: price 1, quantity 2). Unknown fields are skipped, as protobuf requires.
+
+/// A borrowed view of an aggre.depth push.
+#[derive(Debug, Clone, Copy)]
+pub struct DepthView<'a> {
+    pub symbol: &'a str,
+    pub first: u64,
+    pub last: u64,
+    pub send_time_ms: Option<i64>,
+    body: &'a [u8],
+}
+
+struct Wire<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+enum Field<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+    Fixed,
+}
+
+impl<'a> Wire<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    #[inline]
+    fn varint(&mut self) -> Option<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = *self.buf.get(self.pos)?;
+            self.pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// The next `(field number, value)`, `None` at the end, `Err` on malformed input.
+    #[inline]
+    fn next(&mut self) -> Result<Option<(u64, Field<'a>)>, &'static str> {
+        if self.pos >= self.buf.len() {
+            return Ok(None);
+        }
+        let key = self.varint().ok_or("truncated key")?;
+        let value = match key & 7 {
+            0 => Field::Varint(self.varint().ok_or("truncated varint")?),
+            1 | 5 => {
+                let n = if key & 7 == 1 { 8 } else { 4 };
+                if self.pos + n > self.buf.len() {
+                    return Err("truncated fixed field");
+                }
+                self.pos += n;
+                Field::Fixed
+            }
+            2 => {
+                let len = self.varint().ok_or("truncated length")? as usize;
+                let end = self
+                    .pos
+                    .checked_add(len)
+                    .filter(|&e| e <= self.buf.len())
+                    .ok_or("length past the end")?;
+                let b = &self.buf[self.pos..end];
+                self.pos = end;
+                Field::Bytes(b)
+            }
+            _ => return Err("unsupported wire type"),
+        };
+        Ok(Some((key >> 3, value)))
+    }
+}
+
+fn ascii_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    b.iter().try_fold(0u64, |acc, &c| {
+        if c.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(c - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Reads an aggre.depth push without allocating. `Ok(None)` for any other body.
+///
+/// # Errors
+/// Malformed protobuf, or versions that are not integers.
+pub fn depth_view(bytes: &[u8]) -> Result<Option<DepthView<'_>>, MexcFrameError> {
+    let bad = |e: &str| MexcFrameError::Decode(e.to_owned());
+    let mut w = Wire::new(bytes);
+    let (mut channel, mut symbol, mut send_time, mut body) = (&[][..], None, None, None);
+    while let Some((field, v)) = w.next().map_err(bad)? {
+        match (field, v) {
+            (1, Field::Bytes(b)) => channel = b,
+            (3, Field::Bytes(b)) => symbol = Some(b),
+            (6, Field::Varint(t)) => send_time = Some(t as i64),
+            (302 | 313, Field::Bytes(b)) => body = Some(b),
+            _ => {}
+        }
+    }
+    let Some(body) = body else { return Ok(None) };
+    let symbol = match symbol.filter(|s| !s.is_empty()) {
+        Some(s) => s,
+        // The channel always ends in the symbol.
+        None => channel.rsplit(|&c| c == b'@').next().unwrap_or_default(),
+    };
+    let symbol = std::str::from_utf8(symbol).map_err(|_| bad("symbol is not UTF-8"))?;
+    let (mut from, mut to) = (&[][..], &[][..]);
+    let mut bw = Wire::new(body);
+    while let Some((field, v)) = bw.next().map_err(bad)? {
+        match (field, v) {
+            (4, Field::Bytes(b)) => from = b,
+            (5, Field::Bytes(b)) => to = b,
+            _ => {}
+        }
+    }
+    let ver = |field: &'static str, b: &[u8]| {
+        ascii_u64(b).ok_or_else(|| MexcFrameError::Version {
+            symbol: symbol.to_owned(),
+            field,
+            value: String::from_utf8_lossy(b).into_owned(),
+        })
+    };
+    Ok(Some(DepthView {
+        symbol,
+        first: ver("fromVersion", from)?,
+        last: ver("toVersion", to)?,
+        send_time_ms: send_time,
+        body,
+    }))
+}
+
+impl DepthView<'_> {
+    /// Parses the levels at `scales` into `diff` (cleared first).
+    ///
+    /// # Errors
+    /// Malformed items, or a level that does not fit the scale exactly.
+    pub fn fill(&self, scales: Scales, diff: &mut Diff) -> Result<(), MexcFrameError> {
+        diff.clear();
+        diff.first = self.first;
+        diff.last = self.last;
+        let bad = |e: &str| MexcFrameError::Decode(e.to_owned());
+        let mut w = Wire::new(self.body);
+        while let Some((field, v)) = w.next().map_err(bad)? {
+            let (side, out) = match (field, &v) {
+                (1, Field::Bytes(_)) => ("ask", &mut diff.asks),
+                (2, Field::Bytes(_)) => ("bid", &mut diff.bids),
+                _ => continue,
+            };
+            let Field::Bytes(item) = v else { continue };
+            let (mut price, mut qty) = (&[][..], &[][..]);
+            let mut iw = Wire::new(item);
+            while let Some((f, iv)) = iw.next().map_err(bad)? {
+                match (f, iv) {
+                    (1, Field::Bytes(b)) => price = b,
+                    (2, Field::Bytes(b)) => qty = b,
+                    _ => {}
+                }
+            }
+            let level_err = |err| MexcFrameError::Level {
+                symbol: self.symbol.to_owned(),
+                side,
+                err,
+            };
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            let p = parse_scaled_bytes(price, scales.price)
+                .map_err(|e| level_err(LevelError::Price(text(price), e)))?;
+            let q = parse_scaled_bytes(qty, scales.qty)
+                .map_err(|e| level_err(LevelError::Qty(text(qty), e)))?;
+            out.push(Level { price: p, qty: q });
+        }
+        Ok(())
     }
 }
 
@@ -267,6 +458,66 @@ mod tests {
         );
         assert!(p.fill(Scales { price: 1, qty: 8 }, &mut d).is_err());
         assert!(decode_push(b"\xff\xff\xff").is_err());
+        // The zero-allocation reader agrees with prost.
+        let bytes = msg.encode_to_vec();
+        let v = depth_view(&bytes).unwrap().unwrap();
+        assert_eq!(
+            (v.symbol, v.first, v.last, v.send_time_ms),
+            ("BTCUSDT", 43296363236, 43296363255, Some(1_754_741_322_152))
+        );
+        let mut d2 = Diff::default();
+        v.fill(Scales { price: 2, qty: 8 }, &mut d2).unwrap();
+        p.fill(Scales { price: 2, qty: 8 }, &mut d).unwrap();
+        assert_eq!(d, d2);
+        assert!(v.fill(Scales { price: 1, qty: 8 }, &mut d2).is_err());
+        assert!(depth_view(b"\xff\xff\xff").is_err());
+        assert!(depth_view(&bytes[..bytes.len() - 3]).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn depth_view_agrees_with_prost(
+            levels in proptest::collection::vec((0u64..10_000_000, 0u64..1_000_000_000, proptest::bool::ANY), 0..40),
+            from in 0u64..u64::MAX / 2,
+            span in 0u64..1000,
+            with_symbol in proptest::bool::ANY,
+        ) {
+            let item = |&(p, q, _): &(u64, u64, bool)| DepthItem {
+                price: arb_core::fixed::format_scaled(p as i128, 2),
+                quantity: arb_core::fixed::format_scaled(q as i128, 6),
+            };
+            let msg = PushDataV3ApiWrapper {
+                channel: "spot@public.aggre.depth.v3.api.pb@100ms@ETHUSDT".into(),
+                symbol: with_symbol.then(|| "ETHUSDT".to_string()),
+                symbol_id: Some("abc".into()),
+                create_time: Some(5),
+                send_time: Some(7),
+                body: Some(Body::PublicAggreDepths(PublicAggreDepthsV3Api {
+                    asks: levels.iter().filter(|l| l.2).map(item).collect(),
+                    bids: levels.iter().filter(|l| !l.2).map(item).collect(),
+                    event_type: "e".into(),
+                    from_version: from.to_string(),
+                    to_version: (from + span).to_string(),
+                    last_order_create_time: 9,
+                })),
+            };
+            let bytes = msg.encode_to_vec();
+            let sc = Scales { price: 4, qty: 8 };
+            let MexcPush::Depth(p) = decode_push(&bytes).unwrap() else { panic!() };
+            let (mut a, mut b) = (Diff::default(), Diff::default());
+            p.fill(sc, &mut a).unwrap();
+            let v = depth_view(&bytes).unwrap().unwrap();
+            v.fill(sc, &mut b).unwrap();
+            proptest::prop_assert_eq!(a, b);
+            proptest::prop_assert_eq!(v.symbol, "ETHUSDT");
+        }
+
+        #[test]
+        fn depth_view_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            if let Ok(Some(v)) = depth_view(&bytes) {
+                let _ = v.fill(Scales { price: 4, qty: 8 }, &mut Diff::default());
+            }
+        }
     }
 
     #[test]

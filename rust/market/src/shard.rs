@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::book::{Level, Scales};
 use crate::feed::{get_text, Backoff, FeedConfig, LogLevel, LogRecord, LogSink, VenueCounters};
 use crate::gate::{self, GateBookChannel, GateEvent};
-use crate::mexc::{self, MexcPush};
+use crate::mexc;
 use crate::store::{BookStore, InvalidReason, SyncState};
 use crate::symbols::{SymbolId, SymbolInfo};
 use crate::sync::{BookSync, Diff, Outcome, Start, SyncFault};
@@ -642,9 +642,9 @@ impl Shard {
             .frames
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match (self.venue, m) {
-            (Venue::Mexc, Message::Binary(bytes)) => match mexc::decode_push(&bytes) {
-                Ok(MexcPush::Depth(p)) => {
-                    let Some(&i) = self.index.get(p.symbol.as_str()) else {
+            (Venue::Mexc, Message::Binary(bytes)) => match mexc::depth_view(&bytes) {
+                Ok(Some(p)) => {
+                    let Some(&i) = self.index.get(p.symbol) else {
                         return;
                     };
                     match p.fill(self.books[i].scales, &mut self.scratch) {
@@ -652,7 +652,7 @@ impl Shard {
                         Err(e) => self.fault(i, InvalidReason::Unparsable, &e.to_string()),
                     }
                 }
-                Ok(MexcPush::Other { .. }) => {}
+                Ok(None) => {}
                 Err(e) => {
                     // Not attributable to a book; if it was a depth push, that book's
                     // next push breaks the version chain and resyncs it.
