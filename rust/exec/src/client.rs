@@ -332,7 +332,9 @@ impl VenueClient {
             e = e.with_code(code);
         }
         if class == ErrorClass::RateLimit {
-            let wait = self.retry_after(&headers).unwrap_or(Duration::from_secs(1));
+            let wait = self
+                .retry_after(&headers, true)
+                .unwrap_or(Duration::from_secs(1));
             i.limiter.block_until(c.ep, Instant::now() + wait);
             e = e.with_retry_after(Some(wait));
         }
@@ -341,7 +343,10 @@ impl VenueClient {
 
     /// How long a rate-limit answer asks us to wait: `Retry-After` (seconds), else
     /// Gate's `X-Gate-RateLimit-Reset-Timestamp` (seconds or ms since the epoch).
-    fn retry_after(&self, h: &HeaderMap) -> Option<Duration> {
+    /// A reset in whole seconds may be up to a second before the venue's real reset;
+    /// after a refusal (`after_refusal`) the wait runs to the end of that second, so
+    /// the retry cannot land in the same window again.
+    fn retry_after(&self, h: &HeaderMap, after_refusal: bool) -> Option<Duration> {
         if let Some(s) = header_i64(h, "retry-after") {
             return Some(Duration::from_secs(s.max(0) as u64));
         }
@@ -349,7 +354,7 @@ impl VenueClient {
         let reset_ms = if reset > 100_000_000_000 {
             reset
         } else {
-            reset * 1000
+            reset * 1000 + if after_refusal { 1000 } else { 0 }
         };
         Some(Duration::from_millis(
             (reset_ms - self.inner.clock.venue_now_ms()).max(0) as u64,
@@ -360,7 +365,7 @@ impl VenueClient {
     /// endpoint class until the reset time, so the next request is not a 429.
     fn note_rate_headers(&self, ep: Endpoint, h: &HeaderMap) {
         if header_i64(h, "x-gate-ratelimit-requests-remain") == Some(0) {
-            if let Some(wait) = self.retry_after(h) {
+            if let Some(wait) = self.retry_after(h, false) {
                 self.inner.limiter.block_until(ep, Instant::now() + wait);
             }
         }
@@ -926,6 +931,26 @@ impl VenueClient {
         self.execute(&c, Kind::Read).await.map(|_| ())
     }
 
+    /// Every fill of `symbol` since `since_ms`, page by page (MEXC answers at most 100
+    /// per call): the next page starts at the newest fill time seen; the overlap is
+    /// de-duplicated by trade id.
+    async fn fills_since(&self, symbol: &str, since_ms: Option<i64>) -> Result<(), ExecError> {
+        let page = match self.venue() {
+            Venue::Mexc => 100,
+            Venue::Gate => 1000,
+        };
+        let mut since = since_ms;
+        loop {
+            let fills = self.my_trades(symbol, since, page).await?;
+            let newest = fills.iter().map(|f| f.time_ms).max();
+            match (newest, since) {
+                (Some(n), Some(s)) if fills.len() as u32 >= page && n > s => since = Some(n),
+                (Some(n), None) if fills.len() as u32 >= page => since = Some(n),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     /// After a stream reconnect: re-query every live order and fetch recent fills of
     /// `symbols`, so an event missed while disconnected is still recorded (the tracker
     /// de-duplicates what it already had). Returns how many fills were new.
@@ -959,7 +984,7 @@ impl VenueClient {
         }
         let before = tracker.all().iter().map(|o| o.fills.len()).sum::<usize>();
         for s in symbols {
-            self.my_trades(s, since_ms, 1000).await?;
+            self.fills_since(s, since_ms).await?;
         }
         let after = tracker.all().iter().map(|o| o.fills.len()).sum::<usize>();
         Ok(after - before)

@@ -226,6 +226,35 @@ struct Entry {
     changed: watch::Sender<u64>,
 }
 
+impl Entry {
+    /// Folds the state recorded under the venue id alone into this entry.
+    fn absorb(&mut self, o: OrderState) {
+        let s = &mut self.state;
+        if s.side.is_none() {
+            s.side = o.side;
+        }
+        if s.orig_qty.is_none() {
+            s.orig_qty = o.orig_qty;
+        }
+        if s.symbol.is_empty() {
+            s.symbol = o.symbol;
+        }
+        for f in o.fills {
+            if self.trade_ids.insert(f.trade_id.clone()) {
+                match s.fees.iter_mut().find(|(c, _)| *c == f.fee_currency) {
+                    Some((_, v)) => *v += f.fee,
+                    None => s.fees.push((f.fee_currency.clone(), f.fee)),
+                }
+                s.fills.push(f);
+            }
+        }
+        s.filled_qty = s.filled_qty.max(o.filled_qty).max(s.fills_qty());
+        s.filled_quote = s.filled_quote.max(o.filled_quote);
+        s.merge_status(o.status);
+        s.settle_by_quantity();
+    }
+}
+
 #[derive(Default)]
 struct Book {
     /// Keyed by client id text, or `#<order id>` for orders placed without one.
@@ -292,10 +321,24 @@ impl OrderTracker {
                 )
             }
         };
+        // Evidence that named the order only by its venue id (a fill pushed before the
+        // placement's acknowledgement told us the id) sits under `#<id>`; once an input
+        // carries both ids, that orphan is folded into the client-id entry.
+        let mut orphan = None;
         if let Some(o) = order_id {
-            book.by_order_id
-                .entry(o.to_string())
-                .or_insert_with(|| key.clone());
+            match book.by_order_id.get(o) {
+                Some(k) if *k != key => {
+                    let k = k.clone();
+                    if client_id.is_some() {
+                        orphan = book.orders.remove(&k);
+                        book.by_order_id.insert(o.to_string(), key.clone());
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    book.by_order_id.insert(o.to_string(), key.clone());
+                }
+            }
         }
         let venue = self.venue;
         let entry = book.orders.entry(key).or_insert_with(|| Entry {
@@ -307,6 +350,9 @@ impl OrderTracker {
             entry.state.order_id = order_id.map(str::to_string);
         }
         let before = entry.state.clone();
+        if let Some(o) = orphan {
+            entry.absorb(o.state);
+        }
         let r = f(&mut entry.state, &mut entry.trade_ids);
         if entry.state != before {
             entry.state.version += 1;
@@ -588,6 +634,22 @@ mod tests {
         // Final is absorbing.
         t.on_report(&report(OrderStatus::Open, "1"));
         assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::Filled);
+    }
+
+    #[test]
+    fn a_fill_known_only_by_venue_id_joins_its_order_when_the_ack_names_both() {
+        let t = OrderTracker::new(Venue::Mexc);
+        t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
+        // The fill names only the venue id, which nobody has told us yet.
+        assert!(t.on_fill(&fill("T1", "2", false)));
+        assert_eq!(t.get(&cid("c1")).unwrap().fills.len(), 0);
+        // The acknowledgement carries both ids: the orphan fill moves over.
+        t.on_report(&report(OrderStatus::Open, "0"));
+        let s = t.get(&cid("c1")).unwrap();
+        assert_eq!((s.fills.len(), s.status), (1, OrderStatus::Filled));
+        assert_eq!(t.all().len(), 1);
+        assert!(!t.on_fill(&fill("T1", "2", true)));
+        assert_eq!(t.get_by_order_id("O1").unwrap().client_id, Some(cid("c1")));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! over REST, so an event lost while disconnected is still recorded; the tracker
 //! de-duplicates fills by trade id, so seeing one twice is harmless.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +41,8 @@ pub struct StreamStats {
     pub decode_errors: AtomicU64,
     /// True while connected and subscribed.
     pub connected: AtomicBool,
+    /// Wall-clock ms of the last frame received (0 before the first).
+    pub last_frame_ms: AtomicI64,
 }
 
 /// A running private stream; stops when [`UserStream::stop`] is called or dropped.
@@ -94,7 +96,10 @@ async fn run(
     stats: Arc<StreamStats>,
 ) {
     let venue = client.venue();
-    let since = arb_core::time::now_ms() - 60_000;
+    // Fills are reconciled from a minute before the last frame the previous connection
+    // received (a connection can be dead well before it is noticed), first from a
+    // minute before the stream started.
+    let mut since = arb_core::time::now_ms() - 60_000;
     let mut listen_key: Option<String> = None;
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -129,6 +134,10 @@ async fn run(
             Venue::Gate => gate_session(&client, &symbols, since, &stop, &stats).await,
         };
         stats.connected.store(false, Ordering::Release);
+        let last = stats.last_frame_ms.load(Ordering::Relaxed);
+        if last > 0 {
+            since = since.max(last - 60_000);
+        }
         match end {
             End::Stopped => break,
             End::Reconnect { why, new_key } => {
@@ -251,6 +260,7 @@ async fn mexc_session(
                     Ok(Some(Ok(m))) => m,
                 };
                 stats.frames.fetch_add(1, Ordering::Relaxed);
+                stats.last_frame_ms.store(arb_core::time::now_ms(), Ordering::Relaxed);
                 match msg {
                     Message::Binary(b) => mexc_frame(client, &b, stats),
                     Message::Text(t) if t.as_str().contains("Invalid listen key") => {
@@ -435,6 +445,7 @@ async fn gate_session(
                     Ok(Some(Ok(m))) => m,
                 };
                 stats.frames.fetch_add(1, Ordering::Relaxed);
+                stats.last_frame_ms.store(arb_core::time::now_ms(), Ordering::Relaxed);
                 let text = match msg {
                     Message::Text(t) => t,
                     Message::Close(f) => return End::Reconnect { why: format!("closed by server: {f:?}"), new_key: false },
