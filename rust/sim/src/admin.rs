@@ -6,6 +6,10 @@
 //! `GET /fills/{venue}/{api_key}`, `GET /counters`, `POST /market/pause`,
 //! `POST /market/resume`, `POST /gap/{venue}/{symbol}`.
 
+// Handlers return a ready HTTP response as their error: it is built once per refused
+// request, never on a hot path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

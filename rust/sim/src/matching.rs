@@ -254,6 +254,9 @@ impl Event {
     }
 }
 
+/// Price levels `(price, total qty)`, best first.
+pub type Levels = Vec<(u64, u64)>;
+
 #[derive(Debug, Default)]
 struct Level {
     total: u64,
@@ -281,7 +284,7 @@ impl Book {
         self.asks.iter().next().map(|(p, l)| (*p, l.total))
     }
     /// Levels best first, at most `depth` per side.
-    pub fn levels(&self, depth: usize) -> (Vec<(u64, u64)>, Vec<(u64, u64)>) {
+    pub fn levels(&self, depth: usize) -> (Levels, Levels) {
         let bids = self
             .bids
             .iter()
@@ -603,16 +606,14 @@ impl Exchange {
             OrderKind::Limit => o.filled >= o.qty,
         };
         if done || matches!(o.tif, Tif::Ioc | Tif::Fok) {
-            let why = if o.kind == OrderKind::Limit && o.filled >= o.qty {
-                Finish::Filled
-            } else if o.kind == OrderKind::Market && (o.qty > 0 && o.filled >= o.qty) {
-                Finish::Filled
-            } else if o.kind == OrderKind::Market && o.quote_qty > 0 && o.filled > 0 && {
-                // A market buy by quote is done when what is left cannot buy one step.
+            // Filled: all of a base quantity; or, for a market buy by quote, what is left
+            // cannot buy one step at the best remaining ask.
+            let by_quote_done = o.quote_qty > 0 && o.filled > 0 && {
                 let rest = o.quote_qty - o.filled_quote;
                 let book = &self.books[o.symbol];
                 rest < book.best_ask().map_or(book.last_trade_price, |(p, _)| p) as u128
-            } {
+            };
+            let why = if (o.qty > 0 && o.filled >= o.qty) || by_quote_done {
                 Finish::Filled
             } else {
                 Finish::Ioc

@@ -188,6 +188,26 @@ fn splitmix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Parses a non-negative decimal string at [`BAL_SCALE`] into an `i128` (balances can
+/// exceed what a `u64` holds at 18 decimals).
+///
+/// # Errors
+/// As [`arb_core::fixed::parse_scaled`].
+pub fn parse_bal(s: &str) -> Result<i128, arb_core::FixedError> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let i = if int.is_empty() && !frac.is_empty() {
+        0
+    } else {
+        parse_scaled(int, 0)?
+    };
+    let f = if frac.is_empty() {
+        0
+    } else {
+        parse_scaled(&format!("0.{frac}"), BAL_SCALE)?
+    };
+    Ok(i as i128 * pow10(BAL_SCALE) as i128 + f as i128)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,24 +236,4 @@ mod tests {
         }
         assert!(specs_for("BTCUSDT", 0, 1).is_err());
     }
-}
-
-/// Parses a non-negative decimal string at [`BAL_SCALE`] into an `i128` (balances can
-/// exceed what a `u64` holds at 18 decimals).
-///
-/// # Errors
-/// As [`arb_core::fixed::parse_scaled`].
-pub fn parse_bal(s: &str) -> Result<i128, arb_core::FixedError> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    let i = if int.is_empty() && !frac.is_empty() {
-        0
-    } else {
-        parse_scaled(int, 0)?
-    };
-    let f = if frac.is_empty() {
-        0
-    } else {
-        parse_scaled(&format!("0.{frac}"), BAL_SCALE)?
-    };
-    Ok(i as i128 * pow10(BAL_SCALE) as i128 + f as i128)
 }

@@ -3,6 +3,10 @@
 //! timestamp window, `{label, message}` errors, 201 on order creation and the
 //! documented rate limits with their `X-Gate-RateLimit-*` headers.
 
+// Handlers return a ready HTTP response as their error: it is built once per refused
+// request, never on a hot path, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -74,7 +78,7 @@ fn route(
     };
     let sub = sub.trim_end_matches('/');
     let params = parse_form(raw_query);
-    let private = !matches!(
+    let public = matches!(
         (method, sub),
         ("GET", "/spot/time")
             | ("GET", "/spot/currency_pairs")
@@ -83,7 +87,8 @@ fn route(
             | ("GET", "/spot/tickers")
             | ("GET", "/spot/trades")
             | ("GET", "/margin/currency_pairs")
-    ) && !(method == "GET" && sub.starts_with("/spot/currency_pairs/"));
+    ) || (method == "GET" && sub.starts_with("/spot/currency_pairs/"));
+    let private = !public;
 
     // Rate limits: public per endpoint per IP, private per endpoint per key, order
     // placement per key per market per second.

@@ -481,32 +481,31 @@ fn frames(vs: &VenueState, ev: &Event, conn: &Conn) -> Vec<String> {
                 vs.counters.frames_trades.fetch_add(1, Ordering::Relaxed);
             }
         }
-        Event::Order(o) if Some(o.account) == conn.account => {
-            if conn
-                .subs
-                .iter()
-                .any(|s| s.kind == Kind::Orders && s.symbol.is_none_or(|x| x == o.symbol))
-            {
-                let mut j = order_json(vs, o);
-                j["event"] = json!(order_event(o));
-                j["user"] = json!(10_000_000 + o.account as i64);
-                j["create_time_ms"] = json!(o.create_ms.to_string());
-                j["update_time_ms"] = json!(o.update_ms.to_string());
-                out.push(envelope("spot.orders", "update", json!([j])));
-                vs.counters.frames_private.fetch_add(1, Ordering::Relaxed);
-            }
+        Event::Order(o)
+            if Some(o.account) == conn.account
+                && conn
+                    .subs
+                    .iter()
+                    .any(|s| s.kind == Kind::Orders && s.symbol.is_none_or(|x| x == o.symbol)) =>
+        {
+            let mut j = order_json(vs, o);
+            j["event"] = json!(order_event(o));
+            j["user"] = json!(10_000_000 + o.account as i64);
+            j["create_time_ms"] = json!(o.create_ms.to_string());
+            j["update_time_ms"] = json!(o.update_ms.to_string());
+            out.push(envelope("spot.orders", "update", json!([j])));
+            vs.counters.frames_private.fetch_add(1, Ordering::Relaxed);
         }
-        Event::Fill(f) if Some(f.account) == conn.account => {
-            if conn
-                .subs
-                .iter()
-                .any(|s| s.kind == Kind::UserTrades && s.symbol.is_none_or(|x| x == f.symbol))
-            {
-                let mut j = fill_json(vs, f);
-                j["user_id"] = json!(10_000_000 + f.account as i64);
-                out.push(envelope("spot.usertrades", "update", json!([j])));
-                vs.counters.frames_private.fetch_add(1, Ordering::Relaxed);
-            }
+        Event::Fill(f)
+            if Some(f.account) == conn.account
+                && conn.subs.iter().any(|s| {
+                    s.kind == Kind::UserTrades && s.symbol.is_none_or(|x| x == f.symbol)
+                }) =>
+        {
+            let mut j = fill_json(vs, f);
+            j["user_id"] = json!(10_000_000 + f.account as i64);
+            out.push(envelope("spot.usertrades", "update", json!([j])));
+            vs.counters.frames_private.fetch_add(1, Ordering::Relaxed);
         }
         Event::Balance {
             account,
@@ -515,27 +514,27 @@ fn frames(vs: &VenueState, ev: &Event, conn: &Conn) -> Vec<String> {
             free_change,
             locked_change,
             time_ms,
-        } if Some(*account) == conn.account => {
-            if conn.subs.iter().any(|s| s.kind == Kind::Balances) {
-                let total = balance.free + balance.locked;
-                out.push(envelope(
-                    "spot.balances",
-                    "update",
-                    json!([{
-                        "timestamp": (time_ms / 1000).to_string(),
-                        "timestamp_ms": time_ms.to_string(),
-                        "user": (10_000_000 + *account as i64).to_string(),
-                        "currency": asset,
-                        "change": format_scaled(free_change + locked_change, BAL_SCALE),
-                        "total": format_scaled(total, BAL_SCALE),
-                        "available": format_scaled(balance.free, BAL_SCALE),
-                        "freeze": format_scaled(balance.locked, BAL_SCALE),
-                        "freeze_change": format_scaled(*locked_change, BAL_SCALE),
-                        "change_type": "order-match",
-                    }]),
-                ));
-                vs.counters.frames_private.fetch_add(1, Ordering::Relaxed);
-            }
+        } if Some(*account) == conn.account
+            && conn.subs.iter().any(|s| s.kind == Kind::Balances) =>
+        {
+            let total = balance.free + balance.locked;
+            out.push(envelope(
+                "spot.balances",
+                "update",
+                json!([{
+                    "timestamp": (time_ms / 1000).to_string(),
+                    "timestamp_ms": time_ms.to_string(),
+                    "user": (10_000_000 + *account as i64).to_string(),
+                    "currency": asset,
+                    "change": format_scaled(free_change + locked_change, BAL_SCALE),
+                    "total": format_scaled(total, BAL_SCALE),
+                    "available": format_scaled(balance.free, BAL_SCALE),
+                    "freeze": format_scaled(balance.locked, BAL_SCALE),
+                    "freeze_change": format_scaled(*locked_change, BAL_SCALE),
+                    "change_type": "order-match",
+                }]),
+            ));
+            vs.counters.frames_private.fetch_add(1, Ordering::Relaxed);
         }
         _ => {}
     }
