@@ -44,33 +44,53 @@ fn sample_record(i: u64) -> Record {
     )
 }
 
+/// Runs `call` `iters` times in bursts of at most `N`, flushing (untimed) before each
+/// burst: the ring is never full, so this measures the push and never the drop path.
+fn bursts(iters: u64, mut call: impl FnMut(u64)) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut done = 0;
+    while done < iters {
+        let n = (iters - done).min(N);
+        arb_telemetry::global().flush();
+        let t = Instant::now();
+        for i in done..done + n {
+            call(i);
+        }
+        total += t.elapsed();
+        done += n;
+    }
+    total
+}
+
 /// One `arb_info!` call through the process-wide logger (what every crate uses).
 fn log_call(c: &mut Criterion) {
-    // A ring far larger than one measurement's worth of calls, drained by a live writer
-    // into the discard backend, so calls measure the push and never the drop path.
-    arb_telemetry::install(discard_config(1 << 21, Overflow::DropNewest)).unwrap();
+    arb_telemetry::install(discard_config(2 * N as usize, Overflow::DropNewest)).unwrap();
     let mut g = c.benchmark_group("log_call");
     g.throughput(Throughput::Elements(1));
-    let mut i = 0u64;
     g.bench_function("arb_info_4_fields", |b| {
-        b.iter(|| {
-            i += 1;
-            arb_info!(
-                "arb_market::mexc",
-                "book update applied",
-                venue = "mexc",
-                update_id = black_box(i),
-                best_bid = 6_512_345_000_000i64,
-                spread_bps = 1.25
-            );
+        b.iter_custom(|iters| {
+            bursts(iters, |i| {
+                arb_info!(
+                    "arb_market::mexc",
+                    "book update applied",
+                    venue = "mexc",
+                    update_id = black_box(i),
+                    best_bid = 6_512_345_000_000i64,
+                    spread_bps = 1.25
+                )
+            })
         })
     });
     g.bench_function("arb_info_no_fields", |b| {
-        b.iter(|| arb_info!("arb_market::mexc", "heartbeat"))
+        b.iter_custom(|iters| bursts(iters, |_| arb_info!("arb_market::mexc", "heartbeat")))
     });
     g.bench_function("arb_info_inline_string", |b| {
         let sym = String::from("BTC_USDT");
-        b.iter(|| arb_info!("t", "resolved", symbol = Value::inline(black_box(&sym))))
+        b.iter_custom(|iters| {
+            bursts(iters, |_| {
+                arb_info!("t", "resolved", symbol = Value::inline(black_box(&sym)))
+            })
+        })
     });
     g.bench_function("arb_debug_filtered_out", |b| {
         b.iter(|| arb_debug!("t", "not kept", x = black_box(1u64)))
@@ -80,6 +100,35 @@ fn log_call(c: &mut Criterion) {
     println!(
         "log_call: records written {} dropped {}",
         st.written, st.dropped
+    );
+
+    // Saturated: a producer logging flat out through the default 10,000 ring with
+    // drop_newest while the writer drains; shows what an overloaded logger costs the
+    // producer (drops are counted, printed below).
+    arb_telemetry::install(discard_config(10_000, Overflow::DropNewest)).unwrap();
+    let mut g = c.benchmark_group("log_call_saturated");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("arb_info_4_fields_10k_ring_drop_newest", |b| {
+        let mut i = 0u64;
+        b.iter(|| {
+            i += 1;
+            arb_info!(
+                "arb_market::mexc",
+                "book update applied",
+                venue = "mexc",
+                update_id = black_box(i),
+                best_bid = 6_512_345_000_000i64,
+                spread_bps = 1.25
+            )
+        })
+    });
+    g.finish();
+    let st = arb_telemetry::global().stats();
+    println!(
+        "log_call_saturated: records written {} dropped {} ({:.1} % dropped)",
+        st.written,
+        st.dropped,
+        st.dropped as f64 * 100.0 / (st.written + st.dropped).max(1) as f64
     );
 }
 

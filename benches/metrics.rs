@@ -42,6 +42,12 @@ fn record(c: &mut Criterion) {
             black_box(&hist).record_since(t)
         })
     });
+    g.bench_function("histogram_record_stopwatch", |b| {
+        b.iter(|| {
+            let sw = arb_telemetry::Stopwatch::start();
+            black_box(&hist).record_stopwatch(sw)
+        })
+    });
     g.bench_function("registry_lookup_existing", |b| {
         b.iter(|| r.counter(black_box("book_updates_total"), &[("venue", "mexc")]))
     });

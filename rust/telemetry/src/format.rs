@@ -5,21 +5,51 @@ use std::fmt::Write as _;
 
 use crate::record::{Level, Record, Value};
 
-/// `2026-11-24T03:26:47.123456789Z` from Unix nanoseconds (UTC, proleptic Gregorian).
+/// `2026-11-24T03:26:47.123456Z` from Unix nanoseconds (UTC, proleptic Gregorian,
+/// microseconds). The writer formats one timestamp per record, so this avoids the
+/// `fmt` machinery and caches the date-and-time part of the last second seen.
 pub fn write_timestamp(out: &mut String, ts_ns: i64) {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, [u8; 19])> =
+            const { std::cell::RefCell::new((i64::MIN, [0; 19])) };
+    }
     let secs = ts_ns.div_euclid(1_000_000_000);
-    let nanos = ts_ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        nanos / 1000
-    );
+    let micros = ts_ns.rem_euclid(1_000_000_000) / 1000;
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != secs {
+            let days = secs.div_euclid(86_400);
+            let sod = secs.rem_euclid(86_400);
+            let (y, m, d) = civil_from_days(days);
+            let mut b = [0u8; 19];
+            digits(&mut b[0..4], y.clamp(0, 9999) as u64);
+            b[4] = b'-';
+            digits(&mut b[5..7], m as u64);
+            b[7] = b'-';
+            digits(&mut b[8..10], d as u64);
+            b[10] = b'T';
+            digits(&mut b[11..13], (sod / 3600) as u64);
+            b[13] = b':';
+            digits(&mut b[14..16], ((sod / 60) % 60) as u64);
+            b[16] = b':';
+            digits(&mut b[17..19], (sod % 60) as u64);
+            *last = (secs, b);
+        }
+        out.push_str(std::str::from_utf8(&last.1).unwrap_or("0000-00-00T00:00:00"));
+    });
+    let mut frac = [0u8; 8];
+    frac[0] = b'.';
+    digits(&mut frac[1..7], micros as u64);
+    frac[7] = b'Z';
+    out.push_str(std::str::from_utf8(&frac).unwrap_or(".000000Z"));
+}
+
+/// Writes `v` as zero-padded decimal filling `buf` exactly.
+fn digits(buf: &mut [u8], mut v: u64) {
+    for b in buf.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 /// Howard Hinnant's days-to-civil algorithm (days since 1970-01-01).

@@ -12,6 +12,7 @@
 
 pub mod alerts;
 pub mod backend;
+pub mod clock;
 pub mod format;
 pub mod histogram;
 pub mod logger;
@@ -21,6 +22,7 @@ pub mod process;
 pub mod record;
 pub mod ring;
 
+pub use clock::Stopwatch;
 pub use logger::{global, install, register_secret, shutdown_global, LogConfig, Logger, Overflow};
 pub use metrics::{Counter, Gauge, Histogram, Registry, VenueMetrics};
 pub use record::{Field, InlineStr, Level, Record, Text, Value};

@@ -235,6 +235,9 @@ pub struct Core {
     written: AtomicU64,
     shutdown: AtomicBool,
     writer_done: AtomicBool,
+    /// True while the writer sleeps: producers that find the ring full only pay for an
+    /// unpark (a futex call) when there is someone to wake.
+    writer_parked: AtomicBool,
     writer: OnceLock<Thread>,
     flush_req: AtomicU64,
     flush_done: Mutex<u64>,
@@ -265,7 +268,7 @@ impl Core {
     /// Queues a record (the hot path). Never blocks unless the policy is `Block`.
     #[inline]
     pub fn log(&self, rec: Record) {
-        let ts = rec.ts_ns;
+        let (ts, ticks) = (rec.ts_ns, rec.time_is_ticks());
         if let Err(rec) = self.ring.try_push(rec) {
             self.overflow(rec);
         }
@@ -276,14 +279,16 @@ impl Core {
         });
         if n % 64 == 0 {
             self.call_latency
-                .record_ns(now_ns().saturating_sub(ts).max(0) as u64);
+                .record_ns(crate::clock::elapsed_ns(ts, ticks));
         }
     }
 
     #[cold]
     #[inline(never)]
     fn overflow(&self, mut rec: Record) {
-        self.wake_writer();
+        if self.writer_parked.load(Ordering::Relaxed) {
+            self.wake_writer();
+        }
         match self.overflow {
             Overflow::DropNewest => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -376,6 +381,7 @@ impl Logger {
     /// # Errors
     /// The log file cannot be opened or the thread cannot be spawned.
     pub fn start(config: LogConfig) -> io::Result<Logger> {
+        crate::clock::calibrate();
         let mut backends: Vec<Box<dyn Backend>> = Vec::new();
         if let Some(stream) = config.console {
             backends.push(Box::new(Console::new(stream)));
@@ -397,6 +403,7 @@ impl Logger {
             written: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
             writer_done: AtomicBool::new(false),
+            writer_parked: AtomicBool::new(false),
             writer: OnceLock::new(),
             flush_req: AtomicU64::new(0),
             flush_done: Mutex::new(0),
@@ -495,7 +502,10 @@ impl Writer {
                 if stopping {
                     break;
                 }
+                // The flag may be seen late by a producer; the timeout bounds that.
+                self.core.writer_parked.store(true, Ordering::Relaxed);
                 thread::park_timeout(self.idle_wait);
+                self.core.writer_parked.store(false, Ordering::Relaxed);
             }
         }
         self.report_drops();
@@ -523,7 +533,11 @@ impl Writer {
             }
             if !self.batch.is_empty() {
                 self.ring_used.set(self.core.ring.len() as f64);
-                let batch = std::mem::take(&mut self.batch);
+                let mut batch = std::mem::take(&mut self.batch);
+                let conv = crate::clock::Converter::current();
+                for r in batch.iter_mut() {
+                    r.resolve_time(&conv);
+                }
                 self.write_all(&batch);
                 self.core
                     .written

@@ -263,10 +263,12 @@ impl Text {
 /// One log record as it sits in the ring.
 #[derive(Clone, Debug)]
 pub struct Record {
-    /// Wall-clock nanoseconds since the Unix epoch, taken by the producer.
+    /// Wall-clock nanoseconds since the Unix epoch, taken by the producer; raw CPU
+    /// ticks while `ticks` is set (Rust call sites), until [`Record::resolve_time`].
     pub ts_ns: i64,
     pub level: Level,
     n_fields: u8,
+    ticks: bool,
     pub target: &'static str,
     pub message: Text,
     fields: [Field; MAX_FIELDS],
@@ -281,7 +283,10 @@ impl Record {
         message: &'static str,
         fields: [Field; N],
     ) -> Record {
-        Self::with_text(level, target, Text::Static(message), fields, now_ns())
+        let (stamp, ticks) = crate::clock::stamp();
+        let mut rec = Self::with_text(level, target, Text::Static(message), fields, stamp);
+        rec.ticks = ticks;
+        rec
     }
 
     /// A record with an explicit message and timestamp (Python records, tests).
@@ -302,6 +307,7 @@ impl Record {
             ts_ns,
             level,
             n_fields: N as u8,
+            ticks: false,
             target,
             message,
             fields: all,
@@ -321,6 +327,19 @@ impl Record {
 
     pub fn fields(&self) -> &[Field] {
         &self.fields[..self.n_fields as usize]
+    }
+
+    /// True while the timestamp is in CPU ticks (see [`crate::clock`]).
+    pub fn time_is_ticks(&self) -> bool {
+        self.ticks
+    }
+
+    /// Turns a tick timestamp into Unix nanoseconds (the writer does this per batch).
+    pub fn resolve_time(&mut self, conv: &crate::clock::Converter) {
+        if self.ticks {
+            self.ts_ns = conv.to_ns(self.ts_ns);
+            self.ticks = false;
+        }
     }
 }
 

@@ -1,16 +1,21 @@
 //! A bounded lock-free multi-producer multi-consumer array queue (Dmitry Vyukov's
-//! design): the ring every log record passes through.
+//! design, with crossbeam's lap-stamped positions): the ring every log record passes
+//! through.
 //!
-//! Each slot carries a sequence number. A producer claims position `p` by CAS on the
-//! enqueue counter only when slot `p % cap` says "free for lap `p`" (`seq == p`), writes
-//! the value, then publishes it with `seq = p + 1` (Release). A consumer claims `p` when
-//! `seq == p + 1`, reads, and frees the slot for the next lap with `seq = p + cap`. No
-//! locks, no allocation after construction; a full ring is detected in one load and
-//! reported to the caller, which applies the overflow policy.
+//! Each slot carries a stamp. Positions are stamps too: `lap | index`, where a lap is
+//! the next power of two above the capacity, so moving to the next slot is `+1` and
+//! wrapping is `lap + one_lap` with index 0. That keeps the capacity exact (10,000
+//! means 10,000) with no division on the hot path.
+//!
+//! A producer claims tail stamp `t` by CAS only when its slot's stamp equals `t`
+//! ("free for this lap"), writes the value, then publishes it with `stamp = t + 1`
+//! (Release). A consumer claims head stamp `h` when the slot's stamp is `h + 1`, reads,
+//! and frees the slot for the next lap with `stamp = h + one_lap`. No locks, no
+//! allocation after construction; a full ring is seen in one load and reported to the
+//! caller, which applies the overflow policy.
 //!
 //! Why MPMC and not MPSC: the drop-oldest policy lets a producer pop the oldest record
-//! itself when the ring is full, so producers are consumers too. The capacity is exact
-//! (10,000 means 10,000), so the slot index is `pos % cap`, not a mask.
+//! itself when the ring is full, so producers are consumers too.
 
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
@@ -22,21 +27,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 struct Padded<T>(T);
 
 struct Slot<T> {
-    seq: AtomicUsize,
+    stamp: AtomicUsize,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
 /// The ring. `T` is moved in and out; nothing is cloned.
 pub struct Ring<T> {
-    enqueue: Padded<AtomicUsize>,
-    dequeue: Padded<AtomicUsize>,
+    tail: Padded<AtomicUsize>,
+    head: Padded<AtomicUsize>,
     slots: Box<[Slot<T>]>,
     cap: usize,
+    one_lap: usize,
 }
 
 // SAFETY: a slot's value is touched only by the one thread that won the CAS for its
 // position, and hand-over between threads goes through the slot's Release/Acquire
-// sequence number, so sharing the ring is sound whenever `T` may move between threads.
+// stamp, so sharing the ring is sound whenever `T` may move between threads.
 unsafe impl<T: Send> Send for Ring<T> {}
 unsafe impl<T: Send> Sync for Ring<T> {}
 
@@ -46,16 +52,17 @@ impl<T> Ring<T> {
         let cap = capacity.max(1);
         let slots = (0..cap)
             .map(|i| Slot {
-                seq: AtomicUsize::new(i),
+                stamp: AtomicUsize::new(i),
                 value: UnsafeCell::new(MaybeUninit::uninit()),
             })
             .collect::<Vec<_>>()
             .into_boxed_slice();
         Ring {
-            enqueue: Padded(AtomicUsize::new(0)),
-            dequeue: Padded(AtomicUsize::new(0)),
+            tail: Padded(AtomicUsize::new(0)),
+            head: Padded(AtomicUsize::new(0)),
             slots,
             cap,
+            one_lap: (cap + 1).next_power_of_two(),
         }
     }
 
@@ -63,35 +70,45 @@ impl<T> Ring<T> {
         self.cap
     }
 
+    /// The stamp after `s`: next index, or index 0 of the next lap.
+    #[inline(always)]
+    fn next(&self, s: usize) -> usize {
+        let index = s & (self.one_lap - 1);
+        if index + 1 < self.cap {
+            s + 1
+        } else {
+            (s & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
     /// Pushes `value`, or gives it back if the ring is full.
     #[inline]
     pub fn try_push(&self, value: T) -> Result<(), T> {
-        let mut pos = self.enqueue.0.load(Ordering::Relaxed);
+        let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[pos % self.cap];
-            let seq = slot.seq.load(Ordering::Acquire);
-            let diff = seq.wrapping_sub(pos) as isize;
-            if diff == 0 {
-                match self.enqueue.0.compare_exchange_weak(
-                    pos,
-                    pos.wrapping_add(1),
+            let slot = &self.slots[tail & (self.one_lap - 1)];
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                match self.tail.0.compare_exchange_weak(
+                    tail,
+                    self.next(tail),
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: winning the CAS for `pos` gives this thread sole access
-                        // to the slot until it publishes `seq = pos + 1`.
+                        // SAFETY: winning the CAS for `tail` gives this thread sole access
+                        // to the slot until it publishes `stamp = tail + 1`.
                         unsafe { (*slot.value.get()).write(value) };
-                        slot.seq.store(pos.wrapping_add(1), Ordering::Release);
+                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
                         return Ok(());
                     }
-                    Err(current) => pos = current,
+                    Err(current) => tail = current,
                 }
-            } else if diff < 0 {
+            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
                 // The slot still holds last lap's value: the ring is full.
                 return Err(value);
             } else {
-                pos = self.enqueue.0.load(Ordering::Relaxed);
+                tail = self.tail.0.load(Ordering::Relaxed);
             }
         }
     }
@@ -99,41 +116,50 @@ impl<T> Ring<T> {
     /// Pops the oldest value, or `None` if the ring is empty.
     #[inline]
     pub fn try_pop(&self) -> Option<T> {
-        let mut pos = self.dequeue.0.load(Ordering::Relaxed);
+        let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
-            let slot = &self.slots[pos % self.cap];
-            let seq = slot.seq.load(Ordering::Acquire);
-            let diff = seq.wrapping_sub(pos.wrapping_add(1)) as isize;
-            if diff == 0 {
-                match self.dequeue.0.compare_exchange_weak(
-                    pos,
-                    pos.wrapping_add(1),
+            let slot = &self.slots[head & (self.one_lap - 1)];
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == head.wrapping_add(1) {
+                match self.head.0.compare_exchange_weak(
+                    head,
+                    self.next(head),
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: `seq == pos + 1` means a producer published a value here
-                        // and winning the CAS makes this thread its only reader.
+                        // SAFETY: `stamp == head + 1` means a producer published a value
+                        // here and winning the CAS makes this thread its only reader.
                         let value = unsafe { (*slot.value.get()).assume_init_read() };
-                        slot.seq
-                            .store(pos.wrapping_add(self.cap), Ordering::Release);
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
                         return Some(value);
                     }
-                    Err(current) => pos = current,
+                    Err(current) => head = current,
                 }
-            } else if diff < 0 {
+            } else if stamp == head {
+                // Not yet written in this lap: empty.
                 return None;
             } else {
-                pos = self.dequeue.0.load(Ordering::Relaxed);
+                head = self.head.0.load(Ordering::Relaxed);
             }
         }
     }
 
     /// Values currently queued (approximate while producers and consumers run).
     pub fn len(&self) -> usize {
-        let head = self.enqueue.0.load(Ordering::Relaxed);
-        let tail = self.dequeue.0.load(Ordering::Relaxed);
-        head.wrapping_sub(tail).min(self.cap)
+        let tail = self.tail.0.load(Ordering::Relaxed);
+        let head = self.head.0.load(Ordering::Relaxed);
+        let (hi, ti) = (head & (self.one_lap - 1), tail & (self.one_lap - 1));
+        if hi < ti {
+            ti - hi
+        } else if hi > ti {
+            self.cap - hi + ti
+        } else if tail == head {
+            0
+        } else {
+            self.cap
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -167,6 +193,26 @@ mod tests {
             vec![2, 3, 5]
         );
         assert_eq!(r.try_pop(), None);
+    }
+
+    #[test]
+    fn len_counts_across_laps() {
+        let r = Ring::new(5);
+        for lap in 0..4 {
+            assert_eq!(r.len(), 0, "lap {lap}");
+            for i in 0..5 {
+                r.try_push(i).unwrap();
+                assert_eq!(r.len(), i + 1);
+            }
+            assert!(r.try_push(9).is_err());
+            for i in 0..3 {
+                r.try_pop().unwrap();
+                assert_eq!(r.len(), 4 - i);
+            }
+            r.try_push(7).unwrap();
+            assert_eq!(r.len(), 3);
+            while r.try_pop().is_some() {}
+        }
     }
 
     #[test]

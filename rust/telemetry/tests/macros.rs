@@ -55,6 +55,13 @@ fn macros_reach_the_installed_logger_with_typed_fields_and_level_filtering() {
     assert_eq!(info["fields"]["crossed"], false);
     assert_eq!(info["fields"]["delta"], -7);
     assert_eq!(lines[3]["fields"]["class"], "timeout");
+    // Rust call sites stamp CPU ticks; the writer must have turned them into wall time.
+    let now = arb_core::time::now_ns();
+    for l in &lines {
+        let ts = l["ts_ns"].as_i64().unwrap();
+        assert!((now - ts).abs() < 60_000_000_000, "{ts} vs {now}");
+        assert!(l["ts"].as_str().unwrap().starts_with("20"));
+    }
 
     // Reinstalling switches producers to the new logger and drains the old one.
     let second = Memory::new();
