@@ -17,6 +17,7 @@ from arbhybrid import telemetry
 from arbhybrid.config import LiveConfig, Settings
 from arbhybrid.engine import RunningEngine, VenueEndpoints
 from arbhybrid.simulator import Simulator, config_from_settings
+from arbhybrid.status import StatusServer, serve_status
 from arbhybrid.view import make_view
 
 log = logging.getLogger("arbhybrid")
@@ -161,6 +162,7 @@ async def _main(
     mexc, gateio = _endpoints(settings, sim)
     stats = RunStats()
     engine = None
+    status_server: StatusServer | None = None
 
     def on_events(batch: list[dict[str, Any]]) -> None:
         stats.on_events(batch)
@@ -182,6 +184,8 @@ async def _main(
             print(f"start-up failed: {e}", file=sys.stderr)
             return 1
         view.progress("venues ready; books syncing")
+        # Loopback status endpoint for `python -m arbhybrid status` (see status.py).
+        status_server = await serve_status(engine.snapshot, journal_path or settings.journal.path)
         log.info(
             "ready to trade in %.0f ms (metrics on port %s)",
             (time.perf_counter() - t0) * 1000,
@@ -218,6 +222,8 @@ async def _main(
         print(summary(final, stats), flush=True)
         return 0
     finally:
+        if status_server is not None:
+            status_server.close()
         if sim is not None:
             sim.stop()
         tel.shutdown()

@@ -18,6 +18,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "arbhybrid.commands.sim",
     "arbhybrid.commands.config",
     "arbhybrid.commands.report",
+    "arbhybrid.commands.status",
 )
 
 

@@ -232,6 +232,14 @@ img {{ max-width: 100%; }} .empty {{ color: #888; }}
 <p>Journal: {html.escape(str(journal_path))}</p>
 <table>{rows}</table>
 {"".join(sections)}
+<script>
+// For automated checks (headless Chromium): how many plots decoded, e.g. "7/7".
+window.addEventListener("load", () => {{
+  const imgs = [...document.images];
+  const ok = imgs.filter((i) => i.complete && i.naturalWidth > 0).length;
+  document.body.dataset.imagesLoaded = ok + "/" + imgs.length;
+}});
+</script>
 </body></html>
 """
     path = out / "report.html"

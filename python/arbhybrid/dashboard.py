@@ -1,0 +1,603 @@
+"""The live terminal dashboard of the main job (rich ``Live``).
+
+What an operator watches, refreshed a few times a second: per symbol both venues' best
+bid and ask, the cross-venue edge in bps both ways and each book's health; venue health
+(connected, circuit breaker, clock offset, connection reuse, staleness, rate-limit
+headroom when the engine reports it); opportunities and transactions as they happen;
+PnL, fees and inventory per venue; tick-to-trade and per-leg latency percentiles;
+alerts and the latest log lines; and, before the first snapshot, the start-up steps.
+
+Logs: the telemetry writer prints to stderr from a Rust thread, which would tear a live
+display apart. While the dashboard runs it points file descriptor 2 at a pipe and shows
+the lines in its log panel (everything also goes to the log file); on close it restores
+stderr and repeats the warnings and errors it caught, so none is lost from the terminal.
+
+``ARB_DASHBOARD_SVG=PATH`` saves the final frame as an SVG on close (used by
+``scripts/screenshots`` for the README).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.panel import Panel
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
+
+VENUES = ("mexc", "gateio")
+VENUE_LABEL = {"mexc": "MEXC", "gateio": "Gate"}
+#: The two directions of a cross-venue arbitrage, as the snapshot names them.
+DIRECTIONS = (
+    ("buy_mexc_sell_gateio", "buy MEXC→sell Gate"),
+    ("buy_gateio_sell_mexc", "buy Gate→sell MEXC"),
+)
+#: Log lines at these levels are repeated on the real stderr when the dashboard closes.
+_LOUD = re.compile(r"\b(WARN|WARNING|ERROR|CRITICAL)\b|panicked")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def amount(text: str | None, places: int = 4) -> str:
+    """A decimal string rounded for display (half-even); the exact value stays in the
+    journal. ``-`` when absent."""
+    if text is None:
+        return "-"
+    try:
+        return f"{Decimal(text):.{places}f}"
+    except InvalidOperation:
+        return str(text)
+
+
+def micros(us: int | None) -> str:
+    """A duration in microseconds, shown in the unit that keeps it short."""
+    if us is None:
+        return "-"
+    if us < 1000:
+        return f"{us} µs"
+    if us < 1_000_000:
+        return f"{us / 1000:.1f} ms"
+    return f"{us / 1_000_000:.2f} s"
+
+
+def _signed_style(text: str | None) -> str:
+    try:
+        v = Decimal(text) if text is not None else Decimal(0)
+    except InvalidOperation:
+        return ""
+    return "green" if v > 0 else "red" if v < 0 else ""
+
+
+class StderrCapture:
+    """Points file descriptor 2 at a pipe and hands each line to ``sink`` (from a reader
+    thread) until ``stop()``, which restores the original stderr."""
+
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        self._sink = sink
+        self._saved: int | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        r, w = os.pipe()
+        self._saved = os.dup(2)
+        os.dup2(w, 2)
+        os.close(w)  # fd 2 is now the only write end: restoring it ends the reader
+        self._thread = threading.Thread(
+            target=self._read, args=(r,), name="dashboard-stderr", daemon=True
+        )
+        self._thread.start()
+
+    def _read(self, fd: int) -> None:
+        pending = b""
+        with os.fdopen(fd, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(65536):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    self._sink(line.decode("utf-8", "replace"))
+        if pending:
+            self._sink(pending.decode("utf-8", "replace"))
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._saved = None
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+
+
+class Dashboard:
+    """The live dashboard; implements :class:`arbhybrid.view.View`.
+
+    ``console``: where to draw (default: the terminal). ``capture_stderr``: show stderr
+    lines in the log panel instead of letting them tear the display. ``alerts``:
+    subscribe to telemetry alerts on ``start()`` (needs a running asyncio loop).
+    ``stale_ms``: a book older than this is shown as stale.
+    """
+
+    def __init__(
+        self,
+        console: Console | None = None,
+        *,
+        capture_stderr: bool = True,
+        alerts: bool = True,
+        stale_ms: int = 1000,
+        activity_rows: int = 10,
+        log_rows: int = 6,
+        refresh_per_second: float = 4.0,
+        svg_path: str | None = None,
+    ) -> None:
+        self.console = console or Console()
+        self.stale_ms = stale_ms
+        self.svg_path = svg_path if svg_path is not None else os.environ.get("ARB_DASHBOARD_SVG")
+        self._lock = threading.Lock()
+        self._snap: dict[str, Any] | None = None
+        self._steps: list[tuple[str, float, float | None]] = []  # (step, started, finished)
+        self._activity: deque[tuple[float, str, Text]] = deque(maxlen=activity_rows)
+        self._firing: dict[tuple[str, str], dict[str, Any]] = {}
+        self._alert_log: deque[tuple[float, dict[str, Any]]] = deque(maxlen=4)
+        self._log: deque[str] = deque(maxlen=log_rows)
+        self._loud: deque[str] = deque(maxlen=200)
+        self._halts: list[str] = []
+        self._tx_count = 0
+        self._closed = False
+        self._want_alerts = alerts
+        self._alert_sub: Any = None
+        self._capture = StderrCapture(self._on_stderr) if capture_stderr else None
+        self._live = Live(
+            get_renderable=self.render,
+            console=self.console,
+            refresh_per_second=refresh_per_second,
+            transient=False,
+            redirect_stdout=True,
+            redirect_stderr=False,  # fd 2 is captured below, Python writes included
+        )
+
+    # -- View protocol -------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._capture is not None:
+            self._capture.start()
+        if self._want_alerts:
+            try:
+                from arbhybrid import telemetry
+
+                self._alert_sub = telemetry.on_alert(self.alert)
+            except Exception as e:  # no loop or no telemetry: the dashboard still runs
+                self._on_stderr(f"alerts unavailable: {e}")
+        self._live.start()
+
+    def progress(self, step: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._steps and self._steps[-1][2] is None:
+                s, t0, _ = self._steps[-1]
+                self._steps[-1] = (s, t0, now)
+            self._steps.append((step, now, None))
+        if self._live.is_started:
+            self._live.refresh()  # every step is drawn at least once, however short
+
+    def events(self, batch: list[dict[str, Any]]) -> None:
+        now = time.time()
+        with self._lock:
+            for ev in batch:
+                at = float(ev.get("at_s", now))  # when it happened, if the event says
+                kind = ev.get("type")
+                if kind == "opportunity":
+                    self._activity.append((at, "opportunity", self._opportunity_text(ev)))
+                elif kind == "transaction":
+                    self._tx_count += 1
+                    self._activity.append((at, "transaction", self._transaction_text(ev)))
+                elif kind == "halted":
+                    self._halts.append(str(ev.get("reason")))
+                    self._activity.append(
+                        (at, "halted", Text(f"TRADING HALTED: {ev.get('reason')}", "bold red"))
+                    )
+
+    def update(self, snapshot: dict[str, Any]) -> None:
+        with self._lock:
+            self._snap = snapshot
+            if self._steps and self._steps[-1][2] is None:
+                s, t0, _ = self._steps[-1]
+                self._steps[-1] = (s, t0, time.monotonic())
+
+    def close(self, snapshot: dict[str, Any] | None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if snapshot is not None:
+            self.update(snapshot)
+        self.progress("stopped")
+        with contextlib.suppress(Exception):
+            self._live.stop()  # leaves the final frame on the terminal
+        if self._alert_sub is not None:
+            with contextlib.suppress(Exception):
+                self._alert_sub.close()
+        if self._capture is not None:
+            self._capture.stop()
+            if self._loud:
+                print("warnings and errors while the dashboard ran:", file=sys.stderr)
+                for line in self._loud:
+                    print(line, file=sys.stderr)
+        if self.svg_path:
+            self.save_svg(self.svg_path)
+
+    # -- other inputs ----------------------------------------------------------------
+
+    def alert(self, alert: dict[str, Any]) -> None:
+        """An alert change from telemetry (``firing`` False clears it)."""
+        labels = ",".join(f"{k}={v}" for k, v in sorted((alert.get("labels") or {}).items()))
+        key = (str(alert.get("name")), labels)
+        with self._lock:
+            if alert.get("firing"):
+                self._firing[key] = alert
+            else:
+                self._firing.pop(key, None)
+            self._alert_log.append((time.time(), alert))
+
+    def _on_stderr(self, line: str) -> None:
+        line = line.rstrip("\r")
+        if not line.strip():
+            return
+        with self._lock:
+            self._log.append(line)
+            if _LOUD.search(_ANSI.sub("", line)):
+                self._loud.append(line)
+
+    def save_svg(self, path: str, title: str = "arbhybrid") -> None:
+        """Writes the current frame as an SVG (rich's terminal look)."""
+        rec = Console(record=True, width=self.console.width, file=open(os.devnull, "w"))  # noqa: SIM115
+        try:
+            rec.print(self.render())
+            rec.save_svg(path, title=title)
+        finally:
+            rec.file.close()
+
+    # -- rendering -----------------------------------------------------------------
+
+    def render(self) -> RenderableType:
+        """The whole frame for the current state (also used by ``status``)."""
+        with self._lock:
+            snap = self._snap
+            parts: list[RenderableType] = [self._header(snap)]
+            if snap is None:
+                parts.append(self._startup())
+            if snap is not None:
+                parts.append(self._markets(snap))
+                parts.append(self._venues(snap))
+                parts.append(_side_by_side(self._trading(snap), self._latency(snap)))
+                parts.append(_side_by_side(self._inventory(snap), self._alerts_panel()))
+            else:
+                parts.append(self._alerts_panel())
+            parts.append(self._activity_panel())
+            return Group(*parts)
+
+    def _header(self, snap: dict[str, Any] | None) -> RenderableType:
+        t = Text()
+        t.append(" arbhybrid ", "bold white on blue")
+        if snap is None:
+            t.append("  starting…", "yellow")
+            return t
+        t.append(f"  up {snap.get('uptime_s', 0):.0f}s", "bold")
+        if self._steps and self._steps[-1][2] is None:
+            t.append(f"  {self._steps[-1][0]}…", "yellow")
+        halted = (snap.get("risk") or {}).get("halted")
+        if halted:
+            t.append(f"  HALTED: {halted}", "bold white on red")
+        else:
+            t.append("  trading", "bold green")
+        st = snap.get("stats") or {}
+        t.append(f"  PnL {amount(st.get('pnl'))}", _signed_style(st.get("pnl")) or "bold")
+        t.append(f"  fees {amount(st.get('fees'))}")
+        t.append(f"  transactions {sum((st.get('outcomes') or {}).values())}")
+        if self._firing:
+            t.append(f"  ALERTS {len(self._firing)}", "bold white on red")
+        startup = snap.get("startup_ms") or {}
+        if "venues_ms" in startup:
+            t.append(
+                f"  start-up: venues {startup.get('venues_ms')} ms, "
+                f"engine {startup.get('engine_ms')} ms",
+                "dim",
+            )
+        return t
+
+    def _startup(self) -> RenderableType:
+        grid = Table.grid(padding=(0, 1))
+        now = time.monotonic()
+        for step, t0, t1 in self._steps:
+            if t1 is None:
+                grid.add_row(
+                    Spinner("dots", style="yellow"), Text(step), Text(f"{now - t0:.1f}s", "dim")
+                )
+            else:
+                grid.add_row(Text("✓", "green"), Text(step, "dim"), Text(f"{t1 - t0:.1f}s", "dim"))
+        return Panel(grid, title="start-up", border_style="yellow", expand=False)
+
+    def _book_cell(self, v: dict[str, Any]) -> Text:
+        state = v.get("state") or "none"
+        age = v.get("age_ms")
+        if not v.get("valid"):
+            style = "bold red" if state in ("invalid", "stale", "none") else "yellow"
+            t = Text(state, style)
+        elif age is not None and age > self.stale_ms:
+            t = Text(f"stale {age} ms", "bold red")
+        else:
+            t = Text(f"{state} {age if age is not None else '-'} ms", "green")
+        extra = []
+        if v.get("resyncs"):
+            extra.append(f"resyncs {v['resyncs']}")
+        if v.get("gaps"):
+            extra.append(f"gaps {v['gaps']}")
+        if extra:
+            t.append(" " + " ".join(extra), "yellow")
+        return t
+
+    def _markets(self, snap: dict[str, Any]) -> RenderableType:
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            expand=True,
+            title="Markets",
+            title_justify="left",
+            title_style="bold",
+        )
+        table.add_column("symbol", style="bold")
+        for v in VENUES:
+            table.add_column(f"{VENUE_LABEL[v]} bid", justify="right")
+            table.add_column(f"{VENUE_LABEL[v]} ask", justify="right")
+        for _, label in DIRECTIONS:
+            table.add_column(f"{label} bps", justify="right")
+        for v in VENUES:
+            table.add_column(f"{VENUE_LABEL[v]} book")
+        for symbol, s in sorted((snap.get("symbols") or {}).items()):
+            venues = s.get("venues") or {}
+            prices = []
+            for v in VENUES:
+                d = venues.get(v) or {}
+                dim = "" if d.get("valid") else "dim"
+                prices += [Text(d.get("bid") or "-", dim), Text(d.get("ask") or "-", dim)]
+            edges = []
+            for key, _ in DIRECTIONS:
+                e = (s.get("edge_bps") or {}).get(key)
+                edges.append(Text(e if e is not None else "-", _signed_style(e)))
+            books = [self._book_cell(venues.get(v) or {}) for v in VENUES]
+            name = Text(symbol)
+            if s.get("busy"):
+                name.append(" ⇄", "bold yellow")
+            if s.get("paused"):
+                name.append(" paused", "yellow")
+            table.add_row(name, *prices, *edges, *books)
+        return table
+
+    def _venues(self, snap: dict[str, Any]) -> RenderableType:
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            expand=True,
+            title="Venues",
+            title_justify="left",
+            title_style="bold",
+        )
+        table.add_column("venue", style="bold")
+        table.add_column("connected")
+        table.add_column("breaker")
+        table.add_column("oldest book", justify="right")
+        table.add_column("clock", justify="right")
+        table.add_column("requests", justify="right")
+        table.add_column("reuse", justify="right")
+        table.add_column("rate limit")
+        ages: dict[str, list[int]] = {v: [] for v in VENUES}
+        for s in (snap.get("symbols") or {}).values():
+            for v in VENUES:
+                age = ((s.get("venues") or {}).get(v) or {}).get("age_ms")
+                if age is not None:
+                    ages[v].append(age)
+        for v in VENUES:
+            d = (snap.get("venues") or {}).get(v)
+            if d is None:
+                continue
+            feed = d.get("feed") or {}
+            conn = Text("yes", "green") if d.get("healthy") else Text("NO", "bold red")
+            if feed:
+                conn.append(
+                    f" ({feed.get('connects', 0)} conn, {feed.get('disconnects', 0)} drop)", "dim"
+                )
+            breaker = str(d.get("breaker"))
+            oldest = max(ages[v], default=None)
+            reuse = d.get("connection_reuse")
+            headroom = d.get("rate_limit_headroom")
+            table.add_row(
+                VENUE_LABEL[v],
+                conn,
+                Text(breaker, "green" if breaker == "closed" else "bold red"),
+                Text(
+                    "-" if oldest is None else f"{oldest} ms",
+                    "bold red" if oldest is not None and oldest > self.stale_ms else "",
+                ),
+                f"{d.get('clock_offset_ms', '-')} ms",
+                str(d.get("requests", "-")),
+                "-" if reuse is None else f"{reuse:.0%}",
+                "-" if headroom is None else str(headroom),
+            )
+        return table
+
+    def _latency(self, snap: dict[str, Any]) -> RenderableType:
+        st = snap.get("stats") or {}
+        table = Table(
+            box=box.SIMPLE_HEAD, title="Latency", title_justify="left", title_style="bold"
+        )
+        for col in ("", "n", "p50", "p99", "max"):
+            table.add_column(col, justify="left" if not col else "right")
+        rows = [("tick-to-trade", st.get("tick_to_trade"))]
+        for v in VENUES:
+            rows.append((f"{VENUE_LABEL[v]} leg ack", (st.get("leg_ack") or {}).get(v)))
+        rows.append(("book age at decision", st.get("decision_book_age")))
+        if (st.get("python_veto") or {}).get("count"):
+            rows.append(("python veto", st.get("python_veto")))
+        for name, h in rows:
+            h = h or {}
+            table.add_row(
+                name,
+                str(h.get("count", 0)),
+                micros(h.get("p50_us")),
+                micros(h.get("p99_us")),
+                micros(h.get("max_us")),
+            )
+        return table
+
+    def _trading(self, snap: dict[str, Any]) -> RenderableType:
+        st = snap.get("stats") or {}
+        risk = snap.get("risk") or {}
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="dim")
+        grid.add_column()
+        opp = [
+            f"{st.get('opportunities_detected', 0)} seen",
+            f"{st.get('opportunities_taken', 0)} taken",
+            f"{st.get('opportunities_vetoed', 0)} vetoed",
+            f"{st.get('opportunities_vanished', 0)} vanished",
+            f"{st.get('refused_stale', 0)} stale",
+        ]
+        grid.add_row("opportunities", ", ".join(opp))
+        outcomes = st.get("outcomes") or {}
+        grid.add_row(
+            "outcomes",
+            Text(", ".join(f"{k} {n}" for k, n in sorted(outcomes.items())) or "none"),
+        )
+        grid.add_row("realized PnL", Text(amount(st.get("pnl"), 6), _signed_style(st.get("pnl"))))
+        grid.add_row("fees", amount(st.get("fees"), 6))
+        grid.add_row("daily PnL (risk)", amount(risk.get("daily_pnl"), 6))
+        grid.add_row("open arbitrages", str(risk.get("open_arbitrages", 0)))
+        errors = st.get("errors") or {}
+        grid.add_row(
+            "errors",
+            Text(
+                ", ".join(f"{k} {n}" for k, n in sorted(errors.items())) or "none",
+                "bold red" if errors else "",
+            ),
+        )
+        if snap.get("journal_errors"):
+            grid.add_row("journal errors", Text(str(snap["journal_errors"]), "bold red"))
+        return Panel(grid, title="Trading", title_align="left", border_style="blue")
+
+    def _inventory(self, snap: dict[str, Any]) -> RenderableType:
+        inv = snap.get("inventory") or {}
+        assets = sorted({a for per in inv.values() for a in per})
+        table = Table(
+            box=box.SIMPLE_HEAD, title="Inventory change", title_justify="left", title_style="bold"
+        )
+        table.add_column("asset", style="bold")
+        for v in VENUES:
+            table.add_column(VENUE_LABEL[v], justify="right")
+        table.add_column("net", justify="right")
+        for a in assets:
+            cells = [(inv.get(v) or {}).get(a) for v in VENUES]
+            net = sum((Decimal(c) for c in cells if c is not None), Decimal(0))
+            table.add_row(
+                a,
+                *(Text(c or "0", _signed_style(c)) for c in cells),
+                Text(str(net), _signed_style(str(net))),
+            )
+        if not assets:
+            table.add_row("none yet", *([""] * (len(VENUES) + 1)))
+        return table
+
+    def _activity_panel(self) -> RenderableType:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(no_wrap=True, overflow="ellipsis")
+        for t, _, text in reversed(self._activity):
+            grid.add_row(time.strftime("%H:%M:%S", time.localtime(t)), text)
+        if not self._activity:
+            grid.add_row("", Text("no opportunity yet", "dim"))
+        return Panel(
+            grid,
+            title="Opportunities and transactions (newest first)",
+            title_align="left",
+            border_style="cyan",
+        )
+
+    def _alerts_panel(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        if self._firing:
+            for a in self._firing.values():
+                sev = str(a.get("severity", "")).lower()
+                parts.append(
+                    Text(
+                        f"● {a.get('name')} [{sev}] {a.get('message', '')}",
+                        "bold red" if sev == "critical" else "yellow",
+                    )
+                )
+        else:
+            parts.append(Text("no alert firing", "green"))
+        for t, a in list(self._alert_log)[-2:]:
+            state = "fired" if a.get("firing") else "cleared"
+            parts.append(
+                Text(
+                    f"{time.strftime('%H:%M:%S', time.localtime(t))} {a.get('name')} {state}", "dim"
+                )
+            )
+        if self._log:
+            parts.append(Text("log", "bold dim"))
+            for line in self._log:
+                t = Text.from_ansi(line)
+                t.no_wrap = True
+                t.overflow = "ellipsis"
+                parts.append(t)
+        return Panel(
+            Group(*parts),
+            title="Alerts and log",
+            title_align="left",
+            border_style="red" if self._firing else "green",
+        )
+
+    @staticmethod
+    def _opportunity_text(ev: dict[str, Any]) -> Text:
+        decision = str(ev.get("decision"))
+        t = Text()
+        t.append("opportunity ", "cyan")
+        t.append(f"{ev.get('symbol')} ", "bold")
+        t.append(
+            f"buy {VENUE_LABEL.get(ev.get('buy'), ev.get('buy'))} "
+            f"sell {VENUE_LABEL.get(ev.get('sell'), ev.get('sell'))} "
+            f"qty {ev.get('qty')} edge {ev.get('edge_bps')} bps "
+        )
+        t.append(decision, "green" if decision == "taken" else "yellow")
+        return t
+
+    @staticmethod
+    def _transaction_text(ev: dict[str, Any]) -> Text:
+        outcome = str(ev.get("outcome"))
+        t = Text()
+        t.append(f"tx {ev.get('tx_id')} ", "magenta")
+        t.append(f"{ev.get('symbol')} ", "bold")
+        t.append(outcome, "bold green" if outcome == "completed" else "bold yellow")
+        t.append(" PnL ")
+        t.append(amount(ev.get("realized_pnl"), 6), _signed_style(ev.get("realized_pnl")))
+        t.append(f" fees {amount(ev.get('fees_quote'), 6)}")
+        if ev.get("tick_to_trade_us") is not None:
+            t.append(f" t2t {micros(ev['tick_to_trade_us'])}", "dim")
+        return t
+
+
+def _side_by_side(left: RenderableType, right: RenderableType) -> RenderableType:
+    grid = Table.grid(expand=True, padding=(0, 1))
+    grid.add_column(ratio=1)
+    grid.add_column(ratio=1)
+    grid.add_row(left, right)
+    return grid
