@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::book::{Level, LevelError, Scales};
+use crate::json_scan::Scan;
 use crate::sync::Diff;
 
 /// Which Gate book channel a feed uses.
@@ -76,8 +77,9 @@ pub struct BookPush<'a> {
     pub full: bool,
     /// Venue timestamp of the change (ms), when given.
     pub time_ms: Option<i64>,
-    bids: Vec<(&'a str, &'a str)>,
-    asks: Vec<(&'a str, &'a str)>,
+    /// The raw JSON arrays `[["price","amount"],...]` (empty when absent).
+    bids: &'a str,
+    asks: &'a str,
 }
 
 impl BookPush<'_> {
@@ -90,13 +92,50 @@ impl BookPush<'_> {
         diff.first = self.first;
         diff.last = self.last;
         diff.full = self.full;
-        fill_side(self.pair, "bid", &self.bids, scales, &mut diff.bids)?;
-        fill_side(self.pair, "ask", &self.asks, scales, &mut diff.asks)?;
+        fill_raw(self.pair, "bid", self.bids, scales, &mut diff.bids)?;
+        fill_raw(self.pair, "ask", self.asks, scales, &mut diff.asks)?;
         Ok(())
     }
+}
 
-    pub fn levels(&self) -> usize {
-        self.bids.len() + self.asks.len()
+/// Parses a raw `[["price","amount"],...]` array into levels.
+fn fill_raw(
+    pair: &str,
+    side: &'static str,
+    raw: &str,
+    scales: Scales,
+    out: &mut Vec<Level>,
+) -> Result<(), GateFrameError> {
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let mut sc = Scan::new(raw);
+    let mut level_err = None;
+    let scanned = sc.array(|sc| {
+        sc.eat(b'[')?;
+        let p = sc.plain_str()?;
+        sc.eat(b',')?;
+        let q = sc.plain_str()?;
+        sc.eat(b']')?;
+        match scales.level(p, q) {
+            Ok(l) => {
+                out.push(l);
+                Ok(())
+            }
+            Err(e) => {
+                level_err = Some(e);
+                Err("level")
+            }
+        }
+    });
+    match (scanned, level_err) {
+        (_, Some(err)) => Err(GateFrameError::Level {
+            symbol: pair.to_owned(),
+            side,
+            err,
+        }),
+        (Err(e), None) => Err(GateFrameError::Json(format!("{pair} {side} levels: {e}"))),
+        (Ok(()), None) => Ok(()),
     }
 }
 
@@ -153,9 +192,9 @@ struct BookResult<'a> {
     #[serde(default)]
     t: Option<i64>,
     #[serde(borrow, default)]
-    b: Option<Vec<(&'a str, &'a str)>>,
+    b: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    a: Option<Vec<(&'a str, &'a str)>>,
+    a: Option<&'a RawValue>,
 }
 
 /// Parses one text frame from Gate's WebSocket.
@@ -163,6 +202,17 @@ struct BookResult<'a> {
 /// # Errors
 /// Invalid JSON, or a book push without its sequence fields.
 pub fn parse_frame(text: &str) -> Result<GateEvent<'_>, GateFrameError> {
+    if let Some(push) = scan_book(text)? {
+        return Ok(GateEvent::Book(push));
+    }
+    parse_frame_serde(text)
+}
+
+/// Every frame through serde_json (the fallback, and the path for non-book frames).
+///
+/// # Errors
+/// As [`parse_frame`].
+pub fn parse_frame_serde(text: &str) -> Result<GateEvent<'_>, GateFrameError> {
     let f: Frame<'_> =
         serde_json::from_str(text).map_err(|e| GateFrameError::Json(e.to_string()))?;
     if let Some(err) = f.error {
@@ -194,15 +244,7 @@ pub fn parse_frame(text: &str) -> Result<GateEvent<'_>, GateFrameError> {
     let r: BookResult<'_> = serde_json::from_str(raw.get())
         .map_err(|e| GateFrameError::Json(format!("{} result: {e}", f.channel)))?;
     let s = r.s.ok_or_else(|| missing("result.s"))?;
-    let pair = if f.channel == "spot.obu" {
-        // "ob.BTC_USDT.50"
-        s.strip_prefix("ob.")
-            .and_then(|rest| rest.rsplit_once('.'))
-            .map(|(pair, _)| pair)
-            .ok_or_else(|| missing("result.s (ob.<pair>.<depth>)"))?
-    } else {
-        s
-    };
+    let pair = book_pair(f.channel, s).ok_or_else(|| missing("result.s (ob.<pair>.<depth>)"))?;
     let last = r.u.ok_or_else(|| missing("result.u"))?;
     let full = r.full.unwrap_or(false);
     let first = match r.first {
@@ -217,8 +259,87 @@ pub fn parse_frame(text: &str) -> Result<GateEvent<'_>, GateFrameError> {
         last,
         full,
         time_ms: r.t,
-        bids: r.b.unwrap_or_default(),
-        asks: r.a.unwrap_or_default(),
+        bids: r.b.map_or("", |v| v.get()),
+        asks: r.a.map_or("", |v| v.get()),
+    }))
+}
+
+fn book_pair<'a>(channel: &str, s: &'a str) -> Option<&'a str> {
+    if channel == "spot.obu" {
+        // "ob.BTC_USDT.50"
+        s.strip_prefix("ob.")
+            .and_then(|rest| rest.rsplit_once('.'))
+            .map(|(pair, _)| pair)
+    } else {
+        Some(s)
+    }
+}
+
+/// The hot path: a book push read in one pass without allocating. `Ok(None)` when the
+/// frame is not a book push or uses JSON this scanner leaves to serde (escapes, an
+/// `error` member); `Err` for a book push that is missing a sequence field.
+fn scan_book(text: &str) -> Result<Option<BookPush<'_>>, GateFrameError> {
+    let mut sc = Scan::new(text);
+    let (mut channel, mut event, mut result, mut has_error) = ("", "", None, false);
+    let top = sc.object(|sc, key| {
+        match key {
+            "channel" => channel = sc.plain_str()?,
+            "event" => event = sc.plain_str()?,
+            "result" => result = Some(sc.span()?),
+            "error" => has_error = sc.span()? != "null",
+            _ => sc.skip_value()?,
+        }
+        Ok(())
+    });
+    if top.is_err() || !sc.at_end() || has_error {
+        return Ok(None);
+    }
+    if !matches!(channel, "spot.order_book_update" | "spot.obu")
+        || !(event == "update" || event.is_empty())
+    {
+        return Ok(None);
+    }
+    let missing = |field| GateFrameError::Missing {
+        channel: channel.to_owned(),
+        field,
+    };
+    let raw = result.ok_or_else(|| missing("result"))?;
+    let (mut s, mut first, mut last, mut full, mut t, mut b, mut a) =
+        (None, None, None, false, None, "", "");
+    let mut rs = Scan::new(raw);
+    let scanned = rs.object(|sc, key| {
+        match key {
+            "s" => s = Some(sc.plain_str()?),
+            "U" => first = Some(sc.u64_value()?),
+            "u" => last = Some(sc.u64_value()?),
+            "full" => full = sc.bool_value()?,
+            "t" => t = sc.i64_value()?,
+            "b" => b = sc.span()?,
+            "a" => a = sc.span()?,
+            _ => sc.skip_value()?,
+        }
+        Ok(())
+    });
+    if scanned.is_err() {
+        return Ok(None);
+    }
+    let s = s.ok_or_else(|| missing("result.s"))?;
+    let pair = book_pair(channel, s).ok_or_else(|| missing("result.s (ob.<pair>.<depth>)"))?;
+    let last = last.ok_or_else(|| missing("result.u"))?;
+    let first = match first {
+        Some(v) => v,
+        None if full => last,
+        None => return Err(missing("result.U")),
+    };
+    Ok(Some(BookPush {
+        channel,
+        pair,
+        first,
+        last,
+        full,
+        time_ms: t,
+        bids: b,
+        asks: a,
     }))
 }
 
@@ -334,6 +455,60 @@ mod tests {
             panic!()
         };
         assert_eq!((p.first, p.last, p.full), (73777715169, 73777715212, false));
+    }
+
+    proptest::proptest! {
+        /// The one-pass scanner and serde_json read every book push identically.
+        #[test]
+        fn scanner_agrees_with_serde(
+            obu in proptest::bool::ANY,
+            with_event in proptest::bool::ANY,
+            full in proptest::bool::ANY,
+            first in 0u64..u64::MAX / 2,
+            span in 0u64..100,
+            levels in proptest::collection::vec((0u64..1_000_000_000, 0u64..1_000_000_000_000, proptest::bool::ANY), 0..30),
+            numbers_as_strings in proptest::bool::ANY,
+            pad in "[ \n]{0,2}",
+        ) {
+            let lv = |bid: bool| levels.iter().filter(|l| l.2 == bid)
+                .map(|&(p, q, _)| format!("[{pad}\"{}\",{pad}\"{}\"]", arb_core::fixed::format_scaled(p as i128, 4), arb_core::fixed::format_scaled(q as i128, 8)))
+                .collect::<Vec<_>>().join(",");
+            let num = |v: u64| if numbers_as_strings { format!("\"{v}\"") } else { v.to_string() };
+            let (channel, s) = if obu { ("spot.obu", "ob.BTC_USDT.400") } else { ("spot.order_book_update", "BTC_USDT") };
+            let event = if with_event { r#""event":"update","# } else { "" };
+            let text = format!(
+                r#"{{"time":1,{pad}"channel":"{channel}",{event}"result":{{"t":17,"full":{full},"l":"100","s":"{s}","U":{},"u":{},"b":[{}],{pad}"a":[{}],"x":{{"y":[1,2]}}}},"time_ms":5}}"#,
+                num(first), num(first + span), lv(true), lv(false)
+            );
+            let fast = parse_frame(&text).unwrap();
+            let slow = if numbers_as_strings { None } else { Some(parse_frame_serde(&text).unwrap()) };
+            let GateEvent::Book(p) = fast else { panic!("{text}") };
+            proptest::prop_assert_eq!((p.pair, p.first, p.last, p.full, p.time_ms), ("BTC_USDT", first, first + span, full, Some(17)));
+            let mut a = Diff::default();
+            p.fill(Scales { price: 4, qty: 8 }, &mut a).unwrap();
+            proptest::prop_assert_eq!(a.bids.len() + a.asks.len(), levels.len());
+            if let Some(GateEvent::Book(q)) = slow {
+                let mut b = Diff::default();
+                q.fill(Scales { price: 4, qty: 8 }, &mut b).unwrap();
+                proptest::prop_assert_eq!(a, b);
+            }
+        }
+
+        #[test]
+        fn parse_never_panics(text in "\\PC{0,120}") {
+            if let Ok(GateEvent::Book(p)) = parse_frame(&text) {
+                let _ = p.fill(Scales { price: 4, qty: 8 }, &mut Diff::default());
+            }
+        }
+
+        #[test]
+        fn truncated_book_frames_never_panic(cut in 0usize..200) {
+            let f = r#"{"channel":"spot.obu","result":{"t":1,"s":"ob.BTC_USDT.50","U":7,"u":9,"b":[["104024.5","10343"],["1.0","2"]],"a":[["104027.2","0"]]},"time_ms":2}"#;
+            let t = &f[..cut.min(f.len())];
+            if let Ok(GateEvent::Book(p)) = parse_frame(t) {
+                let _ = p.fill(Scales { price: 4, qty: 8 }, &mut Diff::default());
+            }
+        }
     }
 
     #[test]

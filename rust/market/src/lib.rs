@@ -10,6 +10,7 @@ pub mod book;
 pub mod decimal;
 pub mod feed;
 pub mod gate;
+mod json_scan;
 pub mod mexc;
 mod shard;
 pub mod store;
