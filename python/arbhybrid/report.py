@@ -53,8 +53,17 @@ def spread_plots(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> li
     by_symbol: dict[str, list[sqlite3.Row]] = defaultdict(list)
     for r in journal.spreads(conn):
         by_symbol[r["symbol"]].append(r)
+    opps: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for o in journal.opportunities(conn):
+        opps[o["symbol"]].append(o)
     plots = []
-    t0 = min((rows[0]["t_ms"] for rows in by_symbol.values()), default=0)
+    # One time origin for samples, detections and trades, so none lands left of zero.
+    t0 = min(
+        [rows[0]["t_ms"] for rows in by_symbol.values()]
+        + [rows[0]["t_ms"] for rows in opps.values()]
+        + [t.started_ms for t in txs],
+        default=0,
+    )
     for symbol in sorted(by_symbol):
         rows = by_symbol[symbol]
         ts, m2g, g2m = [], [], []
@@ -72,13 +81,33 @@ def spread_plots(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> li
         ax.plot(ts, m2g, lw=0.8, label="buy MEXC / sell Gate")
         ax.plot(ts, g2m, lw=0.8, label="buy Gate / sell MEXC")
         ax.axhline(0, color="grey", lw=0.5)
+        # What the engine saw at detection (net of fees, at the traded depth), between the
+        # once-a-second samples.
+        for buy, colour, label in (
+            ("mexc", "tab:blue", "detected net edge, buy MEXC"),
+            ("gateio", "tab:orange", "detected net edge, buy Gate"),
+        ):
+            pts = [o for o in opps[symbol] if o["buy_venue"] == buy]
+            if pts:
+                ax.scatter(
+                    [_ms_to_s(t0, o["t_ms"]) for o in pts],
+                    [float(Decimal(o["edge_bps"])) for o in pts],
+                    s=14,
+                    color=colour,
+                    marker="o",
+                    label=label,
+                    zorder=3,
+                )
         trades = [t for t in txs if t.symbol == symbol]
         for t in trades:
             ax.axvline(_ms_to_s(t0, t.started_ms), color="tab:red", lw=0.6, alpha=0.6)
         ax.set_xlabel("seconds")
-        ax.set_ylabel("gross edge (bps)")
-        ax.legend(loc="upper right", fontsize=8)
-        ax.set_title(f"{symbol}: cross-venue edge at the top of book ({len(trades)} trades, red)")
+        ax.set_ylabel("edge (bps)")
+        ax.legend(loc="upper right", fontsize=7)
+        ax.set_title(
+            f"{symbol}: gross top-of-book edge (lines), detections (dots) "
+            f"({len(trades)} trades, red)"
+        )
         plots.append(Plot(f"spread-{symbol}", f"Spread {symbol}", _png(fig)))
     if not plots:
         plots.append(Plot("spread", "Spread", None, "no spread samples in the journal"))
@@ -93,7 +122,7 @@ def pnl_plot(txs: list[journal.Transaction]) -> Plot:
     if not done:
         return Plot("pnl", "Cumulative PnL", None, "no finished transactions")
     t0 = done[0].started_ms
-    xs, ys, acc = [], [], Decimal(0)
+    xs, ys, acc = [0.0], [0.0], Decimal(0)  # the curve starts at zero when trading starts
     for t in done:
         acc += t.realized_pnl or 0
         xs.append(_ms_to_s(t0, t.finished_ms or t.started_ms))

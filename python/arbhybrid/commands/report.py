@@ -17,6 +17,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rep = sub.add_parser("report", help="write an HTML report with plots from the journal")
     rep.add_argument("--journal", default=DEFAULT_JOURNAL, help="journal file (SQLite)")
     rep.add_argument("--out", default="runs/report", help="output directory")
+    rep.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="also save a picture of the report (needs Debian's chromium)",
+    )
     rep.set_defaults(func=report_command)
 
     hist = sub.add_parser("history", help="list recent transactions from the journal")
@@ -58,6 +63,18 @@ def report_command(args: argparse.Namespace) -> int:
         print(e, file=sys.stderr)
         return 1
     print(path)
+    if args.screenshot:
+        from arbhybrid import browser
+
+        try:
+            shot = browser.screenshot(path.resolve().as_uri(), args.screenshot, width=1100)
+        except browser.BrowserError as e:
+            print(f"screenshot failed: {e}", file=sys.stderr)
+            return 1
+        for err in shot.page_errors:
+            print(f"report page error: {err}", file=sys.stderr)
+        print(args.screenshot)
+        return 1 if shot.page_errors else 0
     return 0
 
 
