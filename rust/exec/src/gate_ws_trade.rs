@@ -56,20 +56,10 @@ impl GateWsTrader {
     pub async fn connect(client: &VenueClient) -> Result<GateWsTrader, ExecError> {
         let cfg = client.config();
         let net = |e: String| ExecError::new(Venue::Gate, "ws_trade", ErrorClass::Network, e);
-        let (ws, _) = tokio::time::timeout(
-            Duration::from_millis(cfg.connect_timeout_ms),
-            tokio_tungstenite::connect_async(cfg.ws_url.as_str()),
-        )
-        .await
-        .map_err(|_| {
-            ExecError::new(
-                Venue::Gate,
-                "ws_trade",
-                ErrorClass::Network,
-                "connect timed out",
-            )
-        })?
-        .map_err(|e| net(format!("connect {}: {e}", cfg.ws_url)))?;
+        let ws =
+            crate::http::ws_connect(&cfg.ws_url, Duration::from_millis(cfg.connect_timeout_ms))
+                .await
+                .map_err(net)?;
         let (mut sink, mut stream) = ws.split();
         let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
         let pending: Pending = Arc::new(Mutex::new(HashMap::new()));

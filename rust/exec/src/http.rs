@@ -86,6 +86,31 @@ pub fn build_client(
     Ok((client, connects))
 }
 
+/// A WebSocket connection as both private streams and the Gate trading path open it.
+pub type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket (`ws://` on the simulator, `wss://` on the venues) with
+/// TCP_NODELAY: without it, a small order frame waits for the ACK of the previous one
+/// (Nagle plus the peer's delayed ACK), which costs ~40 ms per request on loopback.
+///
+/// # Errors
+/// Timeout or the connection/handshake error, as text.
+pub async fn ws_connect(url: &str, timeout: Duration) -> Result<WsStream, String> {
+    // wss on the real venues: rustls with the ring provider (the only one compiled in).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match tokio::time::timeout(
+        timeout,
+        tokio_tungstenite::connect_async_with_config(url, None, true),
+    )
+    .await
+    {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(e)) => Err(format!("connect {url}: {e}")),
+        Err(_) => Err(format!("connect {url}: timed out")),
+    }
+}
+
 /// The venue's clock minus ours, in ms, tracked from server-time answers and applied
 /// to every signed timestamp (MEXC rejects `timestamp >= serverTime + 1000`, Gate
 /// anything 60 s off).

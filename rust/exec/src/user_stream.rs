@@ -199,27 +199,12 @@ async fn mexc_session(
 ) -> End {
     let cfg = client.config();
     let url = format!("{}?listenKey={key}", cfg.ws_url);
-    let ws = match tokio::time::timeout(
-        Duration::from_millis(cfg.connect_timeout_ms),
-        tokio_tungstenite::connect_async(url.as_str()),
-    )
-    .await
-    {
-        Ok(Ok((ws, _))) => ws,
-        // A refused upgrade can mean the key is gone: take a new one.
-        Ok(Err(e)) => {
-            return End::Reconnect {
-                why: format!("connect: {e}"),
-                new_key: true,
-            }
-        }
-        Err(_) => {
-            return End::Reconnect {
-                why: "connect timed out".into(),
-                new_key: false,
-            }
-        }
-    };
+    let ws =
+        match crate::http::ws_connect(&url, Duration::from_millis(cfg.connect_timeout_ms)).await {
+            Ok(ws) => ws,
+            // A refused upgrade can mean the key is gone: take a new one.
+            Err(why) => return End::Reconnect { why, new_key: true },
+        };
     let (mut sink, mut stream) = ws.split();
     let sub = json!({"method": "SUBSCRIPTION", "params": [
         "spot@private.orders.v3.api.pb", "spot@private.deals.v3.api.pb", "spot@private.account.v3.api.pb"]});
@@ -388,26 +373,18 @@ async fn gate_session(
     stats: &Arc<StreamStats>,
 ) -> End {
     let cfg = client.config();
-    let ws = match tokio::time::timeout(
-        Duration::from_millis(cfg.connect_timeout_ms),
-        tokio_tungstenite::connect_async(cfg.ws_url.as_str()),
-    )
-    .await
-    {
-        Ok(Ok((ws, _))) => ws,
-        Ok(Err(e)) => {
-            return End::Reconnect {
-                why: format!("connect: {e}"),
-                new_key: false,
+    let ws =
+        match crate::http::ws_connect(&cfg.ws_url, Duration::from_millis(cfg.connect_timeout_ms))
+            .await
+        {
+            Ok(ws) => ws,
+            Err(why) => {
+                return End::Reconnect {
+                    why,
+                    new_key: false,
+                }
             }
-        }
-        Err(_) => {
-            return End::Reconnect {
-                why: "connect timed out".into(),
-                new_key: false,
-            }
-        }
-    };
+        };
     let (mut sink, mut stream) = ws.split();
     for (ch, payload) in [
         ("spot.orders", json!(["!all"])),

@@ -318,3 +318,24 @@ async fn authentication_failure_surfaces_at_once_without_retries() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_retry_a_few_times_with_backoff_then_fail() {
+    let sim = quiet_sim().await;
+    let (proxy, c) = proxied(&sim, Venue::Mexc, None).await;
+    *proxy.down.lock() = true;
+    let e = c.balances().await.unwrap_err();
+    assert_eq!(e.class(), ErrorClass::Venue, "{e}");
+    assert_eq!(e.http_status, Some(503));
+    let log = proxy.log.lock().clone();
+    assert_eq!(
+        log.len() as u32,
+        c.config().read_attempts,
+        "one request per attempt"
+    );
+    // Backoff doubles from backoff_ms between attempts.
+    let base = Duration::from_millis(c.config().backoff_ms);
+    assert!(log[1].0 - log[0].0 >= base);
+    assert!(log[2].0 - log[1].0 >= base * 2);
+    sim.shutdown().await;
+}

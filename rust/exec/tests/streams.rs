@@ -203,3 +203,40 @@ async fn gate_websocket_order_path_places_and_cancels() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_keeps_one_listen_key_past_its_lifetime() {
+    let cfg = SimConfig {
+        market_paused: true,
+        listen_key_ttl_secs: 2,
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(cfg).await.unwrap();
+    let mut vc = config(&sim, Venue::Mexc);
+    // Extended every second, a 2 s key never lapses.
+    vc.listen_key_keepalive_ms = 1_000;
+    let c = VenueClient::new(vc).unwrap();
+    let stream = UserStream::start(c.clone(), vec![symbol(Venue::Mexc).to_string()]);
+    eventually("connected", || {
+        stream.stats.reconciles.load(Ordering::Acquire) >= 1
+    })
+    .await;
+    // Trade until well past two key lifetimes, counting on the venue's clock of fills.
+    let start = sim
+        .fills(Venue::Mexc, &sim.trader(Venue::Mexc).api_key)
+        .len();
+    let t0 = std::time::Instant::now();
+    let mut txn = 9000;
+    while t0.elapsed() < Duration::from_secs(5) {
+        trade_some(&sim, &c, Venue::Mexc, txn, 1).await;
+        txn += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let truth = sim_trade_ids(&sim, Venue::Mexc);
+    assert!(truth.len() > start);
+    eventually("every fill recorded", || tracked_trade_ids(&c) == truth).await;
+    assert_eq!(stream.stats.listen_keys_created.load(Ordering::Relaxed), 1);
+    assert_eq!(stream.stats.connects.load(Ordering::Relaxed), 1);
+    stream.stop();
+    sim.shutdown().await;
+}
