@@ -213,6 +213,9 @@ class Dashboard:
 
     def update(self, snapshot: dict[str, Any]) -> None:
         with self._lock:
+            if self._snap is not None and _books_empty(snapshot) and not _books_empty(self._snap):
+                # After shutdown the feeds are stopped: keep showing the last books seen.
+                snapshot = {**snapshot, "symbols": self._snap["symbols"], "books_as_of_stop": True}
             self._snap = snapshot
             if self._steps and self._steps[-1][2] is None:
                 s, t0, _ = self._steps[-1]
@@ -223,8 +226,7 @@ class Dashboard:
             return
         self._closed = True
         if snapshot is not None:
-            self.update(snapshot)
-        self.progress("stopped")
+            self.update(snapshot)  # also marks the last step (stopping) done
         with contextlib.suppress(Exception):
             self._live.stop()  # leaves the final frame on the terminal
         if self._alert_sub is not None:
@@ -299,7 +301,9 @@ class Dashboard:
         if self._steps and self._steps[-1][2] is None:
             t.append(f"  {self._steps[-1][0]}…", "yellow")
         halted = (snap.get("risk") or {}).get("halted")
-        if halted:
+        if self._closed:
+            t.append("  stopped", "bold")  # shutdown halts the engine: not an alarm
+        elif halted:
             t.append(f"  HALTED: {halted}", "bold white on red")
         else:
             t.append("  trading", "bold green")
@@ -350,10 +354,11 @@ class Dashboard:
         return t
 
     def _markets(self, snap: dict[str, Any]) -> RenderableType:
+        title = "Markets (last seen before stop)" if snap.get("books_as_of_stop") else "Markets"
         table = Table(
             box=box.SIMPLE_HEAD,
             expand=True,
-            title="Markets",
+            title=title,
             title_justify="left",
             title_style="bold",
         )
@@ -400,7 +405,12 @@ class Dashboard:
         table.add_column("clock", justify="right")
         table.add_column("requests", justify="right")
         table.add_column("reuse", justify="right")
-        table.add_column("rate limit")
+        table.add_column("feed frames", justify="right")
+        venues = snap.get("venues") or {}
+        # Rate-limit headroom, when the engine reports it per venue.
+        headroom = any("rate_limit_headroom" in (venues.get(v) or {}) for v in VENUES)
+        if headroom:
+            table.add_column("rate-limit headroom", justify="right")
         ages: dict[str, list[int]] = {v: [] for v in VENUES}
         for s in (snap.get("symbols") or {}).values():
             for v in VENUES:
@@ -420,7 +430,11 @@ class Dashboard:
             breaker = str(d.get("breaker"))
             oldest = max(ages[v], default=None)
             reuse = d.get("connection_reuse")
-            headroom = d.get("rate_limit_headroom")
+            frames = Text(str(feed.get("frames", "-")))
+            for key, label in (("unparsable_frames", "bad"), ("resubscribes", "resub")):
+                if feed.get(key):
+                    frames.append(f" {feed[key]} {label}", "yellow")
+            cells = [frames] + ([str(d.get("rate_limit_headroom", "-"))] if headroom else [])
             table.add_row(
                 VENUE_LABEL[v],
                 conn,
@@ -432,7 +446,7 @@ class Dashboard:
                 f"{d.get('clock_offset_ms', '-')} ms",
                 str(d.get("requests", "-")),
                 "-" if reuse is None else f"{reuse:.0%}",
-                "-" if headroom is None else str(headroom),
+                *cells,
             )
         return table
 
@@ -593,6 +607,14 @@ class Dashboard:
         if ev.get("tick_to_trade_us") is not None:
             t.append(f" t2t {micros(ev['tick_to_trade_us'])}", "dim")
         return t
+
+
+def _books_empty(snap: dict[str, Any]) -> bool:
+    return not any(
+        v.get("bid") or v.get("ask")
+        for s in (snap.get("symbols") or {}).values()
+        for v in (s.get("venues") or {}).values()
+    )
 
 
 def _side_by_side(left: RenderableType, right: RenderableType) -> RenderableType:
