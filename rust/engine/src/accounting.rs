@@ -56,6 +56,14 @@ impl Ledger {
         }
     }
 
+    /// Adds another ledger's changes and fees to this one.
+    pub fn merge(&mut self, other: &Ledger) {
+        for (k, d) in &other.deltas {
+            *self.deltas.entry(k.clone()).or_insert(Amount::ZERO) += *d;
+        }
+        self.fees_quote += other.fees_quote;
+    }
+
     /// Change of one asset on one venue.
     pub fn delta(&self, venue: Venue, asset: &str) -> Amount {
         self.deltas

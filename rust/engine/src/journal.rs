@@ -392,6 +392,70 @@ fn write_loop(
     }
 }
 
+/// A transaction the journal saw start but not finish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnfinishedTx {
+    pub tx_id: u64,
+    pub symbol: String,
+    pub buy_venue: String,
+    pub sell_venue: String,
+    pub started_ms: i64,
+}
+
+/// What crash recovery needs from the journal.
+#[derive(Clone, Debug, Default)]
+pub struct JournalState {
+    pub unfinished: Vec<UnfinishedTx>,
+    /// Every (venue, trade id) already journaled.
+    pub fills: std::collections::HashSet<(String, String)>,
+    /// Start of the newest transaction, if any.
+    pub last_started_ms: Option<i64>,
+}
+
+/// Reads the journal's state (a separate read-only connection: WAL allows it while the
+/// writer runs). A journal that does not exist yet is empty.
+///
+/// # Errors
+/// The file exists but cannot be read as a journal.
+pub fn read_state(path: &Path) -> Result<JournalState, JournalError> {
+    if !path.exists() {
+        return Ok(JournalState::default());
+    }
+    let sq = |source| JournalError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sq)?;
+    let mut st = JournalState::default();
+    let mut q = c
+        .prepare("SELECT tx_id, symbol, buy_venue, sell_venue, started_ms FROM transactions WHERE outcome IS NULL")
+        .map_err(sq)?;
+    st.unfinished = q
+        .query_map([], |r| {
+            Ok(UnfinishedTx {
+                tx_id: r.get::<_, i64>(0)? as u64,
+                symbol: r.get(1)?,
+                buy_venue: r.get(2)?,
+                sell_venue: r.get(3)?,
+                started_ms: r.get(4)?,
+            })
+        })
+        .map_err(sq)?
+        .collect::<Result<_, _>>()
+        .map_err(sq)?;
+    let mut q = c.prepare("SELECT venue, trade_id FROM fills").map_err(sq)?;
+    st.fills = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(sq)?
+        .collect::<Result<_, _>>()
+        .map_err(sq)?;
+    st.last_started_ms = c
+        .query_row("SELECT MAX(started_ms) FROM transactions", [], |r| r.get(0))
+        .map_err(sq)?;
+    Ok(st)
+}
+
 fn rec_kind(r: &JournalRecord) -> &'static str {
     match r {
         JournalRecord::Opportunity(_) => "opportunity",

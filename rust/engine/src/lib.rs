@@ -6,6 +6,7 @@ pub mod accounting;
 pub mod config;
 pub mod detect;
 pub mod journal;
+pub mod recovery;
 pub mod risk;
 pub mod runner;
 pub mod tx;

@@ -121,27 +121,27 @@ pub enum StartError {
 }
 
 /// One configured symbol, with everything the hot path needs precomputed.
-struct Sym {
-    id: SymbolId,
-    unified: Arc<str>,
-    base: String,
-    quote: String,
-    scales: Scales,
+pub(crate) struct Sym {
+    pub(crate) id: SymbolId,
+    pub(crate) unified: Arc<str>,
+    pub(crate) base: String,
+    pub(crate) quote: String,
+    pub(crate) scales: Scales,
     /// Detection rules per venue (fees refreshed from the venues).
-    legs: RwLock<[LegRules; 2]>,
+    pub(crate) legs: RwLock<[LegRules; 2]>,
     /// Order formatting rules per venue.
-    rules: [Arc<SymbolRules>; 2],
+    pub(crate) rules: [Arc<SymbolRules>; 2],
     /// `now_ns` of the last opportunity acted on (cooldown).
-    last_act_ns: AtomicI64,
+    pub(crate) last_act_ns: AtomicI64,
     /// A transaction for this symbol is running.
-    busy: AtomicBool,
+    pub(crate) busy: AtomicBool,
     /// Paused after a rejection that cannot be fixed (e.g. not API-tradable).
-    paused: AtomicBool,
+    pub(crate) paused: AtomicBool,
 }
 
 /// Balances per venue from the private streams, with reservations for orders in flight.
 #[derive(Default)]
-struct StreamBalances {
+pub(crate) struct StreamBalances {
     free: HashMap<(Venue, String), Amount>,
     reserved: HashMap<(Venue, String), Amount>,
     updated_ms: [i64; 2],
@@ -174,7 +174,7 @@ impl StreamBalances {
 }
 
 /// Counters and histograms (also exported at `/metrics`).
-struct Stats {
+pub(crate) struct Stats {
     changes: Counter,
     detected: Counter,
     vetoed: Counter,
@@ -191,7 +191,7 @@ struct Stats {
     vetoes: Mutex<HashMap<&'static str, u64>>,
     pnl: Mutex<Amount>,
     fees: Mutex<Amount>,
-    ledger: Mutex<Ledger>,
+    pub(crate) ledger: Mutex<Ledger>,
 }
 
 impl Stats {
@@ -229,25 +229,25 @@ impl Stats {
 
 /// Shared state of the running engine.
 pub struct Inner {
-    cfg: EngineConfig,
-    store: Arc<BookStore>,
-    table: Arc<SymbolTable>,
-    clients: [VenueClient; 2],
+    pub(crate) cfg: EngineConfig,
+    pub(crate) store: Arc<BookStore>,
+    pub(crate) table: Arc<SymbolTable>,
+    pub(crate) clients: [VenueClient; 2],
     /// Indexed by `SymbolId::index()`; `None` for symbols not traded.
-    syms: Vec<Option<Arc<Sym>>>,
-    params: RwLock<Params>,
-    risk: Mutex<RiskState>,
-    balances: Mutex<StreamBalances>,
-    journal: Journal,
-    next_id: AtomicU64,
-    stats: Stats,
-    events: RwLock<Option<EventSink>>,
-    veto: RwLock<Option<VetoFn>>,
-    cancel: CancellationToken,
-    handle: Handle,
-    started: Instant,
-    ready_ms: Mutex<serde_json::Value>,
-    healthy: [AtomicBool; 2],
+    pub(crate) syms: Vec<Option<Arc<Sym>>>,
+    pub(crate) params: RwLock<Params>,
+    pub(crate) risk: Mutex<RiskState>,
+    pub(crate) balances: Mutex<StreamBalances>,
+    pub(crate) journal: Journal,
+    pub(crate) next_id: AtomicU64,
+    pub(crate) stats: Stats,
+    pub(crate) events: RwLock<Option<EventSink>>,
+    pub(crate) veto: RwLock<Option<VetoFn>>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) handle: Handle,
+    pub(crate) started: Instant,
+    pub(crate) ready_ms: Mutex<serde_json::Value>,
+    pub(crate) healthy: [AtomicBool; 2],
 }
 
 /// The engine. Dropping it does not stop it: call [`Engine::shutdown`].
@@ -460,6 +460,11 @@ impl Engine {
             ));
             inner.clone().spawn_balance_listener(v);
         }
+
+        // Crash recovery before any trading: cancel our leftover orders, adopt fills
+        // the journal missed, close unfinished transactions per the hedge policy.
+        let recovery = crate::recovery::recover(&inner).await;
+        inner.ready_ms.lock()["recovery"] = serde_json::to_value(&recovery).unwrap_or_default();
 
         // The hot-path hook, then the feeds.
         let hook_inner = inner.clone();
@@ -1061,7 +1066,7 @@ impl Inner {
                 client_id,
                 LegEvent::Final {
                     end,
-                    filled: amount_at(st.filled_qty, qs),
+                    filled: amount_at(effective_filled(st), qs),
                     quote,
                 },
             );
@@ -1076,6 +1081,7 @@ impl Inner {
 
     /// Runs the transaction's state machine to its end.
     async fn drive(&self, tx: &mut ArbTx, sym: &Sym, p: &Params) -> Outcome {
+        let started_ms = now_ms();
         let deadline = Instant::now() + Duration::from_millis(self.cfg.sell_deadline_ms);
         let hard_stop = Instant::now() + Duration::from_secs(60);
         loop {
@@ -1088,6 +1094,17 @@ impl Inner {
             }
             if Instant::now() >= deadline {
                 tx.deadline();
+            }
+            // Everything final: make sure every fill is in before the residual decides
+            // anything (a fill can trail its order's final state).
+            if tx.outcome().is_none() && tx.orders.iter().all(|o| o.is_final()) {
+                self.settle_fills(tx, sym, started_ms).await;
+                for i in 0..tx.orders.len() {
+                    let (venue, cid) = (tx.orders[i].venue, tx.orders[i].client_id.clone());
+                    if let Some(st) = self.tracker_state(venue, &cid) {
+                        self.fold_state(tx, sym, &cid, &st);
+                    }
+                }
             }
             match tx.next_action() {
                 Action::Done(o) => return o,
@@ -1134,6 +1151,27 @@ impl Inner {
                     qty,
                     ioc,
                 } => {
+                    let legs: Vec<String> = tx
+                        .orders
+                        .iter()
+                        .map(|o| {
+                            format!(
+                                "{}:{}:{:?}:filled={}",
+                                o.client_id, o.venue, o.phase, o.filled
+                            )
+                        })
+                        .collect();
+                    self.journal.send(JournalRecord::Event {
+                        t_ms: now_ms(),
+                        kind: "hedge",
+                        detail: format!(
+                            "tx {} residual {} -> {} {qty} on {venue}; legs {}",
+                            tx.id,
+                            tx.residual(),
+                            side.label(),
+                            legs.join(", ")
+                        ),
+                    });
                     let ok = self.hedge(tx, sym, p, role, venue, side, qty, ioc).await;
                     if let Some(k) = self.risk.lock().hedge_result(ok) {
                         self.halted(k);
@@ -1166,23 +1204,30 @@ impl Inner {
         let _ = tokio::time::timeout(wait, futures_select_any(futs)).await;
     }
 
-    /// Queries an order by client id and folds the answer in; an order the venue does
-    /// not know is final with nothing filled (proven absent).
+    /// Queries an order and folds the answer in. An acknowledged order is asked for by
+    /// its venue id (venues forget client ids of finished orders: Gate after an hour,
+    /// some not at all); only an order never acknowledged that the venue does not know
+    /// by client id is proven absent: final with nothing filled.
     async fn resolve(&self, tx: &mut ArbTx, sym: &Sym, venue: Venue, client_id: &str) {
         let c = &self.clients[venue.index()];
-        match c
-            .query(
-                &sym.rules[venue.index()].venue_symbol,
-                &OrderRef::Client(ClientOrderId::from_venue(client_id)),
-            )
-            .await
-        {
+        let venue_id = tx
+            .order(client_id)
+            .and_then(|o| o.venue_id.clone())
+            .or_else(|| {
+                self.tracker_state(venue, client_id)
+                    .and_then(|s| s.order_id)
+            });
+        let by = match &venue_id {
+            Some(id) => OrderRef::Venue(id.clone()),
+            None => OrderRef::Client(ClientOrderId::from_venue(client_id)),
+        };
+        match c.query(&sym.rules[venue.index()].venue_symbol, &by).await {
             Ok(_) => {
                 if let Some(st) = self.tracker_state(venue, client_id) {
                     self.fold_state(tx, sym, client_id, &st);
                 }
             }
-            Err(e) if e.is_order_not_found() => {
+            Err(e) if e.is_order_not_found() && venue_id.is_none() => {
                 tx.apply(
                     client_id,
                     LegEvent::Final {
@@ -1284,7 +1329,7 @@ impl Inner {
     /// Waits (bounded) for the stream, then asks the venue's trade list over REST.
     async fn settle_fills(&self, tx: &ArbTx, sym: &Sym, since_ms: i64) {
         fn complete(st: &OrderState) -> bool {
-            st.fills.iter().fold(Amount::ZERO, |a, f| a + f.qty) >= st.filled_qty
+            st.fills.iter().fold(Amount::ZERO, |a, f| a + f.qty) >= effective_filled(st)
         }
         for o in &tx.orders {
             let c = &self.clients[o.venue.index()];
@@ -1404,7 +1449,7 @@ impl Inner {
         sym.busy.store(false, Ordering::Release);
     }
 
-    fn mark_price(&self, sym: &Sym) -> Option<Amount> {
+    pub(crate) fn mark_price(&self, sym: &Sym) -> Option<Amount> {
         let mut sum = 0u128;
         let mut n = 0u128;
         for v in Venue::ALL {
@@ -1504,7 +1549,7 @@ impl Inner {
         )));
     }
 
-    fn journal_order(
+    pub(crate) fn journal_order(
         &self,
         tx_id: u64,
         role: LegRole,
@@ -1555,7 +1600,7 @@ impl Inner {
             })));
     }
 
-    fn journal_fill(&self, tx_id: u64, sym: &Sym, f: &arb_exec::lifecycle::Fill) {
+    pub(crate) fn journal_fill(&self, tx_id: u64, sym: &Sym, f: &arb_exec::lifecycle::Fill) {
         self.journal
             .send(JournalRecord::Fill(Box::new(journal::FillRecord {
                 venue: venue_name(f.venue),
@@ -1815,6 +1860,20 @@ impl Inner {
     pub fn table(&self) -> &Arc<SymbolTable> {
         &self.table
     }
+}
+
+/// What an order has filled as far as anything says: its filled quantity, and for an
+/// order reported `filled` at least its original quantity (a status can arrive before
+/// the quantity that goes with it, e.g. a placement answer without `executedQty`).
+fn effective_filled(st: &OrderState) -> Amount {
+    let fills = st.fills.iter().fold(Amount::ZERO, |a, f| a + f.qty);
+    let mut q = st.filled_qty.max(fills);
+    if st.status == OrderStatus::Filled {
+        if let Some(orig) = st.orig_qty {
+            q = q.max(orig);
+        }
+    }
+    q
 }
 
 fn tif_label(t: TimeInForce) -> &'static str {

@@ -370,11 +370,16 @@ impl ArbTx {
                 venue: o.venue,
             };
         }
-        // Cancel what still rests once the deadline passed, or once the other leg is
-        // final (no point waiting on a sell whose buy was rejected).
-        let legs_final = self.orders[..2].iter().filter(|o| o.is_final()).count();
-        for o in &self.orders {
-            if o.phase == OrderPhase::Open && (self.deadline_passed || legs_final >= 1) {
+        // Cancel what still rests once the deadline passed, or at once when the other
+        // leg ended with nothing filled (the resting leg would be a naked position). A
+        // leg whose partner filled keeps resting until the deadline: it is priced to pay.
+        let partner_empty = |i: usize| {
+            let other = &self.orders[1 - i];
+            other.is_final() && other.filled == 0
+        };
+        for (i, o) in self.orders.iter().enumerate() {
+            let early = i < 2 && partner_empty(i);
+            if o.phase == OrderPhase::Open && (self.deadline_passed || early) {
                 return Action::Cancel {
                     client_id: o.client_id.clone(),
                     venue: o.venue,
@@ -473,8 +478,10 @@ mod tests {
             },
         );
         t.apply("b", fin(OrderEnd::Filled, 100));
-        // Sell still open (60/100) and the buy is final -> wait? No: the sell rests until
-        // its deadline or cancel; the buy being final triggers the cancel.
+        // Sell still open (60/100) and the buy filled: the sell keeps resting until its
+        // deadline (it is priced to pay).
+        assert_eq!(t.next_action(), Action::Wait);
+        t.deadline();
         assert_eq!(
             t.next_action(),
             Action::Cancel {
@@ -498,6 +505,7 @@ mod tests {
                 venue_id: "S".into(),
             },
         );
+        t.deadline();
         assert!(matches!(t.next_action(), Action::Cancel { .. }));
         t.apply("s", LegEvent::CancelSent);
         assert_eq!(t.next_action(), Action::Wait);
@@ -518,6 +526,28 @@ mod tests {
         assert_eq!(t.next_action(), Action::Wait);
         t.apply("h1", fin(OrderEnd::Filled, 70));
         assert_eq!(t.next_action(), Action::Done(Outcome::Unwound));
+    }
+
+    #[test]
+    fn a_leg_whose_partner_filled_nothing_is_canceled_at_once() {
+        let mut t = tx(HedgePolicy::Unwind);
+        t.apply(
+            "s",
+            LegEvent::Ack {
+                venue_id: "S".into(),
+            },
+        );
+        t.apply(
+            "b",
+            fin(OrderEnd::Rejected(ErrorClass::InsufficientFunds), 0),
+        );
+        assert_eq!(
+            t.next_action(),
+            Action::Cancel {
+                client_id: "s".into(),
+                venue: Venue::Gate
+            }
+        );
     }
 
     #[test]

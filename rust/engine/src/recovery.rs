@@ -1,0 +1,290 @@
+//! Crash recovery: before trading starts, reconcile both venues with the journal.
+//!
+//! The engine may have died anywhere, including between the two legs of an arbitrage or
+//! after an order was sent but before the journal heard of it (journal writes are off
+//! the hot path). Client order ids name the engine instance, the transaction and the
+//! leg (`arb_<tx>_<leg>`), so what the venues hold can be attributed without the
+//! journal:
+//!
+//! 1. our orders still open on either venue are canceled (a resting sell of a crashed
+//!    arbitrage must not fill later, unwatched);
+//! 2. our fills since the last journaled activity that the journal does not have are
+//!    adopted: written to the journal under their transaction, which is created if the
+//!    journal never saw it start;
+//! 3. every transaction left unfinished gets its residual (base bought minus sold)
+//!    computed from all its fills and handled by the hedge policy (unwind / chase
+//!    flatten it with a market or IOC order, hold keeps it within the risk limits), and
+//!    is closed in the journal as `recovered`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arb_core::time::{now_ms, now_ns};
+use arb_core::Venue;
+use arb_exec::client::OrderRef;
+use arb_exec::lifecycle::Fill;
+use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, Side as ExecSide};
+use arb_exec::Amount;
+
+use crate::accounting::Ledger;
+use crate::journal::{self, Dec, JournalRecord};
+use crate::runner::{Inner, Sym};
+use crate::tx::HedgePolicy;
+
+/// What recovery found and did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RecoveryReport {
+    /// Our orders found open and canceled.
+    pub canceled_orders: usize,
+    /// Fills the journal did not have, now written.
+    pub adopted_fills: usize,
+    /// Transactions closed by recovery: (tx id, symbol, residual before, action).
+    pub transactions: Vec<(u64, String, String, String)>,
+    /// Problems met (recovery continues past them; each is also journaled).
+    pub errors: Vec<String>,
+}
+
+/// Look back this far before the last journaled activity for fills.
+const LOOKBACK_MS: i64 = 10 * 60_000;
+
+fn ours(inner: &Inner, id: &ClientOrderId) -> Option<u64> {
+    let leg = id.leg_id()?;
+    (leg.prefix == inner.cfg.client_id_prefix).then_some(leg.txn)
+}
+
+/// Runs recovery. Never fails as a whole: each problem is reported and recovery goes on.
+pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
+    let mut rep = RecoveryReport::default();
+    let state = match journal::read_state(std::path::Path::new(&inner.cfg.journal_path)) {
+        Ok(s) => s,
+        Err(e) => {
+            rep.errors.push(format!("journal unreadable: {e}"));
+            return rep;
+        }
+    };
+    let since = state
+        .unfinished
+        .iter()
+        .map(|u| u.started_ms)
+        .chain(state.last_started_ms)
+        .min()
+        .unwrap_or_else(now_ms)
+        - LOOKBACK_MS;
+    let mut known: HashSet<(String, String)> = state.fills.clone();
+    // Fills per (tx id) with the symbol they belong to.
+    let mut adopted: BTreeMap<u64, (Arc<Sym>, Vec<Fill>)> = BTreeMap::new();
+
+    for sym in inner.syms.iter().flatten() {
+        for v in Venue::ALL {
+            let c = &inner.clients[v.index()];
+            let vs = sym.rules[v.index()].venue_symbol.clone();
+            // 1. Cancel what is still open.
+            match c.open_orders(&vs).await {
+                Ok(open) => {
+                    for o in open {
+                        let Some(cid) = o.client_id.clone().filter(|c| ours(inner, c).is_some())
+                        else {
+                            continue;
+                        };
+                        match c.cancel(&vs, &OrderRef::Client(cid.clone())).await {
+                            Ok(_) => rep.canceled_orders += 1,
+                            Err(e) if e.is_order_not_found() => {}
+                            Err(e) => rep.errors.push(format!("{v} cancel {cid}: {e}")),
+                        }
+                    }
+                }
+                Err(e) => rep.errors.push(format!("{v} open orders {vs}: {e}")),
+            }
+            // 2. Fills the journal does not have.
+            let fills = match c.my_trades(&vs, Some(since), 1000).await {
+                Ok(f) => f,
+                Err(e) => {
+                    rep.errors.push(format!("{v} trades {vs}: {e}"));
+                    continue;
+                }
+            };
+            for mut f in fills {
+                if known.contains(&(v.as_str().to_string(), f.trade_id.clone())) {
+                    continue;
+                }
+                if f.client_id.is_none() {
+                    // Some venues' trade lists omit the client id: ask the order.
+                    if let Ok(r) = c.query(&vs, &OrderRef::Venue(f.order_id.clone())).await {
+                        f.client_id = r.client_id;
+                    }
+                }
+                let Some(txn) = f.client_id.as_ref().and_then(|c| ours(inner, c)) else {
+                    continue;
+                };
+                known.insert((v.as_str().to_string(), f.trade_id.clone()));
+                adopted
+                    .entry(txn)
+                    .or_insert_with(|| (sym.clone(), Vec::new()))
+                    .1
+                    .push(f);
+            }
+        }
+    }
+
+    // Unfinished transactions without any fill are closed too.
+    for u in &state.unfinished {
+        if adopted.contains_key(&u.tx_id) {
+            continue;
+        }
+        if let Some(sym) = inner
+            .syms
+            .iter()
+            .flatten()
+            .find(|s| *s.unified == *u.symbol)
+        {
+            adopted.insert(u.tx_id, (sym.clone(), Vec::new()));
+        }
+    }
+    let unfinished: HashSet<u64> = state.unfinished.iter().map(|u| u.tx_id).collect();
+    let policy = inner.params.read().hedge_policy;
+
+    for (txn, (sym, fills)) in adopted {
+        rep.adopted_fills += fills.len();
+        let mut ledger = Ledger::new();
+        let (mut bought, mut sold) = (Amount::ZERO, Amount::ZERO);
+        for f in &fills {
+            ledger.record(f, &sym.base, &sym.quote);
+            match f.side {
+                ExecSide::Buy => bought += f.qty,
+                ExecSide::Sell => sold += f.qty,
+            }
+        }
+        if !unfinished.contains(&txn) {
+            // The journal never saw it start (crash before the write): create it.
+            let buy_venue = fills
+                .iter()
+                .find(|f| f.side == ExecSide::Buy)
+                .map_or(Venue::Mexc, |f| f.venue);
+            inner
+                .journal
+                .send(JournalRecord::TxStart(Box::new(journal::TxStart {
+                    tx_id: txn,
+                    symbol: sym.unified.clone(),
+                    buy_venue: buy_venue.as_str(),
+                    sell_venue: buy_venue.other().as_str(),
+                    qty: Dec::new(bought.mantissa().max(sold.mantissa()), 18),
+                    expected_pnl: Dec::new(0, 0),
+                    started_ms: fills.iter().map(|f| f.time_ms).min().unwrap_or_else(now_ms),
+                })));
+        }
+        for f in &fills {
+            inner.journal_fill(txn, &sym, f);
+        }
+        let residual = bought - sold;
+        let action = if residual.is_zero() {
+            "balanced".to_string()
+        } else if policy == HedgePolicy::Hold {
+            let mark = inner.mark_price(&sym);
+            inner.risk.lock().closed(
+                0,
+                &sym.base,
+                0,
+                residual.mantissa(),
+                mark.map_or(0, |m| m.mantissa()),
+                now_ms(),
+            );
+            "held".to_string()
+        } else {
+            // Sell the base where it was bought; buy back on MEXC (base-sized market).
+            let venue = if residual.is_negative() {
+                Venue::Mexc
+            } else {
+                fills
+                    .iter()
+                    .find(|f| f.side == ExecSide::Buy)
+                    .map_or(Venue::Mexc, |f| f.venue)
+            };
+            match flatten(inner, &sym, txn, venue, residual, &mut ledger).await {
+                Ok(()) => "flattened".to_string(),
+                Err(e) => {
+                    rep.errors
+                        .push(format!("tx {txn}: flattening {residual} failed: {e}"));
+                    "flatten_failed".to_string()
+                }
+            }
+        };
+        let mark = inner.mark_price(&sym);
+        let pnl = ledger.pnl(&sym.quote, |a| (a == &*sym.base).then_some(mark).flatten());
+        inner
+            .journal
+            .send(JournalRecord::TxFinish(Box::new(journal::TxFinish {
+                tx_id: txn,
+                finished_ms: now_ms(),
+                outcome: "recovered",
+                bought_qty: Dec::new(bought.mantissa(), 18),
+                sold_qty: Dec::new(sold.mantissa(), 18),
+                realized_pnl: Dec::new(pnl.mantissa(), 18),
+                fees_quote: Dec::new(ledger.fees_quote().mantissa(), 18),
+                residual_base: Dec::new(residual.mantissa(), 18),
+                tick_to_trade_us: None,
+                detail: format!("recovered at start-up: residual {residual} {action}"),
+            })));
+        inner.stats.ledger.lock().merge(&ledger);
+        rep.transactions
+            .push((txn, sym.unified.to_string(), residual.to_string(), action));
+    }
+    for e in &rep.errors {
+        inner.journal.send(JournalRecord::Event {
+            t_ms: now_ms(),
+            kind: "recovery_error",
+            detail: e.clone(),
+        });
+    }
+    inner.journal.flush();
+    rep
+}
+
+/// Sends one market order on `venue` that brings the residual of `txn` to zero and
+/// books its fills. (Both venues take base-sized market sells; base-sized market buys
+/// exist on MEXC only, which is why buy-backs go there.)
+async fn flatten(
+    inner: &Arc<Inner>,
+    sym: &Arc<Sym>,
+    txn: u64,
+    venue: Venue,
+    residual: Amount,
+    ledger: &mut Ledger,
+) -> Result<(), String> {
+    let (side, qty) = if residual.is_negative() {
+        (ExecSide::Buy, Amount::ZERO - residual)
+    } else {
+        (ExecSide::Sell, residual)
+    };
+    let c = &inner.clients[venue.index()];
+    let cid = ClientOrderId::for_leg(&inner.cfg.client_id_prefix, txn, Leg::Unwind(200))
+        .map_err(|e| e.to_string())?;
+    let req = OrderRequest {
+        rules: sym.rules[venue.index()].clone(),
+        side,
+        kind: OrderKind::Market { qty },
+        client_id: cid.clone(),
+    };
+    let p = req.prepare().map_err(|e| e.to_string())?;
+    inner.journal_order(
+        txn,
+        crate::tx::LegRole::Hedge(200),
+        sym,
+        &p,
+        now_ns() / 1000,
+    );
+    c.place_prepared(&p).await.map_err(|e| e.to_string())?;
+    let st = c
+        .tracker()
+        .wait_until(&cid, Duration::from_secs(5), |s| {
+            s.status.is_final()
+                && s.fills.iter().fold(Amount::ZERO, |a, f| a + f.qty) >= s.filled_qty
+        })
+        .await
+        .ok_or("no final state in time")?;
+    for f in &st.fills {
+        ledger.record(f, &sym.base, &sym.quote);
+        inner.journal_fill(txn, sym, f);
+    }
+    Ok(())
+}
