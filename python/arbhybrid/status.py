@@ -106,7 +106,10 @@ class StatusServer:
             if method != "GET":
                 status, payload = "405 Method Not Allowed", {"error": "only GET"}
             elif path == "/status":
-                status, payload = "200 OK", self.body()
+                try:
+                    status, payload = "200 OK", self.body()
+                except Exception as e:  # e.g. the engine is stopping: answered, not raised
+                    status, payload = "503 Service Unavailable", {"error": str(e)}
             elif path == "/health":
                 status, payload = "200 OK", {"ok": True}
             else:
@@ -114,8 +117,8 @@ class StatusServer:
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
             writer.close()
             return
-        except Exception as e:  # a bad request or a failing snapshot is answered, not raised
-            status, payload = "400 Bad Request", {"error": str(e)}
+        except Exception as e:  # a malformed request is answered, not raised
+            status, payload = "400 Bad Request", {"error": f"bad request: {e}"}
         data = json.dumps(payload).encode()
         writer.write(
             f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
@@ -125,6 +128,8 @@ class StatusServer:
         with contextlib.suppress(ConnectionError):
             await writer.drain()
         writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
 
     def close(self) -> None:
         if self._server is not None:

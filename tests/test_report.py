@@ -1,0 +1,148 @@
+"""The HTML report and ``history`` from the journal of a real simulator run: every plot
+exists and shows something, the numbers agree with the engine's events, and the report
+renders in headless Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from arbhybrid import browser, cli, report
+from arbhybrid.simulator import Simulator, config_from_settings
+from test_engine_acceptance import run_engine, settings_for_test
+
+RUN_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Run:
+    journal: Path
+    snapshot: dict[str, Any]
+    events: list[dict[str, Any]]
+    symbols: list[str]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """One ~10 s engine run against the simulator, shared by this module's tests."""
+    settings = settings_for_test()
+    journal = tmp_path_factory.mktemp("report") / "journal.sqlite"
+    sim = Simulator(config_from_settings(settings)).start()
+    try:
+        snap, events = asyncio.run(run_engine(settings, sim, journal, seconds=RUN_SECONDS))
+    finally:
+        sim.stop()
+    assert any(e["type"] == "transaction" for e in events), snap["stats"]
+    yield Run(journal, snap, events, list(settings.strategy.symbols))
+
+
+def png_pixels(data: bytes) -> np.ndarray:
+    return matplotlib.image.imread(io.BytesIO(data), format="png")
+
+
+def assert_drawn(pixels: np.ndarray, what: str) -> None:
+    """A picture of something: big enough, and not one flat colour."""
+    assert pixels.shape[0] >= 100 and pixels.shape[1] >= 100, (what, pixels.shape)
+    assert float(pixels[..., :3].std()) > 0.01, what
+
+
+def test_every_plot_exists_and_is_not_empty(run: Run) -> None:
+    plots, summary = report.build(run.journal)
+    keys = [p.key for p in plots]
+    assert keys == [
+        *(f"spread-{s}" for s in sorted(run.symbols)),
+        "pnl",
+        "latency",
+        "slippage",
+        "outcomes",
+    ]
+    for p in plots:
+        assert p.png is not None, (p.key, p.note)
+        assert_drawn(png_pixels(p.png), p.key)
+    # The summary agrees with what the engine said while running.
+    txs = [e for e in run.events if e["type"] == "transaction"]
+    assert int(summary["transactions"]) == len(txs)
+    assert Decimal(summary["realized PnL (quote, fees included)"]) == sum(
+        (Decimal(t["realized_pnl"]) for t in txs), Decimal(0)
+    )
+    assert Decimal(summary["fees (quote)"]) == sum(
+        (Decimal(t["fees_quote"]) for t in txs), Decimal(0)
+    )
+    with sqlite3.connect(run.journal) as c:
+        assert int(summary["fills"]) == c.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
+
+
+def test_report_command_writes_a_self_contained_page(
+    run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["report", "--journal", str(run.journal), "--out", str(tmp_path)]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path == tmp_path / "report.html"
+    page = path.read_text(encoding="utf-8")
+    # Offline: nothing is fetched from anywhere.
+    assert not re.search(r"""(src|href)=['"]?(https?:)?//""", page)
+    images = re.findall(r"<img alt='([^']*)' src='data:image/png;base64,([^']+)'>", page)
+    assert len(images) == len(run.symbols) + 4
+    for alt, data in images:
+        assert_drawn(png_pixels(base64.b64decode(data)), alt)
+
+
+def test_report_missing_journal_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.sqlite"
+    assert cli.main(["report", "--journal", str(missing), "--out", str(tmp_path)]) == 1
+    assert f"journal {missing} does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    browser.chromium() is None,
+    reason="headless Chromium is not installed (Debian package 'chromium'; "
+    "scripts/test installs it when run as root)",
+)
+def test_report_opens_in_headless_chromium_and_a_screenshot_is_taken(
+    run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shot = tmp_path / "report.png"
+    args = ["report", "--journal", str(run.journal), "--out", str(tmp_path), "--screenshot"]
+    assert cli.main([*args, str(shot)]) == 0
+    out = capsys.readouterr()
+    assert "screenshot failed" not in out.err and "page error" not in out.err, out.err
+    assert_drawn(matplotlib.image.imread(shot), "screenshot")
+    # Every embedded plot decoded in the browser (the page counts them on load).
+    page = browser.dump_dom((tmp_path / "report.html").resolve().as_uri())
+    assert page.page_errors == []
+    n = len(run.symbols) + 4
+    assert f'data-images-loaded="{n}/{n}"' in page.dom
+
+
+def test_history_lists_the_runs_transactions_with_filters(
+    run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    txs = [e for e in run.events if e["type"] == "transaction"]
+    symbol = txs[0]["symbol"]
+    assert cli.main(["history", "--journal", str(run.journal), "--symbol", symbol]) == 0
+    out = capsys.readouterr().out
+    for t in txs:
+        shown = str(t["tx_id"]) in out
+        assert shown == (t["symbol"] == symbol), (t, out)
+    # By outcome, and since a time after the run: nothing.
+    outcome = txs[0]["outcome"]
+    assert cli.main(["history", "--journal", str(run.journal), "--outcome", outcome]) == 0
+    out = capsys.readouterr().out
+    for t in txs:
+        assert (str(t["tx_id"]) in out) == (t["outcome"] == outcome), (t, out)
+    assert cli.main(["history", "--journal", str(run.journal), "--since", "2999-01-01"]) == 0
+    assert "0 transactions" in capsys.readouterr().out
