@@ -100,9 +100,12 @@ fn python_record(
     target: &'static str,
     message: &str,
     fields: Option<&Bound<'_, PyDict>>,
-    ts_ns: i64,
+    ts_ns: Option<i64>,
 ) -> PyResult<Record> {
-    let mut rec = Record::with_text(level, target, Text::Static(""), [], ts_ns);
+    let mut rec = match ts_ns {
+        Some(ts) => Record::with_text(level, target, Text::Static(""), [], ts),
+        None => Record::now_with_text(level, target, Text::Static("")),
+    };
     let mut msg = String::with_capacity(message.len());
     msg.push_str(message);
     if let Some(f) = fields {
@@ -159,9 +162,7 @@ fn log(
     if !core.enabled(level) {
         return Ok(());
     }
-    let ts = created
-        .map(|c| (c * 1e9) as i64)
-        .unwrap_or_else(arb_telemetry::record::now_ns);
+    let ts = created.map(|c| (c * 1e9) as i64);
     core.log(python_record(level, intern(name), message, fields, ts)?);
     Ok(())
 }
@@ -188,20 +189,8 @@ impl RingLogger {
         }
         let msg = message.to_str()?;
         let rec = match fields {
-            Some(f) if !f.is_empty() => python_record(
-                level,
-                self.target,
-                msg,
-                Some(f),
-                arb_telemetry::record::now_ns(),
-            )?,
-            _ => Record::with_text(
-                level,
-                self.target,
-                Text::Owned(msg.into()),
-                [],
-                arb_telemetry::record::now_ns(),
-            ),
+            Some(f) if !f.is_empty() => python_record(level, self.target, msg, Some(f), None)?,
+            _ => Record::now_with_text(level, self.target, Text::Owned(msg.into())),
         };
         core.log(rec);
         Ok(())

@@ -289,6 +289,16 @@ impl Record {
         rec
     }
 
+    /// A record stamped now with a dynamic message and no fields yet (Python's direct
+    /// logger; fields can be added with [`Record::push_field`]).
+    #[inline(always)]
+    pub fn now_with_text(level: Level, target: &'static str, message: Text) -> Record {
+        let (stamp, ticks) = crate::clock::stamp();
+        let mut rec = Self::with_text(level, target, message, [], stamp);
+        rec.ticks = ticks;
+        rec
+    }
+
     /// A record with an explicit message and timestamp (Python records, tests).
     #[inline(always)]
     pub fn with_text<const N: usize>(
