@@ -71,8 +71,14 @@ def test_every_plot_exists_and_is_not_empty(run: Run) -> None:
     for p in plots:
         assert p.png is not None, (p.key, p.note)
         assert_drawn(png_pixels(p.png), p.key)
-    # The summary agrees with what the engine said while running.
+        # Every panel of every figure has data in it (not just axes).
+        assert p.points and all(n > 0 for n in p.points.values()), (p.key, p.points)
+    by_key = {p.key: p for p in plots}
     txs = [e for e in run.events if e["type"] == "transaction"]
+    assert by_key["pnl"].points == {"transactions": len(txs)}
+    assert by_key["latency"].points["tick-to-trade"] == len(txs)
+    assert sum(by_key["outcomes"].points.values()) == len(txs)
+    # The summary agrees with what the engine said while running.
     assert int(summary["transactions"]) == len(txs)
     assert Decimal(summary["realized PnL (quote, fees included)"]) == sum(
         (Decimal(t["realized_pnl"]) for t in txs), Decimal(0)

@@ -12,8 +12,8 @@ display apart. While the dashboard runs it points file descriptor 2 at a pipe an
 the lines in its log panel (everything also goes to the log file); on close it restores
 stderr and repeats the warnings and errors it caught, so none is lost from the terminal.
 
-``ARB_DASHBOARD_SVG=PATH`` saves the final frame as an SVG on close (used by
-``scripts/screenshots`` for the README).
+``ARB_DASHBOARD_SVG=PATH`` keeps the latest live frame in an SVG file, rewritten on
+every snapshot while trading (``scripts/screenshots`` uses it for the README).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ DIRECTIONS = (
 #: Log lines at these levels are repeated on the real stderr when the dashboard closes.
 _LOUD = re.compile(r"\b(WARN|WARNING|ERROR|CRITICAL)\b|panicked")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# The log line's ISO date and sub-millisecond digits: the panel has room for the time only.
+_LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d\.\d{3})\d*Z")
 
 
 def amount(text: str | None, places: int = 4) -> str:
@@ -220,6 +222,8 @@ class Dashboard:
             if self._steps and self._steps[-1][2] is None:
                 s, t0, _ = self._steps[-1]
                 self._steps[-1] = (s, t0, time.monotonic())
+        if self.svg_path and not self._closed:
+            self.save_svg(self.svg_path)  # the latest live frame, for screenshots
 
     def close(self, snapshot: dict[str, Any] | None) -> None:
         if self._closed:
@@ -238,8 +242,6 @@ class Dashboard:
                 print("warnings and errors while the dashboard ran:", file=sys.stderr)
                 for line in self._loud:
                     print(line, file=sys.stderr)
-        if self.svg_path:
-            self.save_svg(self.svg_path)
 
     # -- other inputs ----------------------------------------------------------------
 
@@ -569,7 +571,7 @@ class Dashboard:
         if self._log:
             parts.append(Text("log", "bold dim"))
             for line in self._log:
-                t = Text.from_ansi(line)
+                t = Text.from_ansi(_LOG_TIME.sub(r"\1", line))
                 t.no_wrap = True
                 t.overflow = "ellipsis"
                 parts.append(t)

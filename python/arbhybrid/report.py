@@ -13,7 +13,7 @@ import html
 import io
 import sqlite3
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to PNG only
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 
 from arbhybrid import journal
 
@@ -35,6 +36,8 @@ class Plot:
     title: str
     png: bytes | None
     note: str = ""
+    #: Data points drawn in each panel of the figure (an empty panel shows as 0).
+    points: dict[str, int] = field(default_factory=dict)
 
 
 def _png(fig: matplotlib.figure.Figure) -> bytes:
@@ -108,7 +111,14 @@ def spread_plots(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> li
             f"{symbol}: gross top-of-book edge (lines), detections (dots) "
             f"({len(trades)} trades, red)"
         )
-        plots.append(Plot(f"spread-{symbol}", f"Spread {symbol}", _png(fig)))
+        plots.append(
+            Plot(
+                f"spread-{symbol}",
+                f"Spread {symbol}",
+                _png(fig),
+                points={"spread samples": len(ts)},
+            )
+        )
     if not plots:
         plots.append(Plot("spread", "Spread", None, "no spread samples in the journal"))
     return plots
@@ -133,29 +143,69 @@ def pnl_plot(txs: list[journal.Transaction]) -> Plot:
     ax.set_xlabel("seconds")
     ax.set_ylabel("realized PnL (quote)")
     ax.set_title(f"Cumulative realized PnL: {acc} over {len(done)} transactions")
-    return Plot("pnl", "Cumulative PnL", _png(fig))
+    return Plot("pnl", "Cumulative PnL", _png(fig), points={"transactions": len(done)})
+
+
+def _log_bins(values: list[float], n: int = 30) -> list[float]:
+    """``n`` log-spaced bin edges covering ``values`` (all > 0 after clamping)."""
+    lo = max(min(values, default=1.0), 1e-3)
+    hi = max(max(values, default=1.0), lo * 1.01)
+    ratio = (hi * 1.001 / lo) ** (1 / n)
+    return [lo * ratio**i for i in range(n + 1)]
+
+
+def _log_axis(ax: matplotlib.axes.Axes) -> None:
+    """A log x axis labelled with plain numbers (1, 2, 5, 10 ...), not powers of ten."""
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:g}")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_locator(matplotlib.ticker.LogLocator(subs=(2.0, 5.0)))
+    ax.xaxis.set_minor_formatter(plain)
 
 
 def latency_plot(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> Plot:
+    """Tick-to-trade, and per leg the time from request to the venue's acknowledgement
+    (to the order's final state for orders whose acknowledgement was not journaled)."""
     ttt = [t.tick_to_trade_us for t in txs if t.tick_to_trade_us is not None]
     legs: dict[str, list[float]] = defaultdict(list)
+    to_final = False
     for o in journal.orders(conn):
-        if o["ack_us"] is not None and o["leg"] in ("buy", "sell"):
-            legs[f"{o['leg']} leg ({o['venue']})"].append((o["ack_us"] - o["request_us"]) / 1000)
+        if o["leg"] not in ("buy", "sell") or not o["request_us"]:
+            continue
+        end = o["ack_us"]
+        if end is None and o["final_us"] is not None:
+            end, to_final = o["final_us"], True
+        if end is not None:
+            legs[f"{o['leg']} leg ({o['venue']})"].append((end - o["request_us"]) / 1000)
     if not ttt and not legs:
         return Plot("latency", "Latency", None, "no latency data")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     if ttt:
-        axes[0].hist(ttt, bins=40)
+        # Log-spaced bins: a few slow outliers must not squash the bulk into one bar.
+        axes[0].hist(ttt, bins=_log_bins([float(v) for v in ttt]))
+        _log_axis(axes[0])
         axes[0].set_title(f"tick-to-trade (n={len(ttt)})")
-        axes[0].set_xlabel("microseconds")
+        axes[0].set_xlabel("microseconds (log scale)")
+    # The same bins for every leg, so the bars compare.
+    leg_bins = _log_bins([v for vals in legs.values() for v in vals])
     for name, vals in sorted(legs.items()):
-        axes[1].hist(vals, bins=40, alpha=0.6, label=f"{name} n={len(vals)}")
-    axes[1].set_title("request -> acknowledgement per leg")
-    axes[1].set_xlabel("milliseconds")
+        axes[1].hist(vals, bins=leg_bins, alpha=0.6, label=f"{name} n={len(vals)}")
+    if legs:
+        _log_axis(axes[1])
+    axes[1].set_title(
+        "request -> acknowledgement (or final state) per leg"
+        if to_final
+        else "request -> acknowledgement per leg"
+    )
+    axes[1].set_xlabel("milliseconds (log scale)")
     if legs:
         axes[1].legend(fontsize=7)
-    return Plot("latency", "Latency", _png(fig))
+    return Plot(
+        "latency",
+        "Latency",
+        _png(fig),
+        points={"tick-to-trade": len(ttt), "legs": sum(len(v) for v in legs.values())},
+    )
 
 
 def slippage_plot(conn: sqlite3.Connection) -> Plot:
@@ -192,7 +242,12 @@ def slippage_plot(conn: sqlite3.Connection) -> Plot:
     ax.set_xlabel("realized minus expected (bps, positive = worse)")
     ax.set_title("Slippage against the prices expected at detection")
     ax.legend(fontsize=8)
-    return Plot("slippage", "Slippage", _png(fig))
+    return Plot(
+        "slippage",
+        "Slippage",
+        _png(fig),
+        points={"buy legs": len(buy_bps), "sell legs": len(sell_bps)},
+    )
 
 
 def outcome_plot(txs: list[journal.Transaction]) -> Plot:
@@ -205,7 +260,7 @@ def outcome_plot(txs: list[journal.Transaction]) -> Plot:
     ax.set_title("Transactions by outcome")
     for i, n in enumerate(names):
         ax.text(i, counts[n], str(counts[n]), ha="center", va="bottom")
-    return Plot("outcomes", "Outcomes", _png(fig))
+    return Plot("outcomes", "Outcomes", _png(fig), points=dict(counts))
 
 
 def build(journal_path: str | Path) -> tuple[list[Plot], dict[str, str]]:

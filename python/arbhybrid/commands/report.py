@@ -67,7 +67,11 @@ def report_command(args: argparse.Namespace) -> int:
         from arbhybrid import browser
 
         try:
-            shot = browser.screenshot(path.resolve().as_uri(), args.screenshot, width=1100)
+            # Tall enough for the whole page: a plot section is about 440 px at this width.
+            sections = path.read_text(encoding="utf-8").count("<section")
+            shot = browser.screenshot(
+                path.resolve().as_uri(), args.screenshot, width=1100, height=320 + 440 * sections
+            )
         except browser.BrowserError as e:
             print(f"screenshot failed: {e}", file=sys.stderr)
             return 1
