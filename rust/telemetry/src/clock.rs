@@ -128,8 +128,8 @@ pub fn elapsed_ns(stamp: i64, is_ticks: bool) -> u64 {
 }
 
 /// Measures an interval with the same cheap clock as log records (TSC when invariant):
-/// `let sw = Stopwatch::start(); ...; hist.record_ns(sw.elapsed_ns())`. About 15 ns per
-/// start/stop pair here, against ~70 ns for two `Instant::now()` calls on this VM.
+/// `let sw = Stopwatch::start(); ...; hist.record_stopwatch(sw)`. Timing plus recording
+/// measured 43 ns here against 66 ns with `Instant` (benches/metrics.rs).
 #[derive(Clone, Copy, Debug)]
 pub struct Stopwatch {
     stamp: i64,
