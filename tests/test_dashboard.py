@@ -177,35 +177,20 @@ def test_plain_lines_off_a_terminal() -> None:
     assert isinstance(make_view(tty=True), Dashboard)
 
 
-def test_main_job_on_a_pseudo_terminal_draws_the_dashboard(tmp_path: Path) -> None:
-    """``python -m arbhybrid`` on a terminal: the dashboard, the engine's log lines kept
-    inside it (none tears the display), then the summary."""
+def run_on_pty(args: list[str], env: dict[str, str], limit_s: float = 90) -> tuple[int, str]:
+    """Runs a command with a pseudo-terminal as stdin, stdout and stderr; returns its exit
+    code and everything it wrote, escape sequences removed."""
     master, slave = pty.openpty()
-    env = {
-        **os.environ,
-        "COLUMNS": "160",
-        "LINES": "60",
-        "TERM": "xterm-256color",
-        "ARB__JOURNAL__PATH": str(tmp_path / "journal.sqlite"),
-        "ARB__LOGGING__FILE": str(tmp_path / "arbhybrid.log"),
-        "ARB__SIMULATOR__OPPORTUNITY_RATE_PER_MIN": "40",
-    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "arbhybrid", "--duration", "8"],
-        cwd=REPO,
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        close_fds=True,
+        args, cwd=REPO, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
     )
     os.close(slave)
     chunks: list[bytes] = []
     try:
         while True:
-            ready, _, _ = select.select([master], [], [], 90)
+            ready, _, _ = select.select([master], [], [], limit_s)
             if not ready:
-                raise AssertionError("the main job printed nothing for 90 s")
+                raise AssertionError(f"{args} printed nothing for {limit_s} s")
             try:
                 data = os.read(master, 65536)
             except OSError:  # EIO: the child closed the terminal
@@ -213,13 +198,55 @@ def test_main_job_on_a_pseudo_terminal_draws_the_dashboard(tmp_path: Path) -> No
             if not data:
                 break
             chunks.append(data)
-        assert proc.wait(timeout=60) == 0
+        code = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         os.close(master)
     text = _ESCAPES.sub("", b"".join(chunks).decode("utf-8", "replace")).replace("\r", "")
+    return code, text
+
+
+CRASHING_JOB = """
+import os, time
+from arbhybrid.dashboard import Dashboard
+d = Dashboard(alerts=False)
+d.start()
+os.write(2, b"2026-01-01T00:00:00.000000Z INFO     routine: a routine line\\n")
+os.write(2, b"2026-01-01T00:00:00.000001Z WARN     engine: the venue answered 429\\n")
+os.write(2, b"thread 'tokio' panicked at engine.rs:1:1\\n")
+time.sleep(0.5)
+raise RuntimeError("the job died without closing its view")
+"""
+
+
+def test_a_job_that_dies_gives_the_terminal_back_with_its_errors(tmp_path: Path) -> None:
+    code, text = run_on_pty(
+        [sys.executable, "-c", CRASHING_JOB], {**os.environ, "COLUMNS": "120", "LINES": "40"}
+    )
+    assert code == 1
+    # The traceback reached the terminal, after the dashboard gave it back.
+    assert "RuntimeError: the job died without closing its view" in text
+    tail = text.split("warnings and errors while the dashboard ran:", 1)[1]
+    assert "WARN     engine: the venue answered 429" in tail
+    assert "thread 'tokio' panicked at engine.rs:1:1" in tail
+    assert "a routine line" not in tail  # routine lines stay in the panel (and the log file)
+
+
+def test_main_job_on_a_pseudo_terminal_draws_the_dashboard(tmp_path: Path) -> None:
+    """``python -m arbhybrid`` on a terminal: the dashboard, the engine's log lines kept
+    inside it (none tears the display), then the summary."""
+    env = {
+        **os.environ,
+        "COLUMNS": "160",
+        "LINES": "60",
+        "TERM": "xterm-256color",
+        "ARB__JOURNAL__PATH": str(tmp_path / "journal.sqlite"),
+        "ARB__LOGGING__FILE": str(tmp_path / "arbhybrid.log"),
+    }
+    code, text = run_on_pty([sys.executable, "-m", "arbhybrid", "--duration", "8"], env)
+    assert code == 0, text[-3000:]
     for needle in ("Markets", "Venues", "Latency", "BTC/USDT", "ETH/USDT", "SOL/USDT"):
         assert needle in text, needle
     assert "arbhybrid summary" in text

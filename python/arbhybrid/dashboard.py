@@ -18,6 +18,7 @@ every snapshot while trading (``scripts/screenshots`` uses it for the README).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -44,8 +45,9 @@ DIRECTIONS = (
     ("buy_mexc_sell_gateio", "buy MEXC→sell Gate"),
     ("buy_gateio_sell_mexc", "buy Gate→sell MEXC"),
 )
-#: Log lines at these levels are repeated on the real stderr when the dashboard closes.
-_LOUD = re.compile(r"\b(WARN|WARNING|ERROR|CRITICAL)\b|panicked")
+#: Routine log lines (``<time> INFO target: ...``); every other line that reached stderr
+#: (warnings, errors, tracebacks, panics) is repeated on the real stderr at close.
+_ROUTINE = re.compile(r"^\S+\s+(INFO|DEBUG|TRACE)\s")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # The log line's ISO date and sub-millisecond digits: the panel has room for the time only.
 _LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d\.\d{3})\d*Z")
@@ -163,6 +165,7 @@ class Dashboard:
         self._want_alerts = alerts
         self._alert_sub: Any = None
         self._capture = StderrCapture(self._on_stderr) if capture_stderr else None
+        self._prev_excepthook: Callable[..., Any] | None = None
         self._live = Live(
             get_renderable=self.render,
             console=self.console,
@@ -184,6 +187,16 @@ class Dashboard:
                 self._alert_sub = telemetry.on_alert(self.alert)
             except Exception as e:  # no loop or no telemetry: the dashboard still runs
                 self._on_stderr(f"alerts unavailable: {e}")
+        # If the job dies without close(), give the terminal back before the traceback is
+        # printed (excepthook) or at exit, so nothing is lost in the pipe.
+        self._prev_excepthook = sys.excepthook
+
+        def excepthook(*exc: Any) -> None:
+            self.close(None)
+            self._prev_excepthook(*exc)
+
+        sys.excepthook = excepthook
+        atexit.register(self.close, None)
         self._live.start()
 
     def progress(self, step: str) -> None:
@@ -215,20 +228,33 @@ class Dashboard:
 
     def update(self, snapshot: dict[str, Any]) -> None:
         with self._lock:
-            if self._snap is not None and _books_empty(snapshot) and not _books_empty(self._snap):
-                # After shutdown the feeds are stopped: keep showing the last books seen.
-                snapshot = {**snapshot, "symbols": self._snap["symbols"], "books_as_of_stop": True}
+            # After shutdown the feeds are stopped: keep showing the last books seen.
+            with contextlib.suppress(Exception):  # a malformed snapshot is drawn as an error
+                if (
+                    self._snap is not None
+                    and _books_empty(snapshot)
+                    and not _books_empty(self._snap)
+                ):
+                    snapshot = {**snapshot, "symbols": self._snap["symbols"]}
+                    snapshot["books_as_of_stop"] = True
             self._snap = snapshot
             if self._steps and self._steps[-1][2] is None:
                 s, t0, _ = self._steps[-1]
                 self._steps[-1] = (s, t0, time.monotonic())
         if self.svg_path and not self._closed:
-            self.save_svg(self.svg_path)  # the latest live frame, for screenshots
+            try:
+                self.save_svg(self.svg_path)  # the latest live frame, for screenshots
+            except OSError as e:
+                self._on_stderr(f"ARB_DASHBOARD_SVG: cannot write {self.svg_path}: {e}")
+                self.svg_path = None
 
     def close(self, snapshot: dict[str, Any] | None) -> None:
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self.close)
+        if self._prev_excepthook is not None:
+            sys.excepthook = self._prev_excepthook
         if snapshot is not None:
             self.update(snapshot)  # also marks the last step (stopping) done
         with contextlib.suppress(Exception):
@@ -262,7 +288,7 @@ class Dashboard:
             return
         with self._lock:
             self._log.append(line)
-            if _LOUD.search(_ANSI.sub("", line)):
+            if not _ROUTINE.match(_ANSI.sub("", line)):
                 self._loud.append(line)
 
     def save_svg(self, path: str, title: str = "arbhybrid") -> None:
@@ -277,7 +303,14 @@ class Dashboard:
     # -- rendering -----------------------------------------------------------------
 
     def render(self) -> RenderableType:
-        """The whole frame for the current state (also used by ``status``)."""
+        """The whole frame for the current state (also used by ``status``). A snapshot it
+        cannot read is shown as an error line, never raised into the refresh thread."""
+        try:
+            return self._render()
+        except Exception as e:
+            return Text(f"dashboard cannot draw this snapshot: {type(e).__name__}: {e}", "red")
+
+    def _render(self) -> RenderableType:
         with self._lock:
             snap = self._snap
             parts: list[RenderableType] = [self._header(snap)]
