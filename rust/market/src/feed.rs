@@ -46,6 +46,12 @@ pub struct FeedConfig {
     pub gate_interval: String,
     /// aggre.depth interval: `10ms` or `100ms`.
     pub mexc_interval: String,
+    /// Also subscribe best bid/ask (MEXC aggre.bookTicker, Gate spot.book_ticker) and
+    /// deliver them as [`crate::store::MarketEvent::Ticker`].
+    pub tickers: bool,
+    /// Also subscribe public trades (MEXC aggre.deals, Gate spot.trades), delivered as
+    /// [`crate::store::MarketEvent::Trade`].
+    pub trades: bool,
     pub mexc_snapshot_limit: u32,
     pub gate_snapshot_limit: u32,
     /// A live book without an update for this long is stale (not tradable).
@@ -99,6 +105,8 @@ impl Default for FeedConfig {
             gate_obu_depth: 50,
             gate_interval: "100ms".into(),
             mexc_interval: "100ms".into(),
+            tickers: false,
+            trades: false,
             mexc_snapshot_limit: 1000,
             gate_snapshot_limit: 100,
             stale_after: Duration::from_secs(5),

@@ -62,7 +62,22 @@ pub enum GateEvent<'a> {
         code: i64,
         message: String,
     },
-    /// Anything else (trades, tickers, ...), not used by the books.
+    /// spot.book_ticker: best bid/ask as text.
+    Ticker {
+        pair: &'a str,
+        bid: (&'a str, &'a str),
+        ask: (&'a str, &'a str),
+        time_ms: Option<i64>,
+    },
+    /// spot.trades: one public trade as text.
+    Trade {
+        pair: &'a str,
+        price: &'a str,
+        amount: &'a str,
+        taker_buy: bool,
+        time_ms: Option<i64>,
+    },
+    /// Anything else, not used here.
     Other { channel: &'a str },
 }
 
@@ -179,6 +194,29 @@ struct ErrorBody {
     message: String,
 }
 
+#[derive(Deserialize)]
+struct TickerRaw<'a> {
+    s: &'a str,
+    #[serde(default)]
+    t: Option<i64>,
+    b: &'a str,
+    #[serde(rename = "B")]
+    bq: &'a str,
+    a: &'a str,
+    #[serde(rename = "A")]
+    aq: &'a str,
+}
+
+#[derive(Deserialize)]
+struct TradeRaw<'a> {
+    currency_pair: &'a str,
+    price: &'a str,
+    amount: &'a str,
+    side: &'a str,
+    #[serde(default)]
+    create_time_ms: Option<serde_json::Value>,
+}
+
 #[derive(Deserialize, Default)]
 struct BookResult<'a> {
     #[serde(borrow, default)]
@@ -231,6 +269,33 @@ pub fn parse_frame_serde(text: &str) -> Result<GateEvent<'_>, GateFrameError> {
     }
     if f.channel == "spot.pong" {
         return Ok(GateEvent::Pong);
+    }
+    if f.event == "update" && matches!(f.channel, "spot.book_ticker" | "spot.trades") {
+        let raw = f.result.map_or("null", |r| r.get());
+        let bad = |e: serde_json::Error| GateFrameError::Json(format!("{} result: {e}", f.channel));
+        if f.channel == "spot.book_ticker" {
+            let t: TickerRaw<'_> = serde_json::from_str(raw).map_err(bad)?;
+            return Ok(GateEvent::Ticker {
+                pair: t.s,
+                bid: (t.b, t.bq),
+                ask: (t.a, t.aq),
+                time_ms: t.t,
+            });
+        }
+        let t: TradeRaw<'_> = serde_json::from_str(raw).map_err(bad)?;
+        // create_time_ms is "1619093560720.907" (a string with a fraction) on the real venue.
+        let time_ms = t.create_time_ms.and_then(|v| match v {
+            serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+            serde_json::Value::String(s) => s.split('.').next().and_then(|i| i.parse().ok()),
+            _ => None,
+        });
+        return Ok(GateEvent::Trade {
+            pair: t.currency_pair,
+            price: t.price,
+            amount: t.amount,
+            taker_buy: t.side == "buy",
+            time_ms,
+        });
     }
     // Real spot.obu increments carry no `event` at all (see the reference's example).
     if !is_book || !(f.event == "update" || f.event.is_empty()) {
@@ -397,6 +462,11 @@ pub fn subscription(
     }
 }
 
+/// Subscribe/unsubscribe frame for spot.book_ticker or spot.trades (payload: pairs).
+pub fn pair_subscription(time_s: i64, channel: &str, pair: &str, event: &str) -> String {
+    format!(r#"{{"time":{time_s},"channel":"{channel}","event":"{event}","payload":["{pair}"]}}"#)
+}
+
 /// The application-level ping.
 pub fn ping(time_s: i64) -> String {
     format!(r#"{{"time":{time_s},"channel":"spot.ping"}}"#)
@@ -509,6 +579,32 @@ mod tests {
                 let _ = p.fill(Scales { price: 4, qty: 8 }, &mut Diff::default());
             }
         }
+    }
+
+    #[test]
+    fn tickers_and_trades() {
+        let t = r#"{"time":1,"channel":"spot.book_ticker","event":"update","result":{"t":1606293275123,"u":48733182,"s":"BTC_USDT","b":"19177.79","B":"0.0003341504","a":"19179.38","A":"0.09"}}"#;
+        assert_eq!(
+            parse_frame(t).unwrap(),
+            GateEvent::Ticker {
+                pair: "BTC_USDT",
+                bid: ("19177.79", "0.0003341504"),
+                ask: ("19179.38", "0.09"),
+                time_ms: Some(1606293275123)
+            }
+        );
+        // Verbatim from the real capture.
+        let tr = r#"{"time":1619093560,"channel":"spot.trades","event":"update","result":{"id":816996977,"create_time":1619093560,"create_time_ms":"1619093560720.907","side":"buy","currency_pair":"NANO_USDT","amount":"0.3760000000","price":"8.7919000000"}}"#;
+        assert_eq!(
+            parse_frame(tr).unwrap(),
+            GateEvent::Trade {
+                pair: "NANO_USDT",
+                price: "8.7919000000",
+                amount: "0.3760000000",
+                taker_buy: true,
+                time_ms: Some(1619093560720)
+            }
+        );
     }
 
     #[test]

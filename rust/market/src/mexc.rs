@@ -40,7 +40,19 @@ pub enum MexcFrameError {
 pub enum MexcPush {
     /// An aggre.depth diff for `symbol`, levels still text (see [`DepthPush::fill`]).
     Depth(DepthPush),
-    /// Any other body (deals, book ticker, ...).
+    /// aggre.bookTicker: best bid/ask as text.
+    Ticker {
+        symbol: String,
+        bid: (String, String),
+        ask: (String, String),
+        send_time_ms: Option<i64>,
+    },
+    /// aggre.deals: trades as `(price, quantity, taker_buy, time_ms)` text.
+    Deals {
+        symbol: String,
+        deals: Vec<(String, String, bool, i64)>,
+    },
+    /// Any other body.
     Other { channel: String },
 }
 
@@ -124,8 +136,41 @@ pub fn decode_push(bytes: &[u8]) -> Result<MexcPush, MexcFrameError> {
                 asks: d.asks,
             }))
         }
+        Some(Body::PublicAggreBookTicker(t)) | Some(Body::PublicBookTicker(t)) => {
+            Ok(MexcPush::Ticker {
+                symbol: wrapper_symbol(w.symbol, &w.channel),
+                bid: (t.bid_price, t.bid_quantity),
+                ask: (t.ask_price, t.ask_quantity),
+                send_time_ms: w.send_time,
+            })
+        }
+        Some(Body::PublicAggreDeals(d)) | Some(Body::PublicDeals(d)) => Ok(MexcPush::Deals {
+            symbol: wrapper_symbol(w.symbol, &w.channel),
+            deals: d
+                .deals
+                .into_iter()
+                .map(|x| (x.price, x.quantity, x.trade_type == 1, x.time))
+                .collect(),
+        }),
         _ => Ok(MexcPush::Other { channel: w.channel }),
     }
+}
+
+fn wrapper_symbol(symbol: Option<String>, channel: &str) -> String {
+    match symbol {
+        Some(s) if !s.is_empty() => s,
+        _ => channel.rsplit('@').next().unwrap_or_default().to_owned(),
+    }
+}
+
+/// The aggre.bookTicker channel name.
+pub fn ticker_channel(symbol: &str, interval: &str) -> String {
+    format!("spot@public.aggre.bookTicker.v3.api.pb@{interval}@{symbol}")
+}
+
+/// The aggre.deals channel name.
+pub fn deals_channel(symbol: &str, interval: &str) -> String {
+    format!("spot@public.aggre.deals.v3.api.pb@{interval}@{symbol}")
 }
 
 // ---------------------------------------------------------------------------------

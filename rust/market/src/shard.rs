@@ -28,11 +28,11 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
-use crate::book::{Level, Scales};
+use crate::book::{Level, LevelError, Scales};
 use crate::feed::{get_text, Backoff, FeedConfig, LogLevel, LogRecord, LogSink, VenueCounters};
 use crate::gate::{self, GateBookChannel, GateEvent};
-use crate::mexc;
-use crate::store::{BookStore, InvalidReason, SyncState};
+use crate::mexc::{self, MexcPush};
+use crate::store::{BookStore, InvalidReason, MarketEvent, SyncState};
 use crate::symbols::{SymbolId, SymbolInfo};
 use crate::sync::{BookSync, Diff, Outcome, Start, SyncFault};
 
@@ -327,12 +327,23 @@ impl Shard {
             Some(i) => vec![&self.books[i]],
             None => self.books.iter().collect(),
         };
+        // Tickers and trades ride along on the initial subscription only; a book resync
+        // (book = Some) touches the book channel alone.
+        let extras = book.is_none();
+        let (tickers, trades) = (extras && self.cfg.tickers, extras && self.cfg.trades);
         match self.venue {
             Venue::Mexc => {
-                let channels: Vec<String> = books
-                    .iter()
-                    .map(|b| mexc::depth_channel(&b.venue_symbol, &self.cfg.mexc_interval))
-                    .collect();
+                let iv = &self.cfg.mexc_interval;
+                let mut channels = Vec::new();
+                for b in &books {
+                    channels.push(mexc::depth_channel(&b.venue_symbol, iv));
+                    if tickers {
+                        channels.push(mexc::ticker_channel(&b.venue_symbol, iv));
+                    }
+                    if trades {
+                        channels.push(mexc::deals_channel(&b.venue_symbol, iv));
+                    }
+                }
                 let method = if event == "subscribe" {
                     "SUBSCRIPTION"
                 } else {
@@ -342,19 +353,34 @@ impl Shard {
             }
             Venue::Gate => {
                 let t = arb_core::time::now_ms() / 1000;
-                books
-                    .iter()
-                    .map(|b| {
-                        gate::subscription(
+                let mut out = Vec::new();
+                for b in &books {
+                    out.push(gate::subscription(
+                        t,
+                        self.cfg.gate_channel,
+                        &b.venue_symbol,
+                        event,
+                        self.cfg.gate_obu_depth,
+                        &self.cfg.gate_interval,
+                    ));
+                    if tickers {
+                        out.push(gate::pair_subscription(
                             t,
-                            self.cfg.gate_channel,
+                            "spot.book_ticker",
                             &b.venue_symbol,
                             event,
-                            self.cfg.gate_obu_depth,
-                            &self.cfg.gate_interval,
-                        )
-                    })
-                    .collect()
+                        ));
+                    }
+                    if trades {
+                        out.push(gate::pair_subscription(
+                            t,
+                            "spot.trades",
+                            &b.venue_symbol,
+                            event,
+                        ));
+                    }
+                }
+                out
             }
         }
     }
@@ -652,7 +678,7 @@ impl Shard {
                         Err(e) => self.fault(i, InvalidReason::Unparsable, &e.to_string()),
                     }
                 }
-                Ok(None) => {}
+                Ok(None) => self.on_mexc_other(&bytes, gen, recv_ns),
                 Err(e) => {
                     // Not attributable to a book; if it was a depth push, that book's
                     // next push breaks the version chain and resyncs it.
@@ -681,6 +707,40 @@ impl Shard {
                         Err(e) => self.fault(i, InvalidReason::Unparsable, &e.to_string()),
                     }
                 }
+                Ok(GateEvent::Ticker {
+                    pair,
+                    bid,
+                    ask,
+                    time_ms,
+                }) => {
+                    let Some(&i) = self.index.get(pair) else {
+                        return;
+                    };
+                    if self.books[i].conn == gen {
+                        self.publish_ticker(i, bid, ask, time_ms.unwrap_or(0), recv_ns);
+                    }
+                }
+                Ok(GateEvent::Trade {
+                    pair,
+                    price,
+                    amount,
+                    taker_buy,
+                    time_ms,
+                }) => {
+                    let Some(&i) = self.index.get(pair) else {
+                        return;
+                    };
+                    if self.books[i].conn == gen {
+                        self.publish_trade(
+                            i,
+                            price,
+                            amount,
+                            taker_buy,
+                            time_ms.unwrap_or(0),
+                            recv_ns,
+                        );
+                    }
+                }
                 Ok(GateEvent::Error {
                     channel,
                     code,
@@ -700,6 +760,112 @@ impl Shard {
             },
             // Protocol pings are answered by tungstenite; pongs and other frames carry nothing.
             _ => {}
+        }
+    }
+
+    /// MEXC binary pushes other than depth: tickers and deals.
+    fn on_mexc_other(&mut self, bytes: &[u8], gen: u64, recv_ns: i64) {
+        match mexc::decode_push(bytes) {
+            Ok(MexcPush::Ticker {
+                symbol,
+                bid,
+                ask,
+                send_time_ms,
+            }) => {
+                let Some(&i) = self.index.get(symbol.as_str()) else {
+                    return;
+                };
+                if self.books[i].conn == gen {
+                    self.publish_ticker(
+                        i,
+                        (&bid.0, &bid.1),
+                        (&ask.0, &ask.1),
+                        send_time_ms.unwrap_or(0),
+                        recv_ns,
+                    );
+                }
+            }
+            Ok(MexcPush::Deals { symbol, deals }) => {
+                let Some(&i) = self.index.get(symbol.as_str()) else {
+                    return;
+                };
+                if self.books[i].conn == gen {
+                    for (p, q, buy, t) in &deals {
+                        self.publish_trade(i, p, q, *buy, *t, recv_ns);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.counters
+                    .unparsable_frames
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.log(LogLevel::Warn, "unparsable_frame", &e.to_string());
+            }
+        }
+    }
+
+    fn unparsable_event(&self, i: usize, what: &str, e: LevelError) {
+        self.counters
+            .unparsable_frames
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.log(
+            LogLevel::Warn,
+            "unparsable_frame",
+            &format!("{} {what}: {e}", self.books[i].venue_symbol),
+        );
+    }
+
+    /// Publishes a ticker; an empty side (price 0 or "") is `None`.
+    fn publish_ticker(
+        &self,
+        i: usize,
+        bid: (&str, &str),
+        ask: (&str, &str),
+        time_ms: i64,
+        recv_ns: i64,
+    ) {
+        let sc = self.books[i].scales;
+        let side = |(p, q): (&str, &str)| -> Result<Option<Level>, LevelError> {
+            if p.is_empty() {
+                return Ok(None);
+            }
+            let l = sc.level(p, if q.is_empty() { "0" } else { q })?;
+            Ok((l.price != 0).then_some(l))
+        };
+        match (side(bid), side(ask)) {
+            (Ok(bid), Ok(ask)) => self.store.publish(&MarketEvent::Ticker {
+                venue: self.venue,
+                symbol: self.books[i].id,
+                bid,
+                ask,
+                time_ms,
+                recv_ns,
+            }),
+            (Err(e), _) | (_, Err(e)) => self.unparsable_event(i, "ticker", e),
+        }
+    }
+
+    fn publish_trade(
+        &self,
+        i: usize,
+        price: &str,
+        qty: &str,
+        taker_buy: bool,
+        time_ms: i64,
+        recv_ns: i64,
+    ) {
+        match self.books[i].scales.level(price, qty) {
+            Ok(l) => self.store.publish(&MarketEvent::Trade {
+                venue: self.venue,
+                symbol: self.books[i].id,
+                price: l.price,
+                qty: l.qty,
+                taker_buy,
+                time_ms,
+                recv_ns,
+            }),
+            Err(e) => self.unparsable_event(i, "trade", e),
         }
     }
 

@@ -147,6 +147,36 @@ pub struct BookChange {
 /// A change listener. Called inline on the feed task: keep it short and never block.
 pub type OnChange = Arc<dyn Fn(&BookChange) + Send + Sync>;
 
+/// A public trade or best bid/ask from the venues' ticker and trade channels (enabled
+/// with `FeedConfig::tickers` / `FeedConfig::trades`). Prices and quantities are
+/// mantissas at the symbol's book scales.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarketEvent {
+    /// MEXC aggre.bookTicker / Gate spot.book_ticker.
+    Ticker {
+        venue: Venue,
+        symbol: SymbolId,
+        bid: Option<Level>,
+        ask: Option<Level>,
+        time_ms: i64,
+        recv_ns: i64,
+    },
+    /// MEXC aggre.deals / Gate spot.trades.
+    Trade {
+        venue: Venue,
+        symbol: SymbolId,
+        price: u64,
+        qty: u64,
+        /// The taker bought (the trade lifted an ask).
+        taker_buy: bool,
+        time_ms: i64,
+        recv_ns: i64,
+    },
+}
+
+/// A ticker/trade listener, called inline on the feed task like [`OnChange`].
+pub type OnMarketEvent = Arc<dyn Fn(&MarketEvent) + Send + Sync>;
+
 struct Slot {
     book: Mutex<OrderBook>,
     state: AtomicU8,
@@ -167,6 +197,7 @@ pub struct BookStore {
     epoch: Instant,
     stale_after_ns: AtomicI64,
     listeners: RwLock<Vec<(u64, OnChange)>>,
+    event_listeners: RwLock<Vec<(u64, OnMarketEvent)>>,
     next_listener: AtomicU64,
 }
 
@@ -210,6 +241,7 @@ impl BookStore {
             epoch: Instant::now(),
             stale_after_ns: AtomicI64::new(DEFAULT_STALE_AFTER.as_nanos() as i64),
             listeners: RwLock::new(Vec::new()),
+            event_listeners: RwLock::new(Vec::new()),
             next_listener: AtomicU64::new(1),
         }
     }
@@ -329,6 +361,24 @@ impl BookStore {
 
     pub fn remove_listener(&self, id: u64) {
         self.listeners.write().retain(|(i, _)| *i != id);
+    }
+
+    /// Adds a ticker/trade listener; returns its id for [`BookStore::remove_event_listener`].
+    pub fn add_event_listener(&self, f: OnMarketEvent) -> u64 {
+        let id = self.next_listener.fetch_add(1, Ordering::Relaxed);
+        self.event_listeners.write().push((id, f));
+        id
+    }
+
+    pub fn remove_event_listener(&self, id: u64) {
+        self.event_listeners.write().retain(|(i, _)| *i != id);
+    }
+
+    /// Delivers a ticker/trade event to the listeners (feeds call this).
+    pub fn publish(&self, event: &MarketEvent) {
+        for (_, f) in self.event_listeners.read().iter() {
+            f(event);
+        }
     }
 
     fn notify(&self, change: &BookChange) {

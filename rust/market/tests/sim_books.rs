@@ -17,7 +17,7 @@ use arb_core::fixed::parse_scaled;
 use arb_core::Venue;
 use arb_market::feed::{fetch_symbols, FeedConfig, LogRecord, LogSink};
 use arb_market::gate::GateBookChannel;
-use arb_market::store::{BookChange, ChangeKind, HealthState, InvalidReason};
+use arb_market::store::{BookChange, ChangeKind, HealthState, InvalidReason, MarketEvent};
 use arb_market::{BookStore, Level, MarketData, SymbolId};
 use arb_sim::{SimConfig, Simulator};
 use parking_lot::Mutex;
@@ -498,4 +498,94 @@ async fn unreachable_venue_is_retried_with_backoff_and_never_valid() {
         HealthState::Idle
     );
     let _ = InvalidReason::Gap;
+}
+
+/// Best bid and ask as a ticker or a book reports them.
+type TopPair = (Option<Level>, Option<Level>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickers_and_trades_are_delivered_exactly() {
+    let sim = Simulator::start(SimConfig {
+        seed: 13,
+        update_rate_hz: 200.0,
+        symbols: vec!["BTC/USDT".into(), "ETH/USDT".into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cfg = FeedConfig {
+        tickers: true,
+        trades: true,
+        ..feed_config(&sim, GateBookChannel::Obu)
+    };
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    let store = Arc::new(BookStore::new(table.clone()));
+    // Last ticker per (venue, symbol) and trade counts per venue.
+    let last: Arc<Mutex<HashMap<(Venue, SymbolId), TopPair>>> = Arc::default();
+    let trades = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let (l2, t2) = (last.clone(), trades.clone());
+    store.add_event_listener(Arc::new(move |e: &MarketEvent| match *e {
+        MarketEvent::Ticker {
+            venue,
+            symbol,
+            bid,
+            ask,
+            ..
+        } => {
+            l2.lock().insert((venue, symbol), (bid, ask));
+        }
+        MarketEvent::Trade {
+            venue, price, qty, ..
+        } => {
+            assert!(price > 0 && qty > 0);
+            t2[venue.index()].fetch_add(1, Ordering::Relaxed);
+        }
+    }));
+    let (log, _) = quiet_log();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+        .iter()
+        .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
+        .collect();
+    wait_for("every book valid", Duration::from_secs(20), || {
+        books.iter().all(|&(v, i)| store.is_valid(v, i))
+    })
+    .await;
+    wait_for("trades on both venues", Duration::from_secs(20), || {
+        trades.iter().all(|t| t.load(Ordering::Relaxed) >= 20)
+    })
+    .await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        checkpoint(&sim, &store, &books).await;
+        sim.set_market_paused(true);
+        // Quiet market: the last ticker is the book's top, which equals the truth's.
+        for &(v, i) in &books {
+            wait_for("last ticker == book top", Duration::from_secs(10), || {
+                let top = store.top(v, i).unwrap();
+                last.lock().get(&(v, i)) == Some(&(top.bid, top.ask))
+            })
+            .await;
+        }
+        let counters = sim.counters();
+        for v in Venue::ALL {
+            let sent = counters[v.as_str()]["frames"]["trades"].as_u64().unwrap();
+            wait_for(
+                "every trade frame delivered",
+                Duration::from_secs(10),
+                || trades[v.index()].load(Ordering::Relaxed) == sent,
+            )
+            .await;
+        }
+        sim.set_market_paused(false);
+    }
+    md.shutdown().await;
+    sim.shutdown().await;
 }
