@@ -123,6 +123,27 @@ class Simulator:
     def inject_gap(self, venue: str, venue_symbol: str) -> None:
         self._native.inject_gap(venue, venue_symbol)
 
+    def inject_fault(self, venue: str, type: str, **params: Any) -> int:
+        """Injects a fault; returns its id. ``type`` is one of ``close_connections``
+        (``scope``: all/public/private), ``gap``, ``stall`` (``secs``), ``crossed_frame``,
+        ``malformed_frame``, ``rest_delay`` (``ms``), ``rest_timeout``, ``rest_status``
+        (``status``), ``rest_rate_limit`` (``retry_after_secs``), ``apply_then_timeout``,
+        ``reject_without_apply``, ``reject_order`` (``error``: insufficient_balance /
+        below_minimum / symbol_not_tradable / market_order_disabled), ``partial_fill``
+        (``pct``), ``expire_listen_keys``, ``halt``, ``resume``. Common params: ``symbol``
+        (venue format), ``count`` (next N events), ``duration_ms``."""
+        spec = {"venue": venue, "type": type, **params}
+        fault_id: int = self._native.inject_fault(json.dumps(spec))
+        return fault_id
+
+    def faults(self) -> list[dict[str, Any]]:
+        """Every fault injected, with ``fired`` (how often it acted) and ``active``."""
+        faults: list[dict[str, Any]] = self._native.faults()
+        return faults
+
+    def clear_faults(self) -> None:
+        self._native.clear_faults()
+
     def counters(self) -> dict[str, Any]:
         counters: dict[str, Any] = self._native.counters()
         return counters

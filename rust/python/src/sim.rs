@@ -118,6 +118,25 @@ impl PySimulator {
         self.with(|s| s.inject_gap(v, venue_symbol))
     }
 
+    /// Injects a fault from its JSON spec (see `arb_sim::FaultSpec`); returns its id.
+    fn inject_fault(&self, spec_json: &str) -> PyResult<u64> {
+        let spec: arb_sim::FaultSpec = serde_json::from_str(spec_json)
+            .map_err(|e| PyValueError::new_err(format!("fault spec: {e}")))?;
+        self.with(|s| s.inject_fault(spec))?
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Every fault injected, with how often each fired.
+    fn faults(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let f = self.with(|s| s.faults())?;
+        to_py(py, &f)
+    }
+
+    /// Ends every active fault.
+    fn clear_faults(&self) -> PyResult<()> {
+        self.with(|s| s.clear_faults())
+    }
+
     fn counters(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let c = self.with(|s| s.counters())?;
         to_py(py, &c)

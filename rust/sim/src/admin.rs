@@ -4,7 +4,9 @@
 //! Routes (JSON): `GET /health`, `GET /accounts`, `GET /book/{venue}/{symbol}?depth=N`,
 //! `GET /balances/{venue}/{api_key}`, `GET /orders/{venue}/{api_key}`,
 //! `GET /fills/{venue}/{api_key}`, `GET /counters`, `POST /market/pause`,
-//! `POST /market/resume`, `POST /gap/{venue}/{symbol}`.
+//! `POST /market/resume`, `POST /gap/{venue}/{symbol}`, and faults: `POST /faults`
+//! (body: a `FaultSpec`, e.g. `{"venue":"mexc","type":"rest_status","status":503,"count":2}`),
+//! `GET /faults` (every fault injected, with how often it fired), `DELETE /faults`.
 
 // Handlers return a ready HTTP response as their error: it is built once per refused
 // request, never on a hot path, so its size does not matter.
@@ -37,6 +39,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/market/pause", post(pause))
         .route("/market/resume", post(resume))
         .route("/gap/{venue}/{symbol}", post(gap))
+        .route(
+            "/faults",
+            post(add_fault).get(list_faults).delete(clear_faults),
+        )
         .with_state(shared)
 }
 
@@ -131,4 +137,34 @@ async fn gap(State(s): S, Path((v, sym)): Path<(String, String)>) -> Response {
     }
     s.venue(v).inject_gap(&sym);
     Json(json!({"gap": true})).into_response()
+}
+
+async fn add_fault(State(s): S, body: axum::body::Bytes) -> Response {
+    let spec: crate::faults::FaultSpec = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": format!("fault spec: {e}")})),
+            )
+                .into_response()
+        }
+    };
+    match s.inject_fault(spec) {
+        Ok(id) => Json(json!({"id": id})).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn list_faults(State(s): S) -> Json<serde_json::Value> {
+    Json(s.faults_json())
+}
+
+async fn clear_faults(State(s): S) -> Json<serde_json::Value> {
+    s.clear_faults();
+    Json(json!({"cleared": true}))
 }

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 pub mod admin;
 pub mod config;
+pub mod faults;
 pub mod gate;
 pub mod http;
 pub mod market;
@@ -27,6 +28,7 @@ pub mod spec;
 pub mod state;
 
 pub use config::SimConfig;
+pub use faults::{FaultKind, FaultRecord, FaultSpec, OrderError, WsScope};
 pub use state::Shared;
 
 /// Why the simulator could not start.
@@ -201,6 +203,24 @@ impl Simulator {
     /// The next book push for that symbol skips a sequence number.
     pub fn inject_gap(&self, venue: Venue, venue_symbol: &str) {
         self.shared.venue(venue).inject_gap(venue_symbol);
+    }
+
+    /// Injects a fault (see [`FaultKind`]); returns its id.
+    ///
+    /// # Errors
+    /// An unknown symbol, or a frame fault without a symbol.
+    pub fn inject_fault(&self, spec: FaultSpec) -> Result<u64, SimError> {
+        self.shared.inject_fault(spec)
+    }
+
+    /// Every fault injected, with how often each fired (JSON list of [`FaultRecord`]).
+    pub fn faults(&self) -> serde_json::Value {
+        self.shared.faults_json()
+    }
+
+    /// Ends every active fault.
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
     }
 
     /// Frames sent per venue/channel, requests, orders, fills, faults.

@@ -66,7 +66,7 @@ impl Market {
             let mut ex = vs.exchange.lock();
             for sym in 0..self.fair.len() {
                 self.requote(vs, &mut ex, sym, v, true);
-                ex.flush_book(sym, arb_core::time::now_ms());
+                vs.flush(&mut ex, sym, arb_core::time::now_ms());
             }
             vs.publish(&mut ex);
         }
@@ -120,6 +120,10 @@ impl Market {
 
         let vs = shared.venue(venue);
         let taker = self.rng.random_range(0..10) < 2;
+        if vs.is_halted() {
+            // A halted venue's book is frozen.
+            return;
+        }
         let now = arb_core::time::now_ms();
         let mut ex = vs.exchange.lock();
         if taker {
@@ -127,7 +131,7 @@ impl Market {
         } else {
             self.requote(vs, &mut ex, sym, venue, false);
         }
-        ex.flush_book(sym, now);
+        vs.flush(&mut ex, sym, now);
         vs.publish(&mut ex);
         drop(ex);
         if let Some(g) = &mut self.gaps[sym] {
@@ -292,6 +296,7 @@ impl Market {
             price,
             size: Size::Base(qty),
             client_id: String::new(),
+            max_fill_pct: None,
         };
         // Background accounts are unlimited; a refusal (below minimum on a tiny price)
         // just means no quote at that rung.

@@ -90,6 +90,9 @@ pub struct NewOrder {
     pub price: u64,
     pub size: Size,
     pub client_id: String,
+    /// Fill at most this percentage of the size, cancelling the rest (an injected
+    /// partial-fill fault); `None` = normal matching.
+    pub max_fill_pct: Option<u32>,
 }
 
 /// A refusal before anything changed. Venue front ends turn it into their own codes.
@@ -240,6 +243,9 @@ pub enum Event {
         locked_change: i128,
         time_ms: i64,
     },
+    /// A fault acting on open WebSocket connections (published by the fault injector,
+    /// never by the engine), delivered in order with the venue's other events.
+    Fault(crate::faults::WsFault),
 }
 
 impl Event {
@@ -372,6 +378,48 @@ impl Exchange {
 
     pub fn take_events(&mut self) -> std::vec::Drain<'_, Event> {
         self.outbox.drain(..)
+    }
+
+    /// Whether `symbol` has level changes waiting for [`Exchange::flush_book`].
+    pub fn has_pending(&self, symbol: usize) -> bool {
+        !self.books[symbol].pending.is_empty()
+    }
+
+    /// Publishes a phantom bid one tick above the best ask (a crossed book), then the
+    /// push that removes it: two consecutive versions, the true book unchanged. Returns
+    /// false when the book has no ask to cross.
+    pub fn publish_crossed(&mut self, symbol: usize, now_ms: i64) -> bool {
+        self.flush_book(symbol, now_ms);
+        let book = &mut self.books[symbol];
+        let Some((ask, _)) = book.best_ask() else {
+            return false;
+        };
+        let phantom = ask + 1;
+        let v = book.version + 1 + book.skip_next;
+        book.skip_next = 0;
+        book.version = v + 1;
+        let real = book.level_qty(Side::Buy, phantom);
+        let best_ask = book.best_ask();
+        let best_bid = book.best_bid();
+        for (version, qty, bid) in [
+            (v, real + 1, Some((phantom, real + 1))),
+            (v + 1, real, best_bid),
+        ] {
+            self.outbox.push(Event::Book(BookEvent {
+                symbol,
+                from: version,
+                to: version,
+                changes: vec![LevelChange {
+                    side: Side::Buy,
+                    price: phantom,
+                    qty,
+                }],
+                best_bid: bid,
+                best_ask,
+                time_ms: now_ms,
+            }));
+        }
+        true
     }
 
     /// Publishes the pending level changes of `symbol` as one [`BookEvent`].
@@ -599,13 +647,13 @@ impl Exchange {
             self.flush_balances(now_ms);
             return Ok(id);
         }
-        self.match_incoming(id, now_ms);
+        self.match_incoming(id, req.max_fill_pct, now_ms);
         let o = &self.orders[&id];
         let done = match o.kind {
             OrderKind::Market => true,
             OrderKind::Limit => o.filled >= o.qty,
         };
-        if done || matches!(o.tif, Tif::Ioc | Tif::Fok) {
+        if done || matches!(o.tif, Tif::Ioc | Tif::Fok) || req.max_fill_pct.is_some() {
             // Filled: all of a base quantity; or, for a market buy by quote, what is left
             // cannot buy one step at the best remaining ask.
             let by_quote_done = o.quote_qty > 0 && o.filled > 0 && {
@@ -711,21 +759,32 @@ impl Exchange {
     }
 
     /// Matches the incoming order `id` against the opposite side.
-    fn match_incoming(&mut self, id: u64, now_ms: i64) {
+    fn match_incoming(&mut self, id: u64, cap_pct: Option<u32>, now_ms: i64) {
         let (symbol, side, kind, limit) = {
             let o = &self.orders[&id];
             (o.symbol, o.side, o.kind, o.price)
+        };
+        // An injected partial fill caps what may match.
+        let (cap_qty, cap_quote) = {
+            let o = &self.orders[&id];
+            match cap_pct {
+                Some(p) => (
+                    (o.qty as u128 * p.min(100) as u128 / 100) as u64,
+                    o.quote_qty * p.min(100) as u128 / 100,
+                ),
+                None => (o.qty, o.quote_qty),
+            }
         };
         loop {
             let (want, by_quote) = {
                 let o = &self.orders[&id];
                 if o.quote_qty > 0 {
-                    (0, o.quote_qty - o.filled_quote)
+                    (0, cap_quote.saturating_sub(o.filled_quote))
                 } else {
-                    (o.remaining(), 0)
+                    (cap_qty.saturating_sub(o.filled), 0)
                 }
             };
-            if want == 0 && by_quote == 0 {
+            if o_is_capped_out(want, by_quote, self.orders[&id].quote_qty > 0) {
                 break;
             }
             let book = &mut self.books[symbol];
@@ -1056,6 +1115,15 @@ impl Exchange {
     }
 }
 
+/// Nothing left to match under the cap.
+fn o_is_capped_out(want: u64, by_quote: u128, is_quote: bool) -> bool {
+    if is_quote {
+        by_quote == 0
+    } else {
+        want == 0
+    }
+}
+
 /// `10^exp` as i128, for balance conversions.
 pub fn pow10_i128(exp: u32) -> i128 {
     pow10(exp) as i128
@@ -1092,6 +1160,7 @@ mod tests {
             price: parse_scaled(price, 1).unwrap(),
             size: Size::Base(parse_scaled(qty, 6).unwrap()),
             client_id: String::new(),
+            max_fill_pct: None,
         }
     }
 
@@ -1195,6 +1264,7 @@ mod tests {
             // 1100 USDT at the notional scale (7 decimals).
             size: Size::Quote(11_000_000_000),
             client_id: String::new(),
+            max_fill_pct: None,
         };
         let id = ex.place(b, &req, 2).unwrap();
         let o = &ex.orders[&id];

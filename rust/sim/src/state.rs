@@ -21,6 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::faults::{FaultBook, FaultKind, FaultSpec, Hook, WsFault, WsScope};
 use crate::matching::{Event, Exchange, Order, OrderKind, Side, Status, Tif};
 use crate::ratelimit::RateLimiter;
 use crate::spec::{specs_for, SymbolSpec, BAL_SCALE};
@@ -97,6 +98,7 @@ pub struct VenueState {
     pub listen_keys: Mutex<HashMap<String, (u32, Instant)>>,
     pub limiter: RateLimiter,
     pub counters: Counters,
+    pub faults: FaultBook,
     pub cfg: Arc<SimConfig>,
     id_counter: AtomicU64,
 }
@@ -162,6 +164,7 @@ impl VenueState {
             listen_keys: Mutex::new(HashMap::new()),
             limiter: RateLimiter::new(),
             counters: Counters::default(),
+            faults: FaultBook::default(),
             cfg,
             id_counter: AtomicU64::new(1),
         })
@@ -169,6 +172,85 @@ impl VenueState {
 
     pub fn symbol_index(&self, venue_symbol: &str) -> Option<usize> {
         self.by_symbol.get(venue_symbol).copied()
+    }
+
+    /// Publishes `symbol`'s pending book changes as one push, applying an injected gap
+    /// fault if one is due. Call with the lock held, then [`VenueState::publish`].
+    pub fn flush(&self, ex: &mut Exchange, symbol: usize, now_ms: i64) {
+        if !ex.has_pending(symbol) {
+            return;
+        }
+        if let Some(FaultKind::Gap) = self.faults.take(Hook::Book, Some(symbol)) {
+            ex.books[symbol].skip_next += 1;
+            self.counters.gaps_injected.fetch_add(1, Ordering::Relaxed);
+        }
+        ex.flush_book(symbol, now_ms);
+    }
+
+    /// True while a Halt fault is in force.
+    pub fn is_halted(&self) -> bool {
+        self.faults.is_active(Hook::Halt)
+    }
+
+    /// Injects a fault on this venue; instant faults act now.
+    ///
+    /// # Errors
+    /// An unknown symbol, or a symbol-less crossed/malformed frame fault.
+    pub fn inject_fault(&self, spec: FaultSpec) -> Result<u64, SimError> {
+        let symbol = match &spec.symbol {
+            Some(s) => Some(self.symbol_index(s).ok_or_else(|| {
+                SimError::Config(format!("fault: unknown {} symbol {s:?}", self.venue))
+            })?),
+            None => None,
+        };
+        let needs_symbol = matches!(
+            spec.kind,
+            FaultKind::CrossedFrame | FaultKind::MalformedFrame
+        );
+        if needs_symbol && symbol.is_none() {
+            return Err(SimError::Config(format!(
+                "fault {:?} needs a symbol",
+                spec.kind
+            )));
+        }
+        let kind = spec.kind.clone();
+        let id = self.faults.add(spec, symbol);
+        let now = arb_core::time::now_ms();
+        match kind {
+            FaultKind::CloseConnections { scope } => self.send_fault(WsFault::Close(scope)),
+            FaultKind::Stall { secs } => {
+                let d = Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
+                self.send_fault(WsFault::Stall(Instant::now() + d));
+            }
+            FaultKind::MalformedFrame => {
+                if let Some(s) = symbol {
+                    self.send_fault(WsFault::Malformed(s));
+                }
+            }
+            FaultKind::CrossedFrame => {
+                if let Some(s) = symbol {
+                    let mut ex = self.exchange.lock();
+                    ex.publish_crossed(s, now);
+                    self.publish(&mut ex);
+                }
+            }
+            FaultKind::ExpireListenKeys => {
+                let now_i = Instant::now();
+                for (_, exp) in self.listen_keys.lock().values_mut() {
+                    *exp = now_i;
+                }
+                self.send_fault(WsFault::Close(WsScope::Private));
+            }
+            FaultKind::Resume => self.faults.clear_hook(Hook::Halt),
+            _ => {}
+        }
+        Ok(id)
+    }
+
+    fn send_fault(&self, f: WsFault) {
+        // Under the engine lock, so the fault lands in order with the book pushes.
+        let _ex = self.exchange.lock();
+        let _ = self.tx.send(Arc::new(Event::Fault(f)));
     }
 
     /// Publishes everything the engine produced, in order. Call with the lock held.
@@ -428,8 +510,37 @@ impl Shared {
     pub fn counters_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         for v in Venue::ALL {
-            m.insert(v.as_str().into(), self.venue(v).counters.json());
+            let vs = self.venue(v);
+            let mut c = vs.counters.json();
+            let h = vs.faults.history();
+            c["faults"]["injected"] = serde_json::json!(h.len());
+            c["faults"]["fired"] = serde_json::json!(h.iter().map(|r| r.fired).sum::<u64>());
+            m.insert(v.as_str().into(), c);
         }
         serde_json::Value::Object(m)
+    }
+
+    /// Injects a fault on its venue.
+    ///
+    /// # Errors
+    /// As [`VenueState::inject_fault`].
+    pub fn inject_fault(&self, spec: FaultSpec) -> Result<u64, SimError> {
+        self.venue(spec.venue).inject_fault(spec)
+    }
+
+    /// Every fault injected on both venues, with how often each fired.
+    pub fn faults_json(&self) -> serde_json::Value {
+        let mut all = Vec::new();
+        for v in Venue::ALL {
+            all.extend(self.venue(v).faults.history());
+        }
+        serde_json::to_value(all).unwrap_or_default()
+    }
+
+    /// Ends every active fault (a halt included).
+    pub fn clear_faults(&self) {
+        for v in Venue::ALL {
+            self.venue(v).faults.clear();
+        }
     }
 }

@@ -19,6 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::order_json;
+use crate::faults::{FaultKind, Hang, Hook, OrderError};
 use crate::http::{get, json_response, parse_form, Params};
 use crate::matching::{NewOrder, OrderKind, Reject, Side, Size, Tif};
 use crate::spec::{SymbolSpec, BAL_SCALE};
@@ -54,11 +55,89 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Resp {
             )
         }
     };
+    if let Some(r) = rest_fault(&shared, vs).await {
+        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
+        return r;
+    }
     let resp = route(vs, &method, &path, &raw_query, &body, &headers);
+    if resp.extensions().get::<Hang>().is_some() {
+        // Applied, never answered: hold the request until the client gives up.
+        shared.cancel.cancelled().await;
+    }
     if !resp.status().is_success() {
         vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
     }
     resp
+}
+
+/// Injected REST faults and the halt state, before any routing.
+async fn rest_fault(shared: &Shared, vs: &VenueState) -> Option<Resp> {
+    if vs.is_halted() {
+        return Some(err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVER_ERROR",
+            "Service unavailable, please try again later",
+        ));
+    }
+    match vs.faults.take(Hook::Rest, None)? {
+        FaultKind::RestDelay { ms } => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            None
+        }
+        FaultKind::RestTimeout => {
+            shared.cancel.cancelled().await;
+            Some(err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVER_ERROR",
+                "shutting down",
+            ))
+        }
+        FaultKind::RestStatus { status } => {
+            let s = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let label = if status == 503 {
+                "TOO_BUSY"
+            } else {
+                "SERVER_ERROR"
+            };
+            Some(err(s, label, "Internal server error"))
+        }
+        FaultKind::RestRateLimit { retry_after_secs } => {
+            vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            let mut r = err(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_REQUESTS",
+                "Request Rate limit Exceeded",
+            );
+            let reset = arb_core::time::now_ms() / 1000 + retry_after_secs as i64;
+            add_limit_headers(&mut r, Some((0, 0, reset)));
+            if let Ok(h) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                r.headers_mut().insert("retry-after", h);
+            }
+            Some(r)
+        }
+        _ => None,
+    }
+}
+
+fn order_error(spec: &SymbolSpec, e: OrderError) -> GErr {
+    match e {
+        OrderError::InsufficientBalance => gbad("BALANCE_NOT_ENOUGH", "Not enough balance"),
+        OrderError::BelowMinimum => gbad(
+            "INVALID_PARAM_VALUE",
+            format!(
+                "Your order size is too small. The minimum is {} {}",
+                spec.fmt_notional(spec.min_notional),
+                spec.quote
+            ),
+        ),
+        OrderError::SymbolNotTradable | OrderError::MarketOrderDisabled => gbad(
+            "INVALID_CURRENCY_PAIR",
+            format!(
+                "currency pair {} is not tradable via the API",
+                spec.venue_symbol
+            ),
+        ),
+    }
 }
 
 fn route(
@@ -463,9 +542,22 @@ fn place(vs: &VenueState, account: u32, body: &[u8]) -> Resp {
         _ => return bad("INVALID_REQUEST_BODY", "Request body is not a JSON object"),
     };
     match place_order(vs, account, &v) {
-        Ok(o) => json_response(StatusCode::CREATED, &o),
+        Ok(p) => {
+            let mut r = json_response(StatusCode::CREATED, &p.order);
+            if p.hang {
+                r.extensions_mut().insert(Hang);
+            }
+            r
+        }
         Err((status, label, msg)) => err(status, label, msg),
     }
+}
+
+/// A placed order as Gate shows it; `hang` = an apply-then-timeout fault says the
+/// answer must never be sent.
+pub struct Placed {
+    pub order: Value,
+    pub hang: bool,
 }
 
 /// A Gate error: HTTP status, label, message.
@@ -480,7 +572,7 @@ fn gbad(label: &'static str, msg: impl Into<String>) -> GErr {
 ///
 /// # Errors
 /// The venue's label and message for an invalid or unfunded order.
-pub fn place_order(vs: &VenueState, account: u32, v: &Value) -> Result<Value, GErr> {
+pub fn place_order(vs: &VenueState, account: u32, v: &Value) -> Result<Placed, GErr> {
     let s = |k: &str| -> Option<String> {
         match v.get(k)? {
             Value::String(s) => Some(s.clone()),
@@ -583,7 +675,7 @@ pub fn place_order(vs: &VenueState, account: u32, v: &Value) -> Result<Value, GE
     } else {
         size = Size::Base(parse_num("amount", &amount, spec.qty_decimals)?);
     }
-    let req = NewOrder {
+    let mut req = NewOrder {
         symbol: sym,
         side,
         kind,
@@ -591,16 +683,32 @@ pub fn place_order(vs: &VenueState, account: u32, v: &Value) -> Result<Value, GE
         price,
         size,
         client_id: text,
+        max_fill_pct: None,
     };
+    let mut hang = false;
+    match vs.faults.take(Hook::Order, Some(sym)) {
+        Some(FaultKind::RejectWithoutApply) => {
+            return Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SERVER_ERROR",
+                "Internal server error".into(),
+            ))
+        }
+        Some(FaultKind::RejectOrder { error }) => return Err(order_error(spec, error)),
+        Some(FaultKind::PartialFill { pct }) => req.max_fill_pct = Some(pct),
+        Some(FaultKind::ApplyThenTimeout) => hang = true,
+        _ => {}
+    }
     let now = arb_core::time::now_ms();
     let mut ex = vs.exchange.lock();
     let res = ex.place(account, &req, now);
     let out = res.map(|id| order_json(vs, &ex.orders[&id]));
-    ex.flush_book(sym, now);
+    vs.flush(&mut ex, sym, now);
     vs.publish(&mut ex);
     drop(ex);
     vs.counters.orders.fetch_add(1, Ordering::Relaxed);
-    out.map_err(|e| reject(spec, &e))
+    out.map(|order| Placed { order, hang })
+        .map_err(|e| reject(spec, &e))
 }
 
 pub fn reject(spec: &SymbolSpec, r: &Reject) -> GErr {
@@ -656,7 +764,7 @@ fn one_order(vs: &VenueState, account: u32, cancel: bool, id: &str, params: &Par
         if ex.cancel(account, oid, now).is_err() {
             return not_found();
         }
-        ex.flush_book(sym, now);
+        vs.flush(&mut ex, sym, now);
         vs.publish(&mut ex);
     }
     ok(order_json(vs, &ex.orders[&oid]))
@@ -715,7 +823,7 @@ fn cancel_all(vs: &VenueState, account: u32, params: &Params) -> Resp {
             out.push(order_json(vs, &ex.orders[&id]));
         }
     }
-    ex.flush_book(sym, now);
+    vs.flush(&mut ex, sym, now);
     vs.publish(&mut ex);
     ok(Value::Array(out))
 }

@@ -23,6 +23,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::rest::{fill_json, place_order};
 use super::{order_json, side_name};
+use crate::faults::WsFault;
 use crate::http::raw_json_field;
 use crate::matching::{Event, LevelChange, Order, Side, Status};
 use crate::spec::BAL_SCALE;
@@ -86,9 +87,15 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
         account: None,
         api_key: None,
     };
+    // An injected stall withholds frames (they wait in the broadcast) until then.
+    let mut stall_until: Option<tokio::time::Instant> = None;
     loop {
+        let stalled = stall_until.is_some_and(|u| tokio::time::Instant::now() < u);
         tokio::select! {
             _ = shared.cancel.cancelled() => break,
+            _ = tokio::time::sleep_until(stall_until.unwrap_or_else(tokio::time::Instant::now)), if stalled => {
+                stall_until = None;
+            }
             msg = rx_ws.next() => {
                 let Some(Ok(msg)) = msg else { break };
                 let text = match msg {
@@ -108,7 +115,7 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
                     break;
                 }
             }
-            ev = events.recv() => {
+            ev = events.recv(), if !stalled => {
                 let ev = match ev {
                     Ok(ev) => ev,
                     Err(RecvError::Lagged(_)) => {
@@ -117,6 +124,25 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
                     }
                     Err(RecvError::Closed) => break,
                 };
+                if let Event::Fault(f) = &*ev {
+                    match f {
+                        WsFault::Close(scope) => {
+                            if scope.hits(conn.account.is_some()) {
+                                break;
+                            }
+                        }
+                        WsFault::Stall(until) => stall_until = Some(tokio::time::Instant::from_std(*until)),
+                        WsFault::Malformed(sym) => {
+                            if conn.subs.iter().any(|s| s.symbol == Some(*sym)) {
+                                let junk = r#"{"channel":"spot.obu","event":"update","result":{"t":"#;
+                                if tx.send(Message::Text(junk.into())).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
                 if conn.subs.is_empty() {
                     continue;
                 }
@@ -626,7 +652,9 @@ fn api_request(
                              "data": {"result": {"req_id": req_id, "req_param": req_param}}})
             .to_string();
             match place_order(vs, account, &req_param) {
-                Ok(o) => vec![ack, ok(o)],
+                // Apply-then-timeout: the order exists, the client hears nothing.
+                Ok(p) if p.hang => Vec::new(),
+                Ok(p) => vec![ack, ok(p.order)],
                 Err((status, label, msg)) => vec![error(status.as_str(), label, msg)],
             }
         }
@@ -667,7 +695,7 @@ fn api_request(
                 if ex.cancel(account, id, now).is_err() {
                     return vec![error("404", "ORDER_NOT_FOUND", "Order not found".into())];
                 }
-                ex.flush_book(sym, now);
+                vs.flush(&mut ex, sym, now);
                 vs.publish(&mut ex);
             }
             vec![ok(order_json(vs, &ex.orders[&id]))]

@@ -19,6 +19,7 @@ use axum::http::{HeaderValue, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::{side_name, status_name, type_name};
+use crate::faults::{FaultKind, Hang, Hook, OrderError};
 use crate::http::{get, json_response, parse_form, Params};
 use crate::matching::{NewOrder, Order, OrderKind, Reject, Side, Size, Tif};
 use crate::spec::{SymbolSpec, BAL_SCALE};
@@ -66,6 +67,10 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Resp {
         Err(_) => return bad(400, "request body too large or unreadable"),
     };
     let body_str = String::from_utf8_lossy(&body).to_string();
+    if let Some(r) = rest_fault(&shared, vs).await {
+        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
+        return r;
+    }
     let resp = route(
         vs,
         &method,
@@ -74,10 +79,69 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Resp {
         &body_str,
         api_key.as_deref(),
     );
+    if resp.extensions().get::<Hang>().is_some() {
+        // Applied, never answered: hold the request until the client gives up.
+        shared.cancel.cancelled().await;
+    }
     if !resp.status().is_success() {
         vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
     }
     resp
+}
+
+/// Injected REST faults and the halt state, before any routing.
+async fn rest_fault(shared: &Shared, vs: &VenueState) -> Option<Resp> {
+    if vs.is_halted() {
+        return Some(err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            503,
+            "service not available, please try again",
+        ));
+    }
+    match vs.faults.take(Hook::Rest, None)? {
+        FaultKind::RestDelay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            None
+        }
+        FaultKind::RestTimeout => {
+            shared.cancel.cancelled().await;
+            Some(err(StatusCode::SERVICE_UNAVAILABLE, 503, "shutting down"))
+        }
+        FaultKind::RestStatus { status } => {
+            let s = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let msg = if status == 503 {
+                "service not available, please try again"
+            } else {
+                "Internal error"
+            };
+            Some(err(s, status as i64, msg))
+        }
+        FaultKind::RestRateLimit { retry_after_secs } => {
+            vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            let mut r = err(StatusCode::TOO_MANY_REQUESTS, 429, "Too Many Requests");
+            if let Ok(h) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                r.headers_mut().insert("retry-after", h);
+            }
+            Some(r)
+        }
+        _ => None,
+    }
+}
+
+fn order_error(spec: &SymbolSpec, e: OrderError) -> Resp {
+    match e {
+        OrderError::InsufficientBalance => bad(10101, "Insufficient balance"),
+        OrderError::BelowMinimum => bad(
+            30002,
+            format!(
+                "Minimum transaction volume cannot be less than：{}{}",
+                spec.fmt_notional(spec.min_notional),
+                spec.quote
+            ),
+        ),
+        OrderError::SymbolNotTradable => bad(10007, "symbol not support api"),
+        OrderError::MarketOrderDisabled => bad(30019, "api market order is disabled"),
+    }
 }
 
 fn route(
@@ -489,7 +553,7 @@ fn place(vs: &VenueState, auth: &Auth, params: &Params, test: bool) -> Resp {
             "Illegal characters found in parameter 'newClientOrderId'",
         );
     }
-    let req = NewOrder {
+    let mut req = NewOrder {
         symbol: sym,
         side,
         kind,
@@ -497,18 +561,27 @@ fn place(vs: &VenueState, auth: &Auth, params: &Params, test: bool) -> Resp {
         price,
         size,
         client_id,
+        max_fill_pct: None,
     };
-    let now = arb_core::time::now_ms();
-    let mut ex = vs.exchange.lock();
     if test {
-        // Validate exactly as a real placement would, then throw the result away by
-        // checking against a scratch copy of the rules (no state change).
-        drop(ex);
+        // The checks of a real placement, without placing.
         return match validate_only(vs, auth, &req) {
             Ok(()) => ok(json!({})),
             Err(r) => reject(spec, &r),
         };
     }
+    let mut hang = false;
+    match vs.faults.take(Hook::Order, Some(sym)) {
+        Some(FaultKind::RejectWithoutApply) => {
+            return err(StatusCode::INTERNAL_SERVER_ERROR, 500, "Internal error")
+        }
+        Some(FaultKind::RejectOrder { error }) => return order_error(spec, error),
+        Some(FaultKind::PartialFill { pct }) => req.max_fill_pct = Some(pct),
+        Some(FaultKind::ApplyThenTimeout) => hang = true,
+        _ => {}
+    }
+    let now = arb_core::time::now_ms();
+    let mut ex = vs.exchange.lock();
     let res = ex.place(auth.account, &req, now);
     let out = match res {
         Ok(id) => {
@@ -526,14 +599,18 @@ fn place(vs: &VenueState, auth: &Auth, params: &Params, test: bool) -> Resp {
         }
         Err(e) => Err(e),
     };
-    ex.flush_book(sym, now);
+    vs.flush(&mut ex, sym, now);
     vs.publish(&mut ex);
     drop(ex);
     vs.counters.orders.fetch_add(1, Ordering::Relaxed);
-    match out {
+    let mut resp = match out {
         Ok(v) => ok(v),
         Err(e) => reject(spec, &e),
+    };
+    if hang {
+        resp.extensions_mut().insert(Hang);
     }
+    resp
 }
 
 /// The checks of a placement without placing (for `/order/test`).
@@ -680,7 +757,7 @@ fn cancel(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
         Err(r) => return r,
     };
     let res = ex.cancel(auth.account, id, now);
-    ex.flush_book(sym, now);
+    vs.flush(&mut ex, sym, now);
     vs.publish(&mut ex);
     match res {
         Ok(()) => ok(order_json(vs, &ex.orders[&id])),
@@ -726,7 +803,7 @@ fn cancel_open(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
                 out.push(order_json(vs, &ex.orders[&id]));
             }
         }
-        ex.flush_book(sym, now);
+        vs.flush(&mut ex, sym, now);
     }
     vs.publish(&mut ex);
     ok(Value::Array(out))

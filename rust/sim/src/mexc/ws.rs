@@ -28,6 +28,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{status_code, type_code};
+use crate::faults::WsFault;
 use crate::matching::{Event, LevelChange, Side};
 use crate::spec::BAL_SCALE;
 use crate::state::{Shared, VenueState};
@@ -133,8 +134,14 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
     let mut subs: Vec<Sub> = Vec::new();
     let mut check = tokio::time::interval(Duration::from_secs(1));
     let max_subs = vs.cfg.mexc_ws_max_subscriptions;
+    // An injected stall withholds frames (they wait in the broadcast) until then.
+    let mut stall_until: Option<tokio::time::Instant> = None;
     loop {
+        let stalled = stall_until.is_some_and(|u| tokio::time::Instant::now() < u);
         tokio::select! {
+            _ = tokio::time::sleep_until(stall_until.unwrap_or_else(tokio::time::Instant::now)), if stalled => {
+                stall_until = None;
+            }
             _ = shared.cancel.cancelled() => break,
             _ = check.tick() => {
                 // A private connection ends when its listenKey expires or is deleted.
@@ -157,7 +164,7 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
                 }
                 vs.counters.frames_other.fetch_add(1, Ordering::Relaxed);
             }
-            ev = events.recv() => {
+            ev = events.recv(), if !stalled => {
                 let ev = match ev {
                     Ok(ev) => ev,
                     Err(RecvError::Lagged(_)) => {
@@ -166,6 +173,27 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
                     }
                     Err(RecvError::Closed) => break,
                 };
+                if let Event::Fault(f) = &*ev {
+                    match f {
+                        WsFault::Close(scope) => {
+                            if scope.hits(account.is_some()) {
+                                break;
+                            }
+                        }
+                        WsFault::Stall(until) => stall_until = Some(tokio::time::Instant::from_std(*until)),
+                        WsFault::Malformed(sym) => {
+                            if subs.iter().any(|s| s.symbol == *sym) {
+                                // Not a protobuf message: an invalid wire type and a
+                                // truncated varint.
+                                let junk = vec![0xFFu8, 0xFF, 0xFF, 0x07, 0x13];
+                                if tx.send(Message::Binary(junk.into())).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
                 if subs.is_empty() {
                     continue;
                 }
