@@ -157,6 +157,26 @@ def test_alerts_and_halts_are_shown_and_cleared() -> None:
     assert "ws_stale cleared" in text
 
 
+def test_rate_limits_are_shown_when_the_engine_reports_them() -> None:
+    dash = Dashboard(Console(file=io.StringIO()), capture_stderr=False, alerts=False)
+    venue = {"healthy": True, "breaker": "closed", "clock_offset_ms": 0, "requests": 10}
+    snap = {
+        "uptime_s": 1.0,
+        "symbols": {},
+        "venues": {
+            "mexc": {**venue, "rate_limit": {"headroom": 0, "waits": 3, "venue_blocks": 1}},
+            "gateio": {**venue, "rate_limit_headroom": 180},
+        },
+    }
+    dash.update(snap)
+    text = frame_text(dash)
+    assert "rate limit" in line_with(text, "venue", "breaker")
+    line_with(text, " MEXC ", "headroom 0 waited 3 venue said stop 1")
+    line_with(text, " Gate ", "headroom 180")
+    dash.update({**snap, "venues": {"mexc": venue, "gateio": venue}})
+    assert "rate limit" not in line_with(frame_text(dash), "venue", "breaker")
+
+
 def test_stderr_lines_are_captured_and_the_descriptor_restored() -> None:
     lines: list[str] = []
     before = os.fstat(2)

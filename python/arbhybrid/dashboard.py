@@ -442,10 +442,14 @@ class Dashboard:
         table.add_column("reuse", justify="right")
         table.add_column("feed frames", justify="right")
         venues = snap.get("venues") or {}
-        # Rate-limit headroom, when the engine reports it per venue.
-        headroom = any("rate_limit_headroom" in (venues.get(v) or {}) for v in VENUES)
-        if headroom:
-            table.add_column("rate-limit headroom", justify="right")
+        # Rate limits, when the engine reports them per venue: "rate_limit_headroom" (free
+        # request slots in the tightest window) and/or "rate_limit" {"headroom", "waits",
+        # "venue_blocks"} (requests our limiter delayed; times the venue said stop).
+        limits = any(
+            {"rate_limit_headroom", "rate_limit"} & set(venues.get(v) or {}) for v in VENUES
+        )
+        if limits:
+            table.add_column("rate limit")
         ages: dict[str, list[int]] = {v: [] for v in VENUES}
         for s in (snap.get("symbols") or {}).values():
             for v in VENUES:
@@ -469,7 +473,7 @@ class Dashboard:
             for key, label in (("unparsable_frames", "bad"), ("resubscribes", "resub")):
                 if feed.get(key):
                     frames.append(f" {feed[key]} {label}", "yellow")
-            cells = [frames] + ([str(d.get("rate_limit_headroom", "-"))] if headroom else [])
+            cells = [frames] + ([_rate_limit_cell(d)] if limits else [])
             table.add_row(
                 VENUE_LABEL[v],
                 conn,
@@ -642,6 +646,20 @@ class Dashboard:
         if ev.get("tick_to_trade_us") is not None:
             t.append(f" t2t {micros(ev['tick_to_trade_us'])}", "dim")
         return t
+
+
+def _rate_limit_cell(venue: dict[str, Any]) -> Text:
+    rl = dict(venue.get("rate_limit") or {})
+    if "rate_limit_headroom" in venue:
+        rl.setdefault("headroom", venue["rate_limit_headroom"])
+    t = Text()
+    if rl.get("headroom") is not None:
+        t.append(f"headroom {rl['headroom']}", "bold red" if rl["headroom"] == 0 else "green")
+    if rl.get("waits"):
+        t.append(f" waited {rl['waits']}", "yellow")
+    if rl.get("venue_blocks"):
+        t.append(f" venue said stop {rl['venue_blocks']}", "bold red")
+    return t if t.plain else Text("ok", "green")
 
 
 def _books_empty(snap: dict[str, Any]) -> bool:
