@@ -7,6 +7,7 @@
 //! the interpreter while waiting on the alert engine's lock could deadlock.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use arb_telemetry::alerts::{AlertEngine, AlertEvent, AlertRunner, Thresholds};
 use arb_telemetry::logger::{self, LogSettings};
 use arb_telemetry::metrics_server::MetricsServer;
-use arb_telemetry::record::{InlineStr, INLINE_CAP};
+use arb_telemetry::record::{InlineStr, INLINE_CAP, MAX_FIELDS};
 use arb_telemetry::{Field, Level, Record, Registry, Text, Value};
 use parking_lot::{Mutex, RwLock};
 use pyo3::exceptions::{PyOSError, PyValueError};
@@ -31,7 +32,31 @@ use crate::bridge::{self, Convert, Dispatcher};
 // and the overflow is counted.
 
 const INTERN_CAP: usize = 4096;
-static INTERNED: RwLock<Option<HashSet<&'static str>>> = RwLock::new(None);
+
+/// FNV-1a: names are short, so SipHash's per-call setup would dominate the lookup.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Interned = HashSet<&'static str, BuildHasherDefault<Fnv>>;
+static INTERNED: RwLock<Option<Interned>> = RwLock::new(None);
 static INTERN_OVERFLOW: AtomicU64 = AtomicU64::new(0);
 
 fn intern(s: &str) -> &'static str {
@@ -39,7 +64,7 @@ fn intern(s: &str) -> &'static str {
         return found;
     }
     let mut guard = INTERNED.write();
-    let set = guard.get_or_insert_with(HashSet::new);
+    let set = guard.get_or_insert_with(Interned::default);
     if let Some(found) = set.get(s) {
         return found;
     }
@@ -69,16 +94,17 @@ fn to_value(v: &Bound<'_, PyAny>) -> PyResult<Value> {
     if v.is_instance_of::<PyFloat>() {
         return Ok(Value::F64(v.extract()?));
     }
-    let s = if let Ok(s) = v.cast::<PyString>() {
-        s.to_str()?.to_owned()
-    } else {
-        v.str()?.to_str()?.to_owned()
+    let text = |s: &str| {
+        if s.len() <= INLINE_CAP {
+            Value::Inline(InlineStr::new(s))
+        } else {
+            Value::Owned(s.into())
+        }
     };
-    Ok(if s.len() <= INLINE_CAP {
-        Value::Inline(InlineStr::new(&s))
-    } else {
-        Value::Owned(s.into_boxed_str())
-    })
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(text(s.to_str()?));
+    }
+    Ok(text(v.str()?.to_str()?))
 }
 
 fn value_text(v: &Value) -> String {
@@ -110,13 +136,22 @@ fn python_record(
     msg.push_str(message);
     if let Some(f) = fields {
         for (k, v) in f.iter() {
-            let key = k.str()?;
-            let key = key.to_str()?;
+            // `**fields` keys are always `str`; other mappings get `str(key)`.
+            let owned;
+            let key = match k.cast::<PyString>() {
+                Ok(s) => s.to_str()?,
+                Err(_) => {
+                    owned = k.str()?;
+                    owned.to_str()?
+                }
+            };
             let value = to_value(&v)?;
-            if !rec.push_field(Field {
-                key: intern(key),
-                value: value.clone(),
-            }) {
+            if rec.fields().len() < MAX_FIELDS {
+                rec.push_field(Field {
+                    key: intern(key),
+                    value,
+                });
+            } else {
                 msg.push(' ');
                 msg.push_str(key);
                 msg.push('=');
