@@ -131,7 +131,8 @@ class Dashboard:
     """The live dashboard; implements :class:`arbhybrid.view.View`.
 
     ``console``: where to draw (default: the terminal). ``capture_stderr``: show stderr
-    lines in the log panel instead of letting them tear the display. ``alerts``:
+    lines in the log panel instead of letting them tear the display (default: when
+    stderr is a terminal; redirected stderr is left alone). ``alerts``:
     subscribe to telemetry alerts on ``start()`` (needs a running asyncio loop).
     ``stale_ms``: a book older than this is shown as stale.
     """
@@ -140,7 +141,7 @@ class Dashboard:
         self,
         console: Console | None = None,
         *,
-        capture_stderr: bool = True,
+        capture_stderr: bool | None = None,
         alerts: bool = True,
         stale_ms: int = 1000,
         activity_rows: int = 10,
@@ -164,6 +165,8 @@ class Dashboard:
         self._closed = False
         self._want_alerts = alerts
         self._alert_sub: Any = None
+        if capture_stderr is None:  # only a terminal: stderr sent to a file stays there
+            capture_stderr = os.isatty(2)
         self._capture = StderrCapture(self._on_stderr) if capture_stderr else None
         self._prev_excepthook: Callable[..., Any] | None = None
         self._live = Live(
