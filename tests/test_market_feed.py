@@ -135,3 +135,38 @@ async def test_batched_events_with_a_detected_gap(sim: Simulator) -> None:
             assert Decimal(bid[0]) < Decimal(ask[0])
         if kind == "gap":
             assert bid is None and ask is None
+
+
+async def test_tickers_and_trades(sim: Simulator) -> None:
+    md = start_market(sim, tickers=True, trades=True)
+    batches: list[list[tuple[Any, ...]]] = []
+    sub = md.subscribe_market(batches.append)
+    try:
+        deadline = time.monotonic() + 20
+        while not all(
+            any(e[0] == "trade" and e[1] == v for b in batches for e in b) for v in VENUES
+        ):
+            assert time.monotonic() < deadline, "no trades on both venues"
+            await asyncio.sleep(0.05)
+        # Quiet market: each venue's last ticker for a symbol is its book's top.
+        sim.set_market_paused(True)
+        for v in VENUES:
+            for s in SYMBOLS:
+
+                def last_ticker_is_top(v: str = v, s: str = s) -> bool:
+                    tickers = [e for b in batches for e in b if e[:3] == ("ticker", v, s)]
+                    top = md.top(v, s)
+                    return bool(tickers) and tickers[-1][3:5] == (top["bid"], top["ask"])
+
+                while not last_ticker_is_top():
+                    assert time.monotonic() < deadline, f"last {v} {s} ticker != book top"
+                    await asyncio.sleep(0.02)
+    finally:
+        sim.set_market_paused(False)
+        sub.stop()
+        md.stop()
+    for e in (e for b in batches for e in b if e[0] == "trade"):
+        _, venue, symbol, price, qty, side, time_ms, recv_ns = e
+        assert venue in VENUES and symbol in SYMBOLS and side in {"buy", "sell"}
+        assert Decimal(price) > 0 and Decimal(qty) > 0 and time_ms > 0 and recv_ns > 0
+    assert sub.stats()[2] == 0

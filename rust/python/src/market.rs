@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arb_core::fixed::format_scaled;
 use arb_core::{ErrorClass, Venue};
 use arb_market::book::Level;
-use arb_market::store::{BookChange, ChangeKind};
+use arb_market::store::{BookChange, ChangeKind, MarketEvent};
 use arb_market::{
     BookStore, FeedConfig, Health, MarketData, Scales, SymbolId, SymbolTable, VenueRules,
 };
@@ -254,6 +254,97 @@ impl PyBookSubscription {
     /// Stops delivery. Idempotent.
     fn stop(&self) {
         self.store.remove_listener(self.listener);
+        self.dispatcher.close();
+    }
+
+    /// `(delivered, batches, callback_errors)`.
+    fn stats(&self) -> (u64, u64, u64) {
+        let s = self.dispatcher.stats();
+        (s.delivered, s.batches, s.callback_errors)
+    }
+}
+
+/// A ticker or trade for Python, formatted on the loop thread.
+struct PyEvent {
+    event: MarketEvent,
+    scales: Scales,
+    table: Arc<SymbolTable>,
+}
+
+/// `("ticker", venue, symbol, bid, ask, time_ms, recv_ns)` with bid/ask `(price, qty)` or
+/// None, or `("trade", venue, symbol, price, qty, "buy"|"sell", time_ms, recv_ns)` where
+/// the side is the taker's.
+fn event_to_py(py: Python<'_>, e: PyEvent) -> PyResult<Py<PyAny>> {
+    let s = e.scales;
+    let any = |v: Bound<'_, PyAny>| v.unbind();
+    let items: Vec<Py<PyAny>> = match e.event {
+        MarketEvent::Ticker {
+            venue,
+            symbol,
+            bid,
+            ask,
+            time_ms,
+            recv_ns,
+        } => vec![
+            any("ticker".into_pyobject(py)?.into_any()),
+            any(venue.as_str().into_pyobject(py)?.into_any()),
+            any(e
+                .table
+                .unified(symbol)
+                .unwrap_or("?")
+                .into_pyobject(py)?
+                .into_any()),
+            level_py(py, bid, s)?,
+            level_py(py, ask, s)?,
+            any(time_ms.into_pyobject(py)?.into_any()),
+            any(recv_ns.into_pyobject(py)?.into_any()),
+        ],
+        MarketEvent::Trade {
+            venue,
+            symbol,
+            price,
+            qty,
+            taker_buy,
+            time_ms,
+            recv_ns,
+        } => vec![
+            any("trade".into_pyobject(py)?.into_any()),
+            any(venue.as_str().into_pyobject(py)?.into_any()),
+            any(e
+                .table
+                .unified(symbol)
+                .unwrap_or("?")
+                .into_pyobject(py)?
+                .into_any()),
+            any(format_scaled(price as i128, s.price)
+                .into_pyobject(py)?
+                .into_any()),
+            any(format_scaled(qty as i128, s.qty)
+                .into_pyobject(py)?
+                .into_any()),
+            any(if taker_buy { "buy" } else { "sell" }
+                .into_pyobject(py)?
+                .into_any()),
+            any(time_ms.into_pyobject(py)?.into_any()),
+            any(recv_ns.into_pyobject(py)?.into_any()),
+        ],
+    };
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
+}
+
+/// A live subscription to tickers and trades; `stop()` ends it.
+#[pyclass(name = "MarketEventSubscription", module = "arbhybrid._native", frozen)]
+pub struct PyMarketEventSubscription {
+    store: Arc<BookStore>,
+    listener: u64,
+    dispatcher: Dispatcher<PyEvent>,
+}
+
+#[pymethods]
+impl PyMarketEventSubscription {
+    /// Stops delivery. Idempotent.
+    fn stop(&self) {
+        self.store.remove_event_listener(self.listener);
         self.dispatcher.close();
     }
 
@@ -538,6 +629,42 @@ impl PyMarketData {
         })
     }
 
+    /// Calls `callback(events)` on the running asyncio loop with batches of tickers and
+    /// trades (enable them with `tickers: true` / `trades: true` in the config); see
+    /// `MarketEventSubscription` for the tuple shapes. Must be called from a coroutine.
+    fn subscribe_market(
+        &self,
+        py: Python<'_>,
+        callback: Py<PyAny>,
+    ) -> PyResult<PyMarketEventSubscription> {
+        let event_loop = running_loop(py)?;
+        self.running(|r| {
+            let dispatcher =
+                Dispatcher::new(py, event_loop, callback, event_to_py as Convert<PyEvent>)?;
+            let d = dispatcher.clone();
+            let table = r.store.table().clone();
+            let listener = r.store.add_event_listener(Arc::new(move |e: &MarketEvent| {
+                let (MarketEvent::Ticker { symbol, .. } | MarketEvent::Trade { symbol, .. }) = *e;
+                let Some(info) = table.info(symbol) else {
+                    return;
+                };
+                d.push(PyEvent {
+                    event: *e,
+                    scales: Scales {
+                        price: info.price_scale,
+                        qty: info.qty_scale,
+                    },
+                    table: table.clone(),
+                });
+            }));
+            Ok(PyMarketEventSubscription {
+                store: r.store.clone(),
+                listener,
+                dispatcher,
+            })
+        })
+    }
+
     /// Stops the feeds; idempotent.
     fn stop(&self, py: Python<'_>) {
         let r = self.state.lock().take();
@@ -559,5 +686,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySymbolTable>()?;
     m.add_class::<PyMarketData>()?;
     m.add_class::<PyBookSubscription>()?;
+    m.add_class::<PyMarketEventSubscription>()?;
     Ok(())
 }
