@@ -102,5 +102,25 @@ async def test_engine_trades_and_every_fill_and_balance_is_accounted_for(
             live = [o for o in sim.orders(v) if o["status"] in ("NEW", "PARTIALLY_FILLED", "open")]
             assert live == [], (v, live)
         assert snap["journal_errors"] == 0
+
+        # A transaction whose two legs both filled in full never hedges.
+        with sqlite3.connect(journal) as c:
+            rows = c.execute(
+                "SELECT t.tx_id, t.qty, o.leg, o.status, o.filled_qty FROM transactions t "
+                "JOIN orders o ON o.tx_id = t.tx_id"
+            ).fetchall()
+        legs: dict[int, dict[str, tuple[str, str]]] = {}
+        qty: dict[int, Decimal] = {}
+        for tx_id, q, leg, status, filled in rows:
+            qty[tx_id] = Decimal(q)
+            legs.setdefault(tx_id, {})[leg] = (status, filled)
+        for tx_id, by_leg in legs.items():
+            both_full = all(
+                by_leg.get(leg, ("", None))[0] == "filled"
+                and Decimal(by_leg[leg][1] or 0) == qty[tx_id]
+                for leg in ("buy", "sell")
+            )
+            if both_full:
+                assert "hedge" not in by_leg, (tx_id, by_leg)
     finally:
         sim.stop()

@@ -95,9 +95,16 @@ pub struct LegOrder {
     /// Base quantity asked (qty mantissa); for a quote-sized market buy the expected base.
     pub qty: u64,
     pub phase: OrderPhase,
+    /// Base filled: the larger of the distinct fills seen and the venue's reported total
+    /// (a total can arrive before its fills, and fills after the total: neither is added
+    /// to the other).
     pub filled: u64,
-    /// Quote value of the fills (notional mantissa).
+    /// Quote value of the fills (notional mantissa), same rule.
     pub quote: u128,
+    fills_qty: u64,
+    fills_quote: u128,
+    reported_qty: u64,
+    reported_quote: u128,
     trade_ids: HashSet<String>,
 }
 
@@ -113,12 +120,26 @@ impl LegOrder {
             phase: OrderPhase::PendingNew,
             filled: 0,
             quote: 0,
+            fills_qty: 0,
+            fills_quote: 0,
+            reported_qty: 0,
+            reported_quote: 0,
             trade_ids: HashSet::new(),
         }
     }
 
     pub fn is_final(&self) -> bool {
         matches!(self.phase, OrderPhase::Final(_))
+    }
+
+    fn settle(&mut self) {
+        if self.fills_qty >= self.reported_qty {
+            self.filled = self.fills_qty;
+            self.quote = self.fills_quote;
+        } else {
+            self.filled = self.reported_qty;
+            self.quote = self.reported_quote;
+        }
     }
 }
 
@@ -324,19 +345,21 @@ impl ArbTx {
                 price,
             } => {
                 if o.trade_ids.insert(trade_id) {
-                    o.filled += qty;
-                    o.quote += qty as u128 * price as u128;
+                    o.fills_qty += qty;
+                    o.fills_quote += qty as u128 * price as u128;
+                    o.settle();
                     if matches!(o.phase, OrderPhase::PendingNew | OrderPhase::Unknown) {
                         o.phase = OrderPhase::Open;
                     }
                 }
             }
             LegEvent::Final { end, filled, quote } => {
-                // The venue's total is authoritative; stream fills may lag behind it.
-                if filled > o.filled {
-                    o.filled = filled;
-                    o.quote = quote;
+                // The venue's total; stream fills may lag behind it (or come after).
+                if filled > o.reported_qty {
+                    o.reported_qty = filled;
+                    o.reported_quote = quote;
                 }
+                o.settle();
                 o.phase = OrderPhase::Final(end);
             }
             LegEvent::Unknown => {
@@ -493,6 +516,20 @@ mod tests {
         t.apply("s", fin(OrderEnd::Filled, 100));
         assert_eq!(t.next_action(), Action::Done(Outcome::Completed));
         assert_eq!(t.residual(), 0);
+    }
+
+    #[test]
+    fn a_total_before_its_fills_is_not_counted_twice() {
+        let mut t = tx(HedgePolicy::Unwind);
+        t.apply("b", fin(OrderEnd::Filled, 100));
+        t.apply("s", fin(OrderEnd::Filled, 100));
+        // The stream's fills arrive after the venue's totals.
+        t.apply("b", fill("b1", 100));
+        t.apply("s", fill("s1", 60));
+        t.apply("s", fill("s2", 40));
+        assert_eq!(t.order("b").unwrap().filled, 100);
+        assert_eq!(t.order("s").unwrap().filled, 100);
+        assert_eq!(t.next_action(), Action::Done(Outcome::Completed));
     }
 
     #[test]
