@@ -466,9 +466,10 @@ fn alert_to_py(py: Python<'_>, e: AlertEvent) -> PyResult<Py<PyAny>> {
     Ok(d.into_any().unbind())
 }
 
-/// Starts (or restarts with new thresholds) alert evaluation every `interval_s` seconds
-/// over the global registry. `thresholds_json` overrides defaults by name; an unknown
-/// name is a `ValueError`. Listeners of a previous runner are kept.
+/// Starts alert evaluation every `interval_s` seconds over the global registry.
+/// `thresholds_json` overrides defaults by name; an unknown name is a `ValueError`. If
+/// the evaluator already runs, only its thresholds change (interval and listeners stay;
+/// `stop_alerts()` first to change the interval).
 #[pyfunction]
 #[pyo3(signature = (thresholds_json = "{}", interval_s = 1.0))]
 fn start_alerts(py: Python<'_>, thresholds_json: &str, interval_s: f64) -> PyResult<()> {

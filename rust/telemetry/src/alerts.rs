@@ -10,7 +10,8 @@
 //!
 //! Rules (threshold key = default):
 //! - `symbol_resolution_latency_us` = 2 (WARNING): quantile of `symbol_resolution_seconds`.
-//! - `arbitrage_cycle_ms` = 50 (CRITICAL): quantile of `arbitrage_cycle_seconds`.
+//! - `arbitrage_cycle_ms` = 50 (CRITICAL): quantile of `arbitrage_cycle_seconds` and
+//!   the engine's `engine_tick_to_trade_seconds`, merged.
 //! - `logging_latency_us` = 10 (WARNING): quantile of `log_call_seconds`.
 //! - `api_response_ms` = 100 (WARNING): quantile of `http_request_seconds{venue}`.
 //! - `symbol_resolution_min_ops_per_s` = 500,000 and `logging_min_msgs_per_s` = 400,000
@@ -28,7 +29,7 @@
 //! The quantile the latency rules compare is `latency_quantile` (default 0.99). An
 //! interval with no samples crosses nothing, so an alert clears when activity stops.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -194,9 +195,9 @@ impl AlertEngine {
         let q = t.latency_quantile;
         let mut verdicts = Vec::new();
 
-        for (metric, name, sev, limit_ns, tp) in [
+        for (metrics, name, sev, limit_ns, tp) in [
             (
-                names::SYMBOL_RESOLUTION_SECONDS,
+                &[names::SYMBOL_RESOLUTION_SECONDS][..],
                 "symbol_resolution_latency",
                 Severity::Warning,
                 t.symbol_resolution_latency_us * 1e3,
@@ -206,21 +207,25 @@ impl AlertEngine {
                 )),
             ),
             (
-                names::ARBITRAGE_CYCLE_SECONDS,
+                // The engine records its own tick-to-trade histogram; both count.
+                &[
+                    names::ARBITRAGE_CYCLE_SECONDS,
+                    names::ENGINE_TICK_TO_TRADE_SECONDS,
+                ][..],
                 "arbitrage_cycle",
                 Severity::Critical,
                 t.arbitrage_cycle_ms * 1e6,
                 None,
             ),
             (
-                names::LOG_CALL_SECONDS,
+                &[names::LOG_CALL_SECONDS][..],
                 "logging_latency",
                 Severity::Warning,
                 t.logging_latency_us * 1e3,
                 Some(("logging_throughput", t.logging_min_msgs_per_s)),
             ),
             (
-                names::HTTP_REQUEST_SECONDS,
+                &[names::HTTP_REQUEST_SECONDS][..],
                 "api_response",
                 Severity::Warning,
                 t.api_response_ms * 1e6,
@@ -233,7 +238,18 @@ impl AlertEngine {
             } else {
                 1e3
             };
-            for (labels, d) in self.hist_deltas(metric) {
+            let mut merged: BTreeMap<Labels, Snapshot> = BTreeMap::new();
+            for metric in metrics {
+                for (labels, d) in self.hist_deltas(metric) {
+                    match merged.get_mut(&labels) {
+                        Some(m) => m.merge(&d),
+                        None => {
+                            merged.insert(labels, d);
+                        }
+                    }
+                }
+            }
+            for (labels, d) in merged {
                 let qv = d.quantile(q).map(|v| v as f64);
                 verdicts.push(Verdict {
                     name,

@@ -144,6 +144,14 @@ impl Snapshot {
             .sum()
     }
 
+    /// Adds `other`'s samples (two series of the same quantity).
+    pub fn merge(&mut self, other: &Snapshot) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.sum = self.sum.wrapping_add(other.sum);
+    }
+
     /// `self - earlier`: the samples recorded between the two snapshots.
     pub fn delta(&self, earlier: &Snapshot) -> Snapshot {
         Snapshot {

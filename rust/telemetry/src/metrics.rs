@@ -44,6 +44,8 @@ pub mod names {
     pub const WS_STALENESS_SECONDS: &str = "ws_data_staleness_seconds";
     pub const ERRORS_TOTAL: &str = "errors_total";
     pub const ARBITRAGE_CYCLE_SECONDS: &str = "arbitrage_cycle_seconds";
+    /// Recorded by arb-engine's runner; read by the arbitrage-cycle alert too.
+    pub const ENGINE_TICK_TO_TRADE_SECONDS: &str = "engine_tick_to_trade_seconds";
     pub const PROCESS_RSS_BYTES: &str = "process_resident_memory_bytes";
     pub const PROCESS_MEMORY_GROWTH: &str = "process_memory_growth_bytes_per_hour";
     pub const ALERT_ACTIVE: &str = "alert_active";

@@ -134,6 +134,30 @@ fn arbitrage_cycle_over_50ms_is_critical() {
 }
 
 #[test]
+fn the_engines_tick_to_trade_histogram_feeds_the_cycle_alert() {
+    let mut b = Bench::new();
+    assert_fires_then_clears(
+        &mut b,
+        "arbitrage_cycle",
+        None,
+        Severity::Critical,
+        |r| {
+            r.histogram(names::ENGINE_TICK_TO_TRADE_SECONDS, &[])
+                .record(Duration::from_millis(80))
+        },
+        |r| {
+            // Both series in one interval: merged, the p99 is under 50 ms.
+            for _ in 0..200 {
+                r.histogram(names::ENGINE_TICK_TO_TRADE_SECONDS, &[])
+                    .record(Duration::from_millis(3));
+            }
+            r.histogram(names::ARBITRAGE_CYCLE_SECONDS, &[])
+                .record(Duration::from_millis(4));
+        },
+    );
+}
+
+#[test]
 fn logging_latency_over_10us() {
     let mut b = Bench::new();
     assert_fires_then_clears(
