@@ -23,7 +23,9 @@ pub mod record;
 pub mod ring;
 
 pub use clock::Stopwatch;
-pub use logger::{global, install, register_secret, shutdown_global, LogConfig, Logger, Overflow};
+pub use logger::{
+    global, install, log_text, register_secret, shutdown_global, LogConfig, Logger, Overflow,
+};
 pub use metrics::{Counter, Gauge, Histogram, Registry, VenueMetrics};
 pub use record::{Field, InlineStr, Level, Record, Text, Value};
 

@@ -673,6 +673,26 @@ fn global_slow() -> &'static Core {
     unsafe { &*p }
 }
 
+/// Logs a record with a message built at run time through the process-wide logger:
+/// for rare events (a reconnect, an error with its detail) where an allocation is fine,
+/// and for adapters from other crates' log hooks, e.g. arb-market's `LogSink`:
+/// `log_text(Level::Warn, "arb_market", detail, [Field::new("event", r.event), Field::new("venue", r.venue)])`.
+pub fn log_text<const N: usize>(
+    level: Level,
+    target: &'static str,
+    message: impl Into<Box<str>>,
+    fields: [Field; N],
+) {
+    let core = global();
+    if core.enabled(level) {
+        let mut rec = Record::now_with_text(level, target, Text::Owned(message.into()));
+        for f in fields {
+            rec.push_field(f);
+        }
+        core.log(rec);
+    }
+}
+
 /// Drains and stops the process-wide logger's writer (call at exit). Records logged
 /// afterwards stay in the ring unwritten (and, once it is full, are counted as dropped);
 /// a later `install` starts a fresh logger.

@@ -36,6 +36,12 @@ fn macros_reach_the_installed_logger_with_typed_fields_and_level_filtering() {
     arb_warn!("t", "w");
     arb_error!("t", "e", class = arb_core::ErrorClass::Timeout);
     arb_critical!("t", "c");
+    arb_telemetry::log_text(
+        Level::Warn,
+        "arb_market",
+        format!("gap at update {} (expected {})", 10, 9),
+        [arb_telemetry::Field::new("venue", Venue::Gate)],
+    );
     global().flush();
 
     let lines: Vec<serde_json::Value> = mem
@@ -44,7 +50,12 @@ fn macros_reach_the_installed_logger_with_typed_fields_and_level_filtering() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let levels: Vec<&str> = lines.iter().map(|v| v["level"].as_str().unwrap()).collect();
-    assert_eq!(levels, ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]);
+    assert_eq!(
+        levels,
+        ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "WARNING"]
+    );
+    assert_eq!(lines[5]["msg"], "gap at update 10 (expected 9)");
+    assert_eq!(lines[5]["fields"]["venue"], "gateio");
     let info = &lines[1];
     assert_eq!(info["target"], "arb_market::mexc");
     assert_eq!(info["msg"], "book resynced");
@@ -74,6 +85,6 @@ fn macros_reach_the_installed_logger_with_typed_fields_and_level_filtering() {
     .unwrap();
     arb_info!("t", "after reinstall");
     arb_telemetry::shutdown_global();
-    assert_eq!(mem.len(), 5);
+    assert_eq!(mem.len(), 6);
     assert_eq!(second.len(), 1);
 }
