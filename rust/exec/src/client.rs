@@ -116,7 +116,7 @@ impl VenueClient {
     /// A malformed base URL or a TLS backend that cannot start.
     pub fn new(cfg: VenueConfig) -> Result<Self, ExecError> {
         let venue = cfg.venue;
-        let bad = |m: String| ExecError::new(venue, "config", ErrorClass::InvalidOrder, m);
+        let bad = |m: String| ExecError::new(venue, "config", ErrorClass::Malformed, m);
         let url = url::Url::parse(&cfg.rest_url)
             .map_err(|e| bad(format!("rest_url {:?}: {e}", cfg.rest_url)))?;
         if !matches!(url.scheme(), "http" | "https") {
