@@ -48,6 +48,8 @@ DIRECTIONS = (
 #: Routine log lines (``<time> INFO target: ...``); every other line that reached stderr
 #: (warnings, errors, tracebacks, panics) is repeated on the real stderr at close.
 _ROUTINE = re.compile(r"^\S+\s+(INFO|DEBUG|TRACE)\s")
+#: Events redraw the dashboard at most this often (snapshots redraw it anyway).
+EVENT_REFRESH_S = 0.25
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # The log line's ISO date and sub-millisecond digits: the panel has room for the time only.
 _LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d\.\d{3})\d*Z")
@@ -134,7 +136,8 @@ class Dashboard:
     lines in the log panel instead of letting them tear the display (default: when
     stderr is a terminal; redirected stderr is left alone). ``alerts``:
     subscribe to telemetry alerts on ``start()`` (needs a running asyncio loop).
-    ``stale_ms``: a book older than this is shown as stale.
+    ``stale_ms``: a book older than this is shown as stale. ``refresh_per_second``: the
+    start-up spinner's rate (afterwards snapshots and events trigger the redraws).
     """
 
     def __init__(
@@ -169,10 +172,16 @@ class Dashboard:
             capture_stderr = os.isatty(2)
         self._capture = StderrCapture(self._on_stderr) if capture_stderr else None
         self._prev_excepthook: Callable[..., Any] | None = None
+        self.refresh_per_second = refresh_per_second
+        self._last_refresh = 0.0
+        # Drawn when something changed (a snapshot about once a second, events at most
+        # every EVENT_REFRESH_S), not on a timer: a frame costs ~20 ms of interpreter
+        # time (BENCHMARKS.md), which the asyncio loop and veto callbacks also need.
+        # Only the start-up spinner animates on a timer, until the first snapshot.
         self._live = Live(
             get_renderable=self.render,
             console=self.console,
-            refresh_per_second=refresh_per_second,
+            auto_refresh=False,
             transient=False,
             redirect_stdout=True,
             redirect_stderr=False,  # fd 2 is captured below, Python writes included
@@ -200,7 +209,24 @@ class Dashboard:
 
         sys.excepthook = excepthook
         atexit.register(self.close, None)
-        self._live.start()
+        self._live.start(refresh=True)
+        threading.Thread(
+            target=self._animate_startup, name="dashboard-startup", daemon=True
+        ).start()
+
+    def _animate_startup(self) -> None:
+        while self._snap is None and not self._closed:
+            time.sleep(1 / self.refresh_per_second)
+            if self._snap is None and not self._closed:
+                self._refresh()
+
+    def _refresh(self, min_gap_s: float = 0.0) -> None:
+        now = time.monotonic()
+        if not self._live.is_started or self._closed or now - self._last_refresh < min_gap_s:
+            return
+        self._last_refresh = now
+        with contextlib.suppress(Exception):  # a view never raises into the loop
+            self._live.refresh()
 
     def progress(self, step: str) -> None:
         now = time.monotonic()
@@ -209,8 +235,7 @@ class Dashboard:
                 s, t0, _ = self._steps[-1]
                 self._steps[-1] = (s, t0, now)
             self._steps.append((step, now, None))
-        if self._live.is_started:
-            self._live.refresh()  # every step is drawn at least once, however short
+        self._refresh()  # every step is drawn at least once, however short
 
     def events(self, batch: list[dict[str, Any]]) -> None:
         now = time.time()
@@ -228,6 +253,7 @@ class Dashboard:
                     self._activity.append(
                         (at, "halted", Text(f"TRADING HALTED: {ev.get('reason')}", "bold red"))
                     )
+        self._refresh(EVENT_REFRESH_S)
 
     def update(self, snapshot: dict[str, Any]) -> None:
         with self._lock:
@@ -244,6 +270,7 @@ class Dashboard:
             if self._steps and self._steps[-1][2] is None:
                 s, t0, _ = self._steps[-1]
                 self._steps[-1] = (s, t0, time.monotonic())
+        self._refresh()
         if self.svg_path and not self._closed:
             try:
                 self.save_svg(self.svg_path)  # the latest live frame, for screenshots
@@ -322,8 +349,8 @@ class Dashboard:
             if snap is not None:
                 parts.append(self._markets(snap))
                 parts.append(self._venues(snap))
-                parts.append(_side_by_side(self._trading(snap), self._latency(snap)))
-                parts.append(_side_by_side(self._inventory(snap), self._alerts_panel()))
+                parts.append(self._side_by_side(self._trading(snap), self._latency(snap)))
+                parts.append(self._side_by_side(self._inventory(snap), self._alerts_panel()))
             else:
                 parts.append(self._alerts_panel())
             parts.append(self._activity_panel())
@@ -622,6 +649,16 @@ class Dashboard:
             border_style="red" if self._firing else "green",
         )
 
+    def _side_by_side(self, left: RenderableType, right: RenderableType) -> RenderableType:
+        # Fixed column widths: rich then does not measure the nested tables twice (a
+        # third of a frame's cost).
+        half = max((self.console.width - 1) // 2, 20)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=half)
+        grid.add_column(width=self.console.width - 1 - half - 1)
+        grid.add_row(left, right)
+        return grid
+
     @staticmethod
     def _opportunity_text(ev: dict[str, Any]) -> Text:
         decision = str(ev.get("decision"))
@@ -671,11 +708,3 @@ def _books_empty(snap: dict[str, Any]) -> bool:
         for s in (snap.get("symbols") or {}).values()
         for v in (s.get("venues") or {}).values()
     )
-
-
-def _side_by_side(left: RenderableType, right: RenderableType) -> RenderableType:
-    grid = Table.grid(expand=True, padding=(0, 1))
-    grid.add_column(ratio=1)
-    grid.add_column(ratio=1)
-    grid.add_row(left, right)
-    return grid
