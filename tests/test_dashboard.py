@@ -157,6 +157,46 @@ def test_alerts_and_halts_are_shown_and_cleared() -> None:
     assert "ws_stale cleared" in text
 
 
+async def test_a_real_telemetry_alert_is_shown_while_firing_and_cleared() -> None:
+    """The dashboard subscribes to telemetry's alerts itself (``start()`` on the loop)."""
+    import json
+    import time
+
+    from arbhybrid import _native
+
+    # Evaluate only when the test says so (as tests/test_telemetry_alerts.py does).
+    _native.stop_alerts()
+    _native.configure_logging(json.dumps({"level": "INFO", "console": False}))
+    _native.start_alerts("{}", 3600.0)
+    venue = {"venue": "dashboard_alert"}
+    dash = Dashboard(
+        Console(file=io.StringIO(), width=WIDTH, force_terminal=True), capture_stderr=False
+    )
+    dash.start()
+    try:
+        _native.gauge_set("ws_last_message_unix_seconds", time.time() - 30, venue)
+        _native.evaluate_alerts()
+        for _ in range(400):  # delivered on this loop: bounded wait
+            if "ws_stale" in frame_text(dash) and "no alert firing" not in frame_text(dash):
+                break
+            await asyncio.sleep(0.01)
+        text = frame_text(dash)
+        line_with(text, "ws_stale", "warning")
+        line_with(text, "arbhybrid", "ALERTS 1")  # the header counts what is firing
+        _native.gauge_set("ws_last_message_unix_seconds", time.time(), venue)
+        _native.evaluate_alerts()
+        for _ in range(400):
+            if "ws_stale cleared" in frame_text(dash):
+                break
+            await asyncio.sleep(0.01)
+        text = frame_text(dash)
+        assert "ws_stale cleared" in text and "no alert firing" in text
+    finally:
+        dash.close(None)
+        _native.stop_alerts()
+        _native.configure_logging(json.dumps({"level": "INFO"}))
+
+
 def test_rate_limits_are_shown_when_the_engine_reports_them() -> None:
     dash = Dashboard(Console(file=io.StringIO()), capture_stderr=False, alerts=False)
     venue = {"healthy": True, "breaker": "closed", "clock_offset_ms": 0, "requests": 10}

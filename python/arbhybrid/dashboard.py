@@ -361,6 +361,8 @@ class Dashboard:
         t.append(" arbhybrid ", "bold white on blue")
         if snap is None:
             t.append("  starting…", "yellow")
+            if self._firing:
+                t.append(f"  ALERTS {len(self._firing)}", "bold white on red")
             return t
         t.append(f"  up {snap.get('uptime_s', 0):.0f}s", "bold")
         if self._steps and self._steps[-1][2] is None:
