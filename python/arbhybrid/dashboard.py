@@ -657,7 +657,7 @@ class Dashboard:
         half = max((self.console.width - 1) // 2, 20)
         grid = Table.grid(padding=(0, 1))
         grid.add_column(width=half)
-        grid.add_column(width=self.console.width - 1 - half - 1)
+        grid.add_column(width=self.console.width - half - 1)
         grid.add_row(left, right)
         return grid
 
