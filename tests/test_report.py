@@ -11,6 +11,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,14 @@ def test_history_lists_the_runs_transactions_with_filters(
         assert (str(t["tx_id"]) in out) == (t["outcome"] == outcome), (t, out)
     assert cli.main(["history", "--journal", str(run.journal), "--since", "2999-01-01"]) == 0
     assert "0 transactions" in capsys.readouterr().out
+    # A time window: from the first transaction's start to the last's, in ISO form.
+    with sqlite3.connect(run.journal) as c:
+        starts = sorted(r[0] for r in c.execute("SELECT started_ms FROM transactions"))
+    iso = [datetime.fromtimestamp(ms / 1000, UTC).isoformat() for ms in (starts[0], starts[-1])]
+    argv = ["history", "--journal", str(run.journal), "--since", iso[0], "--until", iso[1]]
+    assert cli.main(argv) == 0
+    assert f"{len(starts)} transactions" in capsys.readouterr().out
+    argv = ["history", "--journal", str(run.journal), "--until", iso[0]]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"{sum(s <= starts[0] for s in starts)} transactions" in out

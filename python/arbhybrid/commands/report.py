@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from arbhybrid import journal
 
@@ -33,6 +33,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         type=parse_since,
         help="only transactions since: a duration (30s, 15m, 2h, 1d) or an ISO time",
     )
+    hist.add_argument(
+        "--until",
+        type=parse_since,
+        help="only transactions started before: a duration back from now (5m) or an ISO time",
+    )
     hist.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     hist.set_defaults(func=history_command)
 
@@ -51,7 +56,8 @@ def parse_since(text: str) -> int:
         ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+    # Exact integer milliseconds (a float timestamp can land one millisecond early).
+    return (dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -90,6 +96,7 @@ def history_command(args: argparse.Namespace) -> int:
                 symbol=args.symbol,
                 outcome=args.outcome,
                 since_ms=args.since,
+                until_ms=args.until,
                 limit=args.limit,
             )
     except journal.JournalNotFound as e:
