@@ -89,6 +89,13 @@ def test_every_plot_exists_and_is_not_empty(run: Run) -> None:
     )
     with sqlite3.connect(run.journal) as c:
         assert int(summary["fills"]) == c.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
+    outcomes: dict[str, int] = {}
+    for t in txs:
+        outcomes[t["outcome"]] = outcomes.get(t["outcome"], 0) + 1
+    for outcome, n in outcomes.items():
+        assert f"{outcome} {n}" in summary["outcomes"]
+    timed = [t["tick_to_trade_us"] for t in txs if t["tick_to_trade_us"] is not None]
+    assert f"/ {max(timed)} us (n={len(timed)})" in summary["tick-to-trade p50 / p99 / max"]
 
 
 def test_report_command_writes_a_self_contained_page(

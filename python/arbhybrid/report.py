@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -283,7 +285,27 @@ def build(journal_path: str | Path) -> tuple[list[Plot], dict[str, str]]:
         "realized PnL (quote, fees included)": str(pnl),
         "fees (quote)": str(fees),
     }
+    if txs:
+        outcomes = Counter(t.outcome or "open" for t in txs)
+        summary["outcomes"] = ", ".join(f"{k} {n}" for k, n in outcomes.most_common())
+        first = min(t.started_ms for t in txs)
+        last = max(t.finished_ms or t.started_ms for t in txs)
+        summary["trading window (UTC)"] = f"{_utc(first)} to {_utc(last)}"
+    ttt = sorted(t.tick_to_trade_us for t in txs if t.tick_to_trade_us is not None)
+    if ttt:
+        summary["tick-to-trade p50 / p99 / max"] = (
+            f"{_rank(ttt, 0.5)} / {_rank(ttt, 0.99)} / {ttt[-1]} us (n={len(ttt)})"
+        )
     return plots, summary
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _rank(sorted_values: list[int], q: float) -> int:
+    """The nearest-rank percentile of already sorted values."""
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
 
 
 def write_report(journal_path: str | Path, out_dir: str | Path) -> Path:
