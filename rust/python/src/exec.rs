@@ -379,6 +379,7 @@ impl PyVenueClient {
                 let mut rx = self.client.tracker().subscribe_events();
                 let stop = tokio_util::sync::CancellationToken::new();
                 let (d2, s2, shutdown) = (d.clone(), stop.clone(), shutdown_token());
+                let venue = self.client.venue();
                 runtime().spawn(async move {
                     loop {
                         let ev = tokio::select! {
@@ -394,7 +395,7 @@ impl PyVenueClient {
                             }
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                                 let lost = ExecEvent::Stream {
-                                    venue: Venue::Mexc,
+                                    venue,
                                     connected: true,
                                     detail: format!("event consumer lagged: {n} events not delivered (tracker state is complete)"),
                                 };
