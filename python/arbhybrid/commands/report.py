@@ -73,10 +73,12 @@ def report_command(args: argparse.Namespace) -> int:
         from arbhybrid import browser
 
         try:
-            # Tall enough for the whole page: a plot section is about 440 px at this width.
-            sections = path.read_text(encoding="utf-8").count("<section")
+            # Tall enough for the whole page: a plot section is about 440 px at this
+            # width, a summary row about 30 px.
+            page = path.read_text(encoding="utf-8")
+            height = 200 + 30 * page.count("<tr>") + 440 * page.count("<section")
             shot = browser.screenshot(
-                path.resolve().as_uri(), args.screenshot, width=1100, height=320 + 440 * sections
+                path.resolve().as_uri(), args.screenshot, width=1100, height=height
             )
         except browser.BrowserError as e:
             print(f"screenshot failed: {e}", file=sys.stderr)
