@@ -170,7 +170,143 @@ impl Hasher for FxHasher {
 }
 
 pub type FxBuild = BuildHasherDefault<FxHasher>;
-type Index = HashMap<Box<str>, SymbolId, FxBuild>;
+type Index = KeyIndex;
+
+/// A string -> id map specialised for symbol names: keys of 1 to 16 bytes (all real
+/// symbols) live inline in an open-addressing table as two words plus the length, so a
+/// lookup is a couple of loads, a multiply and at most a few word compares, with no
+/// pointer chase and no `memcmp`. Longer keys go to an ordinary hash map.
+#[derive(Clone, Default)]
+struct KeyIndex {
+    slots: Vec<KeySlot>,
+    len: usize,
+    long: HashMap<Box<str>, SymbolId, FxBuild>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct KeySlot {
+    k0: u64,
+    k1: u64,
+    /// Key length; 0 marks an empty slot (keys are never empty).
+    klen: u32,
+    id: u32,
+}
+
+/// Two words that, with the length, identify a key of 1..=16 bytes: overlapping reads
+/// of its first and last bytes cover every byte.
+#[inline(always)]
+fn key_words(b: &[u8]) -> Option<(u64, u64)> {
+    let n = b.len();
+    let rd8 = |i: usize| {
+        u64::from_le_bytes([
+            b[i],
+            b[i + 1],
+            b[i + 2],
+            b[i + 3],
+            b[i + 4],
+            b[i + 5],
+            b[i + 6],
+            b[i + 7],
+        ])
+    };
+    let rd4 = |i: usize| u64::from(u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]));
+    match n {
+        8..=16 => Some((rd8(0), rd8(n - 8))),
+        4..=7 => Some((rd4(0) | rd4(n - 4) << 32, 0)),
+        1..=3 => Some((
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+        )),
+        _ => None,
+    }
+}
+
+#[inline(always)]
+fn key_hash(k0: u64, k1: u64, n: u32) -> usize {
+    let h = k0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ k1.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+        ^ u64::from(n);
+    (h ^ (h >> 29)) as usize
+}
+
+impl KeyIndex {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            slots: vec![KeySlot::default(); (2 * n).next_power_of_two().max(64)],
+            ..Self::default()
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: &str) -> Option<SymbolId> {
+        let Some((k0, k1)) = key_words(key.as_bytes()) else {
+            return self.long.get(key).copied();
+        };
+        if self.slots.is_empty() {
+            return None;
+        }
+        let n = key.len() as u32;
+        let mask = self.slots.len() - 1;
+        let mut i = key_hash(k0, k1, n) & mask;
+        loop {
+            let s = &self.slots[i];
+            if s.klen == 0 {
+                return None;
+            }
+            if s.k0 == k0 && s.k1 == k1 && s.klen == n {
+                return Some(SymbolId(s.id));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Inserts or replaces.
+    fn insert(&mut self, key: &str, id: SymbolId) {
+        let Some((k0, k1)) = key_words(key.as_bytes()) else {
+            self.long.insert(key.into(), id);
+            return;
+        };
+        // Keep the load at most 1/2 so probes stay short.
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let n = key.len() as u32;
+        if self.place(KeySlot {
+            k0,
+            k1,
+            klen: n,
+            id: id.0,
+        }) {
+            self.len += 1;
+        }
+    }
+
+    /// Puts a slot in place; true if it was new.
+    fn place(&mut self, slot: KeySlot) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = key_hash(slot.k0, slot.k1, slot.klen) & mask;
+        loop {
+            let s = &mut self.slots[i];
+            if s.klen == 0 {
+                *s = slot;
+                return true;
+            }
+            if s.k0 == slot.k0 && s.k1 == slot.k1 && s.klen == slot.klen {
+                s.id = slot.id;
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![KeySlot::default(); cap]);
+        for s in old.into_iter().filter(|s| s.klen != 0) {
+            self.place(s);
+        }
+    }
+}
 
 /// Every symbol known on either venue. Read-only after construction; share it in an `Arc`.
 #[derive(Clone, Default)]
@@ -221,7 +357,14 @@ impl SymbolTable {
     /// Builds the table from parsed listings. A second listing of the same unified symbol
     /// on the same venue is ignored (the first wins).
     pub fn from_listings(listings: impl IntoIterator<Item = (Venue, Listing)>) -> Self {
-        let mut t = SymbolTable::default();
+        let listings = listings.into_iter();
+        let n = listings.size_hint().0;
+        let mut t = SymbolTable {
+            infos: Vec::with_capacity(n),
+            by_unified: KeyIndex::with_capacity(n),
+            by_venue: [KeyIndex::with_capacity(n), KeyIndex::with_capacity(n)],
+            common: Vec::new(),
+        };
         let mut unified = String::with_capacity(24);
         for (venue, l) in listings {
             unified.clear();
@@ -229,7 +372,7 @@ impl SymbolTable {
             unified.push('/');
             unified.push_str(&l.quote);
             let id = match t.by_unified.get(unified.as_str()) {
-                Some(&id) => id,
+                Some(id) => id,
                 None => {
                     let id = SymbolId(t.infos.len() as u32);
                     t.infos.push(SymbolInfo {
@@ -241,7 +384,7 @@ impl SymbolTable {
                         price_scale: 0,
                         qty_scale: 0,
                     });
-                    t.by_unified.insert(unified.as_str().into(), id);
+                    t.by_unified.insert(unified.as_str(), id);
                     id
                 }
             };
@@ -249,7 +392,7 @@ impl SymbolTable {
             if info.venues[venue.index()].is_some() {
                 continue;
             }
-            t.by_venue[venue.index()].insert(l.rules.venue_symbol.clone(), id);
+            t.by_venue[venue.index()].insert(&l.rules.venue_symbol, id);
             info.venues[venue.index()] = Some(l.rules);
         }
         for info in &mut t.infos {
@@ -282,13 +425,13 @@ impl SymbolTable {
     /// Unified `BASE/QUOTE` -> id.
     #[inline]
     pub fn id(&self, unified: &str) -> Option<SymbolId> {
-        self.by_unified.get(unified).copied()
+        self.by_unified.get(unified)
     }
 
     /// A venue's spelling (`BTCUSDT` / `BTC_USDT`) -> id.
     #[inline]
     pub fn id_by_venue(&self, venue: Venue, venue_symbol: &str) -> Option<SymbolId> {
-        self.by_venue[venue.index()].get(venue_symbol).copied()
+        self.by_venue[venue.index()].get(venue_symbol)
     }
 
     /// Id -> unified `BASE/QUOTE`. Ids come from this table; a foreign id gives `None`.
@@ -668,6 +811,52 @@ mod tests {
             );
         }
         assert!(t.common().is_empty());
+    }
+
+    proptest::proptest! {
+        /// The inline-key index behaves like a HashMap for any keys, short or long.
+        #[test]
+        fn key_index_is_a_map(keys in proptest::collection::vec("[A-Z0-9/_]{0,20}", 0..300), probes in proptest::collection::vec("[A-Z0-9/_]{0,20}", 0..50)) {
+            let mut idx = KeyIndex::default();
+            let mut reference = HashMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                if k.is_empty() { continue; }
+                idx.insert(k, SymbolId(i as u32));
+                reference.insert(k.clone(), SymbolId(i as u32));
+            }
+            for k in keys.iter().chain(probes.iter()) {
+                if k.is_empty() { continue; }
+                proptest::prop_assert_eq!(idx.get(k), reference.get(k).copied(), "{}", k);
+            }
+        }
+    }
+
+    #[test]
+    fn key_words_distinguish_lengths_and_bytes() {
+        let keys = [
+            "A",
+            "AB",
+            "ABC",
+            "ABCD",
+            "ABCDE",
+            "ABCDEFG",
+            "ABCDEFGH",
+            "ABCDEFGHI",
+            "ABCDEFGHIJKLMNOP",
+            "BBC",
+            "ACC",
+            "A/B",
+            "AB/",
+        ];
+        let mut idx = KeyIndex::default();
+        for (i, k) in keys.iter().enumerate() {
+            idx.insert(k, SymbolId(i as u32));
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(idx.get(k), Some(SymbolId(i as u32)), "{k}");
+        }
+        assert_eq!(idx.get("ABCDEFGHIJKLMNOPQ"), None);
+        assert_eq!(idx.get("ABD"), None);
     }
 
     #[test]
