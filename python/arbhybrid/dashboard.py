@@ -113,9 +113,14 @@ class StderrCapture:
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
-                    self._sink(line.decode("utf-8", "replace"))
+                    self._deliver(line)
         if pending:
-            self._sink(pending.decode("utf-8", "replace"))
+            self._deliver(pending)
+
+    def _deliver(self, line: bytes) -> None:
+        # The reader must keep draining: a full pipe would block the log writer thread.
+        with contextlib.suppress(Exception):
+            self._sink(line.decode("utf-8", "replace"))
 
     def stop(self) -> None:
         if self._saved is None:
