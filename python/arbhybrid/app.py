@@ -17,7 +17,7 @@ from arbhybrid import telemetry
 from arbhybrid.config import LiveConfig, Settings
 from arbhybrid.engine import RunningEngine, VenueEndpoints
 from arbhybrid.simulator import Simulator, config_from_settings
-from arbhybrid.status import StatusServer, serve_status
+from arbhybrid.status import StatusServer, serve_status, state_file_for
 from arbhybrid.view import make_view
 
 log = logging.getLogger("arbhybrid")
@@ -185,7 +185,11 @@ async def _main(
             return 1
         view.progress("venues ready; books syncing")
         # Loopback status endpoint for `python -m arbhybrid status` (see status.py).
-        status_server = await serve_status(engine.snapshot, journal_path or settings.journal.path)
+        status_server = await serve_status(
+            engine.snapshot,
+            journal_path or settings.journal.path,
+            state_file=state_file_for(settings.journal.path),  # beside the configured journal
+        )
         log.info(
             "ready to trade in %.0f ms (metrics on port %s)",
             (time.perf_counter() - t0) * 1000,
