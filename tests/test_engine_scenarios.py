@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from arbhybrid import reconcile
 from arbhybrid.config import Settings
 from arbhybrid.engine import RunningEngine
 from arbhybrid.simulator import Simulator, config_from_settings
@@ -39,7 +40,7 @@ async def run_scenario(
     """Runs the engine with a fault; checks the invariants; returns what a scenario
     asserts on (the simulator is stopped by the caller)."""
     sim = Simulator({**config_from_settings(settings), **(sim_overrides or {})}).start()
-    start = {v: sim.balances(v) for v in VENUES}
+    start = reconcile.balances(sim)
     journal = tmp_path / "journal.sqlite"
     mexc, gateio = endpoints(sim)
     engine = await RunningEngine.start(settings, mexc, gateio, journal_path=str(journal))
@@ -57,32 +58,10 @@ async def run_scenario(
 
 
 def check_invariants(
-    sim: Simulator, snap: dict[str, Any], journal: Path, start: dict[str, Any]
+    sim: Simulator, snap: dict[str, Any], journal: Path, start: reconcile.Balances
 ) -> None:
-    with sqlite3.connect(journal) as c:
-        jf: dict[str, set[str]] = {v: set() for v in VENUES}
-        for venue, trade_id in c.execute("SELECT venue, trade_id FROM fills"):
-            jf[venue].add(trade_id)
-        unfinished = c.execute("SELECT tx_id FROM transactions WHERE outcome IS NULL").fetchall()
-        journal_orders = {r[0] for r in c.execute("SELECT client_order_id FROM orders")}
-    assert unfinished == []
-    for v in VENUES:
-        assert jf[v] == {f["trade_id"] for f in sim.fills(v)}, v
-        venue_orders = sim.orders(v)
-        open_orders = [
-            o for o in venue_orders if o["status"] in ("NEW", "PARTIALLY_FILLED", "open")
-        ]
-        assert open_orders == [], (v, open_orders)
-        # Every order the venue holds for us is known to the journal.
-        for o in venue_orders:
-            cid = o["client_order_id"].removeprefix("t-")
-            assert cid in journal_orders, (v, o)
-        now = sim.balances(v)
-        for asset in set(now) | set(start[v]):
-            f0, l0 = start[v].get(asset, (Decimal(0), Decimal(0)))
-            f1, l1 = now.get(asset, (Decimal(0), Decimal(0)))
-            engine_delta = Decimal(snap["inventory"].get(v, {}).get(asset, "0"))
-            assert engine_delta == (f1 + l1) - (f0 + l0), (v, asset)
+    rec = reconcile.reconcile(sim, journal, snap["inventory"], start)
+    assert rec.ok, str(rec)
 
 
 def fired(sim: Simulator, kind: str) -> int:

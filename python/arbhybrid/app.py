@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -13,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from arbhybrid import telemetry
+from arbhybrid import reconcile, telemetry
 from arbhybrid.config import LiveConfig, Settings
 from arbhybrid.engine import RunningEngine, VenueEndpoints
 from arbhybrid.simulator import Simulator, config_from_settings
@@ -74,6 +75,22 @@ def _endpoints(settings: Settings, sim: Simulator | None) -> tuple[VenueEndpoint
             ex.gateio.api_secret.get_secret_value(),
         ),
     )
+
+
+def sim_journal(configured: Path) -> Path:
+    """A fresh journal for a simulator session: the simulator is a new venue each run
+    (its trade ids start over), so its trades are not mixed with another session's.
+    ``configured`` (``journal.path``) is pointed at it by a symlink, for ``report`` and
+    ``history``, unless it is a real journal (a live one), which is never replaced."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    path = configured.parent / "sim" / f"{stamp}-{os.getpid()}.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if configured.is_symlink() or not configured.exists():
+        tmp = configured.with_name(configured.name + ".tmp-link")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(path.resolve())
+        tmp.replace(configured)
+    return path
 
 
 class RunStats:
@@ -155,9 +172,15 @@ async def _main(
     view = make_view()
     view.start()
     sim: Simulator | None = None
+    start_balances = None
+    run_started_ms = 0
     if not live:
         view.progress("starting the embedded simulator")
         sim = Simulator(config_from_settings(settings)).start()
+        start_balances = reconcile.balances(sim)
+        run_started_ms = int(time.time() * 1000)
+        if journal_path is None:
+            journal_path = str(sim_journal(Path(settings.journal.path)))
         log.info("embedded simulator: %s", sim.endpoints)
     mexc, gateio = _endpoints(settings, sim)
     stats = RunStats()
@@ -224,6 +247,19 @@ async def _main(
         final = engine.snapshot()
         view.close(final)
         print(summary(final, stats), flush=True)
+        if sim is not None and start_balances is not None:
+            # Every transaction accounted for against the venue's ground truth.
+            rec = reconcile.reconcile(
+                sim,
+                journal_path or settings.journal.path,
+                final["inventory"],
+                start_balances,
+                since_ms=run_started_ms,
+            )
+            print(rec, flush=True)
+            print(f"journal: {journal_path}", flush=True)
+            if not rec.ok:
+                return 3
         return 0
     finally:
         if status_server is not None:
