@@ -3,7 +3,7 @@
 //! a tokio-tungstenite client), for MEXC protobuf aggre.depth and Gate JSON spot.obu.
 //!
 //! The background market is paused; the bench drives the venue with the market's own
-//! maker/taker actions (`Market::step`) on this thread while the client counts frames on
+//! maker/taker actions (`Market::step_on`) on this thread while the client counts frames on
 //! the runtime, keeping at most `IN_FLIGHT` frames outstanding so the subscriber is never
 //! dropped as a slow consumer. Target: >= 50,000 frames/s on the 2-core machine.
 
@@ -101,8 +101,7 @@ fn bench(c: &mut Criterion) {
                         let sent = counters.book_events.load(Ordering::Relaxed) - base_tx;
                         let got = received.load(Ordering::Relaxed) - base_rx;
                         if sent < FRAMES && sent - got.min(sent) < IN_FLIGHT {
-                            // One action per venue per round; only `venue`'s frames count.
-                            market.step(&shared);
+                            market.step_on(&shared, venue);
                         } else {
                             std::thread::yield_now();
                         }

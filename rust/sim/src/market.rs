@@ -72,6 +72,16 @@ impl Market {
         }
     }
 
+    /// One background action on `venue` (its next symbol in turn), for drivers that load
+    /// one venue only (the delivery bench).
+    pub fn step_on(&mut self, shared: &Shared, venue: Venue) {
+        let n = self.fair.len();
+        if (self.cursor % (2 * n)) % 2 != venue.index() {
+            self.cursor = self.cursor.wrapping_add(1);
+        }
+        self.step(shared);
+    }
+
     /// One background action on the next (symbol, venue) in round-robin order.
     pub fn step(&mut self, shared: &Shared) {
         let n = self.fair.len();

@@ -474,8 +474,6 @@ impl Exchange {
         let b = self.bal_mut(account, asset);
         b.free += free;
         b.locked += locked;
-        let before = *b;
-        let _ = before;
         if let Some(t) = self
             .touched_balances
             .iter_mut()
@@ -514,11 +512,9 @@ impl Exchange {
     /// # Errors
     /// A [`Reject`] when the order is invalid or unfunded; nothing changed then.
     pub fn place(&mut self, account: u32, req: &NewOrder, now_ms: i64) -> Result<u64, Reject> {
-        let spec = self
-            .specs
-            .get(req.symbol)
-            .ok_or(Reject::UnknownSymbol)?
-            .clone();
+        // A handle on the specs (not a copy of the spec's strings): this runs per order.
+        let specs = Arc::clone(&self.specs);
+        let spec = specs.get(req.symbol).ok_or(Reject::UnknownSymbol)?;
         let unlimited = self.accounts[account as usize].unlimited;
         if !unlimited {
             if !req.client_id.is_empty()
@@ -820,7 +816,8 @@ impl Exchange {
     /// One trade of `q` at `px` between taker `tid` and resting maker `mid`.
     fn execute(&mut self, tid: u64, mid: u64, px: u64, q: u64, now_ms: i64) {
         let symbol = self.orders[&tid].symbol;
-        let spec = self.specs[symbol].clone();
+        let specs = Arc::clone(&self.specs);
+        let spec = &specs[symbol];
         let trade_id = self.next_trade_id;
         self.next_trade_id += 1;
         let notional = px as u128 * q as u128;
@@ -901,9 +898,13 @@ impl Exchange {
         }
         let account = o.account;
         let side = o.side;
-        let client_id = o.client_id.clone();
-        let fee_asset = o.fee_asset.clone();
-        let snapshot = o.clone();
+        let symbol = o.symbol;
+        // Background accounts keep no history: no copies for them.
+        let snapshot = if self.accounts[account as usize].unlimited {
+            None
+        } else {
+            Some(o.clone())
+        };
         match side {
             Side::Buy => {
                 // Spent price*q from the lock; a limit buy filled below its limit gets
@@ -921,26 +922,25 @@ impl Exchange {
                 self.adjust(account, &spec.quote, notional_bal - fee, 0);
             }
         }
-        let acc = &mut self.accounts[account as usize];
-        if acc.unlimited {
+        let Some(snapshot) = snapshot else {
             return;
-        }
+        };
         let fill = Fill {
             trade_id,
             order_id: oid,
             account,
-            client_id,
-            symbol: snapshot.symbol,
+            client_id: snapshot.client_id.clone(),
+            symbol,
             side,
             price: px,
             qty: q,
             quote: notional,
             fee,
-            fee_asset,
+            fee_asset: snapshot.fee_asset.clone(),
             is_maker,
             time_ms: now_ms,
         };
-        acc.fills.push(fill.clone());
+        self.accounts[account as usize].fills.push(fill.clone());
         self.outbox.push(Event::Fill(Box::new(fill)));
         if snapshot.status == Status::PartiallyFilled {
             self.outbox.push(Event::Order(Box::new(snapshot)));
@@ -971,18 +971,20 @@ impl Exchange {
         let release = o.locked;
         o.locked = 0;
         let account = o.account;
-        let asset = match o.side {
-            Side::Buy => self.specs[spec_idx].quote.clone(),
-            Side::Sell => self.specs[spec_idx].base.clone(),
-        };
-        let snapshot = o.clone();
-        self.adjust(account, &asset, release, -release);
-        let acc = &mut self.accounts[account as usize];
-        if acc.unlimited {
+        let side = o.side;
+        if self.accounts[account as usize].unlimited {
+            // Background accounts: no balances, no history.
             self.orders.remove(&id);
-        } else {
-            self.outbox.push(Event::Order(Box::new(snapshot)));
+            return;
         }
+        let snapshot = o.clone();
+        let specs = Arc::clone(&self.specs);
+        let asset = match side {
+            Side::Buy => &specs[spec_idx].quote,
+            Side::Sell => &specs[spec_idx].base,
+        };
+        self.adjust(account, asset, release, -release);
+        self.outbox.push(Event::Order(Box::new(snapshot)));
     }
 
     /// Cancels an open order of `account`.

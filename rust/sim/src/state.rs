@@ -432,6 +432,19 @@ impl VenueState {
     }
 }
 
+/// The next event already waiting on a broadcast receiver, without waiting.
+pub fn try_next(
+    rx: &mut broadcast::Receiver<Arc<Event>>,
+) -> Option<Result<Arc<Event>, broadcast::error::RecvError>> {
+    use broadcast::error::{RecvError, TryRecvError};
+    match rx.try_recv() {
+        Ok(e) => Some(Ok(e)),
+        Err(TryRecvError::Empty) => None,
+        Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+        Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
+    }
+}
+
 pub fn side_str(s: Side) -> &'static str {
     match s {
         Side::Buy => "buy",

@@ -116,44 +116,63 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
                 }
             }
             ev = events.recv(), if !stalled => {
-                let ev = match ev {
-                    Ok(ev) => ev,
-                    Err(RecvError::Lagged(_)) => {
-                        vs.counters.ws_lagged_disconnects.fetch_add(1, Ordering::Relaxed);
-                        break;
-                    }
-                    Err(RecvError::Closed) => break,
-                };
-                if let Event::Fault(f) = &*ev {
-                    match f {
-                        WsFault::Close(scope) => {
-                            if scope.hits(conn.account.is_some()) {
-                                break;
-                            }
+                // Write every event already waiting, then flush once: one write per
+                // batch instead of one per frame.
+                let mut next = Some(ev);
+                let mut done = false;
+                let mut batch = 0;
+                while let Some(ev) = next.take() {
+                    let ev = match ev {
+                        Ok(ev) => ev,
+                        Err(RecvError::Lagged(_)) => {
+                            vs.counters.ws_lagged_disconnects.fetch_add(1, Ordering::Relaxed);
+                            done = true;
+                            break;
                         }
-                        WsFault::Stall(until) => stall_until = Some(tokio::time::Instant::from_std(*until)),
-                        WsFault::Malformed(sym) => {
-                            if conn.subs.iter().any(|s| s.symbol == Some(*sym)) {
-                                let junk = r#"{"channel":"spot.obu","event":"update","result":{"t":"#;
-                                if tx.send(Message::Text(junk.into())).await.is_err() {
+                        Err(RecvError::Closed) => {
+                            done = true;
+                            break;
+                        }
+                    };
+                    if let Event::Fault(f) = &*ev {
+                        match f {
+                            WsFault::Close(scope) => {
+                                if scope.hits(conn.account.is_some()) {
+                                    done = true;
                                     break;
                                 }
                             }
+                            WsFault::Stall(until) => {
+                                stall_until = Some(tokio::time::Instant::from_std(*until));
+                                break;
+                            }
+                            WsFault::Malformed(sym) => {
+                                if conn.subs.iter().any(|s| s.symbol == Some(*sym)) {
+                                    let junk = r#"{"channel":"spot.obu","event":"update","result":{"t":"#;
+                                    if tx.feed(Message::Text(junk.into())).await.is_err() {
+                                        done = true;
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    } else if !conn.subs.is_empty() {
+                        for frame in frames(vs, &ev, &conn) {
+                            if tx.feed(Message::Text(frame.into())).await.is_err() {
+                                done = true;
+                                break;
+                            }
+                        }
+                        if done {
+                            break;
                         }
                     }
-                    continue;
-                }
-                if conn.subs.is_empty() {
-                    continue;
-                }
-                let mut failed = false;
-                for frame in frames(vs, &ev, &conn) {
-                    if tx.send(Message::Text(frame.into())).await.is_err() {
-                        failed = true;
-                        break;
+                    batch += 1;
+                    if batch < 256 {
+                        next = crate::state::try_next(&mut events);
                     }
                 }
-                if failed {
+                if done || tx.flush().await.is_err() {
                     break;
                 }
             }
