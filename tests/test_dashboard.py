@@ -29,9 +29,10 @@ WIDTH = 170
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
 
 
-def frame_text(dash: Dashboard) -> str:
+def frame_text(dash: Dashboard, width: int = WIDTH) -> str:
     """The dashboard's current frame as plain text, as a terminal would show it."""
-    c = Console(record=True, width=WIDTH, file=io.StringIO(), color_system=None)
+    dash.console.width = width  # the dashboard lays itself out for its console's width
+    c = Console(record=True, width=width, file=io.StringIO(), color_system=None)
     c.print(dash.render())
     return c.export_text()
 
@@ -107,6 +108,15 @@ async def test_dashboard_shows_books_edges_transactions_and_pnl_of_a_real_run(
             assert edge in row, (symbol, edge, row)
         assert row.count("valid") == 2, row
     assert "trading" in mid
+    # On an 80-column terminal every price and edge is still there in full.
+    narrow = frame_text(dash, 80)
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    for symbol, s in live["symbols"].items():
+        row = line_with(narrow, symbol, "ok ")  # both books in sync, one column
+        for v in ("mexc", "gateio"):
+            assert s["venues"][v]["bid"] in row and s["venues"][v]["ask"] in row, row
+        for edge in s["edge_bps"].values():
+            assert edge in row, row
 
     frame = frame_text(dash)  # the final frame, after shutdown
     # The latest transaction, with its outcome and PnL, in the activity list.

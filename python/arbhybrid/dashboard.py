@@ -48,6 +48,8 @@ DIRECTIONS = (
 #: Routine log lines (``<time> INFO target: ...``); every other line that reached stderr
 #: (warnings, errors, tracebacks, panics) is repeated on the real stderr at close.
 _ROUTINE = re.compile(r"^\S+\s+(INFO|DEBUG|TRACE)\s")
+#: Below this many columns panels stack and book cells shorten (an 80x24 terminal works).
+NARROW = 120
 #: Events redraw the dashboard at most this often (snapshots redraw it anyway).
 EVENT_REFRESH_S = 0.25
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -425,23 +427,40 @@ class Dashboard:
             t.append(" " + " ".join(extra), "yellow")
         return t
 
-    def _markets(self, snap: dict[str, Any]) -> RenderableType:
-        title = "Markets (last seen before stop)" if snap.get("books_as_of_stop") else "Markets"
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            expand=True,
+    def _table(self, title: str, expand: bool = False) -> Table:
+        """A titled table; on a small terminal without the blank column dividers of
+        SIMPLE_HEAD (seven columns of them do not fit on 80)."""
+        wide = self.console.width >= NARROW
+        return Table(
+            box=box.SIMPLE_HEAD if wide else None,
+            header_style="bold" if wide else "bold underline",
+            expand=expand and wide,
+            pad_edge=wide,
             title=title,
             title_justify="left",
             title_style="bold",
         )
-        table.add_column("symbol", style="bold")
+
+    def _books_compact(self, venues: dict[str, Any]) -> Text:
+        """Both books in a few characters: ``ok 28ms`` (the older one's age) when both are
+        in sync, else the venue(s) with a problem, e.g. ``G resyncing``."""
+        problems = Text()
+        ages = []
         for v in VENUES:
-            table.add_column(f"{VENUE_LABEL[v]} bid", justify="right")
-            table.add_column(f"{VENUE_LABEL[v]} ask", justify="right")
-        for _, label in DIRECTIONS:
-            table.add_column(f"{label} bps", justify="right")
-        for v in VENUES:
-            table.add_column(f"{VENUE_LABEL[v]} book")
+            d = venues.get(v) or {}
+            cell = self._book_cell(d)
+            if d.get("valid") and not cell.plain.startswith("stale"):
+                ages.append(d.get("age_ms") or 0)
+            else:
+                problems.append(f"{VENUE_LABEL[v][0]} ", "bold")
+                problems.append_text(cell)
+                problems.append(" ")
+        if problems.plain:
+            return problems
+        return Text(f"ok {max(ages, default=0)}ms", "green")
+
+    def _markets(self, snap: dict[str, Any]) -> RenderableType:
+        rows = []
         for symbol, s in sorted((snap.get("symbols") or {}).items()):
             venues = s.get("venues") or {}
             prices = []
@@ -453,23 +472,47 @@ class Dashboard:
             for key, _ in DIRECTIONS:
                 e = (s.get("edge_bps") or {}).get(key)
                 edges.append(Text(e if e is not None else "-", _signed_style(e)))
-            books = [self._book_cell(venues.get(v) or {}) for v in VENUES]
+            if self.console.width < NARROW:  # one column for both books
+                books = [self._books_compact(venues)]
+            else:
+                books = [self._book_cell(venues.get(v) or {}) for v in VENUES]
             name = Text(symbol)
             if s.get("busy"):
                 name.append(" ⇄", "bold yellow")
             if s.get("paused"):
                 name.append(" paused", "yellow")
-            table.add_row(name, *prices, *edges, *books)
+            rows.append([name, *prices, *edges, *books])
+        title = "Markets (last seen before stop)" if snap.get("books_as_of_stop") else "Markets"
+        table = self._table(title, expand=True)
+        narrow = self.console.width < 150  # short edge headers
+        headers = ["symbol"]
+        for v in VENUES:
+            headers += [f"{VENUE_LABEL[v]} bid", f"{VENUE_LABEL[v]} ask"]
+        for key, label in DIRECTIONS:
+            if narrow:  # "M→G": buy MEXC, sell Gate
+                arrow = "→".join(v[0].upper() for v in key.split("_")[1::2])
+                label = arrow if self.console.width < NARROW else f"edge {arrow}"
+            headers.append(f"{label} bps")
+        for i, header in enumerate(headers):
+            # A symbol, a price or an edge is never cut short: the book cells wrap instead.
+            widest = max((row[i].cell_len for row in rows), default=1)
+            table.add_column(
+                header,
+                style="bold" if i == 0 else "",
+                justify="left" if i == 0 else "right",
+                min_width=widest,
+            )
+        if self.console.width < NARROW:
+            table.add_column("books", min_width=9)  # "ok 1234ms" without a break
+        else:
+            for v in VENUES:
+                table.add_column(f"{VENUE_LABEL[v]} book")
+        for row in rows:
+            table.add_row(*row)
         return table
 
     def _venues(self, snap: dict[str, Any]) -> RenderableType:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            expand=True,
-            title="Venues",
-            title_justify="left",
-            title_style="bold",
-        )
+        table = self._table("Venues", expand=True)
         table.add_column("venue", style="bold")
         table.add_column("connected")
         table.add_column("breaker")
@@ -499,7 +542,10 @@ class Dashboard:
                 continue
             feed = d.get("feed") or {}
             conn = Text("yes", "green") if d.get("healthy") else Text("NO", "bold red")
-            if feed:
+            if feed and self.console.width < NARROW:
+                if feed.get("disconnects"):
+                    conn.append(f" {feed['disconnects']} drops", "yellow")
+            elif feed:
                 conn.append(
                     f" ({feed.get('connects', 0)} conn, {feed.get('disconnects', 0)} drop)", "dim"
                 )
@@ -528,11 +574,12 @@ class Dashboard:
 
     def _latency(self, snap: dict[str, Any]) -> RenderableType:
         st = snap.get("stats") or {}
-        table = Table(
-            box=box.SIMPLE_HEAD, title="Latency", title_justify="left", title_style="bold"
-        )
+        table = self._table("Latency")
         for col in ("", "n", "p50", "p99", "max"):
-            table.add_column(col, justify="left" if not col else "right")
+            # Numbers are never cut short: they keep their width, names wrap instead.
+            table.add_column(
+                col, justify="left" if not col else "right", min_width=8 if col else None
+            )
         rows = [("tick-to-trade", st.get("tick_to_trade"))]
         for v in VENUES:
             rows.append((f"{VENUE_LABEL[v]} leg ack", (st.get("leg_ack") or {}).get(v)))
@@ -588,9 +635,7 @@ class Dashboard:
     def _inventory(self, snap: dict[str, Any]) -> RenderableType:
         inv = snap.get("inventory") or {}
         assets = sorted({a for per in inv.values() for a in per})
-        table = Table(
-            box=box.SIMPLE_HEAD, title="Inventory change", title_justify="left", title_style="bold"
-        )
+        table = self._table("Inventory change")
         table.add_column("asset", style="bold")
         for v in VENUES:
             table.add_column(VENUE_LABEL[v], justify="right")
@@ -609,7 +654,7 @@ class Dashboard:
 
     def _activity_panel(self) -> RenderableType:
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(style="dim", no_wrap=True, min_width=8)
         grid.add_column(no_wrap=True, overflow="ellipsis")
         for t, _, text in reversed(self._activity):
             grid.add_row(time.strftime("%H:%M:%S", time.localtime(t)), text)
@@ -657,6 +702,8 @@ class Dashboard:
         )
 
     def _side_by_side(self, left: RenderableType, right: RenderableType) -> RenderableType:
+        if self.console.width < NARROW:  # one above the other on a small terminal
+            return Group(left, right)
         # Fixed column widths: rich then does not measure the nested tables twice (a
         # third of a frame's cost).
         half = max((self.console.width - 1) // 2, 20)
