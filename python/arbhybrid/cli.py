@@ -19,6 +19,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "arbhybrid.commands.config",
     "arbhybrid.commands.report",
     "arbhybrid.commands.status",
+    "arbhybrid.commands.campaign",
 )
 
 
