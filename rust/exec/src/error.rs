@@ -145,12 +145,15 @@ pub fn classify_gate(http_status: u16, label: Option<&str>) -> ErrorClass {
             | "REQUEST_EXPIRED"
             | "FORBIDDEN" => return ErrorClass::Authentication,
             "BALANCE_NOT_ENOUGH" => return ErrorClass::InsufficientFunds,
+            // Gate has no label of its own for "not tradable through the API": it refuses
+            // such a pair as an invalid pair. Either way the engine must stop trading
+            // the symbol on this venue rather than retry it.
+            "INVALID_CURRENCY_PAIR" => return ErrorClass::SymbolNotTradable,
             "TOO_MANY_REQUESTS" => return ErrorClass::RateLimit,
             "INVALID_PARAM_VALUE"
             | "INVALID_ARGUMENT"
             | "MISSING_REQUIRED_PARAM"
             | "INVALID_PRECISION"
-            | "INVALID_CURRENCY_PAIR"
             | "POC_FILL_IMMEDIATELY"
             | "ORDER_NOT_FOUND"
             | "ORDER_CLOSED"
@@ -227,6 +230,10 @@ mod tests {
             ErrorClass::RateLimit
         );
         assert_eq!(classify_gate(500, Some("SERVER_ERROR")), ErrorClass::Venue);
+        assert_eq!(
+            classify_gate(400, Some("INVALID_CURRENCY_PAIR")),
+            ErrorClass::SymbolNotTradable
+        );
         assert_eq!(classify_gate(502, None), ErrorClass::Venue);
     }
 
