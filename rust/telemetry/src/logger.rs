@@ -251,6 +251,24 @@ thread_local! {
 }
 
 impl Core {
+    fn new(capacity: usize, level: Level, overflow: Overflow, registry: &Registry) -> Core {
+        Core {
+            ring: crate::ring::Ring::new(capacity),
+            min_level: AtomicU8::new(level as u8),
+            overflow,
+            dropped: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            shutdown: AtomicBool::new(false),
+            writer_done: AtomicBool::new(false),
+            writer_parked: AtomicBool::new(false),
+            writer: OnceLock::new(),
+            flush_req: AtomicU64::new(0),
+            flush_done: Mutex::new(0),
+            flush_cv: Condvar::new(),
+            call_latency: registry.histogram(names::LOG_CALL_SECONDS, &[]),
+        }
+    }
+
     /// True if a record at `level` would be kept (the macros check before building one).
     #[inline(always)]
     pub fn enabled(&self, level: Level) -> bool {
@@ -395,21 +413,12 @@ impl Logger {
         }
         backends.extend(config.extra);
         let registry = config.registry;
-        let core = Arc::new(Core {
-            ring: crate::ring::Ring::new(config.ring_capacity),
-            min_level: AtomicU8::new(config.level as u8),
-            overflow: config.overflow,
-            dropped: AtomicU64::new(0),
-            written: AtomicU64::new(0),
-            shutdown: AtomicBool::new(false),
-            writer_done: AtomicBool::new(false),
-            writer_parked: AtomicBool::new(false),
-            writer: OnceLock::new(),
-            flush_req: AtomicU64::new(0),
-            flush_done: Mutex::new(0),
-            flush_cv: Condvar::new(),
-            call_latency: registry.histogram(names::LOG_CALL_SECONDS, &[]),
-        });
+        let core = Arc::new(Core::new(
+            config.ring_capacity,
+            config.level,
+            config.overflow,
+            &registry,
+        ));
         let writer = Writer {
             core: core.clone(),
             backends,
@@ -656,17 +665,14 @@ fn global_slow() -> &'static Core {
     });
     let p = GLOBAL.load(Ordering::Acquire);
     if p.is_null() {
-        // Only if even the default logger could not start: a stopped core whose
-        // producers count drops instead of crashing.
-        static DEAD: OnceLock<Arc<Core>> = OnceLock::new();
+        // Only if even the default logger could not start (no thread could be
+        // spawned): a core with no writer, whose producers fill it and then count
+        // drops, instead of crashing the caller.
+        static DEAD: OnceLock<Core> = OnceLock::new();
         return DEAD.get_or_init(|| {
-            let l = Logger::start(LogConfig {
-                console: None,
-                ..LogConfig::default()
-            })
-            .expect("a logger without backends needs no I/O");
-            l.shutdown();
-            l.core.clone()
+            let core = Core::new(1, Level::Trace, Overflow::DropNewest, Registry::global());
+            core.writer_done.store(true, Ordering::Release);
+            core
         });
     }
     // SAFETY: as in `global`.
