@@ -428,6 +428,19 @@ impl VenueClient {
                 {
                     (attempt < i.cfg.read_attempts).then_some(backoff)
                 }
+                // Our timestamp was outside the venue's window (MEXC 700003, Gate
+                // REQUEST_EXPIRED): the request was refused, not executed, so after
+                // re-reading the venue's clock it is sent once more, newly signed.
+                ErrorClass::Authentication
+                    if attempt == 1
+                        && c.signed
+                        && matches!(e.code.as_deref(), Some("700003" | "REQUEST_EXPIRED")) =>
+                {
+                    match Box::pin(self.server_time()).await {
+                        Ok(_) => Some(Duration::ZERO),
+                        Err(_) => None,
+                    }
+                }
                 _ => None,
             };
             match retry {
@@ -435,6 +448,27 @@ impl VenueClient {
                 None => return Err(e),
             }
         }
+    }
+
+    /// Re-reads the venue's clock every `every` on the current runtime, so signed
+    /// timestamps follow a drifting local clock. Stops when the handle is aborted.
+    pub fn start_clock_sync(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let c = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let _ = c.server_time().await;
+            }
+        })
+    }
+
+    /// Shifts the clock estimate by `delta_ms` (tests simulate a drifting local clock).
+    #[doc(hidden)]
+    pub fn skew_clock_for_test(&self, delta_ms: i64) {
+        let now = arb_core::time::now_ms();
+        let venue = self.inner.clock.venue_now_ms();
+        self.inner.clock.observe(venue + delta_ms, now, now);
     }
 
     fn call(

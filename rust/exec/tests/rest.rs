@@ -180,3 +180,25 @@ async fn place_query_cancel_fill_on_both_venues() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_clock_is_resynchronised_and_the_refused_request_sent_again() {
+    let sim = quiet_sim().await;
+    for venue in Venue::ALL {
+        let c = client(&sim, venue);
+        // Our idea of the venue's clock is two minutes behind: outside MEXC's recvWindow
+        // and Gate's 60 s.
+        c.skew_clock_for_test(-120_000);
+        let before = c.conn_stats().requests;
+        let b = c.balances().await.unwrap();
+        assert!(!b.is_empty());
+        // Refused once, clock read, sent again.
+        assert_eq!(c.conn_stats().requests - before, 3, "{venue}");
+        assert!(
+            c.clock_offset_ms().abs() < 5_000,
+            "{venue}: {}",
+            c.clock_offset_ms()
+        );
+    }
+    sim.shutdown().await;
+}
