@@ -202,3 +202,134 @@ async fn a_stale_clock_is_resynchronised_and_the_refused_request_sent_again() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fok_post_only_and_base_sized_market_orders() {
+    let sim = quiet_sim().await;
+    for (n, venue) in Venue::ALL.into_iter().enumerate() {
+        let c = client(&sim, venue);
+        let key = sim.trader(venue).api_key.clone();
+        let rules = rules(&sim, venue).await;
+        let sym = symbol(venue);
+        let book = sim.truth_book(venue, sym, 1).unwrap();
+        let (ask, ask_qty) = (amt(&book.asks[0].0), amt(&book.asks[0].1));
+        let (bid, _) = best(&sim, venue);
+        let fills_of = |cid: &ClientOrderId| {
+            sim.fills(venue, &key)
+                .into_iter()
+                .filter(|f| ClientOrderId::from_venue(&f.client_order_id) == *cid)
+                .count()
+        };
+        let mk = |txn: u64, side: Side, kind: OrderKind| OrderRequest {
+            rules: rules.clone(),
+            side,
+            kind,
+            client_id: id(1000 + 10 * n as u64 + txn, Leg::A),
+        };
+
+        // FOK for more than the best ask level holds at that price: killed, no fill.
+        let too_big = ask_qty + amt("0.5");
+        let fok = mk(
+            1,
+            Side::Buy,
+            OrderKind::Limit {
+                price: ask,
+                qty: too_big,
+                tif: TimeInForce::Fok,
+            },
+        );
+        match c.place(&fok).await {
+            Ok(_) => {
+                c.query(sym, &OrderRef::Client(fok.client_id.clone()))
+                    .await
+                    .unwrap();
+                let s = c.tracker().get(&fok.client_id).unwrap();
+                assert!(
+                    s.status.is_final() && s.status != OrderStatus::Filled,
+                    "{venue} {s:?}"
+                );
+            }
+            Err(e) => assert_eq!(e.class(), ErrorClass::InvalidOrder, "{venue}: {e}"),
+        }
+        assert_eq!(fills_of(&fok.client_id), 0, "{venue}");
+
+        // FOK that fits: filled completely.
+        let fok_ok = mk(
+            2,
+            Side::Buy,
+            OrderKind::Limit {
+                price: ask,
+                qty: amt("0.001"),
+                tif: TimeInForce::Fok,
+            },
+        );
+        c.place(&fok_ok).await.unwrap();
+        c.query(sym, &OrderRef::Client(fok_ok.client_id.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            c.tracker().get(&fok_ok.client_id).unwrap().status,
+            OrderStatus::Filled,
+            "{venue}"
+        );
+
+        // Post-only that would take: never fills (refused or cancelled by the venue).
+        let (_, ask_now) = best(&sim, venue);
+        let po_cross = mk(
+            3,
+            Side::Buy,
+            OrderKind::Limit {
+                price: ask_now,
+                qty: amt("0.001"),
+                tif: TimeInForce::PostOnly,
+            },
+        );
+        match c.place(&po_cross).await {
+            Ok(_) => {
+                c.query(sym, &OrderRef::Client(po_cross.client_id.clone()))
+                    .await
+                    .unwrap();
+                let s = c.tracker().get(&po_cross.client_id).unwrap();
+                assert!(
+                    s.status.is_final() && s.filled_qty.is_zero(),
+                    "{venue} {s:?}"
+                );
+            }
+            Err(e) => assert_eq!(e.class(), ErrorClass::InvalidOrder, "{venue}: {e}"),
+        }
+        assert_eq!(fills_of(&po_cross.client_id), 0, "{venue}");
+
+        // Post-only under the market: rests.
+        let po = mk(
+            4,
+            Side::Buy,
+            OrderKind::Limit {
+                price: bid.mul(amt("0.95")),
+                qty: amt("0.001"),
+                tif: TimeInForce::PostOnly,
+            },
+        );
+        assert_eq!(
+            c.place(&po).await.unwrap().status,
+            OrderStatus::Open,
+            "{venue}"
+        );
+        c.cancel(sym, &OrderRef::Client(po.client_id.clone()))
+            .await
+            .unwrap();
+
+        // Market sell sized in base.
+        let sell = mk(5, Side::Sell, OrderKind::Market { qty: amt("0.002") });
+        c.place(&sell).await.unwrap();
+        c.query(sym, &OrderRef::Client(sell.client_id.clone()))
+            .await
+            .unwrap();
+        let s = c.tracker().get(&sell.client_id).unwrap();
+        assert_eq!(
+            (s.status, s.filled_qty),
+            (OrderStatus::Filled, amt("0.002")),
+            "{venue}"
+        );
+    }
+    sim.shutdown().await;
+}
