@@ -103,6 +103,17 @@ struct Conn {
     last_frame: Instant,
 }
 
+/// How a book resyncs after [`Shard::reset_book`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resync {
+    /// Its subscription was just sent: only the snapshot (if any) is needed.
+    Subscribed,
+    /// Out of sequence: REST snapshot, or resubscribe for spot.obu.
+    Fault,
+    /// Silent far beyond the staleness limit: resubscribe (and snapshot if needed).
+    Silent,
+}
+
 /// Work that needs a connection's sink, queued by handlers and run after each event.
 enum Action {
     Resubscribe(usize),
@@ -241,17 +252,25 @@ impl Shard {
             );
             for i in 0..self.books.len() {
                 self.books[i].conn = conn.gen;
-                self.reset_book(i, None);
+                self.reset_book(i, Resync::Subscribed);
             }
             let reason = self.serve(conn, &mut backoff, &mut snap_rx).await;
             self.rotating = None;
+            self.actions.clear();
             let now = arb_core::time::now_ns();
+            let cancelled = self.cancel.is_cancelled();
             for b in &mut self.books {
                 b.sync.reset();
                 b.pending.clear();
                 b.epoch += 1;
-                self.store
-                    .invalidate(self.venue, b.id, InvalidReason::Disconnected, false, now);
+                // Every book must sync again on the next connection: a resync.
+                self.store.invalidate(
+                    self.venue,
+                    b.id,
+                    InvalidReason::Disconnected,
+                    !cancelled,
+                    now,
+                );
             }
             if self.cancel.is_cancelled() {
                 break;
@@ -387,19 +406,26 @@ impl Shard {
 
     /// Resets book `i` to resyncing and starts its resync: a REST snapshot, or (spot.obu)
     /// a resubscription when `resubscribe` is given a connection to do it on.
-    fn reset_book(&mut self, i: usize, resubscribe: Option<()>) {
+    fn reset_book(&mut self, i: usize, how: Resync) {
         let b = &mut self.books[i];
         b.sync.reset();
         b.pending.clear();
         b.epoch += 1;
         self.store.set_resyncing(self.venue, b.id);
-        match b.sync.start() {
-            Start::Snapshot => self.request_snapshot(i, Duration::ZERO),
-            Start::FullPush => {
-                if resubscribe.is_some() {
-                    self.actions.push(Action::Resubscribe(i));
-                }
-            }
+        let start = b.sync.start();
+        // A fresh subscription needs no resubscribe; spot.obu always resyncs by
+        // resubscribing; a silent book is resubscribed on either venue, in case the venue
+        // quietly dropped the subscription (a snapshot alone would not bring it back).
+        let resubscribe = match how {
+            Resync::Subscribed => false,
+            Resync::Fault => start == Start::FullPush,
+            Resync::Silent => true,
+        };
+        if resubscribe {
+            self.actions.push(Action::Resubscribe(i));
+        }
+        if start == Start::Snapshot {
+            self.request_snapshot(i, Duration::ZERO);
         }
     }
 
@@ -534,7 +560,12 @@ impl Shard {
                     if cur.last_frame.elapsed() > self.cfg.reset_after {
                         return format!("no frame for {} ms", cur.last_frame.elapsed().as_millis());
                     }
-                    self.check_books();
+                    if self.check_books() {
+                        return format!(
+                            "every book silent for more than {} ms",
+                            self.cfg.reset_after.as_millis()
+                        );
+                    }
                     if healthy_since.is_none() && self.books.iter().any(|b| b.sync.is_live()) {
                         healthy_since = Some(Instant::now());
                     }
@@ -574,7 +605,7 @@ impl Shard {
                                     true,
                                     arb_core::time::now_ns(),
                                 );
-                                self.reset_book(i, Some(()));
+                                self.reset_book(i, Resync::Fault);
                             }
                         }
                     }
@@ -638,7 +669,7 @@ impl Shard {
         for i in 0..self.books.len() {
             if !self.books[i].sync.is_live() {
                 self.books[i].conn = c.gen;
-                self.reset_book(i, None);
+                self.reset_book(i, Resync::Subscribed);
             }
         }
         Ok(c)
@@ -657,7 +688,7 @@ impl Shard {
                     true,
                     arb_core::time::now_ns(),
                 );
-                self.reset_book(i, Some(()));
+                self.reset_book(i, Resync::Fault);
             }
         }
     }
@@ -980,7 +1011,12 @@ impl Shard {
             true,
             arb_core::time::now_ns(),
         );
-        self.reset_book(i, Some(()));
+        let how = if reason == InvalidReason::Stale {
+            Resync::Silent
+        } else {
+            Resync::Fault
+        };
+        self.reset_book(i, how);
     }
 
     fn on_snapshot(&mut self, r: SnapReply) {
@@ -1060,9 +1096,12 @@ impl Shard {
         }
     }
 
-    /// Books live but silent far beyond the staleness limit are cleared and resynced;
-    /// books stuck resyncing that long get a fresh attempt.
-    fn check_books(&mut self) {
+    /// Books live but silent far beyond the staleness limit are cleared and resubscribed;
+    /// books stuck resyncing that long get a fresh attempt. Returns true if every book of
+    /// the shard was silent that long: the connection answers pings but delivers nothing,
+    /// so the caller replaces it.
+    fn check_books(&mut self) -> bool {
+        let mut silent = 0;
         for i in 0..self.books.len() {
             let id = self.books[i].id;
             let Some(age) = self.store.age(self.venue, id) else {
@@ -1071,16 +1110,17 @@ impl Shard {
             if age <= self.cfg.reset_after {
                 continue;
             }
-            match self.store.sync_state(self.venue, id) {
-                Some(SyncState::Live) | Some(SyncState::Resyncing) => {
-                    self.fault(
-                        i,
-                        InvalidReason::Stale,
-                        &format!("no update for {} ms", age.as_millis()),
-                    );
-                }
-                _ => {}
+            if let Some(SyncState::Live | SyncState::Resyncing) =
+                self.store.sync_state(self.venue, id)
+            {
+                silent += 1;
+                self.fault(
+                    i,
+                    InvalidReason::Stale,
+                    &format!("no update for {} ms", age.as_millis()),
+                );
             }
         }
+        silent > 0 && silent == self.books.len()
     }
 }

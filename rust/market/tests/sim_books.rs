@@ -589,3 +589,79 @@ async fn tickers_and_trades_are_delivered_exactly() {
     md.shutdown().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_silence_clears_resubscribes_and_replaces_the_connection() {
+    let sim = Simulator::start(SimConfig {
+        seed: 17,
+        update_rate_hz: 100.0,
+        symbols: vec!["BTC/USDT".into(), "ETH/USDT".into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cfg = FeedConfig {
+        stale_after: Duration::from_millis(100),
+        reset_after: Duration::from_millis(600),
+        // Frequent pings: the connections stay alive (pongs) while the books are silent.
+        mexc_ping: Duration::from_millis(100),
+        gate_ping: Duration::from_millis(100),
+        ..feed_config(&sim, GateBookChannel::Obu)
+    };
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    let store = Arc::new(BookStore::new(table.clone()));
+    let counts = counting(&store);
+    let (log, lines) = quiet_log();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+        .iter()
+        .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
+        .collect();
+    wait_for("every book valid", Duration::from_secs(20), || {
+        books.iter().all(|&(v, i)| store.is_valid(v, i))
+    })
+    .await;
+    sim.set_market_paused(true);
+    // Silent far beyond the limit: every book is cleared and resynced, and since the
+    // whole connection delivers nothing, it is replaced.
+    wait_for(
+        "connections replaced after silence",
+        Duration::from_secs(20),
+        || Venue::ALL.iter().all(|&v| md.counters(v).disconnects >= 1),
+    )
+    .await;
+    for &(v, i) in &books {
+        assert!(store.health(v, i).unwrap().resyncs >= 1);
+    }
+    // Each silent book was invalidated (logged as stale) and, as the whole connection,
+    // alive but delivering no book data, was silent, it was replaced with the reason
+    // logged (the replacement resubscribes everything).
+    let l = lines.lock().clone();
+    for v in ["mexc", "gateio"] {
+        assert!(
+            l.iter().any(|x| x.contains(&format!("{v} stale:"))),
+            "{l:#?}"
+        );
+        assert!(
+            l.iter()
+                .any(|x| x.contains(&format!("{v} reconnect:")) && x.contains("every book silent")),
+            "{l:#?}"
+        );
+    }
+    sim.set_market_paused(false);
+    wait_for("books valid again", Duration::from_secs(20), || {
+        books.iter().all(|&(v, i)| store.is_valid(v, i))
+    })
+    .await;
+    checkpoint(&sim, &store, &books).await;
+    assert_eq!(counts.invalid_but_valid.load(Ordering::Relaxed), 0);
+    md.shutdown().await;
+    sim.shutdown().await;
+}
