@@ -12,7 +12,7 @@
 //! ## Execution
 //! The execution task re-checks balances (fresh from both venues at once, or the
 //! streamed view with reservations), asks Python when in `veto` mode, sends both legs
-//! concurrently ([`arb_exec::submit_pair_prepared`]), and then drives the transaction's
+//! concurrently (each signed and written without waiting for the other), and then drives the transaction's
 //! state machine ([`crate::tx::ArbTx`]) from the order trackers, which the REST answers
 //! and the private streams feed in any order: cancel the resting sell at its deadline,
 //! resolve unknown outcomes by querying the client order id, hedge residuals per policy.
@@ -137,6 +137,9 @@ pub(crate) struct Sym {
     pub(crate) busy: AtomicBool,
     /// Paused after a rejection that cannot be fixed (e.g. not API-tradable).
     pub(crate) paused: AtomicBool,
+    /// Paused until this `now_ns` after an invalid-order rejection: the venue's rules
+    /// differ from ours, and retrying the same order would be refused again.
+    pub(crate) paused_until_ns: AtomicI64,
 }
 
 /// Balances per venue from the private streams, with reservations for orders in flight.
@@ -237,7 +240,8 @@ pub struct Inner {
     pub(crate) syms: Vec<Option<Arc<Sym>>>,
     pub(crate) params: RwLock<Params>,
     pub(crate) risk: Mutex<RiskState>,
-    pub(crate) balances: Mutex<StreamBalances>,
+    /// Shared with background refreshes (hence the `Arc`).
+    pub(crate) balances: Arc<Mutex<StreamBalances>>,
     pub(crate) journal: Journal,
     pub(crate) next_id: AtomicU64,
     pub(crate) stats: Stats,
@@ -413,6 +417,7 @@ impl Engine {
                 last_act_ns: AtomicI64::new(0),
                 busy: AtomicBool::new(false),
                 paused: AtomicBool::new(false),
+                paused_until_ns: AtomicI64::new(0),
             }));
             ids.push(id);
         }
@@ -433,7 +438,7 @@ impl Engine {
             syms,
             params: RwLock::new(params),
             risk: Mutex::new(RiskState::new(limits, now_ms())),
-            balances: Mutex::new(balances),
+            balances: Arc::new(Mutex::new(balances)),
             journal,
             next_id: AtomicU64::new(now_ms() as u64 * 1000),
             stats: Stats::new(),
@@ -583,7 +588,9 @@ impl Inner {
         }
         let p = self.params.read();
         let now = now_ns();
-        if now - sym.last_act_ns.load(Ordering::Relaxed) < p.cooldown_ns {
+        if now - sym.last_act_ns.load(Ordering::Relaxed) < p.cooldown_ns
+            || now < sym.paused_until_ns.load(Ordering::Relaxed)
+        {
             return;
         }
         let Some((opp, buy, book_age_ms)) = self.best_opportunity(sym, &p, None) else {
@@ -722,6 +729,21 @@ impl Inner {
     ) {
         let opp_id = self.next_id();
         let sell = buy.other();
+        // Every refusal before the orders go out is journaled, told to Python and
+        // releases the symbol the same way.
+        let refuse =
+            |opp: &Opportunity, book_age_ms: i64, balance_age_ms: Option<i64>, why: &str| {
+                self.abandon(
+                    &sym,
+                    opp,
+                    buy,
+                    notional,
+                    opp_id,
+                    book_age_ms,
+                    balance_age_ms,
+                    why,
+                )
+            };
         // Pre-trade: balances, then a final re-check on the current books.
         let (caps, balance_age_ms) = match p.balance_mode {
             BalanceMode::Fresh => {
@@ -744,12 +766,8 @@ impl Inner {
                     }
                     (Err(e), _) | (_, Err(e)) => {
                         self.stats.error(e.class());
-                        self.abandon(
-                            &sym,
+                        refuse(
                             &detected,
-                            buy,
-                            notional,
-                            opp_id,
                             book_age_ms,
                             None,
                             &format!("balance check failed: {e}"),
@@ -776,12 +794,8 @@ impl Inner {
             .record(Duration::from_millis(book_age_ms.max(0) as u64));
         if balance_age_ms > p.max_balance_age_ms as i64 {
             self.stats.stale_refused.inc();
-            self.abandon(
-                &sym,
+            refuse(
                 &detected,
-                buy,
-                notional,
-                opp_id,
                 book_age_ms,
                 Some(balance_age_ms),
                 "refused: balance data too old",
@@ -790,12 +804,8 @@ impl Inner {
         }
         let Some((opp, buy2, book_age_ms)) = self.best_opportunity(&sym, &p, Some(caps)) else {
             self.stats.vanished.inc();
-            self.abandon(
-                &sym,
+            refuse(
                 &detected,
-                buy,
-                notional,
-                opp_id,
                 book_age_ms,
                 Some(balance_age_ms),
                 "vanished at re-check",
@@ -804,12 +814,8 @@ impl Inner {
         };
         if buy2 != buy {
             self.stats.vanished.inc();
-            self.abandon(
-                &sym,
+            refuse(
                 &detected,
-                buy,
-                notional,
-                opp_id,
                 book_age_ms,
                 Some(balance_age_ms),
                 "direction flipped at re-check",
@@ -839,16 +845,7 @@ impl Inner {
                 );
                 self.stats.veto_wait.record(t.elapsed());
                 if !ok {
-                    self.abandon(
-                        &sym,
-                        &opp,
-                        buy,
-                        notional,
-                        opp_id,
-                        book_age_ms,
-                        Some(balance_age_ms),
-                        "vetoed by python",
-                    );
+                    refuse(&opp, book_age_ms, Some(balance_age_ms), "vetoed by python");
                     return;
                 }
             }
@@ -897,12 +894,8 @@ impl Inner {
             Ok(x) => x,
             Err(e) => {
                 self.stats.error(e.class());
-                self.abandon(
-                    &sym,
+                refuse(
                     &opp,
-                    buy,
-                    notional,
-                    opp_id,
                     book_age_ms,
                     Some(balance_age_ms),
                     &format!("order preparation failed: {e}"),
@@ -962,13 +955,17 @@ impl Inner {
         self.stats
             .tick_to_trade
             .record_ns((tick_to_trade_us.max(0) * 1000) as u64);
-        let (ra, rb) =
-            arb_exec::submit_pair_prepared(&self.clients[bk], &pb, &self.clients[sk], &ps).await;
-        let ack_us = now_ns() / 1000;
-        for (v, r) in [(buy, &ra), (sell, &rb)] {
-            if r.is_ok() {
+        // Both legs at once (as `arb_exec::submit_pair_prepared`), each timed on its own
+        // so the per-venue acknowledgement latency is that venue's.
+        let ((ra, ack_a), (rb, ack_b)) = tokio::join!(
+            timed_place(&self.clients[bk], &pb),
+            timed_place(&self.clients[sk], &ps)
+        );
+        for (v, r, ack_us, p) in [(buy, &ra, ack_a, &pb), (sell, &rb, ack_b, &ps)] {
+            if let Ok(st) = r {
                 self.stats.leg_ack[v.index()]
                     .record(Duration::from_micros((ack_us - request_us).max(0) as u64));
+                self.journal_ack(tx_id, p, st, ack_us);
             }
         }
 
@@ -1006,8 +1003,17 @@ impl Inner {
             Ok(st) => self.fold_state(tx, sym, client_id, &st),
             Err(e) => {
                 self.stats.error(e.class());
-                if e.class() == ErrorClass::SymbolNotTradable {
-                    sym.paused.store(true, Ordering::Relaxed);
+                // Rejections: never retried as they are. Not API-tradable: the symbol
+                // stops for good. Invalid order (precision, minimum, price range): our
+                // rules disagree with the venue's; the symbol pauses for a minute.
+                // Insufficient funds: the streamed balances are refreshed at once.
+                match e.class() {
+                    ErrorClass::SymbolNotTradable => sym.paused.store(true, Ordering::Relaxed),
+                    ErrorClass::InvalidOrder => sym
+                        .paused_until_ns
+                        .store(now_ns() + 60_000_000_000, Ordering::Relaxed),
+                    ErrorClass::InsufficientFunds => self.refresh_balances(e.venue),
+                    _ => {}
                 }
                 let ev = if e.class() == ErrorClass::UnknownOutcome {
                     LegEvent::Unknown
@@ -1334,7 +1340,7 @@ impl Inner {
         for o in &tx.orders {
             let c = &self.clients[o.venue.index()];
             let cid = ClientOrderId::from_venue(&o.client_id);
-            if !c.tracker().get(&cid).is_some_and(|s| !complete(&s)) {
+            if c.tracker().get(&cid).is_none_or(|s| complete(&s)) {
                 continue;
             }
             let settled = c
@@ -1600,6 +1606,31 @@ impl Inner {
             })));
     }
 
+    /// Records a leg's acknowledgement (venue id, status, time) in the journal.
+    fn journal_ack(&self, tx_id: u64, p: &PreparedOrder, st: &OrderState, ack_us: i64) {
+        self.journal
+            .send(JournalRecord::Order(Box::new(journal::OrderRecord {
+                client_order_id: p.client_id.as_str().to_string(),
+                tx_id,
+                leg: "",
+                venue: venue_name(p.venue),
+                symbol: Arc::from(""),
+                side: "",
+                kind: "",
+                price: None,
+                qty: None,
+                quote_qty: None,
+                venue_order_id: st.order_id.clone(),
+                status: st.status.as_str(),
+                filled_qty: None,
+                request_us: 0,
+                ack_us: Some(ack_us),
+                final_us: None,
+                error_class: None,
+                error: None,
+            })));
+    }
+
     pub(crate) fn journal_fill(&self, tx_id: u64, sym: &Sym, f: &arb_exec::lifecycle::Fill) {
         self.journal
             .send(JournalRecord::Fill(Box::new(journal::FillRecord {
@@ -1626,6 +1657,22 @@ impl Inner {
                 t_ms: f.time_ms,
                 recv_us: now_ns() / 1000,
             })));
+    }
+
+    /// Re-reads one venue's balances over REST into the streamed view (in the
+    /// background: called from the execution path).
+    fn refresh_balances(&self, venue: Venue) {
+        let client = self.clients[venue.index()].clone();
+        let balances = self.balances.clone();
+        self.handle.spawn(async move {
+            if let Ok(bals) = client.balances().await {
+                let mut b = balances.lock();
+                for x in bals {
+                    b.free.insert((venue, x.asset), x.free);
+                }
+                b.updated_ms[venue.index()] = now_ms();
+            }
+        });
     }
 
     /// Keeps the streamed balances current (stream mode) from balance pushes.
@@ -1791,6 +1838,10 @@ impl Inner {
                     "healthy": self.healthy[v.index()].load(Ordering::Relaxed),
                     "breaker": format!("{:?}", c.breaker_state()).to_lowercase(),
                     "clock_offset_ms": c.clock_offset_ms(),
+                    "rate_limit": {
+                        "waits": c.limiter().stats().waits,
+                        "venue_blocks": c.limiter().stats().venue_blocks,
+                    },
                     "requests": conn.requests,
                     "new_connections": conn.new_connections,
                     "connection_reuse": conn.reuse_ratio(),
@@ -1874,6 +1925,12 @@ fn effective_filled(st: &OrderState) -> Amount {
         }
     }
     q
+}
+
+/// Places one order and notes when its answer came (wall-clock microseconds).
+async fn timed_place(c: &VenueClient, o: &PreparedOrder) -> (Result<OrderState, ExecError>, i64) {
+    let r = c.place_prepared(o).await;
+    (r, now_ns() / 1000)
 }
 
 fn tif_label(t: TimeInForce) -> &'static str {
