@@ -1,8 +1,10 @@
 //! Gate's WebSocket trading API (`spot.login`, `spot.order_place`, `spot.order_cancel`)
 //! as a second order path, chosen per venue in config (`order_path: "ws"`).
 //!
-//! One connection; a writer task owns the sink and a reader task routes each answer to
-//! the waiting request by `request_id`. `spot.order_place` answers twice (an ack, then
+//! One connection. A request is written by the calling task itself (the sink sits
+//! behind an async mutex: orders on one connection go out one after another anyway),
+//! so no channel hop delays an order; a reader task routes each answer to the waiting
+//! request by `request_id`. `spot.order_place` answers twice (an ack, then
 //! the result): only the result completes the request. Every request is signed on its
 //! own (`api\n<channel>\n<req_param>\n<ts>`) besides the session login, so a request
 //! never depends on login state. A dropped connection fails every waiting request as
@@ -18,8 +20,9 @@ use arb_core::{ErrorClass, Venue};
 use futures_util::{SinkExt, StreamExt};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
 
 use crate::client::{OrderRef, VenueClient};
 use crate::error::{classify_gate, ExecError};
@@ -27,13 +30,17 @@ use crate::order::PreparedOrder;
 use crate::ratelimit::Endpoint;
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, ExecError>>>>>;
+type Sink =
+    Arc<tokio::sync::Mutex<futures_util::stream::SplitSink<crate::http::WsStream, Message>>>;
 
 /// A logged-in trading session on Gate's WebSocket API.
 pub struct GateWsTrader {
-    tx: mpsc::UnboundedSender<Message>,
+    sink: Sink,
     pending: Pending,
     next_id: AtomicU64,
     alive: Arc<AtomicBool>,
+    /// Stops the reader and ping tasks when the session is dropped.
+    stop: CancellationToken,
 }
 
 fn fail_all(pending: &Pending, why: &str) {
@@ -60,37 +67,44 @@ impl GateWsTrader {
             crate::http::ws_connect(&cfg.ws_url, Duration::from_millis(cfg.connect_timeout_ms))
                 .await
                 .map_err(net)?;
-        let (mut sink, mut stream) = ws.split();
-        let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+        let (sink, mut stream) = ws.split();
+        let sink: Sink = Arc::new(tokio::sync::Mutex::new(sink));
         let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
         let alive = Arc::new(AtomicBool::new(true));
+        let stop = CancellationToken::new();
 
-        // Writer: owns the sink; also sends the application-level ping Gate expects.
-        let alive_w = alive.clone();
-        let pending_w = pending.clone();
+        // The application-level ping Gate expects.
+        let (sink_p, alive_p, stop_p) = (sink.clone(), alive.clone(), stop.clone());
         tokio::spawn(async move {
             let mut ping = tokio::time::interval(Duration::from_secs(10));
             ping.tick().await;
             loop {
-                let msg = tokio::select! {
-                    m = rx.recv() => match m { Some(m) => m, None => break },
-                    _ = ping.tick() => Message::text(json!({"time": arb_core::time::now_ms() / 1000, "channel": "spot.ping"}).to_string()),
-                };
-                if sink.send(msg).await.is_err() {
+                tokio::select! {
+                    _ = stop_p.cancelled() => break,
+                    _ = ping.tick() => {}
+                }
+                let frame =
+                    json!({"time": arb_core::time::now_ms() / 1000, "channel": "spot.ping"});
+                if sink_p
+                    .lock()
+                    .await
+                    .send(Message::text(frame.to_string()))
+                    .await
+                    .is_err()
+                {
+                    alive_p.store(false, Ordering::Release);
                     break;
                 }
             }
-            alive_w.store(false, Ordering::Release);
-            fail_all(
-                &pending_w,
-                "WebSocket trading connection closed while writing",
-            );
         });
         // Reader: routes answers to their requests.
-        let alive_r = alive.clone();
-        let pending_r = pending.clone();
+        let (alive_r, pending_r, stop_r) = (alive.clone(), pending.clone(), stop.clone());
         tokio::spawn(async move {
-            while let Some(msg) = stream.next().await {
+            loop {
+                let msg = tokio::select! {
+                    _ = stop_r.cancelled() => break,
+                    m = stream.next() => match m { Some(m) => m, None => break },
+                };
                 let text = match msg {
                     Ok(Message::Text(t)) => t,
                     Ok(Message::Close(_)) | Err(_) => break,
@@ -117,10 +131,11 @@ impl GateWsTrader {
             );
         });
         let t = GateWsTrader {
-            tx,
+            sink,
             pending,
             next_id: AtomicU64::new(1),
             alive,
+            stop,
         };
         t.request(client, "spot.login", json!({})).await?;
         Ok(t)
@@ -154,7 +169,7 @@ impl GateWsTrader {
         );
         let (tx, rx) = oneshot::channel();
         self.pending.lock().insert(req_id.clone(), tx);
-        if self.tx.send(Message::text(frame)).is_err() {
+        if !self.is_alive() {
             self.pending.lock().remove(&req_id);
             return Err(ExecError::new(
                 Venue::Gate,
@@ -163,6 +178,18 @@ impl GateWsTrader {
                 "WebSocket trading connection is closed",
             )
             .with_code(crate::client::NOT_SENT));
+        }
+        let written = self.sink.lock().await.send(Message::text(frame)).await;
+        if let Err(e) = written {
+            // Part of the frame may have left: the outcome is unknown, never "not sent".
+            self.alive.store(false, Ordering::Release);
+            self.pending.lock().remove(&req_id);
+            return Err(ExecError::new(
+                Venue::Gate,
+                op,
+                ErrorClass::UnknownOutcome,
+                format!("WebSocket write failed: {e}"),
+            ));
         }
         let answer = match tokio::time::timeout(cfg.request_timeout(), rx).await {
             Ok(Ok(r)) => r?,
@@ -239,6 +266,7 @@ impl GateWsTrader {
 
 impl Drop for GateWsTrader {
     fn drop(&mut self) {
+        self.stop.cancel();
         fail_all(&self.pending, "WebSocket trading session dropped");
     }
 }
