@@ -25,7 +25,10 @@ const SCALES: Scales = Scales { price: 4, qty: 12 };
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 }
@@ -34,21 +37,42 @@ fn fmt(m: u64, scale: u32) -> String {
     arb_core::fixed::format_scaled(m as i128, scale)
 }
 
+/// One frame's levels: `(is_bid, price, qty)` at the shared scales.
+type Frame = Vec<(bool, u64, u64)>;
+
 /// A resting book of 400 levels a side around 65,000.00 (prices at 2 decimals, written
 /// at the shared scale 4), and `FRAMES` updates of `levels` levels each near the top:
 /// new quantities, deletes and re-inserts, as a busy BTC book looks.
-fn scenario(levels: usize) -> (Vec<Level>, Vec<Level>, Vec<Vec<(bool, u64, u64)>>) {
+fn scenario(levels: usize) -> (Vec<Level>, Vec<Level>, Vec<Frame>) {
     let mut r = Lcg(42);
-    let bids: Vec<Level> = (0..400).map(|i| Level { price: (6_500_000 - i) * 100, qty: 1 + r.next() % 5_000_000 }).collect();
-    let asks: Vec<Level> = (0..400).map(|i| Level { price: (6_500_001 + i) * 100, qty: 1 + r.next() % 5_000_000 }).collect();
+    let bids: Vec<Level> = (0..400)
+        .map(|i| Level {
+            price: (6_500_000 - i) * 100,
+            qty: 1 + r.next() % 5_000_000,
+        })
+        .collect();
+    let asks: Vec<Level> = (0..400)
+        .map(|i| Level {
+            price: (6_500_001 + i) * 100,
+            qty: 1 + r.next() % 5_000_000,
+        })
+        .collect();
     let frames = (0..FRAMES)
         .map(|_| {
             (0..levels)
                 .map(|j| {
                     let bid = j % 2 == 0;
                     let depth = r.next() % 60;
-                    let price = if bid { 6_500_000 - depth } else { 6_500_001 + depth } * 100;
-                    let qty = if r.next() % 5 == 0 { 0 } else { 1 + r.next() % 5_000_000 };
+                    let price = if bid {
+                        6_500_000 - depth
+                    } else {
+                        6_500_001 + depth
+                    } * 100;
+                    let qty = if r.next() % 5 == 0 {
+                        0
+                    } else {
+                        1 + r.next() % 5_000_000
+                    };
                     (bid, price, qty * 10_000)
                 })
                 .collect()
@@ -57,12 +81,15 @@ fn scenario(levels: usize) -> (Vec<Level>, Vec<Level>, Vec<Vec<(bool, u64, u64)>
     (bids, asks, frames)
 }
 
-fn mexc_frames(frames: &[Vec<(bool, u64, u64)>]) -> Vec<Vec<u8>> {
+fn mexc_frames(frames: &[Frame]) -> Vec<Vec<u8>> {
     frames
         .iter()
         .enumerate()
         .map(|(n, f)| {
-            let item = |&(_, p, q): &(bool, u64, u64)| DepthItem { price: fmt(p, 4), quantity: fmt(q, 12) };
+            let item = |&(_, p, q): &(bool, u64, u64)| DepthItem {
+                price: fmt(p, 4),
+                quantity: fmt(q, 12),
+            };
             PushDataV3ApiWrapper {
                 channel: "spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT".into(),
                 symbol: Some("BTCUSDT".into()),
@@ -83,7 +110,7 @@ fn mexc_frames(frames: &[Vec<(bool, u64, u64)>]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn gate_frames(frames: &[Vec<(bool, u64, u64)>]) -> Vec<String> {
+fn gate_frames(frames: &[Frame]) -> Vec<String> {
     frames
         .iter()
         .enumerate()
@@ -115,7 +142,13 @@ fn live(sync: BookSync, bids: &[Level], asks: &[Level]) -> (BookSync, OrderBook)
             s.on_snapshot(1000, bids, asks, &mut b).unwrap();
         }
         arb_market::sync::Start::FullPush => {
-            let full = Diff { first: 1000, last: 1000, full: true, bids: bids.to_vec(), asks: asks.to_vec() };
+            let full = Diff {
+                first: 1000,
+                last: 1000,
+                full: true,
+                bids: bids.to_vec(),
+                asks: asks.to_vec(),
+            };
             s.on_diff(&full, &mut b).unwrap();
         }
     }
@@ -154,7 +187,9 @@ fn bench(c: &mut Criterion) {
                 || (live(BookSync::mexc(), &bids, &asks), Diff::default()),
                 |((mut sync, mut book), mut diff)| {
                     for f in &mexc_bin {
-                        let MexcPush::Depth(p) = mexc::decode_push(black_box(f)).unwrap() else { unreachable!() };
+                        let MexcPush::Depth(p) = mexc::decode_push(black_box(f)).unwrap() else {
+                            unreachable!()
+                        };
                         p.fill(SCALES, &mut diff).unwrap();
                         sync.on_diff(&diff, &mut book).unwrap();
                     }
@@ -169,7 +204,9 @@ fn bench(c: &mut Criterion) {
                 || (live(BookSync::gate_obu(), &bids, &asks), Diff::default()),
                 |((mut sync, mut book), mut diff)| {
                     for f in &gate_txt {
-                        let GateEvent::Book(p) = gate::parse_frame(black_box(f)).unwrap() else { unreachable!() };
+                        let GateEvent::Book(p) = gate::parse_frame(black_box(f)).unwrap() else {
+                            unreachable!()
+                        };
                         p.fill(SCALES, &mut diff).unwrap();
                         sync.on_diff(&diff, &mut book).unwrap();
                     }
@@ -199,7 +236,9 @@ fn bench(c: &mut Criterion) {
                 },
                 |(mut sync, mut diff)| {
                     for f in &gate_txt {
-                        let GateEvent::Book(p) = gate::parse_frame(black_box(f)).unwrap() else { unreachable!() };
+                        let GateEvent::Book(p) = gate::parse_frame(black_box(f)).unwrap() else {
+                            unreachable!()
+                        };
                         p.fill(sc, &mut diff).unwrap();
                         let top = {
                             let mut book = store.lock(Venue::Gate, id).unwrap();

@@ -13,13 +13,19 @@ use arb_market::symbols::capture_body;
 use arb_market::{SymbolId, SymbolTable};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-const GATE_CAPTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/captures/gateio/GATEIO.0");
+const GATE_CAPTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/data/captures/gateio/GATEIO.0"
+);
 
 /// The Gate list and a MEXC exchangeInfo whose symbols, together with Gate's, make 3,603
 /// unified symbols.
 fn fixtures() -> (String, String) {
-    let text = std::fs::read_to_string(GATE_CAPTURE).expect("Gate capture (shared/data/captures/gateio/GATEIO.0)");
-    let gate = capture_body(text.lines().next().unwrap()).unwrap().to_owned();
+    let text = std::fs::read_to_string(GATE_CAPTURE)
+        .expect("Gate capture (shared/data/captures/gateio/GATEIO.0)");
+    let gate = capture_body(text.lines().next().unwrap())
+        .unwrap()
+        .to_owned();
     let pairs: Vec<serde_json::Value> = serde_json::from_str(&gate).unwrap();
     let mut symbols = Vec::new();
     let mut push = |base: &str, quote: &str| {
@@ -38,7 +44,8 @@ fn fixtures() -> (String, String) {
     for i in 0..2145 {
         push(&format!("MX{i}TOKEN"), "USDT");
     }
-    let mexc = serde_json::json!({"timezone": "CST", "serverTime": 1, "symbols": symbols}).to_string();
+    let mexc =
+        serde_json::json!({"timezone": "CST", "serverTime": 1, "symbols": symbols}).to_string();
     (mexc, gate)
 }
 
@@ -57,9 +64,21 @@ fn bench(c: &mut Criterion) {
     // Lookups over 256 symbols spread over the table, cycled, so the probe sequence
     // is not a single hot key.
     let ids: Vec<SymbolId> = (0..256).map(|i| SymbolId((i * 14) as u32 % 3603)).collect();
-    let unified: Vec<String> = ids.iter().map(|&i| table.unified(i).unwrap().to_owned()).collect();
-    let common: Vec<SymbolId> = table.common().iter().copied().step_by(3).take(256).collect();
-    let mexc_names: Vec<String> = common.iter().map(|&i| table.venue_symbol(i, Venue::Mexc).unwrap().to_owned()).collect();
+    let unified: Vec<String> = ids
+        .iter()
+        .map(|&i| table.unified(i).unwrap().to_owned())
+        .collect();
+    let common: Vec<SymbolId> = table
+        .common()
+        .iter()
+        .copied()
+        .step_by(3)
+        .take(256)
+        .collect();
+    let mexc_names: Vec<String> = common
+        .iter()
+        .map(|&i| table.venue_symbol(i, Venue::Mexc).unwrap().to_owned())
+        .collect();
 
     let mut g = c.benchmark_group("symbols");
     g.throughput(Throughput::Elements(1));
@@ -79,7 +98,11 @@ fn bench(c: &mut Criterion) {
     g.bench_function("venue_symbol_to_unified", |b| {
         b.iter(|| {
             k = (k + 1) & 255;
-            black_box(table.id_by_venue(Venue::Mexc, black_box(&mexc_names[k])).and_then(|id| table.unified(id)))
+            black_box(
+                table
+                    .id_by_venue(Venue::Mexc, black_box(&mexc_names[k]))
+                    .and_then(|id| table.unified(id)),
+            )
         })
     });
     g.finish();
