@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arb_core::Venue;
-use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, Side, SymbolRules, TimeInForce};
+use arb_exec::order::{
+    ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, Side, SymbolRules, TimeInForce,
+};
 use arb_exec::{Amount, OrderPath, Secret, VenueClient, VenueConfig};
 use arb_sim::{SimConfig, Simulator};
 use criterion::{criterion_group, Criterion, Throughput};
@@ -33,25 +35,40 @@ fn order(venue: Venue, txn: u64, price: Amount, tif: TimeInForce) -> OrderReques
     OrderRequest {
         rules: rules(venue),
         side: Side::Buy,
-        kind: OrderKind::Limit { price, qty: amt("0.0123"), tif },
-        client_id: ClientOrderId::for_leg("bn", txn, if venue == Venue::Mexc { Leg::A } else { Leg::B }).unwrap(),
+        kind: OrderKind::Limit {
+            price,
+            qty: amt("0.0123"),
+            tif,
+        },
+        client_id: ClientOrderId::for_leg(
+            "bn",
+            txn,
+            if venue == Venue::Mexc { Leg::A } else { Leg::B },
+        )
+        .unwrap(),
     }
 }
 
 const SECRET: &str = "45d0b3c26f2644f19bfb98b07741b2f5";
 
 fn signing(c: &mut Criterion) {
-    let p = order(Venue::Mexc, 123_456_789, amt("65000.12"), TimeInForce::Ioc).prepare().unwrap();
+    let p = order(Venue::Mexc, 123_456_789, amt("65000.12"), TimeInForce::Ioc)
+        .prepare()
+        .unwrap();
     let mut q = String::new();
     for (k, v) in arb_exec::mexc::place_params(&p) {
         arb_exec::mexc::push_param(&mut q, k, &v);
     }
     q.push_str("&timestamp=1644489390087&recvWindow=5000");
-    let gp = order(Venue::Gate, 123_456_789, amt("65000.1"), TimeInForce::Ioc).prepare().unwrap();
+    let gp = order(Venue::Gate, 123_456_789, amt("65000.1"), TimeInForce::Ioc)
+        .prepare()
+        .unwrap();
     let body = arb_exec::gate::place_body(&gp).to_string();
     let mut g = c.benchmark_group("sign");
     g.throughput(Throughput::Bytes(q.len() as u64));
-    g.bench_function("mexc_hmac_sha256_place_query", |b| b.iter(|| arb_core::sign::mexc_sign(black_box(SECRET), black_box(&q))));
+    g.bench_function("mexc_hmac_sha256_place_query", |b| {
+        b.iter(|| arb_core::sign::mexc_sign(black_box(SECRET), black_box(&q)))
+    });
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.bench_function("gate_hmac_sha512_place_body", |b| {
         b.iter(|| {
@@ -66,10 +83,21 @@ fn signing(c: &mut Criterion) {
         })
     });
     g.bench_function("gate_ws_api_sign_order_place", |b| {
-        b.iter(|| arb_core::sign::gate_ws_api_sign(black_box(SECRET), "spot.order_place", black_box(&body), "1541993715"))
+        b.iter(|| {
+            arb_core::sign::gate_ws_api_sign(
+                black_box(SECRET),
+                "spot.order_place",
+                black_box(&body),
+                "1541993715",
+            )
+        })
     });
     g.finish();
-    eprintln!("payloads: MEXC query {} bytes, Gate body {} bytes", q.len(), body.len());
+    eprintln!(
+        "payloads: MEXC query {} bytes, Gate body {} bytes",
+        q.len(),
+        body.len()
+    );
 }
 
 fn serialization(c: &mut Criterion) {
@@ -78,11 +106,22 @@ fn serialization(c: &mut Criterion) {
     let mp = mreq.prepare().unwrap();
     let gp = greq.prepare().unwrap();
     let mut g = c.benchmark_group("order");
-    g.bench_function("prepare_quantize_check", |b| b.iter(|| black_box(&mreq).prepare().unwrap()));
-    g.bench_function("mexc_signed_query", |b| {
-        b.iter(|| arb_exec::mexc::signed_query(&arb_exec::mexc::place_params(black_box(&mp)), 1_644_489_390_087, 5000, SECRET))
+    g.bench_function("prepare_quantize_check", |b| {
+        b.iter(|| black_box(&mreq).prepare().unwrap())
     });
-    g.bench_function("gate_body_json", |b| b.iter(|| arb_exec::gate::place_body(black_box(&gp)).to_string()));
+    g.bench_function("mexc_signed_query", |b| {
+        b.iter(|| {
+            arb_exec::mexc::signed_query(
+                &arb_exec::mexc::place_params(black_box(&mp)),
+                1_644_489_390_087,
+                5000,
+                SECRET,
+            )
+        })
+    });
+    g.bench_function("gate_body_json", |b| {
+        b.iter(|| arb_exec::gate::place_body(black_box(&gp)).to_string())
+    });
     g.finish();
 }
 
@@ -108,7 +147,10 @@ async fn stamping_server(answer: &'static str) -> (String, Arc<Mutex<Option<Inst
                             let head = std::str::from_utf8(&buf[..i]).unwrap().to_ascii_lowercase();
                             let clen = head
                                 .lines()
-                                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                                .find_map(|l| {
+                                    l.strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse::<usize>().unwrap())
+                                })
                                 .unwrap_or(0);
                             break (i + 4, clen);
                         }
@@ -183,14 +225,24 @@ async fn ws_order_server() -> String {
 }
 
 fn gate_order_paths_loopback(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let (rest_url, _) = rt.block_on(stamping_server(
         r#"{"id":"1","text":"t-bn_1_b","status":"open","currency_pair":"BTC_USDT","type":"limit","side":"buy","amount":"0.0123","price":"65000.1","left":"0.0123","finish_as":"open"}"#,
     ));
     let ws_url = rt.block_on(ws_order_server());
     let mut g = c.benchmark_group("gate_order_path_loopback");
     for (name, path) in [("rest_place", OrderPath::Rest), ("ws_place", OrderPath::Ws)] {
-        let mut cfg = VenueConfig::new(Venue::Gate, format!("{rest_url}/api/v4"), ws_url.clone(), "k", Secret::new(SECRET));
+        let mut cfg = VenueConfig::new(
+            Venue::Gate,
+            format!("{rest_url}/api/v4"),
+            ws_url.clone(),
+            "k",
+            Secret::new(SECRET),
+        );
         cfg.rate_limit = false;
         cfg.order_path = path;
         let client = VenueClient::new(cfg).unwrap();
@@ -201,7 +253,9 @@ fn gate_order_paths_loopback(c: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     txn += 1;
-                    let p = order(Venue::Gate, txn, amt("65000.1"), TimeInForce::Ioc).prepare().unwrap();
+                    let p = order(Venue::Gate, txn, amt("65000.1"), TimeInForce::Ioc)
+                        .prepare()
+                        .unwrap();
                     let start = Instant::now();
                     rt.block_on(client.place_prepared(&p)).unwrap();
                     let d = start.elapsed();
@@ -211,7 +265,10 @@ fn gate_order_paths_loopback(c: &mut Criterion) {
                 total
             })
         });
-        report(&format!("gate {name} round trip (loopback, nodelay server)"), std::mem::take(&mut *samples.lock().unwrap()));
+        report(
+            &format!("gate {name} round trip (loopback, nodelay server)"),
+            std::mem::take(&mut *samples.lock().unwrap()),
+        );
     }
     g.finish();
 }
@@ -242,15 +299,31 @@ fn report(name: &str, mut v: Vec<Duration>) {
 }
 
 fn pair_submission(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let (mexc_url, mexc_last) = rt.block_on(stamping_server(
         r#"{"symbol":"BTCUSDT","orderId":"1","price":"65000.12","origQty":"0.0123","type":"IMMEDIATE_OR_CANCEL","side":"BUY","transactTime":1}"#,
     ));
     let (gate_url, gate_last) = rt.block_on(stamping_server(
         r#"{"id":"1","text":"t-bn_1_b","status":"open","currency_pair":"BTC_USDT","type":"limit","side":"buy","amount":"0.0123","price":"65000.1","left":"0.0123","finish_as":"open"}"#,
     ));
-    let mexc = bench_client(Venue::Mexc, mexc_url, "ws://127.0.0.1:1/ws".into(), "k", SECRET);
-    let gate = bench_client(Venue::Gate, format!("{gate_url}/api/v4"), "ws://127.0.0.1:1/ws/v4/".into(), "k", SECRET);
+    let mexc = bench_client(
+        Venue::Mexc,
+        mexc_url,
+        "ws://127.0.0.1:1/ws".into(),
+        "k",
+        SECRET,
+    );
+    let gate = bench_client(
+        Venue::Gate,
+        format!("{gate_url}/api/v4"),
+        "ws://127.0.0.1:1/ws/v4/".into(),
+        "k",
+        SECRET,
+    );
     let samples = Arc::new(Mutex::new(Vec::new()));
     let mut txn = 0u64;
     let mut g = c.benchmark_group("submit_pair_loopback");
@@ -259,8 +332,12 @@ fn pair_submission(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 txn += 1;
-                let a = order(Venue::Mexc, txn, amt("65000.12"), TimeInForce::Ioc).prepare().unwrap();
-                let bb = order(Venue::Gate, txn, amt("65000.1"), TimeInForce::Ioc).prepare().unwrap();
+                let a = order(Venue::Mexc, txn, amt("65000.12"), TimeInForce::Ioc)
+                    .prepare()
+                    .unwrap();
+                let bb = order(Venue::Gate, txn, amt("65000.1"), TimeInForce::Ioc)
+                    .prepare()
+                    .unwrap();
                 let start = Instant::now();
                 let (ra, rb) = rt.block_on(arb_exec::submit_pair_prepared(&mexc, &a, &gate, &bb));
                 ra.unwrap();
@@ -275,19 +352,47 @@ fn pair_submission(c: &mut Criterion) {
         })
     });
     g.finish();
-    report("submit_pair call -> both requests received", std::mem::take(&mut *samples.lock().unwrap()));
+    report(
+        "submit_pair call -> both requests received",
+        std::mem::take(&mut *samples.lock().unwrap()),
+    );
     let (mr, gr) = (mexc.conn_stats(), gate.conn_stats());
     eprintln!("submit_pair loopback connections: mexc {mr:?}, gate {gr:?}");
 }
 
-fn sim_runtime_and_clients(order_path: OrderPath) -> (tokio::runtime::Runtime, Simulator, VenueClient, VenueClient) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let cfg = SimConfig { market_paused: true, rate_limits: false, ..SimConfig::default() };
+fn sim_runtime_and_clients(
+    order_path: OrderPath,
+) -> (tokio::runtime::Runtime, Simulator, VenueClient, VenueClient) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cfg = SimConfig {
+        market_paused: true,
+        rate_limits: false,
+        ..SimConfig::default()
+    };
     let sim = rt.block_on(Simulator::start(cfg)).unwrap();
     let e = sim.endpoints().clone();
-    let (m, g) = (sim.trader(Venue::Mexc).clone(), sim.trader(Venue::Gate).clone());
-    let mexc = bench_client(Venue::Mexc, e.mexc_rest.clone(), e.mexc_ws.clone(), &m.api_key, &m.api_secret);
-    let mut gcfg = VenueConfig::new(Venue::Gate, e.gate_rest.clone(), e.gate_ws.clone(), g.api_key.clone(), Secret::new(g.api_secret.clone()));
+    let (m, g) = (
+        sim.trader(Venue::Mexc).clone(),
+        sim.trader(Venue::Gate).clone(),
+    );
+    let mexc = bench_client(
+        Venue::Mexc,
+        e.mexc_rest.clone(),
+        e.mexc_ws.clone(),
+        &m.api_key,
+        &m.api_secret,
+    );
+    let mut gcfg = VenueConfig::new(
+        Venue::Gate,
+        e.gate_rest.clone(),
+        e.gate_ws.clone(),
+        g.api_key.clone(),
+        Secret::new(g.api_secret.clone()),
+    );
     gcfg.rate_limit = false;
     gcfg.order_path = order_path;
     let gate = VenueClient::new(gcfg).unwrap();
@@ -297,14 +402,23 @@ fn sim_runtime_and_clients(order_path: OrderPath) -> (tokio::runtime::Runtime, S
 /// A buy far under the market as IOC: it expires at once, so a long run leaves no open
 /// orders behind (MEXC caps them at 500).
 fn unfillable(sim: &Simulator, venue: Venue, txn: u64) -> PreparedOrder {
-    let sym = if venue == Venue::Mexc { "BTCUSDT" } else { "BTC_USDT" };
+    let sym = if venue == Venue::Mexc {
+        "BTCUSDT"
+    } else {
+        "BTC_USDT"
+    };
     let bid = amt(&sim.truth_book(venue, sym, 1).unwrap().bids[0].0);
-    order(venue, txn, bid.mul(amt("0.7")), TimeInForce::Ioc).prepare().unwrap()
+    order(venue, txn, bid.mul(amt("0.7")), TimeInForce::Ioc)
+        .prepare()
+        .unwrap()
 }
 
 fn gate_order_paths(c: &mut Criterion) {
     let mut g = c.benchmark_group("gate_order_path_sim");
-    for (name, path) in [("rest_place_ioc", OrderPath::Rest), ("ws_place_ioc", OrderPath::Ws)] {
+    for (name, path) in [
+        ("rest_place_ioc", OrderPath::Rest),
+        ("ws_place_ioc", OrderPath::Ws),
+    ] {
         let (rt, sim, _mexc, gate) = sim_runtime_and_clients(path);
         let samples = Arc::new(Mutex::new(Vec::new()));
         let mut txn = 1_000_000u64;
@@ -323,7 +437,10 @@ fn gate_order_paths(c: &mut Criterion) {
                 total
             })
         });
-        report(&format!("gate {name} round trip"), std::mem::take(&mut *samples.lock().unwrap()));
+        report(
+            &format!("gate {name} round trip"),
+            std::mem::take(&mut *samples.lock().unwrap()),
+        );
         rt.block_on(sim.shutdown());
     }
     g.finish();
@@ -353,7 +470,10 @@ fn sim_pair_round_trip(c: &mut Criterion) {
         })
     });
     g.finish();
-    report("submit_pair against the simulator, both acknowledged", std::mem::take(&mut *samples.lock().unwrap()));
+    report(
+        "submit_pair against the simulator, both acknowledged",
+        std::mem::take(&mut *samples.lock().unwrap()),
+    );
     rt.block_on(sim.shutdown());
 }
 
