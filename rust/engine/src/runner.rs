@@ -825,8 +825,8 @@ impl Inner {
         // Python: veto (wait for approval) or notify (never wait).
         let scales = sym.scales;
         let nscale = scales.price + scales.qty;
-        let qty_txt = arb_core::fixed::format_scaled(opp.qty as i128, scales.qty);
-        let edge_txt = arb_core::fixed::format_scaled(opp.edge as i128, 4);
+        let qty_txt = || arb_core::fixed::format_scaled(opp.qty as i128, scales.qty);
+        let edge_txt = || arb_core::fixed::format_scaled(opp.edge as i128, 4);
         if p.python_risk_mode == PythonRiskMode::Veto {
             let veto = self.veto.read().clone();
             if let Some(veto) = veto {
@@ -835,9 +835,9 @@ impl Inner {
                     symbol: sym.unified.to_string(),
                     buy,
                     sell,
-                    qty: qty_txt.clone(),
+                    qty: qty_txt(),
                     notional: arb_core::fixed::format_scaled(opp.buy_cost as i128, nscale),
-                    edge_bps: edge_txt.clone(),
+                    edge_bps: edge_txt(),
                 });
                 let ok = matches!(
                     tokio::time::timeout(Duration::from_secs(1), rx).await,
@@ -903,27 +903,19 @@ impl Inner {
                 return;
             }
         };
-        let decision = if self.cfg.dry_run { "dry_run" } else { "taken" };
-        self.journal_opportunity(
-            &sym,
-            &opp,
-            buy,
-            opp_id,
-            book_age_ms,
-            Some(balance_age_ms),
-            decision,
-            (!self.cfg.dry_run).then_some(tx_id),
-        );
-        self.emit(EngineEvent::Opportunity {
+        let opportunity_event = |decision: &str| EngineEvent::Opportunity {
             id: opp_id,
             symbol: sym.unified.to_string(),
             buy,
             sell,
-            qty: qty_txt,
-            edge_bps: edge_txt,
+            qty: qty_txt(),
+            edge_bps: edge_txt(),
             decision: decision.into(),
-        });
+        };
         if self.cfg.dry_run {
+            let bal = Some(balance_age_ms);
+            self.journal_opportunity(&sym, &opp, buy, opp_id, book_age_ms, bal, "dry_run", None);
+            self.emit(opportunity_event("dry_run"));
             self.release(&sym, notional);
             return;
         }
@@ -935,21 +927,9 @@ impl Inner {
             b.reserve(buy, &sym.quote, quote_res);
             b.reserve(sell, &sym.base, qty);
         }
-        let expected_e8 = opp.profit_e8;
-        self.journal
-            .send(JournalRecord::TxStart(Box::new(journal::TxStart {
-                tx_id,
-                symbol: sym.unified.clone(),
-                buy_venue: venue_name(buy),
-                sell_venue: venue_name(sell),
-                qty: Dec::new(opp.qty as i128, scales.qty),
-                expected_pnl: Dec::new(expected_e8, nscale + 8),
-                started_ms: now_ms(),
-            })));
+        // Nothing between here and the two writes but the clock: journaling and the
+        // Python event come after the orders are out.
         let request_us = now_ns() / 1000;
-        self.journal_order(tx_id, LegRole::Buy, &sym, &pb, request_us);
-        self.journal_order(tx_id, LegRole::Sell, &sym, &ps, request_us);
-
         let submitted_ms = now_ms();
         let tick_to_trade_us = (now_ns() - recv_ns) / 1000;
         self.stats
@@ -961,6 +941,29 @@ impl Inner {
             timed_place(&self.clients[bk], &pb),
             timed_place(&self.clients[sk], &ps)
         );
+        self.journal_opportunity(
+            &sym,
+            &opp,
+            buy,
+            opp_id,
+            book_age_ms,
+            Some(balance_age_ms),
+            "taken",
+            Some(tx_id),
+        );
+        self.journal
+            .send(JournalRecord::TxStart(Box::new(journal::TxStart {
+                tx_id,
+                symbol: sym.unified.clone(),
+                buy_venue: venue_name(buy),
+                sell_venue: venue_name(sell),
+                qty: Dec::new(opp.qty as i128, scales.qty),
+                expected_pnl: Dec::new(opp.profit_e8, nscale + 8),
+                started_ms: request_us / 1000,
+            })));
+        self.journal_order(tx_id, LegRole::Buy, &sym, &pb, request_us);
+        self.journal_order(tx_id, LegRole::Sell, &sym, &ps, request_us);
+        self.emit(opportunity_event("taken"));
         for (v, r, ack_us, p) in [(buy, &ra, ack_a, &pb), (sell, &rb, ack_b, &ps)] {
             if let Ok(st) = r {
                 self.stats.leg_ack[v.index()]

@@ -174,9 +174,20 @@ fn start_engine<'py>(
         )?),
         None => None,
     };
+    // The engine's hot path only sends into a channel; a forwarder task on the runtime
+    // hands events to the bridge (which may take the interpreter lock to wake the
+    // loop), so a busy interpreter can never delay an order.
     let sink: Option<EventSink> = events.clone().map(|d| {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<EngineEvent>();
+        runtime::runtime().spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                if !d.push(ev) {
+                    break;
+                }
+            }
+        });
         let f: EventSink = Arc::new(move |ev| {
-            d.push(ev);
+            let _ = tx.send(ev);
         });
         f
     });
