@@ -239,6 +239,11 @@ impl BookSync {
         asks: &[Level],
         book: &mut OrderBook,
     ) -> Result<usize, SyncFault> {
+        if self.is_live() {
+            // Already in sequence (a `full` push arrived first): an older snapshot would
+            // take the book back in time, a newer one adds nothing.
+            return Ok(0);
+        }
         let buffer = std::mem::take(&mut self.buffer);
         if let Some(first) = buffer.iter().find(|d| d.last > version) {
             if first.first > version + 1 {
@@ -372,6 +377,19 @@ mod tests {
                 got: 108
             })
         );
+    }
+
+    #[test]
+    fn snapshot_after_a_full_push_is_ignored() {
+        let mut s = BookSync::gate_update();
+        let mut b = book();
+        let mut full = d(50, 50, (7, 7));
+        full.full = true;
+        assert_eq!(s.on_diff(&full, &mut b), Ok(Outcome::Replaced));
+        assert_eq!(s.on_diff(&d(51, 52, (8, 1)), &mut b), Ok(Outcome::Applied));
+        assert_eq!(s.on_snapshot(40, &[], &[], &mut b), Ok(0));
+        assert_eq!(s.version(), Some(52));
+        assert_eq!(b.best_bid().unwrap().price, 8);
     }
 
     #[test]
