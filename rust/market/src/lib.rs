@@ -5,6 +5,30 @@
 //!
 //! Prices and quantities are `u64` mantissas at per-symbol scales shared by both venues;
 //! nothing here uses floating point for money.
+//!
+//! Typical use (the engine): build the table, a store, register the hot-path listener,
+//! start the feeds; the listener runs inline on the feed task right after each applied
+//! update and may read any book from the store.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), arb_market::feed::FeedError> {
+//! use std::sync::Arc;
+//! use arb_core::Venue;
+//! use arb_market::{BookChange, BookStore, FeedConfig, MarketData, Side};
+//!
+//! let cfg = FeedConfig::default(); // real venues; the simulator's URLs in tests
+//! let table = Arc::new(arb_market::fetch_symbols(&cfg).await?);
+//! let store = Arc::new(BookStore::new(table.clone()));
+//! let s = store.clone();
+//! store.add_listener(Arc::new(move |c: &BookChange| {
+//!     let other = c.venue.other();
+//!     if s.is_valid(c.venue, c.symbol) && s.is_valid(other, c.symbol) {
+//!         let _cost = s.read(other, c.symbol, |book, _valid| book.sweep(Side::Ask, 1_000_000));
+//!     }
+//! }));
+//! let md = MarketData::start(cfg, store, table.common(), &tokio::runtime::Handle::current(), arb_market::feed::stderr_log());
+//! # drop(md); Ok(()) }
+//! ```
 
 pub mod book;
 pub mod decimal;
@@ -21,7 +45,8 @@ pub use book::{Level, OrderBook, Scales, Side, Sweep};
 pub use decimal::Decimal;
 pub use feed::{fetch_symbols, FeedConfig, LogLevel, LogRecord, LogSink, MarketData};
 pub use store::{
-    BookChange, BookStore, ChangeKind, Health, HealthState, InvalidReason, OnChange, Top,
+    BookChange, BookStore, ChangeKind, Health, HealthState, InvalidReason, MarketEvent, OnChange,
+    OnMarketEvent, Top,
 };
 pub use symbols::{SymbolId, SymbolInfo, SymbolStatus, SymbolTable, VenueRules};
 pub use sync::{BookSync, Diff, Outcome, SyncFault};
