@@ -2,6 +2,11 @@
 //! `MarketData` (start feeds, read books and health without blocking them) and
 //! `BookSubscription` (batched book-change events through the event bridge).
 //!
+//! Book-change and ticker/trade events reach Python through the event bridge, but never
+//! from the feed task itself: the listener only sends on a channel, and a forwarding
+//! thread does the bridge's interpreter-lock work, so a busy interpreter cannot delay a
+//! book update or the engine's inline detection.
+//!
 //! Symbol resolution is on Python's hot path, so the table keeps every name as an
 //! interned Python string built once: a lookup is a hash probe plus a reference-count
 //! increment, with no string allocation per call.
@@ -194,6 +199,25 @@ impl PySymbolTable {
             self.table.common().len()
         )
     }
+}
+
+/// Hands events from the feed tasks to a dispatcher through a dedicated thread, so a
+/// feed never waits for the interpreter lock (the dispatcher takes it to schedule a
+/// drain): the listener on the feed task only does a channel send. The thread ends when
+/// the listener (holding the sender) is removed or the dispatcher closes.
+fn forwarder<E: Send + 'static>(dispatcher: Dispatcher<E>) -> PyResult<std::sync::mpsc::Sender<E>> {
+    let (tx, rx) = std::sync::mpsc::channel::<E>();
+    std::thread::Builder::new()
+        .name("arbhybrid-market-py".into())
+        .spawn(move || {
+            while let Ok(e) = rx.recv() {
+                if !dispatcher.push(e) {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the event forwarder: {e}")))?;
+    Ok(tx)
 }
 
 /// A book change for Python, formatted on the loop thread.
@@ -606,13 +630,13 @@ impl PyMarketData {
         self.running(|r| {
             let dispatcher =
                 Dispatcher::new(py, event_loop, callback, change_to_py as Convert<PyChange>)?;
-            let d = dispatcher.clone();
+            let d = forwarder(dispatcher.clone())?;
             let table = r.store.table().clone();
             let listener = r.store.add_listener(Arc::new(move |c: &BookChange| {
                 let Some(info) = table.info(c.symbol) else {
                     return;
                 };
-                d.push(PyChange {
+                let _ = d.send(PyChange {
                     change: *c,
                     scales: Scales {
                         price: info.price_scale,
@@ -641,14 +665,14 @@ impl PyMarketData {
         self.running(|r| {
             let dispatcher =
                 Dispatcher::new(py, event_loop, callback, event_to_py as Convert<PyEvent>)?;
-            let d = dispatcher.clone();
+            let d = forwarder(dispatcher.clone())?;
             let table = r.store.table().clone();
             let listener = r.store.add_event_listener(Arc::new(move |e: &MarketEvent| {
                 let (MarketEvent::Ticker { symbol, .. } | MarketEvent::Trade { symbol, .. }) = *e;
                 let Some(info) = table.info(symbol) else {
                     return;
                 };
-                d.push(PyEvent {
+                let _ = d.send(PyEvent {
                     event: *e,
                     scales: Scales {
                         price: info.price_scale,
