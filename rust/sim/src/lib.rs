@@ -24,6 +24,7 @@ pub mod market;
 pub mod matching;
 pub mod mexc;
 pub mod ratelimit;
+pub mod referee;
 pub mod spec;
 pub mod state;
 

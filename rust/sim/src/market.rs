@@ -181,8 +181,10 @@ impl Market {
         // Tick step of ~1 bp and half-spread of ~1 bp, at least one tick each.
         let step = (c / 10_000).max(1);
         let half = (c / 10_000).max(1);
-        let bid0 = c.saturating_sub(half).max(1);
-        let ask0 = c + half;
+        // The ladder sits on a grid of `step`, so a small move of the centre changes a
+        // rung or two instead of re-pricing every level (as real makers behave).
+        let bid0 = (c.saturating_sub(half) / step * step).max(step);
+        let ask0 = (c + half).div_ceil(step) * step;
         let bid_low = bid0.saturating_sub(step * (levels - 1)).max(1);
         let ask_high = ask0 + step * (levels - 1);
         let now = arb_core::time::now_ms();

@@ -213,6 +213,8 @@ pub struct BookEvent {
     pub best_bid: Option<(u64, u64)>,
     pub best_ask: Option<(u64, u64)>,
     pub time_ms: i64,
+    /// Set on the push that opened a latency-referee probe gap.
+    pub probe: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -280,6 +282,8 @@ pub struct Book {
     /// Versions to skip before the next published change (an injected gap).
     pub skip_next: u64,
     pub last_trade_price: u64,
+    /// Tags the next published change as the opening of this referee probe.
+    pub probe: Option<u64>,
 }
 
 impl Book {
@@ -417,6 +421,7 @@ impl Exchange {
                 best_bid: bid,
                 best_ask,
                 time_ms: now_ms,
+                probe: None,
             }));
         }
         true
@@ -453,6 +458,7 @@ impl Exchange {
             best_bid: book.best_bid(),
             best_ask: book.best_ask(),
             time_ms: now_ms,
+            probe: book.probe.take(),
         };
         self.outbox.push(Event::Book(ev));
     }

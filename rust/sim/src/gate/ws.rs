@@ -11,7 +11,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use arb_core::fixed::format_scaled;
+use arb_core::fixed::{format_scaled, write_scaled};
 use arb_core::sign::{gate_ws_api_sign, gate_ws_sign, signatures_equal};
 use arb_core::Venue;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -25,8 +25,8 @@ use super::rest::{fill_json, place_order};
 use super::{order_json, side_name};
 use crate::faults::WsFault;
 use crate::http::raw_json_field;
-use crate::matching::{Event, LevelChange, Order, Side, Status};
-use crate::spec::BAL_SCALE;
+use crate::matching::{BookEvent, Event, Order, Side, Status};
+use crate::spec::{SymbolSpec, BAL_SCALE};
 use crate::state::{Shared, VenueState};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -425,13 +425,48 @@ fn handle_request(vs: &VenueState, text: &str, conn: &mut Conn) -> Vec<String> {
     out
 }
 
-fn levels_json(vs: &VenueState, sym: usize, changes: &[LevelChange], side: Side) -> Vec<Value> {
-    let spec = &vs.specs[sym];
-    changes
-        .iter()
-        .filter(|c| c.side == side)
-        .map(|c| json!([spec.fmt_price(c.price), spec.fmt_qty(c.qty)]))
-        .collect()
+/// A book increment written straight into one string (the hottest frame: no JSON tree).
+/// `obu_name` = the spot.obu stream name; `None` = spot.order_book_update.
+fn increment_frame(spec: &SymbolSpec, b: &BookEvent, obu_name: Option<&str>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(160 + 40 * b.changes.len());
+    let (sec, ms) = now_pair();
+    let (channel, name) = match obu_name {
+        Some(n) => ("spot.obu", n),
+        None => ("spot.order_book_update", spec.venue_symbol.as_str()),
+    };
+    let _ = write!(
+        out,
+        r#"{{"time":{sec},"time_ms":{ms},"channel":"{channel}","event":"update","result":{{"t":{},"#,
+        b.time_ms
+    );
+    if obu_name.is_none() {
+        let _ = write!(
+            out,
+            r#""e":"depthUpdate","E":{},"l":"100","#,
+            b.time_ms / 1000
+        );
+    }
+    let _ = write!(out, r#""s":"{name}","U":{},"u":{},"b":["#, b.from, b.to);
+    let side_levels = |out: &mut String, side: Side| {
+        let mut first = true;
+        for c in b.changes.iter().filter(|c| c.side == side) {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str("[\"");
+            write_scaled(out, c.price as i128, spec.price_decimals, false);
+            out.push_str("\",\"");
+            write_scaled(out, c.qty as i128, spec.qty_decimals, false);
+            out.push_str("\"]");
+        }
+    };
+    side_levels(&mut out, Side::Buy);
+    out.push_str(r#"],"a":["#);
+    side_levels(&mut out, Side::Sell);
+    out.push_str("]}}");
+    out
 }
 
 fn order_event(o: &Order) -> &'static str {
@@ -453,24 +488,11 @@ fn frames(vs: &VenueState, ev: &Event, conn: &Conn) -> Vec<String> {
                 }
                 match &s.kind {
                     Kind::Update => {
-                        out.push(envelope(
-                            "spot.order_book_update",
-                            "update",
-                            json!({"t": b.time_ms, "e": "depthUpdate", "E": b.time_ms / 1000,
-                                   "s": spec.venue_symbol, "U": b.from, "u": b.to, "l": "100",
-                                   "b": levels_json(vs, b.symbol, &b.changes, Side::Buy),
-                                   "a": levels_json(vs, b.symbol, &b.changes, Side::Sell)}),
-                        ));
+                        out.push(increment_frame(spec, b, None));
                         vs.counters.frames_depth.fetch_add(1, Ordering::Relaxed);
                     }
                     Kind::Obu(_) => {
-                        out.push(envelope(
-                            "spot.obu",
-                            "update",
-                            json!({"t": b.time_ms, "s": s.name, "U": b.from, "u": b.to,
-                                   "b": levels_json(vs, b.symbol, &b.changes, Side::Buy),
-                                   "a": levels_json(vs, b.symbol, &b.changes, Side::Sell)}),
-                        ));
+                        out.push(increment_frame(spec, b, Some(&s.name)));
                         vs.counters.frames_depth.fetch_add(1, Ordering::Relaxed);
                     }
                     Kind::Snapshot(n) => {
