@@ -224,6 +224,8 @@ struct Entry {
     state: OrderState,
     trade_ids: HashSet<String>,
     changed: watch::Sender<u64>,
+    /// When the state last changed (for pruning finished orders).
+    touched: std::time::Instant,
 }
 
 impl Entry {
@@ -345,6 +347,7 @@ impl OrderTracker {
             state: OrderState::new(venue, client_id.cloned(), symbol),
             trade_ids: HashSet::new(),
             changed: watch::channel(0).0,
+            touched: std::time::Instant::now(),
         });
         if entry.state.order_id.is_none() {
             entry.state.order_id = order_id.map(str::to_string);
@@ -355,6 +358,7 @@ impl OrderTracker {
         }
         let r = f(&mut entry.state, &mut entry.trade_ids);
         if entry.state != before {
+            entry.touched = std::time::Instant::now();
             entry.state.version += 1;
             let v = entry.state.version;
             entry.changed.send_replace(v);
@@ -500,6 +504,23 @@ impl OrderTracker {
             .filter(|e| !e.state.status.is_final())
             .map(|e| e.state.clone())
             .collect()
+    }
+
+    /// Forgets orders that reached a final state more than `age` ago (a long-running
+    /// engine would otherwise keep every order it ever placed). Returns how many.
+    /// A late duplicate fill of a forgotten order would be recorded anew, so `age`
+    /// should comfortably exceed the reconciliation window.
+    pub fn prune_final(&self, age: Duration) -> usize {
+        let mut book = self.book.lock();
+        let before = book.orders.len();
+        book.orders
+            .retain(|_, e| !(e.state.status.is_final() && e.touched.elapsed() >= age));
+        let Book {
+            orders,
+            by_order_id,
+        } = &mut *book;
+        by_order_id.retain(|_, k| orders.contains_key(k));
+        before - book.orders.len()
     }
 
     /// Waits until `pred` holds for the order (checked on every change), or `timeout`.
@@ -650,6 +671,19 @@ mod tests {
         assert_eq!(t.all().len(), 1);
         assert!(!t.on_fill(&fill("T1", "2", true)));
         assert_eq!(t.get_by_order_id("O1").unwrap().client_id, Some(cid("c1")));
+    }
+
+    #[test]
+    fn prunes_only_final_orders() {
+        let t = OrderTracker::new(Venue::Mexc);
+        t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
+        t.on_report(&report(OrderStatus::Canceled, "0"));
+        t.on_submit(&cid("c2"), "BTCUSDT", Side::Buy, Some(amt("2")));
+        assert_eq!(t.prune_final(Duration::ZERO), 1);
+        assert!(t.get(&cid("c1")).is_none());
+        assert!(t.get_by_order_id("O1").is_none());
+        assert_eq!(t.get(&cid("c2")).unwrap().status, OrderStatus::PendingNew);
+        assert_eq!(t.prune_final(Duration::ZERO), 0);
     }
 
     #[test]
