@@ -292,3 +292,23 @@ proptest! {
         let _ = ClientOrderId::custom(&id).map(|c| c.leg_id());
     }
 }
+
+/// FINDING (fuzzing, reproducer): a Gate trade whose price times amount does not fit
+/// `Amount` panics in `Amount::mul` (`attempt to multiply with overflow` with overflow
+/// checks on, as in the `ci` profile; a silently wrapped quote amount in release) instead
+/// of returning an error naming the field. Fails until arb-exec checks the product.
+#[test]
+fn gate_trade_whose_notional_overflows_is_an_error() {
+    let trade = serde_json::json!({
+        "id": "1", "order_id": "2", "currency_pair": "BTC_USDT", "side": "buy",
+        "role": "taker", "price": "18446744073709551616", "amount": "1",
+        "fee": "0", "fee_currency": "USDT", "create_time_ms": "0",
+    });
+    let r = std::panic::catch_unwind(|| arb_exec::gate::parse_trade(&trade, Source::Rest));
+    assert!(r.is_ok(), "arb_exec::gate::parse_trade panicked");
+    let parsed = r.unwrap();
+    assert!(
+        parsed.is_err(),
+        "an overflowing notional was accepted: {parsed:?}"
+    );
+}
