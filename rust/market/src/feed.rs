@@ -25,8 +25,9 @@ use crate::symbols::{SymbolId, SymbolTable};
 
 /// Feed configuration. URLs carry the scheme: `ws://`/`http://` for the simulator,
 /// `wss://`/`https://` for the venues.
+/// Unknown fields are rejected: a misspelt knob is an error, not a silent default.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FeedConfig {
     /// `https://api.mexc.com` (paths `/api/v3/...` are appended).
     pub mexc_rest: String,
@@ -469,5 +470,9 @@ mod tests {
         assert_eq!(c.stale_after, Duration::from_millis(700));
         assert_eq!(c.reset_after, Duration::from_secs(30));
         assert_eq!(c.mexc_symbols_per_connection, 30);
+        let e = serde_json::from_str::<FeedConfig>(r#"{"stale_after":5}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("stale_after"), "{e}");
     }
 }
