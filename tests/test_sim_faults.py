@@ -14,10 +14,10 @@ import aiohttp
 import ccxt
 import pytest
 from ccxt.protobuf.mexc import PushDataV3ApiWrapper_pb2 as pb
-from conftest import CLIENTS, VENUE_SYMBOL
 from google.protobuf.message import DecodeError
 
 from arbhybrid.simulator import Simulator
+from conftest import CLIENTS, VENUE_SYMBOL
 
 DEPTH = "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"
 FAST = {"symbols": ["BTC/USDT"], "update_rate_hz": 100.0}

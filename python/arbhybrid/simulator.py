@@ -144,6 +144,12 @@ class Simulator:
     def clear_faults(self) -> None:
         self._native.clear_faults()
 
+    def referee(self) -> dict[str, Any]:
+        """Probe mode (``probe_mode: true``): tick-to-trade for the first leg and both legs
+        (``count, p50, p90, p99, p99_9, max`` in microseconds) and every probe."""
+        report: dict[str, Any] = self._native.referee()
+        return report
+
     def counters(self) -> dict[str, Any]:
         counters: dict[str, Any] = self._native.counters()
         return counters

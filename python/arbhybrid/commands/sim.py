@@ -21,6 +21,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", default="config.yaml", help="configuration file")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: config)")
     p.add_argument("--symbols", nargs="+", default=None, help="unified symbols, e.g. BTC/USDT")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="latency-referee probe mode: quiet books, random cross-venue gaps; prints the "
+        "tick-to-trade report as JSON on exit",
+    )
+    p.add_argument("--probe-gap-bps", type=int, default=None, help="probe gap beyond fees")
     p.set_defaults(func=run)
 
 
@@ -37,6 +44,10 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         cfg["seed"] = args.seed
     if args.symbols:
         cfg["symbols"] = list(args.symbols)
+    if args.probe:
+        cfg["probe_mode"] = True
+    if args.probe_gap_bps is not None:
+        cfg["probe_gap_bps"] = args.probe_gap_bps
     return cfg
 
 
@@ -53,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             pass
     finally:
+        report = sim.referee() if args.probe else None
         sim.stop()
+    if report is not None:
+        print(json.dumps({"referee": report}), flush=True)
     print("simulator stopped", file=sys.stderr)
     return 0

@@ -132,6 +132,12 @@ impl PySimulator {
         to_py(py, &f)
     }
 
+    /// Probe-mode tick-to-trade report (microseconds).
+    fn referee(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let r = self.with(|s| s.referee())?;
+        to_py(py, &r)
+    }
+
     /// Ends every active fault.
     fn clear_faults(&self) -> PyResult<()> {
         self.with(|s| s.clear_faults())

@@ -6,7 +6,8 @@
 //! `GET /fills/{venue}/{api_key}`, `GET /counters`, `POST /market/pause`,
 //! `POST /market/resume`, `POST /gap/{venue}/{symbol}`, and faults: `POST /faults`
 //! (body: a `FaultSpec`, e.g. `{"venue":"mexc","type":"rest_status","status":503,"count":2}`),
-//! `GET /faults` (every fault injected, with how often it fired), `DELETE /faults`.
+//! `GET /faults` (every fault injected, with how often it fired), `DELETE /faults`;
+//! `GET /referee` (probe-mode tick-to-trade report).
 
 // Handlers return a ready HTTP response as their error: it is built once per refused
 // request, never on a hot path, so its size does not matter.
@@ -43,6 +44,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/faults",
             post(add_fault).get(list_faults).delete(clear_faults),
         )
+        .route("/referee", get(referee))
         .with_state(shared)
 }
 
@@ -158,6 +160,10 @@ async fn add_fault(State(s): S, body: axum::body::Bytes) -> Response {
         )
             .into_response(),
     }
+}
+
+async fn referee(State(s): S) -> Json<serde_json::Value> {
+    Json(s.referee.report())
 }
 
 async fn list_faults(State(s): S) -> Json<serde_json::Value> {

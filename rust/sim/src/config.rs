@@ -49,6 +49,17 @@ pub struct SimConfig {
     pub gate_orders_per_sec: u32,
     /// MEXC: subscriptions per WebSocket connection (documented 30).
     pub mexc_ws_max_subscriptions: usize,
+    /// Latency-referee probe mode: no background activity; at seeded random moments one
+    /// venue's price jumps to open a cross-venue gap, and the referee measures how fast
+    /// clients trade it (admin `GET /referee`).
+    pub probe_mode: bool,
+    /// Probe gap size in basis points beyond both taker fees and the spreads.
+    pub probe_gap_bps: u32,
+    /// Quiet time before each probe, drawn uniformly from this range (ms).
+    pub probe_min_interval_ms: u64,
+    pub probe_max_interval_ms: u64,
+    /// How long a probe gap stays open before the venue's price returns (ms).
+    pub probe_hold_ms: u64,
     /// Events a slow WebSocket subscriber may fall behind before it is disconnected
     /// (a real venue drops slow consumers too; silently skipping would break sequences).
     pub ws_backlog: usize,
@@ -93,6 +104,11 @@ impl Default for SimConfig {
             gate_orders_per_sec: 10,
             mexc_ws_max_subscriptions: 30,
             ws_backlog: 1 << 16,
+            probe_mode: false,
+            probe_gap_bps: 40,
+            probe_min_interval_ms: 300,
+            probe_max_interval_ms: 900,
+            probe_hold_ms: 500,
         }
     }
 }

@@ -158,7 +158,15 @@ impl Simulator {
         tasks.push(serve(admin, admin::router(shared.clone()), cancel.clone()));
         let mut m = market::Market::new(&shared);
         m.seed_books(&shared);
-        tasks.push(tokio::spawn(market::run(shared.clone(), m, cancel.clone())));
+        if shared.cfg.probe_mode {
+            tasks.push(tokio::spawn(market::run_probe(
+                shared.clone(),
+                m,
+                cancel.clone(),
+            )));
+        } else {
+            tasks.push(tokio::spawn(market::run(shared.clone(), m, cancel.clone())));
+        }
         Ok(Simulator {
             endpoints,
             shared,
@@ -222,6 +230,12 @@ impl Simulator {
     /// Ends every active fault.
     pub fn clear_faults(&self) {
         self.shared.clear_faults();
+    }
+
+    /// Probe-mode tick-to-trade report: probes, first-leg and both-legs latency (count,
+    /// p50, p90, p99, p99.9, max in microseconds) and every probe.
+    pub fn referee(&self) -> serde_json::Value {
+        self.shared.referee.report()
     }
 
     /// Frames sent per venue/channel, requests, orders, fills, faults.

@@ -354,3 +354,54 @@ pub async fn run(shared: Arc<Shared>, mut market: Market, cancel: CancellationTo
         tokio::task::yield_now().await;
     }
 }
+
+/// Probe mode (the latency referee): quiet books; at seeded random moments one venue's
+/// price jumps by a gap that pays after fees, its opening push tagged for the referee;
+/// after `probe_hold_ms` the price returns.
+pub async fn run_probe(shared: Arc<Shared>, mut market: Market, cancel: CancellationToken) {
+    let cfg = shared.cfg.clone();
+    let n = market.fair.len();
+    loop {
+        let lo = cfg.probe_min_interval_ms;
+        let hi = cfg.probe_max_interval_ms.max(lo);
+        let wait = market.rng.random_range(lo..=hi);
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+        }
+        let sym = market.rng.random_range(0..n);
+        let venue = if market.rng.random::<bool>() {
+            Venue::Mexc
+        } else {
+            Venue::Gate
+        };
+        let sign = if market.rng.random::<bool>() { 1 } else { -1 };
+        market.gaps[sym] = Some(Gap {
+            venue,
+            bps: sign * (cfg.probe_gap_bps as i64 + 15 + 4),
+            actions_left: u32::MAX,
+        });
+        let vs = shared.venue(venue);
+        {
+            let mut ex = vs.exchange.lock();
+            let id = shared.referee.start_probe(sym, venue);
+            ex.books[sym].probe = Some(id);
+            market.requote(vs, &mut ex, sym, venue, true);
+            vs.flush(&mut ex, sym, arb_core::time::now_ms());
+            vs.publish(&mut ex);
+        }
+        market.gaps_opened += 1;
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(cfg.probe_hold_ms)) => {}
+        }
+        market.gaps[sym] = None;
+        for v in Venue::ALL {
+            let vs = shared.venue(v);
+            let mut ex = vs.exchange.lock();
+            market.requote(vs, &mut ex, sym, v, true);
+            vs.flush(&mut ex, sym, arb_core::time::now_ms());
+            vs.publish(&mut ex);
+        }
+    }
+}

@@ -99,6 +99,8 @@ pub struct VenueState {
     pub limiter: RateLimiter,
     pub counters: Counters,
     pub faults: FaultBook,
+    /// The referee shared by both venues (orders report their arrival to it).
+    pub referee: Arc<crate::referee::Referee>,
     pub cfg: Arc<SimConfig>,
     id_counter: AtomicU64,
 }
@@ -109,6 +111,7 @@ impl VenueState {
         specs: Vec<SymbolSpec>,
         cfg: Arc<SimConfig>,
         rng: &mut ChaCha8Rng,
+        referee: Arc<crate::referee::Referee>,
     ) -> Result<Self, SimError> {
         let specs = Arc::new(specs);
         let by_symbol = specs
@@ -165,6 +168,7 @@ impl VenueState {
             limiter: RateLimiter::new(),
             counters: Counters::default(),
             faults: FaultBook::default(),
+            referee,
             cfg,
             id_counter: AtomicU64::new(1),
         })
@@ -463,6 +467,8 @@ pub struct Shared {
     pub cfg: Arc<SimConfig>,
     venues: [VenueState; 2],
     pub paused: AtomicBool,
+    /// Tick-to-trade measurements of probe mode.
+    pub referee: Arc<crate::referee::Referee>,
     /// Cancelled on shutdown; every WebSocket loop selects on it.
     pub cancel: CancellationToken,
 }
@@ -498,12 +504,14 @@ impl Shared {
         let paused = AtomicBool::new(cfg.market_paused);
         let cfg = Arc::new(cfg);
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5EED_4B45_5953);
-        let m = VenueState::new(Venue::Mexc, mexc, cfg.clone(), &mut rng)?;
-        let g = VenueState::new(Venue::Gate, gate, cfg.clone(), &mut rng)?;
+        let referee = Arc::new(crate::referee::Referee::default());
+        let m = VenueState::new(Venue::Mexc, mexc, cfg.clone(), &mut rng, referee.clone())?;
+        let g = VenueState::new(Venue::Gate, gate, cfg.clone(), &mut rng, referee.clone())?;
         Ok(Shared {
             cfg,
             venues: [m, g],
             paused,
+            referee,
             cancel: CancellationToken::new(),
         })
     }

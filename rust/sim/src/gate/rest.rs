@@ -685,6 +685,7 @@ pub fn place_order(vs: &VenueState, account: u32, v: &Value) -> Result<Placed, G
         client_id: text,
         max_fill_pct: None,
     };
+    crate::mexc::rest::shared_referee_order(vs, sym);
     let mut hang = false;
     match vs.faults.take(Hook::Order, Some(sym)) {
         Some(FaultKind::RejectWithoutApply) => {

@@ -121,6 +121,8 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
                 let mut next = Some(ev);
                 let mut done = false;
                 let mut batch = 0;
+                // A referee probe's opening push in this batch: timed when flushed.
+                let mut probe = None;
                 while let Some(ev) = next.take() {
                     let ev = match ev {
                         Ok(ev) => ev,
@@ -157,7 +159,11 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
                             }
                         }
                     } else if !conn.subs.is_empty() {
-                        for frame in frames(vs, &ev, &conn) {
+                        let fs = frames(vs, &ev, &conn);
+                        if let (Event::Book(b), false) = (&*ev, fs.is_empty()) {
+                            probe = probe.or(b.probe);
+                        }
+                        for frame in fs {
                             if tx.feed(Message::Text(frame.into())).await.is_err() {
                                 done = true;
                                 break;
@@ -174,6 +180,9 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
                 }
                 if done || tx.flush().await.is_err() {
                     break;
+                }
+                if let Some(id) = probe {
+                    shared.referee.frame_written(id, std::time::Instant::now());
                 }
             }
         }

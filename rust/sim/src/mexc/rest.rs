@@ -570,6 +570,7 @@ fn place(vs: &VenueState, auth: &Auth, params: &Params, test: bool) -> Resp {
             Err(r) => reject(spec, &r),
         };
     }
+    shared_referee_order(vs, sym);
     let mut hang = false;
     match vs.faults.take(Hook::Order, Some(sym)) {
         Some(FaultKind::RejectWithoutApply) => {
@@ -953,4 +954,10 @@ fn user_data_stream(vs: &VenueState, auth: &Auth, method: &str, params: &Params)
         }
         _ => err(StatusCode::METHOD_NOT_ALLOWED, 405, "Method not allowed"),
     }
+}
+
+/// Tells the latency referee an order for `sym` arrived at this venue (both venues' order
+/// paths call it).
+pub fn shared_referee_order(vs: &VenueState, sym: usize) {
+    vs.referee.order_received(vs.venue, sym, Instant::now());
 }

@@ -170,6 +170,8 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
                 let mut next = Some(ev);
                 let mut done = false;
                 let mut batch = 0;
+                // A referee probe's opening push in this batch: timed when flushed.
+                let mut probe = None;
                 while let Some(ev) = next.take() {
                     let ev = match ev {
                         Ok(ev) => ev,
@@ -207,7 +209,11 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
                             }
                         }
                     } else if !subs.is_empty() {
-                        for frame in frames(vs, &ev, &subs, account) {
+                        let fs = frames(vs, &ev, &subs, account);
+                        if let (Event::Book(b), false) = (&*ev, fs.is_empty()) {
+                            probe = probe.or(b.probe);
+                        }
+                        for frame in fs {
                             if tx.feed(Message::Binary(frame.into())).await.is_err() {
                                 done = true;
                                 break;
@@ -224,6 +230,9 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
                 }
                 if done || tx.flush().await.is_err() {
                     break;
+                }
+                if let Some(id) = probe {
+                    shared.referee.frame_written(id, std::time::Instant::now());
                 }
             }
         }
