@@ -1181,6 +1181,23 @@ impl Inner {
                             legs.join(", ")
                         ),
                     });
+                    // Where the residual can be traded: the policy's venue if its
+                    // amount precision and minimum take it exactly, else the other venue
+                    // (chasing there) if that one can; what neither can take is dust.
+                    let Some((venue, qty, ioc)) = self.hedge_venue(sym, venue, side, qty, ioc)
+                    else {
+                        self.journal.send(JournalRecord::Event {
+                            t_ms: now_ms(),
+                            kind: "dust",
+                            detail: format!(
+                                "tx {}: residual {} base units below what either venue can trade; kept",
+                                tx.id,
+                                tx.residual()
+                            ),
+                        });
+                        tx.finish_dust();
+                        continue;
+                    };
                     let ok = self.hedge(tx, sym, p, role, venue, side, qty, ioc).await;
                     if let Some(k) = self.risk.lock().hedge_result(ok) {
                         self.halted(k);
@@ -1250,6 +1267,54 @@ impl Inner {
                 self.stats.error(e.class());
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
+        }
+    }
+
+    /// The largest part of `qty` one venue can trade: a multiple of its amount step, at
+    /// least its minimum quantity and notional (valued at that venue's touch).
+    fn tradable_on(&self, sym: &Sym, venue: Venue, side: Side, qty: u64) -> u64 {
+        let leg = sym.legs.read()[venue.index()];
+        let step = if leg.amount_decimals >= sym.scales.qty {
+            1
+        } else {
+            arb_core::fixed::pow10(sym.scales.qty - leg.amount_decimals)
+        };
+        let q = qty / step * step;
+        let touch = self.store.top(venue, sym.id).and_then(|t| match side {
+            Side::Buy => t.ask,
+            Side::Sell => t.bid,
+        });
+        let notional = touch.map_or(0, |l| l.price as u128 * q as u128);
+        if q == 0 || q < leg.min_qty || notional < leg.min_notional {
+            0
+        } else {
+            q
+        }
+    }
+
+    /// Chooses where a hedge goes: `(venue, qty, ioc)`, or `None` when the residual is
+    /// dust neither venue can trade.
+    fn hedge_venue(
+        &self,
+        sym: &Sym,
+        venue: Venue,
+        side: Side,
+        qty: u64,
+        ioc: bool,
+    ) -> Option<(Venue, u64, bool)> {
+        let here = self.tradable_on(sym, venue, side, qty);
+        if here == qty {
+            return Some((venue, qty, ioc));
+        }
+        let there = self.tradable_on(sym, venue.other(), side, qty);
+        if there == qty {
+            return Some((venue.other(), qty, true));
+        }
+        // Neither takes it exactly: the larger tradable part; the rest becomes dust.
+        match here.max(there) {
+            0 => None,
+            q if q == here => Some((venue, q, ioc)),
+            q => Some((venue.other(), q, true)),
         }
     }
 
@@ -1877,8 +1942,19 @@ impl Inner {
                 .insert(asset.to_string(), json!(d.to_string()));
         }
         let risk = self.risk.lock();
+        let p = self.params();
         json!({
             "uptime_s": self.started.elapsed().as_secs_f64(),
+            "strategy": {
+                "min_edge_bps": arb_core::fixed::format_scaled((p.threshold - p.slippage) as i128, 4),
+                "slippage_buffer_bps": arb_core::fixed::format_scaled(p.slippage as i128, 4),
+                "trade_notional": Amount::from_mantissa(p.trade_notional).to_string(),
+                "cooldown_ms": p.cooldown_ns / 1_000_000,
+                "order_style": format!("{:?}", p.order_style),
+                "hedge_policy": format!("{:?}", p.hedge_policy),
+                "balance_mode": format!("{:?}", p.balance_mode),
+                "python_risk_mode": format!("{:?}", p.python_risk_mode),
+            },
             "startup_ms": self.ready_ms.lock().clone(),
             "symbols": symbols,
             "venues": venues,

@@ -207,6 +207,9 @@ pub enum Outcome {
     HedgeFailed,
     /// Nothing filled on either leg.
     NotFilled,
+    /// A residual remains that is below what either venue can trade (amount precision,
+    /// minimums); it is kept in the inventory.
+    Dust,
 }
 
 impl Outcome {
@@ -219,6 +222,7 @@ impl Outcome {
             Outcome::Held => "held",
             Outcome::HedgeFailed => "hedge_failed",
             Outcome::NotFilled => "not_filled",
+            Outcome::Dust => "dust",
         }
     }
 }
@@ -374,6 +378,11 @@ impl ArbTx {
             }
         }
         true
+    }
+
+    /// Ends the transaction keeping a residual no venue can trade.
+    pub fn finish_dust(&mut self) {
+        self.done = Some(Outcome::Dust);
     }
 
     /// The resting sell's time is up: it will be canceled.
