@@ -22,12 +22,21 @@ const FRAMES: u64 = 20_000;
 const IN_FLIGHT: u64 = 4_096;
 
 /// Connects one subscriber and counts the book frames it receives.
-fn subscriber(rt: &tokio::runtime::Runtime, url: String, request: String, binary: bool) -> Arc<AtomicU64> {
+fn subscriber(
+    rt: &tokio::runtime::Runtime,
+    url: String,
+    request: String,
+    binary: bool,
+) -> Arc<AtomicU64> {
     let received = Arc::new(AtomicU64::new(0));
     let r = received.clone();
     rt.spawn(async move {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
-        ws.send(Message::Text(request.into())).await.expect("subscribe");
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        ws.send(Message::Text(request.into()))
+            .await
+            .expect("subscribe");
         while let Some(Ok(m)) = ws.next().await {
             let is_frame = match &m {
                 Message::Binary(_) => binary,

@@ -549,7 +549,7 @@ impl Exchange {
                     });
                 }
                 let n = req.price as u128 * q as u128;
-                self.check_notional(&spec, n)?;
+                self.check_notional(spec, n)?;
                 let lock = match side {
                     Side::Buy => spec.notional_to_bal(n),
                     Side::Sell => spec.qty_to_bal(q),
@@ -558,7 +558,7 @@ impl Exchange {
             }
             (OrderKind::Limit, _, Size::Quote(_)) => return Err(Reject::ZeroSize),
             (OrderKind::Market, Side::Buy, Size::Quote(n)) => {
-                self.check_notional(&spec, n)?;
+                self.check_notional(spec, n)?;
                 (0, n, spec.notional_to_bal(n))
             }
             (OrderKind::Market, Side::Sell, Size::Quote(_)) => return Err(Reject::ZeroSize),
@@ -845,7 +845,7 @@ impl Exchange {
             book.last_trade_price = px;
         }
         for (oid, is_maker) in [(mid, true), (tid, false)] {
-            self.apply_fill(oid, is_maker, px, q, notional, trade_id, &spec, now_ms);
+            self.apply_fill(oid, is_maker, px, q, notional, trade_id, spec, now_ms);
         }
         self.outbox.push(Event::Trade(TradeEvent {
             symbol,
