@@ -1021,8 +1021,14 @@ impl Shard {
 
     fn on_snapshot(&mut self, r: SnapReply) {
         let i = r.book;
-        if self.books.get(i).is_none_or(|b| b.epoch != r.epoch) {
-            return; // answer to a request made before a later reset
+        if self
+            .books
+            .get(i)
+            .is_none_or(|b| b.epoch != r.epoch || b.sync.is_live())
+        {
+            // An answer to a request made before a later reset, or for a book that a
+            // `full` push has synced meanwhile.
+            return;
         }
         let venue = self.venue;
         let (version, bids, asks) = match r.result {
