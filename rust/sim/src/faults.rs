@@ -368,6 +368,20 @@ mod tests {
     }
 
     #[test]
+    fn timed_faults_expire() {
+        let b = FaultBook::default();
+        let mut s = spec(FaultKind::RestTimeout, None);
+        s.duration_ms = Some(0);
+        b.add(s, None);
+        b.add(spec(FaultKind::Halt, None), None);
+        assert_eq!(b.take(Hook::Rest, None), None);
+        assert!(b.is_active(Hook::Halt));
+        b.clear_hook(Hook::Halt);
+        assert!(!b.is_active(Hook::Halt));
+        assert!(b.history().iter().all(|r| !r.active));
+    }
+
+    #[test]
     fn specs_parse_from_json() {
         let s: FaultSpec = serde_json::from_str(
             r#"{"venue":"gateio","type":"partial_fill","pct":30,"count":2,"symbol":"BTC_USDT"}"#,
