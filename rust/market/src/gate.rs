@@ -345,12 +345,33 @@ fn book_pair<'a>(channel: &str, s: &'a str) -> Option<&'a str> {
 /// `error` member); `Err` for a book push that is missing a sequence field.
 fn scan_book(text: &str) -> Result<Option<BookPush<'_>>, GateFrameError> {
     let mut sc = Scan::new(text);
-    let (mut channel, mut event, mut result, mut has_error) = ("", "", None, false);
+    let (mut channel, mut event, mut has_result, mut has_error) = ("", "", false, false);
+    let (mut s, mut first, mut last, mut full, mut t, mut b, mut a) =
+        (None, None, None, false, None, "", "");
+    // One pass: an object `result` is read as a book result right away, before the
+    // channel is necessarily known (the key order is not guaranteed); if it is not a
+    // book push after all, the values are discarded. A shape the book fields cannot
+    // take makes the scan fail, and serde_json handles the frame instead.
     let top = sc.object(|sc, key| {
         match key {
             "channel" => channel = sc.plain_str()?,
             "event" => event = sc.plain_str()?,
-            "result" => result = Some(sc.span()?),
+            "result" if sc.peek() == Some(b'{') => {
+                has_result = true;
+                sc.object(|sc, key| {
+                    match key {
+                        "s" => s = Some(sc.plain_str()?),
+                        "U" => first = Some(sc.u64_value()?),
+                        "u" => last = Some(sc.u64_value()?),
+                        "full" => full = sc.bool_value()?,
+                        "t" => t = sc.i64_value()?,
+                        "b" => b = sc.span()?,
+                        "a" => a = sc.span()?,
+                        _ => sc.skip_value()?,
+                    }
+                    Ok(())
+                })?;
+            }
             "error" => has_error = sc.span()? != "null",
             _ => sc.skip_value()?,
         }
@@ -368,25 +389,8 @@ fn scan_book(text: &str) -> Result<Option<BookPush<'_>>, GateFrameError> {
         channel: channel.to_owned(),
         field,
     };
-    let raw = result.ok_or_else(|| missing("result"))?;
-    let (mut s, mut first, mut last, mut full, mut t, mut b, mut a) =
-        (None, None, None, false, None, "", "");
-    let mut rs = Scan::new(raw);
-    let scanned = rs.object(|sc, key| {
-        match key {
-            "s" => s = Some(sc.plain_str()?),
-            "U" => first = Some(sc.u64_value()?),
-            "u" => last = Some(sc.u64_value()?),
-            "full" => full = sc.bool_value()?,
-            "t" => t = sc.i64_value()?,
-            "b" => b = sc.span()?,
-            "a" => a = sc.span()?,
-            _ => sc.skip_value()?,
-        }
-        Ok(())
-    });
-    if scanned.is_err() {
-        return Ok(None);
+    if !has_result {
+        return Err(missing("result"));
     }
     let s = s.ok_or_else(|| missing("result.s"))?;
     let pair = book_pair(channel, s).ok_or_else(|| missing("result.s (ob.<pair>.<depth>)"))?;

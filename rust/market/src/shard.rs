@@ -309,7 +309,8 @@ impl Shard {
     /// Connects and subscribes every book of the shard.
     async fn open(&mut self) -> Result<Conn, String> {
         let url = self.ws_url().to_owned();
-        let connect = tokio_tungstenite::connect_async(url.as_str());
+        // Nagle off: pings and (re)subscriptions must not wait for a delayed ACK.
+        let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true);
         let (ws, _) = tokio::time::timeout(self.cfg.http_timeout, connect)
             .await
             .map_err(|_| {

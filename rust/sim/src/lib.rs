@@ -275,6 +275,12 @@ fn serve(
     cancel: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        // TCP_NODELAY on every accepted socket: the simulator is the latency referee, and
+        // Nagle would hold a small push back until the client's delayed ACK (~40 ms).
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async move { cancel.cancelled().await })
             .await;
