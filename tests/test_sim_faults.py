@@ -263,6 +263,10 @@ async def test_expire_listen_keys_and_halt(sim: Simulator) -> None:
         key = (await x.spotPrivatePostUserDataStream())["listenKey"]
         async with aiohttp.ClientSession() as s:
             ws = await s.ws_connect(f"{sim.endpoints.mexc_ws}?listenKey={key}")
+            # Wait until the server accepted the key (the ack), then expire it.
+            chan = "spot@private.orders.v3.api.pb"
+            await ws.send_str(json.dumps({"method": "SUBSCRIPTION", "params": [chan]}))
+            assert json.loads((await ws.receive()).data)["msg"] == chan
             sim.inject_fault("mexc", "expire_listen_keys")
             m = await asyncio.wait_for(ws.receive(), 15)
             assert m.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
