@@ -346,3 +346,24 @@ async def test_gate_private_auth_and_ws_trading_api(sim: Simulator) -> None:
         res = next(m for m in msgs if m.get("request_id") == "r1")
         assert res["data"]["result"]["status"] == "cancelled"
         assert sim.orders("gateio")[-1]["status"] == "canceled"
+
+
+@pytest.mark.parametrize("sim_config", [{"mexc_ws_unsubscribed_close_secs": 1}])
+async def test_mexc_closes_connections_without_a_subscription(
+    sim: Simulator, sim_config: dict[str, Any]
+) -> None:
+    """MEXC drops a connection with no valid subscription after its grace period (30 s on
+    the venue, 1 s here); one that subscribed stays."""
+    async with aiohttp.ClientSession() as s:
+        idle = await s.ws_connect(sim.endpoints.mexc_ws)
+        busy = await s.ws_connect(sim.endpoints.mexc_ws)
+        ch = "spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT"
+        await busy.send_str(json.dumps({"method": "SUBSCRIPTION", "params": [ch]}))
+        assert json.loads((await busy.receive()).data)["msg"] == ch
+        m = await asyncio.wait_for(idle.receive(), 15)
+        assert m.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        await busy.send_str('{"method":"PING"}')
+        while (m := await asyncio.wait_for(busy.receive(), 15)).type == aiohttp.WSMsgType.BINARY:
+            pass
+        assert json.loads(m.data)["msg"] == "PONG"
+        await busy.close()

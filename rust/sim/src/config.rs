@@ -49,6 +49,9 @@ pub struct SimConfig {
     pub gate_orders_per_sec: u32,
     /// MEXC: subscriptions per WebSocket connection (documented 30).
     pub mexc_ws_max_subscriptions: usize,
+    /// MEXC closes a connection that has no valid subscription this long after it
+    /// opened (documented 30 s); 0 disables.
+    pub mexc_ws_unsubscribed_close_secs: u64,
     /// Latency-referee probe mode: no background activity; at seeded random moments one
     /// venue's price jumps to open a cross-venue gap, and the referee measures how fast
     /// clients trade it (admin `GET /referee`).
@@ -103,6 +106,7 @@ impl Default for SimConfig {
             gate_private_per_10s: 200,
             gate_orders_per_sec: 10,
             mexc_ws_max_subscriptions: 30,
+            mexc_ws_unsubscribed_close_secs: 30,
             ws_backlog: 1 << 16,
             probe_mode: false,
             probe_gap_bps: 40,

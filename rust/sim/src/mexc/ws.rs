@@ -133,6 +133,7 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
     let mut events = vs.tx.subscribe();
     let mut subs: Vec<Sub> = Vec::new();
     let mut check = tokio::time::interval(Duration::from_secs(1));
+    let opened = std::time::Instant::now();
     let max_subs = vs.cfg.mexc_ws_max_subscriptions;
     // An injected stall withholds frames (they wait in the broadcast) until then.
     let mut stall_until: Option<tokio::time::Instant> = None;
@@ -149,6 +150,11 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
                     if vs.listen_key_account(k).is_none() {
                         break;
                     }
+                }
+                // As the venue does: no valid subscription within the grace period.
+                let grace = vs.cfg.mexc_ws_unsubscribed_close_secs;
+                if grace > 0 && subs.is_empty() && opened.elapsed() >= Duration::from_secs(grace) {
+                    break;
                 }
             }
             msg = rx_ws.next() => {
