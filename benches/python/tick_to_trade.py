@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -118,11 +120,23 @@ async def main() -> None:
         nargs="+",
         default=["stream:notify", "stream:veto", "fresh:notify", "fresh:veto"],
     )
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one mode, print JSON
     args = ap.parse_args()
+    if args.one:
+        balance, risk = args.one.split(":")
+        print(json.dumps(await run_mode(balance, risk, args.probes)), flush=True)
+        return
     rows = []
     for m in args.modes:
-        balance, risk = m.split(":")
-        r = await run_mode(balance, risk, args.probes)
+        # One process per mode: the engine's metrics registry is process-wide, so the
+        # engine's own histogram would otherwise mix modes.
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", m, "--probes", str(args.probes)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        r = json.loads(out.strip().splitlines()[-1])
         print(json.dumps(r), flush=True)
         rows.append(r)
     print("\n| mode | leg | count | p50 | p90 | p99 | p99.9 | max |")
