@@ -88,7 +88,12 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                             continue;
                         };
                         match c.cancel(&vs, &OrderRef::Client(cid.clone())).await {
-                            Ok(_) => rep.canceled_orders += 1,
+                            Ok(r) => {
+                                rep.canceled_orders += 1;
+                                if let Some(txn) = ours(inner, &cid) {
+                                    inner.journal_order_state(txn, sym, v, &r);
+                                }
+                            }
                             Err(e) if e.is_order_not_found() => {}
                             Err(e) => rep.errors.push(format!("{v} cancel {cid}: {e}")),
                         }
@@ -175,6 +180,22 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         }
         for f in &fills {
             inner.journal_fill(txn, &sym, f);
+        }
+        // The orders behind the adopted fills: their final state at the venue, so no
+        // journal row stays "in flight" for an order the venue has finished.
+        let mut seen_orders = HashSet::new();
+        for f in &fills {
+            if !seen_orders.insert((f.venue, f.order_id.clone())) {
+                continue;
+            }
+            let c = &inner.clients[f.venue.index()];
+            let vs = &sym.rules[f.venue.index()].venue_symbol;
+            match c.query(vs, &OrderRef::Venue(f.order_id.clone())).await {
+                Ok(r) => inner.journal_order_state(txn, &sym, f.venue, &r),
+                Err(e) => rep
+                    .errors
+                    .push(format!("{} query order {}: {e}", f.venue, f.order_id)),
+            }
         }
         let residual = bought - sold;
         let action = if residual.is_zero() {

@@ -525,7 +525,24 @@ impl Engine {
 
     /// A JSON view of everything an operator watches (books, venues, stats, inventory).
     pub fn snapshot(&self) -> serde_json::Value {
-        self.inner.snapshot(self.market.lock().as_ref())
+        let mut v = self.inner.snapshot(self.market.lock().as_ref());
+        // Private streams (order/fill/balance pushes): connections, listenKeys, fills
+        // recovered by the REST reconciliation after each reconnect.
+        for (venue, s) in Venue::ALL.iter().zip(self.streams.lock().iter()) {
+            let st = &s.stats;
+            let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+            v["venues"][venue.as_str()]["private_stream"] = json!({
+                "connected": st.connected.load(Ordering::Relaxed),
+                "connects": l(&st.connects),
+                "listen_keys_created": l(&st.listen_keys_created),
+                "frames": l(&st.frames),
+                "fills": l(&st.fills),
+                "reconciles": l(&st.reconciles),
+                "reconciled_fills": l(&st.reconciled_fills),
+                "decode_errors": l(&st.decode_errors),
+            });
+        }
+        v
     }
 
     /// Waits until no transaction is running (or `timeout`), then stops feeds and
@@ -1669,6 +1686,51 @@ impl Inner {
                 request_us,
                 ack_us: None,
                 final_us: None,
+                error_class: None,
+                error: None,
+            })));
+    }
+
+    /// Records an order's state as the venue reports it (recovery).
+    pub(crate) fn journal_order_state(
+        &self,
+        tx_id: u64,
+        sym: &Sym,
+        venue: Venue,
+        r: &arb_exec::lifecycle::OrderReport,
+    ) {
+        let cid = r
+            .client_id
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_else(|| format!("#{}", r.order_id));
+        let leg = cid.rsplit('_').next().map_or("", |l| match l {
+            "a" => "buy",
+            "b" => "sell",
+            _ => "hedge",
+        });
+        self.journal
+            .send(JournalRecord::Order(Box::new(journal::OrderRecord {
+                client_order_id: cid,
+                tx_id,
+                leg,
+                venue: venue_name(venue),
+                symbol: sym.unified.clone(),
+                side: match r.side {
+                    Some(ExecSide::Buy) => "buy",
+                    Some(ExecSide::Sell) => "sell",
+                    None => "",
+                },
+                kind: "",
+                price: r.price.map(|p| Dec::new(p.mantissa(), 18)),
+                qty: r.orig_qty.map(|q| Dec::new(q.mantissa(), 18)),
+                quote_qty: None,
+                venue_order_id: Some(r.order_id.clone()),
+                status: r.status.as_str(),
+                filled_qty: r.filled_qty.map(|q| Dec::new(q.mantissa(), 18)),
+                request_us: 0,
+                ack_us: None,
+                final_us: r.status.is_final().then(|| now_ns() / 1000),
                 error_class: None,
                 error: None,
             })));

@@ -561,7 +561,10 @@ impl Shard {
                     if cur.last_frame.elapsed() > self.cfg.reset_after {
                         return format!("no frame for {} ms", cur.last_frame.elapsed().as_millis());
                     }
-                    if self.check_books() {
+                    // Silence is judged only on a connection older than the limit: a
+                    // fresh one (after a long reconnect backoff) has had no chance to
+                    // deliver yet, and the books' age still counts from before the drop.
+                    if cur.opened.elapsed() > self.cfg.reset_after && self.check_books() {
                         return format!(
                             "every book silent for more than {} ms",
                             self.cfg.reset_after.as_millis()
