@@ -943,6 +943,12 @@ class Campaign:
                 self.findings.append(f"journal order row left in flight ({v}): {row}")
         for tx in acc.hedge_failed:
             self.findings.append(f"hedge failed, residual left: {tx}")
+        dropped = self.dropped_at_once()
+        if dropped:
+            self.findings.append(
+                f"{len(dropped)} fresh feed connections dropped at once as 'every book "
+                f"silent' (first: {'; '.join(dropped[:3])})"
+            )
         self.kinds["disconnect"].notes.add(
             f"{self.connections_closed} WebSocket connections closed in all"
         )
@@ -950,6 +956,32 @@ class Campaign:
             self.kinds["kill_9"].notes.add(f"{k}: {v}")
         report.wall_s = time.monotonic() - t_start
         return report
+
+    def dropped_at_once(self) -> list[str]:
+        """Fresh feed connections dropped within 5 ms of opening after every book was
+        declared stale (RELIABILITY.md finding 3), from the engine's log."""
+        out: list[str] = []
+        state: dict[str, tuple[float, int, str]] = {}
+        with contextlib.suppress(OSError):
+            for line in (self.workdir / "engine.log").read_text(errors="replace").splitlines():
+                try:
+                    d = json.loads(line)
+                except ValueError:
+                    continue
+                if d.get("target") != "arb_market::feed":
+                    continue
+                f = d.get("fields") or {}
+                v, ev, t = f.get("venue"), f.get("event"), d.get("ts_ns", 0) / 1e6
+                if ev == "connected":
+                    state[v] = (t, 0, str(d.get("ts", ""))[11:23])
+                elif ev == "stale" and v in state:
+                    t0, n, ts = state[v]
+                    state[v] = (t0, n + 1, ts)
+                elif ev == "reconnect" and v in state:
+                    t0, n, ts = state.pop(v)
+                    if n >= len(self.symbols) and t - t0 < 5:
+                        out.append(f"{v} {ts} UTC ({n} books stale, dropped after {t - t0:.1f} ms)")
+        return out
 
     def panics(self) -> list[str]:
         out = []
