@@ -42,6 +42,7 @@ DEFAULT_CONFIG_PATH = Path("config.yaml")
 ENV_OVERRIDE_PREFIX = "ARB__"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _UNIFIED_SYMBOL = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
+_OVERLAY_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class ConfigError(Exception):
@@ -352,6 +353,13 @@ def load_raw(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     data = _read_yaml(path)
     overlay_name = environ.get("ARB_ENV")
     if overlay_name:
+        if not _OVERLAY_NAME.match(overlay_name):
+            raise ConfigError(
+                [
+                    f"ARB_ENV={overlay_name!r}: an overlay name is letters, digits, '-' and '_' "
+                    "(it selects config.<name>.yaml beside the configuration)"
+                ]
+            )
         overlay = path.with_name(f"{path.stem}.{overlay_name}{path.suffix}")
         if not overlay.exists():
             raise ConfigError([f"ARB_ENV={overlay_name}: overlay file {overlay} does not exist"])

@@ -147,11 +147,23 @@ impl Amount {
     /// `a * b / 10^18` overflows once the product passes ~170 units squared).
     // An inherent method rather than `ops::Mul`: multiplying two amounts truncates, and
     // a named call keeps that visible where it happens.
+    ///
+    /// # Panics
+    /// When the product does not fit (beyond ~10^20 units): use [`Amount::checked_mul`]
+    /// for values that come from outside (a venue's frame).
     #[allow(clippy::should_implement_trait)]
     pub fn mul(self, other: Amount) -> Amount {
+        self.checked_mul(other)
+            .expect("amount product out of range (use checked_mul for untrusted input)")
+    }
+
+    /// [`Amount::mul`], or `None` when the product does not fit.
+    pub fn checked_mul(self, other: Amount) -> Option<Amount> {
         const HALF: i128 = 1_000_000_000;
         let (hi, lo) = (self.0 / HALF, self.0 % HALF);
-        Amount(hi * other.0 / HALF + lo * other.0 / ONE)
+        let a = hi.checked_mul(other.0)? / HALF;
+        let b = lo.checked_mul(other.0)? / ONE;
+        a.checked_add(b).map(Amount)
     }
 }
 

@@ -129,6 +129,9 @@ pub fn parse_order(v: &Value, source: Source) -> Result<OrderReport, String> {
 pub fn parse_trade(v: &Value, source: Source) -> Result<Fill, String> {
     let price = amount(v, "price")?;
     let qty = amount(v, "amount")?;
+    let quote_qty = price
+        .checked_mul(qty)
+        .ok_or("fields \"price\" x \"amount\" out of range")?;
     Ok(Fill {
         venue: Venue::Gate,
         trade_id: text(v, "id")?,
@@ -138,7 +141,7 @@ pub fn parse_trade(v: &Value, source: Source) -> Result<Fill, String> {
         side: Side::parse(&text(v, "side")?).ok_or("field \"side\" is not buy/sell")?,
         price,
         qty,
-        quote_qty: price.mul(qty),
+        quote_qty,
         fee: opt_amount(v, "fee")?.unwrap_or(Amount::ZERO),
         fee_currency: opt_text(v, "fee_currency").unwrap_or_default(),
         is_maker: opt_text(v, "role").as_deref() == Some("maker"),

@@ -316,6 +316,12 @@ fn mexc_frame(client: &VenueClient, bytes: &[u8], stats: &StreamStats) {
                 stats.decode_errors.fetch_add(1, Ordering::Relaxed);
                 return;
             };
+            // The deal's own amount, else price x quantity; a product out of range is a
+            // malformed deal (counted), never a panic.
+            let Some(quote_qty) = amt(&d.amount).or_else(|| price.checked_mul(qty)) else {
+                stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                return;
+            };
             stats.fills.fetch_add(1, Ordering::Relaxed);
             tracker.on_fill(&Fill {
                 venue: Venue::Mexc,
@@ -327,7 +333,7 @@ fn mexc_frame(client: &VenueClient, bytes: &[u8], stats: &StreamStats) {
                 side,
                 price,
                 qty,
-                quote_qty: amt(&d.amount).unwrap_or_else(|| price.mul(qty)),
+                quote_qty,
                 fee: amt(&d.fee_amount).unwrap_or_default(),
                 fee_currency: d.fee_currency.clone(),
                 is_maker: d.is_maker,
