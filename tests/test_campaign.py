@@ -8,9 +8,14 @@ panicked. The full campaign is ``python -m arbhybrid campaign`` (RELIABILITY.md)
 
 from __future__ import annotations
 
+import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
-from arbhybrid.campaign import BOOK_KINDS, Campaign
+import pytest
+
+from arbhybrid.campaign import BOOK_KINDS, Campaign, EngineProcess, engine_env
+from arbhybrid.simulator import Simulator
 
 
 def test_short_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -53,3 +58,56 @@ def test_short_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         assert a.orders_open_at_venue[v] == [], table
     assert a.balance_mismatches == [], table
     assert a.unfinished_transactions == [], table
+
+
+def _tx_net(journal: Path, tx_id: int) -> Decimal:
+    with sqlite3.connect(journal) as c:
+        rows = c.execute("SELECT side, qty FROM fills WHERE tx_id = ?", (tx_id,)).fetchall()
+    return sum((Decimal(q) if s.lower() == "buy" else -Decimal(q) for s, q in rows), Decimal(0))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding (RELIABILITY.md 6): recovery computes a transaction's residual from "
+    "the fills it adopts only, not from the fills already journaled, and flattens a "
+    "position that does not exist",
+)
+def test_recovery_with_one_leg_journaled_leaves_the_transaction_flat(tmp_path: Path) -> None:
+    """The state a kill -9 leaves when the journal wrote one leg's fill but not the
+    other's: a completed transaction is turned back into that state (outcome cleared,
+    the sell leg's fill row removed), then the engine starts and recovers. Both legs
+    filled at the venue, so the transaction is flat: recovery must adopt the missing
+    fill and trade nothing."""
+    sim = Simulator(
+        {
+            "seed": 5,
+            "symbols": ["BTC/USDT", "ETH/USDT"],
+            "update_rate_hz": 30.0,
+            "opportunity_rate_per_min": 120.0,
+        }
+    ).start()
+    try:
+        env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT"])
+        journal = tmp_path / "journal.sqlite"
+        first = EngineProcess(env, tmp_path, "--duration", "8")
+        assert first.proc.wait(timeout=120) == 0, first.tail()
+        with sqlite3.connect(journal) as c:
+            tx_id = next(
+                t
+                for (t,) in c.execute(
+                    "SELECT tx_id FROM transactions WHERE outcome = 'completed' "
+                    "AND (SELECT COUNT(*) FROM fills f WHERE f.tx_id = transactions.tx_id) = 2"
+                )
+            )
+            assert _tx_net(journal, tx_id) == 0
+            c.execute(
+                "UPDATE transactions SET outcome = NULL, finished_ms = NULL WHERE tx_id = ?",
+                (tx_id,),
+            )
+            c.execute("DELETE FROM fills WHERE tx_id = ? AND lower(side) = 'sell'", (tx_id,))
+        sim.set_market_paused(True)  # no new trades: only recovery acts
+        second = EngineProcess(env, tmp_path, "--duration", "2")
+        assert second.proc.wait(timeout=120) == 0, second.tail()
+        assert _tx_net(journal, tx_id) == 0
+    finally:
+        sim.stop()

@@ -368,6 +368,7 @@ class Report:
                 "-" if r["ttr_max_ms"] is None else r["ttr_max_ms"],
             ]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+        lines.append("")
         for r in rows:
             for note in r["notes"]:
                 lines.append(f"- {r['kind']}: {note}")
