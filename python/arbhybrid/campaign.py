@@ -306,6 +306,9 @@ class Accounting:
     unfinished_transactions: list[int] = field(default_factory=list)
     #: Transactions closed with base left over (tx id, symbol, residual, last event).
     hedge_failed: list[str] = field(default_factory=list)
+    #: Transactions whose fills do not net to zero base although the journal closed
+    #: them flat (tx id, outcome, journal residual, net per fills).
+    positions_left: list[str] = field(default_factory=list)
     transactions: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     pnl_engine: str = "0"
@@ -322,6 +325,7 @@ class Accounting:
             or any(self.fills_duplicated.values())
             or self.balance_mismatches
             or self.unfinished_transactions
+            or self.positions_left
         )
 
 
@@ -399,7 +403,8 @@ class Report:
         lines += [
             "",
             f"transactions: {a.transactions} ({outcome_text}); "
-            f"unfinished: {len(a.unfinished_transactions)}",
+            f"unfinished: {len(a.unfinished_transactions)}; closed flat but not flat per "
+            f"their fills: {len(a.positions_left)}",
             f"balance changes, venue vs. journal fills (every venue and asset): "
             f"{'equal' if not a.balance_mismatches else '; '.join(a.balance_mismatches)}",
             f"PnL per the engine (journal, realized): {a.pnl_engine}; per the venues "
@@ -942,6 +947,8 @@ class Campaign:
         for v in VENUES:
             for row in acc.journal_status_not_final.get(v, []):
                 self.findings.append(f"journal order row left in flight ({v}): {row}")
+        for tx in acc.positions_left:
+            self.findings.append(f"position left by a transaction closed flat: {tx}")
         for tx in acc.hedge_failed:
             self.findings.append(f"hedge failed, residual left: {tx}")
         dropped = self.dropped_at_once()
@@ -1025,6 +1032,29 @@ class Campaign:
                 a.hedge_failed.append(
                     f"tx {tx_id} {sym} residual {resid}" + (f" ({why[0]})" if why else "")
                 )
+            for tx_id, outcome, resid, net, detail in c.execute(
+                "SELECT f.tx_id, t.outcome, t.residual_base, SUM(CASE WHEN lower(f.side) = "
+                "'buy' THEN CAST(f.qty AS REAL) ELSE -CAST(f.qty AS REAL) END), t.detail "
+                "FROM fills f JOIN transactions t ON t.tx_id = f.tx_id GROUP BY f.tx_id"
+            ):
+                exact = (
+                    sum(
+                        (
+                            Decimal(q) if sd.lower() == "buy" else -Decimal(q)
+                            for sd, q in c.execute(
+                                "SELECT side, qty FROM fills WHERE tx_id = ?", (tx_id,)
+                            )
+                        ),
+                        Decimal(0),
+                    )
+                    if abs(net or 0) > 1e-15
+                    else Decimal(0)
+                )
+                if exact != 0 and outcome != "hedge_failed":
+                    a.positions_left.append(
+                        f"tx {tx_id} {outcome} (journal residual {resid}; {detail}): "
+                        f"its fills net {exact} base"
+                    )
             a.transactions = int(c.execute("SELECT COUNT(*) FROM transactions").fetchone()[0])
             for outcome, n in c.execute(
                 "SELECT outcome, COUNT(*) FROM transactions GROUP BY outcome"
