@@ -247,6 +247,11 @@ def outcomes(snap: dict[str, Any], *kinds: str) -> int:
     return sum(int(o.get(k, 0)) for k in kinds)
 
 
+def private_stream(snap: dict[str, Any], venue: str) -> dict[str, Any] | None:
+    ps: dict[str, Any] | None = snap.get("venues", {}).get(venue, {}).get("private_stream")
+    return ps
+
+
 def open_arbitrages(snap: dict[str, Any] | None) -> int:
     if snap is None:
         return 1
@@ -784,20 +789,44 @@ class Campaign:
         return None
 
     def act_listen_key_expiry(self, venue: str) -> None:
-        # MEXC only (Gate has no listenKey). The engine's snapshot does not expose the
-        # private stream (reconnects, listenKeys created): detection is not observable
-        # here; the proof is that every fill after it is journaled (accounting below).
+        """MEXC only (Gate has no listenKey): every listenKey expires. Detected: the
+        private stream made a new listenKey (``venues.mexc.private_stream``); recovered:
+        it is connected again on it and every arbitrage is closed."""
+        before = self.snap()
+        if before is None:
+            return
+        ps0 = private_stream(before, "mexc")
         t0 = time.monotonic()
         fid = self.inject("mexc", "expire_listen_keys")
-        ttr = self.settle()
+        if ps0 is None:  # an engine without private-stream counters
+            ttr = self.settle()
+            self.record(
+                "listen_key_expiry",
+                self.fired(fid),
+                0,
+                ttr and (time.monotonic() - t0),
+                "the snapshot has no private-stream counters (reconnects, listenKeys created)",
+            )
+            self.kinds["listen_key_expiry"].unobservable = True
+            return
+        k0 = int(ps0.get("listen_keys_created") or 0)
+
+        def back(s: dict[str, Any]) -> bool:
+            ps = private_stream(s, "mexc") or {}
+            return int(ps.get("listen_keys_created") or 0) > k0 and bool(ps.get("connected"))
+
+        ttr = self.watch(back)
+        if ttr is not None:
+            ttr = self.settle()
+        after = self.snap() or before
+        k1 = int((private_stream(after, "mexc") or {}).get("listen_keys_created") or 0)
         self.record(
             "listen_key_expiry",
             self.fired(fid),
-            0,
+            k1 - k0,
             ttr and (time.monotonic() - t0),
-            "the snapshot has no private-stream counters (reconnects, listenKeys created)",
+            "detected = a new listenKey (private_stream.listen_keys_created)",
         )
-        self.kinds["listen_key_expiry"].unobservable = True
 
     # -- kill -9
 
