@@ -27,16 +27,14 @@ def test_short_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     a = report.accounting
 
     assert report.panics == [], table
-    # Known findings, reported in RELIABILITY.md and not about loss: journal order rows
-    # left in flight after recovery, dust a hedge cannot place (below the hedge venue's
-    # amount precision) after a partial fill, fresh feed connections dropped at once,
-    # Anything else fails.
+    # Known open findings, reported in RELIABILITY.md and not about loss: dust a hedge
+    # cannot place (below the hedge venue's amount precision) after a partial fill, and
+    # recovery re-trading a leg (test below, strict xfail). Anything else fails,
+    # including the fixed ones (journal order rows left in flight, fresh feed
+    # connections dropped at once).
     known = (
-        "journal order row left in flight",
         "hedge failed, residual left",
         "partial fill of",
-        "fresh feed connections dropped at once",
-        # Recovery re-trading a leg (test below, strict xfail).
         "position left by a transaction closed flat",
     )
     assert [f for f in report.findings if not f.startswith(known)] == [], table
