@@ -12,8 +12,6 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from arbhybrid.campaign import BOOK_KINDS, Campaign, EngineProcess, engine_env
 from arbhybrid.simulator import Simulator
 
@@ -66,12 +64,6 @@ def _tx_net(journal: Path, tx_id: int) -> Decimal:
     return sum((Decimal(q) if s.lower() == "buy" else -Decimal(q) for s, q in rows), Decimal(0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding (RELIABILITY.md 6): recovery computes a transaction's residual from "
-    "the fills it adopts only, not from the fills already journaled, and flattens a "
-    "position that does not exist",
-)
 def test_recovery_with_one_leg_journaled_leaves_the_transaction_flat(tmp_path: Path) -> None:
     """The state a kill -9 leaves when the journal wrote one leg's fill but not the
     other's: a completed transaction is turned back into that state (outcome cleared,

@@ -410,6 +410,22 @@ pub struct JournalState {
     pub fills: std::collections::HashSet<(String, String)>,
     /// Start of the newest transaction, if any.
     pub last_started_ms: Option<i64>,
+    /// Fills already journaled for each unfinished transaction (a kill can land
+    /// between two of a transaction's journal writes).
+    pub unfinished_fills: std::collections::HashMap<u64, Vec<JournaledFill>>,
+}
+
+/// A fill as the journal holds it (exact decimal strings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournaledFill {
+    pub venue: String,
+    pub trade_id: String,
+    pub side: String,
+    pub price: String,
+    pub qty: String,
+    pub quote_qty: String,
+    pub fee: String,
+    pub fee_asset: String,
 }
 
 /// Reads the journal's state (a separate read-only connection: WAL allows it while the
@@ -453,6 +469,33 @@ pub fn read_state(path: &Path) -> Result<JournalState, JournalError> {
     st.last_started_ms = c
         .query_row("SELECT MAX(started_ms) FROM transactions", [], |r| r.get(0))
         .map_err(sq)?;
+    let mut q = c
+        .prepare(
+            "SELECT f.tx_id, f.venue, f.trade_id, f.side, f.price, f.qty, f.quote_qty, f.fee, f.fee_asset \
+             FROM fills f JOIN transactions t ON t.tx_id = f.tx_id WHERE t.outcome IS NULL",
+        )
+        .map_err(sq)?;
+    let rows = q
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                JournaledFill {
+                    venue: r.get(1)?,
+                    trade_id: r.get(2)?,
+                    side: r.get(3)?,
+                    price: r.get(4)?,
+                    qty: r.get(5)?,
+                    quote_qty: r.get(6)?,
+                    fee: r.get(7)?,
+                    fee_asset: r.get(8)?,
+                },
+            ))
+        })
+        .map_err(sq)?;
+    for row in rows {
+        let (tx, f) = row.map_err(sq)?;
+        st.unfinished_fills.entry(tx).or_default().push(f);
+    }
     Ok(st)
 }
 

@@ -151,14 +151,34 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
 
     for (txn, (sym, fills)) in adopted {
         rep.adopted_fills += fills.len();
+        // This process's books: the adopted fills only (the journaled ones were booked
+        // by the process that journaled them).
         let mut ledger = Ledger::new();
-        let (mut bought, mut sold) = (Amount::ZERO, Amount::ZERO);
         for f in &fills {
             ledger.record(f, &sym.base, &sym.quote);
+        }
+        // The transaction as a whole: its journaled fills plus the adopted ones. A kill
+        // can land between the journal writes of two legs; counting only the adopted
+        // fills would "flatten" a position that does not exist.
+        let journaled: Vec<Fill> = state
+            .unfinished_fills
+            .get(&txn)
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| journaled_fill(r, &sym))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut tx_ledger = ledger.clone();
+        let (mut bought, mut sold) = (Amount::ZERO, Amount::ZERO);
+        for f in fills.iter().chain(journaled.iter()) {
             match f.side {
                 ExecSide::Buy => bought += f.qty,
                 ExecSide::Sell => sold += f.qty,
             }
+        }
+        for f in &journaled {
+            tx_ledger.record(f, &sym.base, &sym.quote);
         }
         if !unfinished.contains(&txn) {
             // The journal never saw it start (crash before the write): create it.
@@ -221,7 +241,17 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                     .find(|f| f.side == ExecSide::Buy)
                     .map_or(Venue::Mexc, |f| f.venue)
             };
-            match flatten(inner, &sym, txn, venue, residual, &mut ledger).await {
+            match flatten(
+                inner,
+                &sym,
+                txn,
+                venue,
+                residual,
+                &mut ledger,
+                &mut tx_ledger,
+            )
+            .await
+            {
                 Ok(()) => "flattened".to_string(),
                 Err(e) => {
                     rep.errors
@@ -231,7 +261,7 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             }
         };
         let mark = inner.mark_price(&sym);
-        let pnl = ledger.pnl(&sym.quote, |a| (a == &*sym.base).then_some(mark).flatten());
+        let pnl = tx_ledger.pnl(&sym.quote, |a| (a == &*sym.base).then_some(mark).flatten());
         inner
             .journal
             .send(JournalRecord::TxFinish(Box::new(journal::TxFinish {
@@ -241,7 +271,7 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                 bought_qty: Dec::new(bought.mantissa(), 18),
                 sold_qty: Dec::new(sold.mantissa(), 18),
                 realized_pnl: Dec::new(pnl.mantissa(), 18),
-                fees_quote: Dec::new(ledger.fees_quote().mantissa(), 18),
+                fees_quote: Dec::new(tx_ledger.fees_quote().mantissa(), 18),
                 residual_base: Dec::new(residual.mantissa(), 18),
                 tick_to_trade_us: None,
                 detail: format!("recovered at start-up: residual {residual} {action}"),
@@ -261,6 +291,28 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
     rep
 }
 
+/// A journaled fill back as an execution fill (for the transaction's residual and PnL);
+/// `None` for a row that does not parse.
+fn journaled_fill(r: &journal::JournaledFill, sym: &Sym) -> Option<Fill> {
+    let venue: Venue = r.venue.parse().ok()?;
+    Some(Fill {
+        venue,
+        trade_id: r.trade_id.clone(),
+        order_id: String::new(),
+        client_id: None,
+        symbol: sym.rules[venue.index()].venue_symbol.clone(),
+        side: ExecSide::parse(&r.side)?,
+        price: Amount::parse(&r.price).ok()?,
+        qty: Amount::parse(&r.qty).ok()?,
+        quote_qty: Amount::parse(&r.quote_qty).ok()?,
+        fee: Amount::parse(&r.fee).ok()?,
+        fee_currency: r.fee_asset.clone(),
+        is_maker: false,
+        time_ms: 0,
+        source: arb_exec::lifecycle::Source::Rest,
+    })
+}
+
 /// Sends one market order on `venue` that brings the residual of `txn` to zero and
 /// books its fills. (Both venues take base-sized market sells; base-sized market buys
 /// exist on MEXC only, which is why buy-backs go there.)
@@ -271,6 +323,7 @@ async fn flatten(
     venue: Venue,
     residual: Amount,
     ledger: &mut Ledger,
+    tx_ledger: &mut Ledger,
 ) -> Result<(), String> {
     let (side, qty) = if residual.is_negative() {
         (ExecSide::Buy, Amount::ZERO - residual)
@@ -305,6 +358,7 @@ async fn flatten(
         .ok_or("no final state in time")?;
     for f in &st.fills {
         ledger.record(f, &sym.base, &sym.quote);
+        tx_ledger.record(f, &sym.base, &sym.quote);
         inner.journal_fill(txn, sym, f);
     }
     Ok(())
