@@ -10,7 +10,6 @@ unfinished.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
@@ -19,32 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+from arbhybrid.campaign import engine_env
 from arbhybrid.simulator import Simulator
 
 REPO = Path(__file__).resolve().parents[1]
 VENUES = ("mexc", "gateio")
-
-
-def engine_env(sim: Simulator, tmp: Path) -> dict[str, str]:
-    e = sim.endpoints
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARB", "MEXC", "GATEIO"))}
-    env.update(
-        {
-            "MEXC_REST_URL": e.mexc_rest,
-            "MEXC_WS_URL": e.mexc_ws,
-            "GATEIO_REST_URL": e.gate_rest,
-            "GATEIO_WS_URL": e.gate_ws,
-            "MEXC_API_KEY": sim.account("mexc").api_key,
-            "MEXC_API_SECRET": sim.account("mexc").api_secret,
-            "GATEIO_API_KEY": sim.account("gateio").api_key,
-            "GATEIO_API_SECRET": sim.account("gateio").api_secret,
-            "ARB__JOURNAL__PATH": str(tmp / "journal.sqlite"),
-            "ARB__LOGGING__FILE": str(tmp / "engine.log"),
-            "ARB__STRATEGY__BALANCE_MODE": "stream",
-            "ARB__STRATEGY__COOLDOWN_MS": "100",
-        }
-    )
-    return env
 
 
 def start_engine(env: dict[str, str], out: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -79,7 +57,7 @@ def test_kill_9_twice_then_recovery_loses_and_duplicates_nothing(tmp_path: Path)
         }
     ).start()
     try:
-        env = engine_env(sim, tmp_path)
+        env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT", "SOL/USDT"])
         journal = tmp_path / "journal.sqlite"
         out = tmp_path / "engine.out"
         for round_no in range(2):
