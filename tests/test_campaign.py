@@ -25,16 +25,11 @@ def test_short_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     a = report.accounting
 
     assert report.panics == [], table
-    # Known open findings, reported in RELIABILITY.md and not about loss: dust a hedge
-    # cannot place (below the hedge venue's amount precision) after a partial fill, and
-    # recovery re-trading a leg (test below, strict xfail). Anything else fails,
-    # including the fixed ones (journal order rows left in flight, fresh feed
-    # connections dropped at once).
-    known = (
-        "hedge failed, residual left",
-        "partial fill of",
-        "position left by a transaction closed flat",
-    )
+    # The known open finding, reported in RELIABILITY.md and not about loss: dust a
+    # hedge cannot place (below the hedge venue's amount precision) after a partial
+    # fill. Anything else fails, including the fixed ones (journal order rows left in
+    # flight, fresh feed connections dropped at once, a position left by recovery).
+    known = ("hedge failed, residual left", "partial fill of")
     assert [f for f in report.findings if not f.startswith(known)] == [], table
     assert k["kill_9"].actions == 2 and k["kill_9"].recovered == 2, table
     assert report.engine_runs == 3, table
