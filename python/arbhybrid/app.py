@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -94,18 +93,16 @@ def sim_journal(configured: Path) -> Path:
 
 
 class RunStats:
-    """What the engine's events say, for the status line and the summary."""
+    """Logs the engine's events and keeps the halts for the summary (the counts come
+    from the engine's snapshot)."""
 
     def __init__(self) -> None:
-        self.opportunities: Counter[str] = Counter()
-        self.outcomes: Counter[str] = Counter()
         self.halts: list[str] = []
 
     def on_events(self, batch: list[dict[str, Any]]) -> None:
         for ev in batch:
             kind = ev.get("type")
             if kind == "opportunity":
-                self.opportunities[ev["decision"]] += 1
                 log.info(
                     "opportunity %s %s buy %s sell %s qty %s edge %s bps: %s",
                     ev["id"],
@@ -117,7 +114,6 @@ class RunStats:
                     ev["decision"],
                 )
             elif kind == "transaction":
-                self.outcomes[ev["outcome"]] += 1
                 log.info(
                     "transaction %s %s %s pnl %s fees %s tick-to-trade %s us",
                     ev["tx_id"],

@@ -268,7 +268,6 @@ pub enum JournalError {
 pub struct Journal {
     tx: Sender<JournalRecord>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    path: PathBuf,
     errors: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -308,13 +307,8 @@ impl Journal {
         Ok(Self {
             tx,
             writer: Mutex::new(Some(writer)),
-            path,
             errors,
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Queues a record; never blocks and never fails on the hot path (a closed journal

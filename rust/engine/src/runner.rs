@@ -34,9 +34,9 @@ use arb_exec::order::{
 };
 use arb_exec::user_stream::UserStream;
 use arb_exec::{Amount, ExecError};
-use arb_market::feed::{LogRecord, LogSink, MarketData};
+use arb_market::feed::{LogSink, MarketData};
 use arb_market::store::{BookChange, BookStore, ChangeKind};
-use arb_market::{Side as BookSide, SymbolId, SymbolTable};
+use arb_market::{Side as BookSide, SymbolId};
 use arb_telemetry::metrics::{self, Counter, Histogram};
 use parking_lot::{Mutex, RwLock};
 use serde_json::json;
@@ -234,7 +234,6 @@ impl Stats {
 pub struct Inner {
     pub(crate) cfg: EngineConfig,
     pub(crate) store: Arc<BookStore>,
-    pub(crate) table: Arc<SymbolTable>,
     pub(crate) clients: [VenueClient; 2],
     /// Indexed by `SymbolId::index()`; `None` for symbols not traded.
     pub(crate) syms: Vec<Option<Arc<Sym>>>,
@@ -433,7 +432,6 @@ impl Engine {
         }
         let inner = Arc::new(Inner {
             store: store.clone(),
-            table: table.clone(),
             clients,
             syms,
             params: RwLock::new(params),
@@ -483,10 +481,6 @@ impl Engine {
             market: Mutex::new(Some(market)),
             streams: Mutex::new(streams),
         })
-    }
-
-    pub fn inner(&self) -> &Arc<Inner> {
-        &self.inner
     }
 
     /// Sets the event sink (Python callback).
@@ -1041,7 +1035,6 @@ impl Inner {
                     LegEvent::Final {
                         end: OrderEnd::Rejected(e.class()),
                         filled: 0,
-                        quote: 0,
                     }
                 };
                 tx.apply(client_id, ev);
@@ -1056,7 +1049,7 @@ impl Inner {
 
     /// Folds a tracker state (fills, ack, final status) into the transaction.
     fn fold_state(&self, tx: &mut ArbTx, sym: &Sym, client_id: &str, st: &OrderState) {
-        let (ps, qs) = (sym.scales.price, sym.scales.qty);
+        let qs = sym.scales.qty;
         if let Some(oid) = &st.order_id {
             tx.apply(
                 client_id,
@@ -1071,7 +1064,6 @@ impl Inner {
                 LegEvent::Fill {
                     trade_id: f.trade_id.clone(),
                     qty: amount_at(f.qty, qs),
-                    price: amount_at(f.price, ps),
                 },
             );
         }
@@ -1087,13 +1079,11 @@ impl Inner {
             _ => None,
         };
         if let Some(end) = end {
-            let quote = acct_to_scale(st.filled_quote.mantissa(), ps + qs).max(0) as u128;
             tx.apply(
                 client_id,
                 LegEvent::Final {
                     end,
                     filled: amount_at(effective_filled(st), qs),
-                    quote,
                 },
             );
         }
@@ -1276,7 +1266,6 @@ impl Inner {
                     LegEvent::Final {
                         end: OrderEnd::Rejected(ErrorClass::UnknownOutcome),
                         filled: 0,
-                        quote: 0,
                     },
                 );
             }
@@ -1401,7 +1390,6 @@ impl Inner {
                     LegEvent::Final {
                         end: OrderEnd::Rejected(e.class()),
                         filled: 0,
-                        quote: 0,
                     },
                 );
                 return false;
@@ -2047,11 +2035,6 @@ impl Inner {
             "journal_errors": self.journal.errors(),
         })
     }
-
-    /// The symbol table (for Python).
-    pub fn table(&self) -> &Arc<SymbolTable> {
-        &self.table
-    }
 }
 
 /// What an order has filled as far as anything says: its filled quantity, and for an
@@ -2111,10 +2094,4 @@ async fn futures_select_any(
         std::task::Poll::Pending
     })
     .await
-}
-
-/// Turns market-data log records into a sink for the feed (until the ring logger is
-/// wired by the bindings).
-pub fn log_to_stderr() -> LogSink {
-    Arc::new(|r: &LogRecord<'_>| eprintln!("{r:?}"))
 }

@@ -99,12 +99,8 @@ pub struct LegOrder {
     /// (a total can arrive before its fills, and fills after the total: neither is added
     /// to the other).
     pub filled: u64,
-    /// Quote value of the fills (notional mantissa), same rule.
-    pub quote: u128,
     fills_qty: u64,
-    fills_quote: u128,
     reported_qty: u64,
-    reported_quote: u128,
     trade_ids: HashSet<String>,
 }
 
@@ -119,11 +115,8 @@ impl LegOrder {
             qty,
             phase: OrderPhase::PendingNew,
             filled: 0,
-            quote: 0,
             fills_qty: 0,
-            fills_quote: 0,
             reported_qty: 0,
-            reported_quote: 0,
             trade_ids: HashSet::new(),
         }
     }
@@ -133,13 +126,7 @@ impl LegOrder {
     }
 
     fn settle(&mut self) {
-        if self.fills_qty >= self.reported_qty {
-            self.filled = self.fills_qty;
-            self.quote = self.fills_quote;
-        } else {
-            self.filled = self.reported_qty;
-            self.quote = self.reported_quote;
-        }
+        self.filled = self.fills_qty.max(self.reported_qty);
     }
 }
 
@@ -153,14 +140,12 @@ pub enum LegEvent {
     Fill {
         trade_id: String,
         qty: u64,
-        price: u64,
     },
     /// The venue says the order is final with `filled` in total (fills may still be in
     /// flight on the stream: the total wins when it is larger).
     Final {
         end: OrderEnd,
         filled: u64,
-        quote: u128,
     },
     /// The request's outcome is unknown.
     Unknown,
@@ -305,19 +290,6 @@ impl ArbTx {
         (b, s)
     }
 
-    /// Quote spent buying and received selling (notional mantissas).
-    pub fn quote_flows(&self) -> (u128, u128) {
-        let mut spent = 0;
-        let mut got = 0;
-        for o in &self.orders {
-            match o.side {
-                Side::Buy => spent += o.quote,
-                Side::Sell => got += o.quote,
-            }
-        }
-        (spent, got)
-    }
-
     /// Registers a hedge order the runner is about to send.
     pub fn add_hedge(
         &mut self,
@@ -343,25 +315,19 @@ impl ArbTx {
                     o.phase = OrderPhase::Open;
                 }
             }
-            LegEvent::Fill {
-                trade_id,
-                qty,
-                price,
-            } => {
+            LegEvent::Fill { trade_id, qty } => {
                 if o.trade_ids.insert(trade_id) {
                     o.fills_qty += qty;
-                    o.fills_quote += qty as u128 * price as u128;
                     o.settle();
                     if matches!(o.phase, OrderPhase::PendingNew | OrderPhase::Unknown) {
                         o.phase = OrderPhase::Open;
                     }
                 }
             }
-            LegEvent::Final { end, filled, quote } => {
+            LegEvent::Final { end, filled } => {
                 // The venue's total; stream fills may lag behind it (or come after).
                 if filled > o.reported_qty {
                     o.reported_qty = filled;
-                    o.reported_quote = quote;
                 }
                 o.settle();
                 o.phase = OrderPhase::Final(end);
@@ -484,16 +450,11 @@ mod tests {
         LegEvent::Fill {
             trade_id: id.into(),
             qty,
-            price: 10,
         }
     }
 
     fn fin(end: OrderEnd, filled: u64) -> LegEvent {
-        LegEvent::Final {
-            end,
-            filled,
-            quote: filled as u128 * 10,
-        }
+        LegEvent::Final { end, filled }
     }
 
     #[test]
