@@ -9,11 +9,15 @@ panicked. The full campaign is ``python -m arbhybrid campaign`` (RELIABILITY.md)
 from __future__ import annotations
 
 import sqlite3
+import time
 from decimal import Decimal
 from pathlib import Path
 
 from arbhybrid.campaign import BOOK_KINDS, Campaign, EngineProcess, engine_env
+from arbhybrid.engine import CLIENT_ID_PREFIX
+from arbhybrid.exchange import OrderStatus, client_order_id
 from arbhybrid.simulator import Simulator
+from tests.test_exec_trading import both
 
 
 def test_short_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -25,12 +29,10 @@ def test_short_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     a = report.accounting
 
     assert report.panics == [], table
-    # The known open finding, reported in RELIABILITY.md and not about loss: dust a
-    # hedge cannot place (below the hedge venue's amount precision) after a partial
-    # fill. Anything else fails, including the fixed ones (journal order rows left in
-    # flight, fresh feed connections dropped at once, a position left by recovery).
-    known = ("hedge failed, residual left", "partial fill of")
-    assert [f for f in report.findings if not f.startswith(known)] == [], table
+    # No finding is tolerated: not the fixed ones (journal order rows left in flight,
+    # fresh feed connections dropped at once, a position left by recovery, a hedge
+    # failed with a residual left, a partial fill not closed flat or as dust).
+    assert report.findings == [], table
     assert k["kill_9"].actions == 2 and k["kill_9"].recovered == 2, table
     assert report.engine_runs == 3, table
     for kind in BOOK_KINDS:
@@ -96,5 +98,42 @@ def test_recovery_with_one_leg_journaled_leaves_the_transaction_flat(tmp_path: P
         second = EngineProcess(env, tmp_path, "--duration", "2")
         assert second.proc.wait(timeout=120) == 0, second.tail()
         assert _tx_net(journal, tx_id) == 0
+    finally:
+        sim.stop()
+
+
+async def test_recovery_journals_the_final_state_of_its_flattening_order(tmp_path: Path) -> None:
+    """Found by the short campaign (seed 3): a kill -9 left a transaction with only its
+    buy filled; recovery flattened the residual with a market sell that filled at the
+    venue, journaled its fill, but left its order row ``pending_new`` ("journal order
+    row left in flight"). Here the crash's state is made directly: a buy leg of ours
+    filled at MEXC and a journal that never heard of it, so recovery adopts the fill
+    and flattens the residual; every order row of the transaction must end final, with
+    the venue's filled quantity."""
+    sim = Simulator({"seed": 5, "symbols": ["BTC/USDT", "ETH/USDT"]}).start()
+    try:
+        mexc = (await both(sim))["mexc"]  # also pauses the market: only recovery trades
+        txn = time.time_ns() // 1000
+        cid = client_order_id(CLIENT_ID_PREFIX, txn, "a")
+        await mexc.place_market("BTCUSDT", "buy", cid, qty=Decimal("0.002"))
+        buy = await mexc.query("BTCUSDT", client_id=cid)
+        assert buy.status == OrderStatus.FILLED, buy
+        env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT"])
+        engine = EngineProcess(env, tmp_path, "--duration", "2")
+        assert engine.proc.wait(timeout=120) == 0, engine.tail()
+        with sqlite3.connect(tmp_path / "journal.sqlite") as c:
+            (outcome,) = c.execute(
+                "SELECT outcome FROM transactions WHERE tx_id = ?", (txn,)
+            ).fetchone()
+            rows = c.execute(
+                "SELECT client_order_id, status, filled_qty FROM orders WHERE tx_id = ?", (txn,)
+            ).fetchall()
+        assert outcome == "recovered"
+        assert _tx_net(tmp_path / "journal.sqlite", txn) == 0
+        at_venue = {o["client_order_id"]: o for o in sim.orders("mexc")}
+        assert len(rows) == 2, rows  # the adopted buy and recovery's sell
+        for cid, status, filled in rows:
+            assert status == "filled", rows
+            assert Decimal(filled) == Decimal(at_venue[cid]["filled_qty"]), (rows, at_venue[cid])
     finally:
         sim.stop()

@@ -51,10 +51,14 @@ def test_status_of_a_running_engine_and_after_it_stopped(tmp_path: Path) -> None
         **os.environ,
         "ARB__JOURNAL__PATH": str(tmp_path / "journal.sqlite"),
         "ARB__LOGGING__FILE": str(tmp_path / "arbhybrid.log"),
+        # An alert that fires from the second evaluation on and never clears (any
+        # memory slope is above -1e9 MiB/h), so the status's alerts have a known content.
+        "ARB__METRICS__ALERTS__MEMORY_GROWTH_MB_PER_H": "-1000000000",
+        "ARB__METRICS__ALERTS__MEMORY_MIN_SPAN_S": "0",
     }
     state = tmp_path / "engine.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "arbhybrid", "--duration", "12"],
+        [sys.executable, "-m", "arbhybrid", "--duration", "20"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -70,16 +74,24 @@ def test_status_of_a_running_engine_and_after_it_stopped(tmp_path: Path) -> None
         # session, its own journal, which the configured path links to).
         assert Path(info["journal"]).resolve() == (tmp_path / "journal.sqlite").resolve()
 
-        # The raw answer: the engine's own snapshot, from the engine's process.
-        r = arbhybrid("status", "--state", str(state), "--json")
-        assert r.returncode == 0, r.stderr
-        body = json.loads(r.stdout)
+        # The raw answer: the engine's own snapshot, from the engine's process, with
+        # the alerts firing in it (memory_growth, from the engine's second evaluation).
+        deadline = time.monotonic() + 10  # evaluations are 1 s apart; the run is 20 s
+        while True:
+            r = arbhybrid("status", "--state", str(state), "--json")
+            assert r.returncode == 0, r.stderr
+            body = json.loads(r.stdout)
+            if body["alerts"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert [(a["name"], a["labels"], a["firing"], a["severity"]) for a in body["alerts"]] == [
+            ("memory_growth", {}, True, "WARNING")
+        ], body["alerts"]
         assert body["pid"] == proc.pid
         snap = body["snapshot"]
         assert set(snap["symbols"]) == SYMBOLS
         assert set(snap["venues"]) == {"mexc", "gateio"}
         assert snap["uptime_s"] > 0
-        assert body["alerts"] == [] or all("name" in a for a in body["alerts"])
 
         # The operator's view: the dashboard's panels, one shot.
         r = arbhybrid("status", "--state", str(state))

@@ -138,5 +138,11 @@ async def test_thresholds_come_from_settings() -> None:
     _native.observe_ns("http_request_seconds", 150_000_000, v)
     events = _native.evaluate_alerts()
     assert not [e for e in events if e["labels"] == v]
+    # Positive control: the same series and the same evaluation under a configured
+    # 120 ms fires, so the silence above is the threshold's doing, not a blind test.
+    _native.start_alerts(json.dumps({"api_response_ms": 120}), 3600.0)
+    _native.observe_ns("http_request_seconds", 150_000_000, v)
+    events = [e for e in _native.evaluate_alerts() if e["labels"] == v]
+    assert [(e["name"], e["firing"]) for e in events] == [("api_response", True)], events
     with pytest.raises(ValueError, match="api_respons_ms"):
         _native.start_alerts(json.dumps({"api_respons_ms": 1}), 1.0)

@@ -1444,28 +1444,7 @@ impl Inner {
             let Some(st) = self.tracker_state(o.venue, &o.client_id) else {
                 continue;
             };
-            let final_us = st.status.is_final().then(|| now_ns() / 1000);
-            self.journal
-                .send(JournalRecord::Order(Box::new(journal::OrderRecord {
-                    client_order_id: o.client_id.clone(),
-                    tx_id: tx.id,
-                    leg: o.role.label(),
-                    venue: venue_name(o.venue),
-                    symbol: sym.unified.clone(),
-                    side: o.side.label(),
-                    kind: "",
-                    price: None,
-                    qty: None,
-                    quote_qty: None,
-                    venue_order_id: st.order_id.clone(),
-                    status: st.status.as_str(),
-                    filled_qty: Some(Dec::new(st.filled_qty.mantissa(), 18)),
-                    request_us: 0,
-                    ack_us: None,
-                    final_us,
-                    error_class: None,
-                    error: st.reason.clone(),
-                })));
+            self.journal_tracked(tx.id, &o.client_id, o.role, sym, o.side.label(), &st);
             for f in &st.fills {
                 ledger.record(f, &sym.base, &sym.quote);
                 journal_fills.push(f.clone());
@@ -1721,6 +1700,40 @@ impl Inner {
                 final_us: r.status.is_final().then(|| now_ns() / 1000),
                 error_class: None,
                 error: None,
+            })));
+    }
+
+    /// Records an order's state as its venue client tracks it (status, venue id, filled
+    /// quantity; final time once final) in the journal.
+    pub(crate) fn journal_tracked(
+        &self,
+        tx_id: u64,
+        client_id: &str,
+        role: LegRole,
+        sym: &Sym,
+        side: &'static str,
+        st: &OrderState,
+    ) {
+        self.journal
+            .send(JournalRecord::Order(Box::new(journal::OrderRecord {
+                client_order_id: client_id.to_string(),
+                tx_id,
+                leg: role.label(),
+                venue: venue_name(st.venue),
+                symbol: sym.unified.clone(),
+                side,
+                kind: "",
+                price: None,
+                qty: None,
+                quote_qty: None,
+                venue_order_id: st.order_id.clone(),
+                status: st.status.as_str(),
+                filled_qty: Some(Dec::new(st.filled_qty.mantissa(), 18)),
+                request_us: 0,
+                ack_us: None,
+                final_us: st.status.is_final().then(|| now_ns() / 1000),
+                error_class: None,
+                error: st.reason.clone(),
             })));
     }
 
