@@ -15,7 +15,9 @@ to land a fill inside a cancel's round trip.)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -134,16 +136,36 @@ async def test_insufficient_balance_is_skipped_without_rejections(tmp_path: Path
 
 
 async def test_venue_disconnected_mid_trade(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite"
+
+    def unfinished(since_ms: int) -> list[int]:
+        """Transactions started since ``since_ms`` and not finished, per the journal."""
+        with (
+            contextlib.suppress(sqlite3.Error),
+            sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as c,
+        ):
+            q = "SELECT tx_id FROM transactions WHERE outcome IS NULL AND started_ms >= ?"
+            return [t for (t,) in c.execute(q, (since_ms,))]
+        return []
+
     async def inject(sim: Simulator, engine: RunningEngine) -> None:
-        # Wait for the first transaction to start, then cut every MEXC connection, a
-        # few times over.
-        for _ in range(200):
-            if engine.snapshot()["stats"]["opportunities_taken"] >= 1:
+        # MEXC answers REST requests 2 s late (under the 5 s request timeout): a
+        # transaction that starts has its MEXC leg held in flight that long, so the
+        # disconnect lands inside it by construction, not by timing luck.
+        delayed_ms = time.time_ns() // 1_000_000
+        sim.inject_fault("mexc", "rest_delay", ms=2000)
+        for _ in range(1200):  # bounded: a minute for a transaction to start
+            busy = any(s["busy"] for s in engine.snapshot()["symbols"].values())
+            if busy and unfinished(delayed_ms):
                 break
             await asyncio.sleep(0.05)
-        for _ in range(3):
-            sim.inject_fault("mexc", "close_connections", scope="all")
+        cut.update(tx=unfinished(delayed_ms), us=time.time_ns() // 1000)
+        # Cut every MEXC connection, a few times over.
+        sim.inject_fault("mexc", "close_connections", scope="all")
+        sim.clear_faults()  # the delay; the transaction goes on against reconnecting feeds
+        for _ in range(2):
             await asyncio.sleep(1.0)
+            sim.inject_fault("mexc", "close_connections", scope="all")
         # Reconnected, and the books are valid again.
         for _ in range(100):
             during.update(engine.snapshot())
@@ -152,10 +174,27 @@ async def test_venue_disconnected_mid_trade(tmp_path: Path) -> None:
             await asyncio.sleep(0.1)
 
     during: dict[str, Any] = {}
+    cut: dict[str, Any] = {}
     settings = settings_for_test(balance_mode="stream")
     sim, snap, _ = await run_scenario(tmp_path, settings, inject, seconds=6)
     try:
         assert fired(sim, "close_connections") >= 3
+        assert fired(sim, "rest_delay") >= 1
+        # A transaction was in flight at the first cut: its MEXC leg was requested
+        # before it and ended after it, and the transaction finished.
+        assert cut["tx"], "no transaction in flight at the cut"
+        with sqlite3.connect(journal) as c:
+            for tx in cut["tx"]:
+                (outcome,) = c.execute(
+                    "SELECT outcome FROM transactions WHERE tx_id = ?", (tx,)
+                ).fetchone()
+                assert outcome is not None, tx
+                legs = c.execute(
+                    "SELECT request_us, final_us FROM orders WHERE tx_id = ? AND venue = "
+                    "'mexc' AND leg IN ('buy', 'sell')",
+                    (tx,),
+                ).fetchall()
+                assert legs and all(r < cut["us"] < f for r, f in legs), (legs, cut)
         assert snap["stats"]["opportunities_taken"] >= 1
         assert during["venues"]["mexc"]["feed"]["connects"] >= 4  # first + 3 reconnects
         assert all(s["venues"]["mexc"]["valid"] for s in during["symbols"].values())
