@@ -358,16 +358,12 @@ async fn flatten(
         .ok_or("no final state in time")?;
     // Its row was journaled at the request: close it with the venue's final state, or
     // it stays "in flight" for an order the venue has finished.
-    let side_label = match side {
-        ExecSide::Buy => "buy",
-        ExecSide::Sell => "sell",
-    };
     inner.journal_tracked(
         txn,
         cid.as_str(),
         crate::tx::LegRole::Hedge(200),
         sym,
-        side_label,
+        side.as_str(),
         &st,
     );
     for f in &st.fills {
