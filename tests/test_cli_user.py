@@ -37,6 +37,18 @@ def cli(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProc
     )
 
 
+def start(cwd: Path, config: Path, duration: str) -> subprocess.Popen[str]:
+    """The main job in the background, as a user starts it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), "--duration", duration],
+        cwd=cwd,
+        env=user_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def checkout(root: Path) -> Path:
     """A checkout's configuration (this worktree's config.yaml) in its own folder."""
     folder = root / "checkout"
@@ -131,14 +143,7 @@ def test_a_second_engine_on_the_same_state_is_refused(tmp_path: Path) -> None:
     config = checkout(tmp_path)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    first = subprocess.Popen(
-        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), "--duration", "60"],
-        cwd=scratch,
-        env=user_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start(scratch, config, "60")
     try:
         state = config.parent / "runs" / "engine.json"
         deadline = time.monotonic() + 60
@@ -237,14 +242,7 @@ def test_rough_edges(two_runs: dict[str, object], tmp_path: Path) -> None:
 def test_ctrl_c_early_prints_no_traceback(tmp_path: Path, delay_s: float) -> None:
     """Item 10: Ctrl-C in the first fraction of a second stops quietly (no traceback)."""
     config = checkout(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), "--duration", "30"],
-        cwd=tmp_path,
-        env=user_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start(tmp_path, config, "30")
     time.sleep(delay_s)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

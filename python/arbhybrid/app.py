@@ -194,8 +194,12 @@ def summary(snap: dict[str, Any], stats: RunStats, dry_run: bool = False) -> str
         "  transactions:         "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["outcomes"].items())) or "none"),
         f"  realized PnL (quote): {st['pnl']} (fees {st['fees']})",
-        f"  tick-to-trade:        p50 {ttt['p50_us']} us, p99 {ttt['p99_us']} us "
-        f"over {ttt['count']}",
+        "  tick-to-trade:        "
+        + (
+            f"p50 {ttt['p50_us']} us, p99 {ttt['p99_us']} us over {ttt['count']}"
+            if ttt["count"]
+            else "none"
+        ),
         "  errors by class:      "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["errors"].items())) or "none"),
         f"  start-up:             {snap['startup_ms']}",
