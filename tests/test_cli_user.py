@@ -237,6 +237,16 @@ def test_rough_edges(two_runs: dict[str, object], tmp_path: Path) -> None:
         assert r.returncode == 2, r.stdout + r.stderr
         assert f"{option} {value!r}" in r.stderr and known in r.stderr, r.stderr
 
+    # A session that died before its journal had tables is named and left out.
+    broken = Path(config).parent / "runs" / "sim" / "20000101-000000-1.sqlite"
+    broken.write_bytes(b"")
+    try:
+        r = cli(scratch, "history", "--config", config)
+    finally:
+        broken.unlink()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "skipped run sim/20000101-000000-1" in r.stderr and "not a journal" in r.stderr
+
 
 @pytest.mark.parametrize("delay_s", [0.1, 0.3, 0.8])
 def test_ctrl_c_early_prints_no_traceback(tmp_path: Path, delay_s: float) -> None:

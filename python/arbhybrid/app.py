@@ -52,6 +52,9 @@ def run(
     except StateInUse as e:
         print(e, file=sys.stderr)
         return 2
+    except OSError as e:
+        print(f"cannot use the state directory {state}: {e}", file=sys.stderr)
+        return 1
     try:
         return asyncio.run(
             _main(settings, Path(config_path), duration, live, dry_run, journal_path)
@@ -97,6 +100,8 @@ def hold_state(state: Path) -> Any:
 def checkpoint(journal_path: str | Path) -> None:
     """Moves everything in the journal's write-ahead log into the journal file, so the
     file alone (copied, mailed) holds the whole run."""
+    if not Path(journal_path).is_file():
+        return  # connecting would create an empty one
     try:
         with contextlib.closing(sqlite3.connect(journal_path, timeout=5.0)) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

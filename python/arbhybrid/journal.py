@@ -65,8 +65,15 @@ def runs(state: str | Path) -> list[Run]:
     top = root / "journal.sqlite"
     if top.is_file() and not top.is_symlink():
         found.append(top)
-    found.sort(key=lambda p: (p.stat().st_mtime, p.name))
+    found.sort(key=lambda p: (_last_write(p), p.name))
     return [Run(str(p.relative_to(root).with_suffix("")), p) for p in found]
+
+
+def _last_write(journal: Path) -> float:
+    """When the journal was last written: its write-ahead log's time while the engine
+    runs (the file itself changes only at checkpoints)."""
+    wal = journal.with_name(journal.name + "-wal")
+    return max(journal.stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
 
 
 def meta(conn: sqlite3.Connection) -> dict[str, str]:

@@ -103,7 +103,7 @@ def selected_runs(args: argparse.Namespace) -> list[journal.Run]:
             + ("" if args.config else f", or {CONFIG_HINT}")
         )
     if args.run is None:
-        return runs
+        return _readable(runs)
     if args.run == "latest":
         return runs[-1:]
     picked = [r for r in runs if args.run in (r.name, Path(r.name).name)]
@@ -111,6 +111,19 @@ def selected_runs(args: argparse.Namespace) -> list[journal.Run]:
         names = ", ".join(r.name for r in runs[-10:])
         raise _Usage(f"--run {args.run!r}: no such run in {state}; the latest: {names}")
     return picked
+
+
+def _readable(runs: list[journal.Run]) -> list[journal.Run]:
+    """The runs whose journal can be read; one that cannot (a session that died before
+    its journal had tables) is named on stderr and left out, not fatal to the others."""
+    ok = []
+    for run in runs:
+        try:
+            with journal.open_journal(run.path):
+                ok.append(run)
+        except journal.JournalError as e:
+            print(f"skipped run {run.name}: {e}", file=sys.stderr)
+    return ok
 
 
 def parse_since(text: str) -> int:
