@@ -2,7 +2,9 @@
 
 import sys
 
-from arbhybrid.cli import main
-
 if __name__ == "__main__":
+    try:
+        from arbhybrid.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while importing: stop quietly
+        sys.exit(130)
     sys.exit(main())

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -43,12 +46,67 @@ def run(
                 file=sys.stderr,
             )
             return 2
+    state = Path(settings.journal.path).parent
+    try:
+        lock = hold_state(state)
+    except StateInUse as e:
+        print(e, file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"cannot use the state directory {state}: {e}", file=sys.stderr)
+        return 1
     try:
         return asyncio.run(
             _main(settings, Path(config_path), duration, live, dry_run, journal_path)
         )
     except KeyboardInterrupt:
         return 130
+    finally:
+        lock.close()
+
+
+class StateInUse(RuntimeError):
+    """Another engine runs on this state directory."""
+
+
+def hold_state(state: Path) -> Any:
+    """Takes the state directory for this process (an flock on ``engine.lock``, released
+    by the OS however the process ends): two engines on one directory would share its
+    ``engine.json``, log and journal link. Returns the open lock file; raises
+    ``StateInUse`` naming the running engine."""
+    state.mkdir(parents=True, exist_ok=True)
+    lock = (state / "engine.lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "an unknown process"
+        lock.close()
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            info = json.loads((state / "engine.json").read_text(encoding="utf-8"))
+            holder = f"pid {info['pid']} at {info['url']}"
+        raise StateInUse(
+            f"an engine is already running on {state}: {holder} "
+            "(python -m arbhybrid status shows it); stop it first, or give this one its "
+            "own state with a configuration whose journal.path is elsewhere"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"pid {os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+def checkpoint(journal_path: str | Path) -> None:
+    """Moves everything in the journal's write-ahead log into the journal file, so the
+    file alone (copied, mailed) holds the whole run."""
+    if not Path(journal_path).is_file():
+        return  # connecting would create an empty one
+    try:
+        with contextlib.closing(sqlite3.connect(journal_path, timeout=5.0)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.Error as e:
+        log.warning("journal %s: checkpoint at shutdown failed: %s", journal_path, e)
 
 
 def _endpoints(settings: Settings, sim: Simulator | None) -> tuple[VenueEndpoints, VenueEndpoints]:
@@ -128,19 +186,25 @@ class RunStats:
                 log.critical("trading halted: %s", ev["reason"])
 
 
-def summary(snap: dict[str, Any], stats: RunStats) -> str:
+def summary(snap: dict[str, Any], stats: RunStats, dry_run: bool = False) -> str:
     st = snap["stats"]
     ttt = st["tick_to_trade"]
     lines = [
-        "arbhybrid summary",
+        "arbhybrid summary (dry run: no order sent)" if dry_run else "arbhybrid summary",
         f"  opportunities seen:   {st['opportunities_detected']} "
         f"(vetoed by risk {st['opportunities_vetoed']}, vanished {st['opportunities_vanished']})",
-        f"  opportunities taken:  {st['opportunities_taken']}",
+        f"  opportunities sent:   none ({st['opportunities_detected']} detected, not sent: dry run)"
+        if dry_run
+        else f"  opportunities taken:  {st['opportunities_taken']}",
         "  transactions:         "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["outcomes"].items())) or "none"),
         f"  realized PnL (quote): {st['pnl']} (fees {st['fees']})",
-        f"  tick-to-trade:        p50 {ttt['p50_us']} us, p99 {ttt['p99_us']} us "
-        f"over {ttt['count']}",
+        "  tick-to-trade:        "
+        + (
+            f"p50 {ttt['p50_us']} us, p99 {ttt['p99_us']} us over {ttt['count']}"
+            if ttt["count"]
+            else "none"
+        ),
         "  errors by class:      "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["errors"].items())) or "none"),
         f"  start-up:             {snap['startup_ms']}",
@@ -165,7 +229,7 @@ async def _main(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    view = make_view()
+    view = make_view(dry_run=dry_run)
     view.start()
     sim: Simulator | None = None
     start_balances = None
@@ -240,9 +304,10 @@ async def _main(
             watcher.cancel()
         view.progress("stopping: waiting for running transactions")
         await engine.shutdown()
+        checkpoint(journal_path or settings.journal.path)
         final = engine.snapshot()
         view.close(final)
-        print(summary(final, stats), flush=True)
+        print(summary(final, stats, dry_run), flush=True)
         if sim is not None and start_balances is not None:
             # Every transaction accounted for against the venue's ground truth.
             rec = reconcile.reconcile(

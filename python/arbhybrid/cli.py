@@ -8,6 +8,7 @@ parser it adds. ``run`` is the default when no subcommand is given.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -34,14 +35,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
+    sub.metavar = "{" + ",".join(sub.choices) + "}"  # the usage line lists the commands
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C before the job installed its own handling (imports, configuration).
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # `run` is the default subcommand: `python -m arbhybrid --duration 5` means `run --duration 5`.
-    known = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    known = list(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in known:
+        close = difflib.get_close_matches(args_list[0], known, n=1)
+        parser.print_usage(sys.stderr)
+        print(
+            f"{parser.prog}: error: unknown command {args_list[0]!r}"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; the commands are: {', '.join(known)}",
+            file=sys.stderr,
+        )
+        return 2
     if not args_list or (args_list[0] not in known and args_list[0] not in ("-h", "--help")):
         args_list.insert(0, "run")
     args = parser.parse_args(args_list)

@@ -201,6 +201,9 @@ class SimulatorSettings(_Strict):
     trader_balances: dict[str, Decimal] = Field(default_factory=dict)
     update_rate_hz: float = Field(50.0, gt=0)
     opportunity_rate_per_min: float = Field(6.0, ge=0)
+    first_gap_s: float = Field(
+        3.0, ge=0, description="a first gap opens this early if none has (0: random only)"
+    )
     rate_limits: bool = True
 
 
@@ -396,9 +399,25 @@ def load_config(
         environ = os.environ
     data = load_raw(path, environ)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_format_validation_error(e)) from None
+    return _paths_from(settings, path.parent)
+
+
+def _paths_from(settings: Settings, folder: Path) -> Settings:
+    """The configuration's relative paths (journal, log file) read from the folder of
+    the file that names them, not from wherever the command happens to run: ``run
+    --config /abs/config.yaml`` from elsewhere keeps its state beside that file."""
+
+    def resolved(p: str) -> str:
+        return p if Path(p).is_absolute() else str((folder / p).absolute())
+
+    journal = settings.journal.model_copy(update={"path": resolved(settings.journal.path)})
+    logging = settings.logging
+    if logging.file:
+        logging = logging.model_copy(update={"file": resolved(logging.file)})
+    return settings.model_copy(update={"journal": journal, "logging": logging})
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,13 +14,22 @@ from decimal import Decimal
 from pathlib import Path
 
 
-class JournalNotFound(FileNotFoundError):
+class JournalError(Exception):
+    """A journal that cannot be read: missing, or not a journal."""
+
+
+class JournalNotFound(JournalError, FileNotFoundError):
     """The journal file does not exist."""
+
+
+class NotAJournal(JournalError):
+    """The file exists but is not an engine journal (not SQLite, or no journal tables)."""
 
 
 @contextmanager
 def open_journal(path: str | Path) -> Iterator[sqlite3.Connection]:
-    """Opens the journal read-only; raises ``JournalNotFound`` if it does not exist."""
+    """Opens the journal read-only; raises ``JournalNotFound`` if it does not exist and
+    ``NotAJournal`` if it is not one."""
     p = Path(path)
     if not p.is_file():
         raise JournalNotFound(
@@ -29,9 +38,67 @@ def open_journal(path: str | Path) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
+        try:
+            conn.execute("SELECT 1 FROM transactions LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as e:
+            raise NotAJournal(f"{p} is not a journal: {e}") from None
         yield conn
     finally:
         conn.close()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run's journal under a state directory: ``name`` is its path there without the
+    suffix (``sim/20261201-092123-16658``, ``live/journal``)."""
+
+    name: str
+    path: Path
+
+
+def runs(state: str | Path) -> list[Run]:
+    """Every run's journal under the state directory, oldest first: each simulator
+    session's (``sim/``), the live runs' (``live/``), and ``journal.sqlite`` itself when it
+    is a journal rather than the link to the latest session."""
+    root = Path(state)
+    found = [p for sub in ("sim", "live") for p in (root / sub).glob("*.sqlite") if p.is_file()]
+    top = root / "journal.sqlite"
+    if top.is_file() and not top.is_symlink():
+        found.append(top)
+    found.sort(key=lambda p: (_last_write(p), p.name))
+    return [Run(str(p.relative_to(root).with_suffix("")), p) for p in found]
+
+
+def _last_write(journal: Path) -> float:
+    """When the journal was last written: its write-ahead log's time while the engine
+    runs (the file itself changes only at checkpoints)."""
+    wal = journal.with_name(journal.name + "-wal")
+    return max(journal.stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
+
+
+def meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """The journal's ``meta`` table (mode, venues) as key -> value; empty for a journal
+    written before it existed."""
+    try:
+        rows = conn.execute("SELECT * FROM meta").fetchall()
+    except sqlite3.DatabaseError:
+        return {}
+    if rows and {"key", "value"} <= set(rows[0].keys()):  # one row per key
+        return {str(r["key"]): str(r["value"]) for r in rows}
+    return {k: str(v) for k, v in dict(rows[0]).items()} if rows else {}
+
+
+def distinct(conn: sqlite3.Connection, column: str, tables: tuple[str, ...]) -> set[str]:
+    """The values ``column`` takes in these tables (for naming what exists when a filter
+    matches nothing); a table missing from an older journal counts as empty."""
+    values: set[str] = set()
+    for table in tables:
+        try:
+            rows = conn.execute(f"SELECT DISTINCT {column} FROM {table}").fetchall()
+        except sqlite3.DatabaseError:
+            continue
+        values.update(str(r[0]) for r in rows if r[0] is not None)
+    return values
 
 
 def dec(v: str | None) -> Decimal | None:
@@ -70,7 +137,9 @@ def transactions(
     if symbol:
         where.append("symbol = ?")
         args.append(symbol)
-    if outcome:
+    if outcome == "open":  # still running: no outcome yet
+        where.append("outcome IS NULL")
+    elif outcome:
         where.append("outcome = ?")
         args.append(outcome)
     if since_ms is not None:

@@ -53,13 +53,20 @@ def _ms_to_s(t0: int, t: int) -> float:
     return (t - t0) / 1000.0
 
 
-def spread_plots(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> list[Plot]:
+#: Spread samples come about once a second; a longer pause is the time between two runs,
+#: where the line breaks instead of joining them.
+RUN_BREAK_MS = 10_000
+
+
+def spread_plots(
+    spreads: list[sqlite3.Row], opportunities: list[sqlite3.Row], txs: list[journal.Transaction]
+) -> list[Plot]:
     """Per symbol: the two directional cross-venue edges (bps) over time, trades marked."""
     by_symbol: dict[str, list[sqlite3.Row]] = defaultdict(list)
-    for r in journal.spreads(conn):
+    for r in sorted(spreads, key=lambda r: r["t_ms"]):
         by_symbol[r["symbol"]].append(r)
     opps: dict[str, list[sqlite3.Row]] = defaultdict(list)
-    for o in journal.opportunities(conn):
+    for o in sorted(opportunities, key=lambda o: o["t_ms"]):
         opps[o["symbol"]].append(o)
     plots = []
     # One time origin for samples, detections and trades, so none lands left of zero.
@@ -71,10 +78,18 @@ def spread_plots(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> li
     )
     for symbol in sorted(by_symbol):
         rows = by_symbol[symbol]
-        ts, m2g, g2m = [], [], []
+        ts: list[float] = []
+        m2g: list[float] = []
+        g2m: list[float] = []
+        last_ms = None
         for r in rows:
             if None in (r["mexc_bid"], r["mexc_ask"], r["gate_bid"], r["gate_ask"]):
                 continue
+            if last_ms is not None and r["t_ms"] - last_ms > RUN_BREAK_MS:
+                ts.append(_ms_to_s(t0, last_ms))
+                m2g.append(math.nan)
+                g2m.append(math.nan)
+            last_ms = r["t_ms"]
             mb, ma = Decimal(r["mexc_bid"]), Decimal(r["mexc_ask"])
             gb, ga = Decimal(r["gate_bid"]), Decimal(r["gate_ask"])
             ts.append(_ms_to_s(t0, r["t_ms"]))
@@ -118,7 +133,7 @@ def spread_plots(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> li
                 f"spread-{symbol}",
                 f"Spread {symbol}",
                 _png(fig),
-                points={"spread samples": len(ts)},
+                points={"spread samples": sum(not math.isnan(v) for v in m2g)},
             )
         )
     if not plots:
@@ -165,13 +180,13 @@ def _log_axis(ax: matplotlib.axes.Axes) -> None:
     ax.xaxis.set_minor_formatter(plain)
 
 
-def latency_plot(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> Plot:
+def latency_plot(orders: list[sqlite3.Row], txs: list[journal.Transaction]) -> Plot:
     """Tick-to-trade, and per leg the time from request to the venue's acknowledgement
     (to the order's final state for orders whose acknowledgement was not journaled)."""
     ttt = [t.tick_to_trade_us for t in txs if t.tick_to_trade_us is not None]
     legs: dict[str, list[float]] = defaultdict(list)
     to_final = False
-    for o in journal.orders(conn):
+    for o in orders:
         if o["leg"] not in ("buy", "sell") or not o["request_us"]:
             continue
         end = o["ack_us"]
@@ -210,9 +225,10 @@ def latency_plot(conn: sqlite3.Connection, txs: list[journal.Transaction]) -> Pl
     )
 
 
-def slippage_plot(conn: sqlite3.Connection) -> Plot:
-    """Per taken opportunity: expected average price vs. realized fill average, in bps
-    (positive = worse than expected), for each leg."""
+def slippage(conn: sqlite3.Connection) -> tuple[list[float], list[float]]:
+    """One run's slippage per taken opportunity: expected average price vs. realized fill
+    average, in bps (positive = worse than expected), buy legs and sell legs (per run:
+    transaction and client order ids are a run's own)."""
     expected: dict[int, tuple[Decimal, Decimal]] = {}
     for o in journal.opportunities(conn):
         if o["tx_id"] is None:
@@ -237,6 +253,10 @@ def slippage_plot(conn: sqlite3.Connection) -> Plot:
         s = realized.get((tx_id, "sell"))
         if s and s[1] > 0 and exp_sell > 0:
             sell_bps.append(float((exp_sell - s[0] / s[1]) / exp_sell * BPS))
+    return buy_bps, sell_bps
+
+
+def slippage_plot(buy_bps: list[float], sell_bps: list[float]) -> Plot:
     if not buy_bps and not sell_bps:
         return Plot("slippage", "Slippage", None, "no filled legs")
     fig, ax = plt.subplots(figsize=(9, 3.2))
@@ -265,21 +285,40 @@ def outcome_plot(txs: list[journal.Transaction]) -> Plot:
     return Plot("outcomes", "Outcomes", _png(fig), points=dict(counts))
 
 
-def build(journal_path: str | Path) -> tuple[list[Plot], dict[str, str]]:
-    """Renders every plot and a summary from the journal."""
-    with journal.open_journal(journal_path) as conn:
-        txs = journal.transactions(conn)
-        plots = [
-            *spread_plots(conn, txs),
-            pnl_plot(txs),
-            latency_plot(conn, txs),
-            slippage_plot(conn),
-            outcome_plot(txs),
-        ]
-        n_fills = conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
+def build(source: str | Path | list[journal.Run]) -> tuple[list[Plot], dict[str, str]]:
+    """Renders every plot and a summary from one journal or every run's."""
+    runs = source if isinstance(source, list) else [journal.Run(Path(source).stem, Path(source))]
+    txs: list[journal.Transaction] = []
+    spreads: list[sqlite3.Row] = []
+    opps: list[sqlite3.Row] = []
+    orders: list[sqlite3.Row] = []
+    buy_bps: list[float] = []
+    sell_bps: list[float] = []
+    n_fills = 0
+    per_run: list[str] = []
+    for run in runs:
+        with journal.open_journal(run.path) as conn:
+            run_txs = journal.transactions(conn)
+            txs += run_txs
+            spreads += journal.spreads(conn)
+            opps += journal.opportunities(conn)
+            orders += journal.orders(conn)
+            b, s = slippage(conn)
+            buy_bps += b
+            sell_bps += s
+            n_fills += conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
+        per_run.append(f"{run.name} ({len(run_txs)})")
+    plots = [
+        *spread_plots(spreads, opps, txs),
+        pnl_plot(txs),
+        latency_plot(orders, txs),
+        slippage_plot(buy_bps, sell_bps),
+        outcome_plot(txs),
+    ]
     pnl = sum((t.realized_pnl or Decimal(0) for t in txs), Decimal(0))
     fees = sum((t.fees_quote or Decimal(0) for t in txs), Decimal(0))
     summary = {
+        "runs (transactions)": ", ".join(per_run),
         "transactions": str(len(txs)),
         "fills": str(n_fills),
         "realized PnL (quote, fees included)": str(pnl),
@@ -308,9 +347,11 @@ def _rank(sorted_values: list[int], q: float) -> int:
     return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
 
 
-def write_report(journal_path: str | Path, out_dir: str | Path) -> Path:
-    """Writes ``report.html`` into ``out_dir`` and returns its path."""
-    plots, summary = build(journal_path)
+def write_report(source: str | Path | list[journal.Run], out_dir: str | Path) -> Path:
+    """Writes ``report.html`` (of one journal or every run's) into ``out_dir`` and returns
+    its path."""
+    plots, summary = build(source)
+    paths = [r.path for r in source] if isinstance(source, list) else [source]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = "".join(
@@ -335,7 +376,7 @@ th, td {{ padding: 4px 12px; border-bottom: 1px solid #ddd; text-align: left; }}
 img {{ max-width: 100%; }} .empty {{ color: #888; }}
 </style></head><body>
 <h1>arbhybrid report</h1>
-<p>Journal: {html.escape(str(journal_path))}</p>
+<p>Journals: {html.escape(", ".join(str(p) for p in paths))}</p>
 <table>{rows}</table>
 {"".join(sections)}
 <script>

@@ -167,6 +167,7 @@ def config_from_settings(settings: Any, symbols: list[str] | None = None) -> dic
         "admin_port": s.ports.admin,
         "update_rate_hz": s.update_rate_hz,
         "opportunity_rate_per_min": s.opportunity_rate_per_min,
+        "first_gap_after_s": s.first_gap_s,
         "rate_limits": s.rate_limits,
     }
     if s.trader_balances:

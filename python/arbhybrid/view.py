@@ -19,7 +19,7 @@ class View(Protocol):
     def close(self, snapshot: dict[str, Any] | None) -> None: ...
 
 
-def status_line(snap: dict[str, Any]) -> str:
+def status_line(snap: dict[str, Any], dry_run: bool = False) -> str:
     """One line: opportunities, transactions, PnL, latency, venue health."""
     st = snap["stats"]
     ttt = st["tick_to_trade"]
@@ -28,20 +28,26 @@ def status_line(snap: dict[str, Any]) -> str:
         f"{v}:{'ok' if d['healthy'] else 'DOWN'}" for v, d in sorted(snap["venues"].items())
     )
     halted = snap["risk"]["halted"]
+    taken = "detected, not sent: dry run" if dry_run else f"taken {st['opportunities_taken']}"
     return (
         f"[{snap['uptime_s']:6.1f}s] opportunities {st['opportunities_detected']} "
-        f"taken {st['opportunities_taken']} | tx {outcomes} | PnL {st['pnl']} fees {st['fees']} | "
-        f"t2t p50 {ttt['p50_us']}us p99 {ttt['p99_us']}us | {venues}"
+        f"{taken} | tx {outcomes} | PnL {st['pnl']} fees {st['fees']} | "
+        f"t2t p50 {_us(ttt['p50_us'])} p99 {_us(ttt['p99_us'])} | {venues}"
         + (f" | HALTED: {halted}" if halted else "")
     )
+
+
+def _us(v: int | None) -> str:
+    return "-" if v is None else f"{v}us"
 
 
 class PlainView:
     """Plain lines: start-up steps as they happen, a status line every ``every_s``."""
 
-    def __init__(self, every_s: float = 5.0, out: Any = None) -> None:
+    def __init__(self, every_s: float = 5.0, out: Any = None, dry_run: bool = False) -> None:
         self.every_s = every_s
         self.out = out or sys.stdout
+        self.dry_run = dry_run
         self._last = float("-inf")
 
     def start(self) -> None:
@@ -56,13 +62,13 @@ class PlainView:
     def update(self, snapshot: dict[str, Any]) -> None:
         if snapshot["uptime_s"] - self._last >= self.every_s:
             self._last = snapshot["uptime_s"]
-            print(status_line(snapshot), file=self.out, flush=True)
+            print(status_line(snapshot, self.dry_run), file=self.out, flush=True)
 
     def close(self, snapshot: dict[str, Any] | None) -> None:
         pass
 
 
-def make_view(tty: bool | None = None) -> View:
+def make_view(tty: bool | None = None, dry_run: bool = False) -> View:
     """The live dashboard on a terminal, plain lines otherwise."""
     if tty is None:
         tty = sys.stdout.isatty()
@@ -70,6 +76,6 @@ def make_view(tty: bool | None = None) -> View:
         try:
             from arbhybrid.dashboard import Dashboard
         except ImportError:
-            return PlainView(every_s=1.0)
+            return PlainView(every_s=1.0, dry_run=dry_run)
         return Dashboard()
-    return PlainView()
+    return PlainView(dry_run=dry_run)

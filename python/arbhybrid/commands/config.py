@@ -7,9 +7,7 @@ import sys
 
 import yaml
 
-from arbhybrid.config import ConfigError, load_config
-
-EXIT_INVALID = 2
+from arbhybrid.commands._common import EXIT_USAGE, add_config_argument, load_settings
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -21,16 +19,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         description="Exit 0 and print the validated configuration (secrets masked); "
         "exit 2 with one line per problem (key path first) when it is invalid.",
     )
-    check.add_argument("--config", default="config.yaml", help="configuration file")
+    add_config_argument(check)
     check.set_defaults(func=check_command)
 
 
 def check_command(args: argparse.Namespace) -> int:
-    try:
-        settings = load_config(args.config)
-    except ConfigError as e:
-        for problem in e.problems:
-            print(problem, file=sys.stderr)
-        return EXIT_INVALID
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_USAGE
     sys.stdout.write(yaml.safe_dump(settings.masked(), sort_keys=False))
     return 0

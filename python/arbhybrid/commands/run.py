@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from arbhybrid.config import ConfigError, load_config
+from arbhybrid.commands._common import (
+    EXIT_USAGE,
+    add_config_argument,
+    load_settings,
+    positive_seconds,
+)
+from arbhybrid.config import DEFAULT_CONFIG_PATH
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -13,25 +18,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "run",
         help="run the arbitrage engine (default: against the embedded simulator)",
     )
-    p.add_argument("--config", default="config.yaml", help="configuration file")
-    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    add_config_argument(p)
+    p.add_argument(
+        "--duration",
+        type=positive_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds (default: until Ctrl-C)",
+    )
     p.add_argument("--live", action="store_true", help="trade the real venues (needs keys)")
     p.add_argument("--dry-run", action="store_true", help="do everything except send orders")
     p.set_defaults(func=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    try:
-        settings = load_config(args.config)
-    except ConfigError as e:
-        for problem in e.problems:
-            print(problem, file=sys.stderr)
-        return 2
+    settings = load_settings(args.config)
+    if settings is None:
+        return EXIT_USAGE
     from arbhybrid.app import run
 
     return run(
         settings,
-        config_path=args.config,
+        config_path=args.config or DEFAULT_CONFIG_PATH,
         duration=args.duration,
         live=args.live,
         dry_run=args.dry_run,

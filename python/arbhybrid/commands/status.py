@@ -1,4 +1,4 @@
-"""``python -m arbhybrid status``: ask a running engine for its state."""
+"""``python -m arbhybrid status``: ask the running engine for its state."""
 
 from __future__ import annotations
 
@@ -6,27 +6,47 @@ import argparse
 import json
 import sqlite3
 import sys
+from pathlib import Path
 
-from arbhybrid.status import DEFAULT_STATE_FILE, EngineNotRunning, query
+from arbhybrid.commands._common import EXIT_USAGE, add_config_argument, load_settings
+from arbhybrid.status import EngineNotRunning, query, state_file_for
 
 #: How many recent transactions (from the journal) ``status`` shows.
 RECENT = 8
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", help="show the state of a running engine")
+    p = sub.add_parser("status", help="show the state of the running engine")
+    add_config_argument(p)
     p.add_argument(
         "--state",
-        default=DEFAULT_STATE_FILE,
-        help=f"the running engine's state file (default {DEFAULT_STATE_FILE}, beside the journal)",
+        metavar="PATH",
+        help="the state directory (or its engine.json) of the engine to ask "
+        "(default: the configuration's, beside its journal)",
     )
     p.add_argument("--json", action="store_true", help="print the raw JSON answer")
     p.set_defaults(func=status_command)
 
 
+def state_file(args: argparse.Namespace) -> Path | None:
+    """The ``engine.json`` to read: ``--state`` (a directory or the file itself), else the
+    one beside the configuration's journal; None when there is no configuration."""
+    if args.state:
+        path = Path(args.state)
+        return path / "engine.json" if path.is_dir() else path
+    settings = load_settings(args.config)
+    if settings is None:
+        print("(or pass --state DIR, the state directory of a running engine)", file=sys.stderr)
+        return None
+    return state_file_for(settings.journal.path)
+
+
 def status_command(args: argparse.Namespace) -> int:
+    path = state_file(args)
+    if path is None:
+        return EXIT_USAGE
     try:
-        state = query(args.state)
+        state = query(path)
     except EngineNotRunning as e:
         print(e, file=sys.stderr)
         return 1
@@ -43,7 +63,10 @@ def status_command(args: argparse.Namespace) -> int:
     for alert in state.status.get("alerts") or []:
         dash.alert(alert)
     dash.events(_recent_transactions(state.status.get("journal")))
-    console.print(f"engine pid {state.pid} at {state.url} (state file {state.state_file})")
+    console.print(
+        f"running: engine pid {state.pid} at {state.url}, "
+        f"state {state.state_file.parent}, journal {state.status.get('journal')}"
+    )
     console.print(dash.render())
     return 0
 

@@ -29,6 +29,10 @@ pub struct SimConfig {
     pub opportunity_gap_bps: u32,
     /// How many background actions a gap lasts before the lagging venue catches up.
     pub opportunity_duration_actions: u32,
+    /// Seconds of background activity (counted in actions at `update_rate_hz`, so the
+    /// market stays deterministic) after which a first gap opens if none has yet; at the
+    /// random rate alone a short session may see none. 0 = no such first gap.
+    pub first_gap_after_s: f64,
     /// Enforce the venues' documented rate limits.
     pub rate_limits: bool,
     /// Start with no background makers/takers; client orders still match.
@@ -96,6 +100,7 @@ impl Default for SimConfig {
             opportunity_rate_per_min: 2.0,
             opportunity_gap_bps: 60,
             opportunity_duration_actions: 40,
+            first_gap_after_s: 0.0,
             rate_limits: true,
             market_paused: false,
             maker_levels: 15,

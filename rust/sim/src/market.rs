@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::SimConfig;
 use crate::matching::{Exchange, NewOrder, OrderKind, Side, Size, Tif};
 use crate::spec::SymbolSpec;
 use crate::state::{Shared, VenueState};
@@ -41,12 +42,24 @@ pub struct Market {
     pub actions: u64,
     /// Gaps opened so far.
     pub gaps_opened: u64,
+    /// The action at which a first gap opens if none has by then
+    /// (`first_gap_after_s`), and the draws that place it: a stream of its own, so the
+    /// rest of the market is the same with or without it.
+    first_gap: Option<(u64, ChaCha8Rng)>,
 }
 
 impl Market {
     pub fn new(shared: &Shared) -> Self {
         let specs = &shared.venue(Venue::Mexc).specs;
         let fair: Vec<u64> = specs.iter().map(|s| s.initial_fair).collect();
+        let cfg = &shared.cfg;
+        let first_gap_at = cfg.first_gap_after_s * cfg.update_rate_hz * 2.0 * fair.len() as f64;
+        let first_gap = (first_gap_at.is_finite() && first_gap_at >= 1.0).then(|| {
+            (
+                first_gap_at as u64,
+                ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x6669_7273_745f_6761),
+            )
+        });
         Market {
             rng: ChaCha8Rng::seed_from_u64(shared.cfg.seed),
             view: [fair.clone(), fair.clone()],
@@ -55,6 +68,7 @@ impl Market {
             cursor: 0,
             actions: 0,
             gaps_opened: 0,
+            first_gap,
         }
     }
 
@@ -102,21 +116,18 @@ impl Market {
             if actions_per_min > 0.0 {
                 let p = cfg.opportunity_rate_per_min / actions_per_min;
                 if self.rng.random::<f64>() < p {
-                    let g = self.rng.random_range(0..n);
-                    let gv = if self.rng.random::<bool>() {
-                        Venue::Mexc
-                    } else {
-                        Venue::Gate
-                    };
-                    let sign = if self.rng.random::<bool>() { 1 } else { -1 };
-                    // Beyond both taker fees (MEXC 5 bp + Gate 10 bp) and the spreads.
-                    let bps = sign * (cfg.opportunity_gap_bps as i64 + 15 + 4);
-                    self.gaps[g] = Some(Gap {
-                        venue: gv,
-                        bps,
-                        actions_left: cfg.opportunity_duration_actions.max(1),
-                    });
+                    open_gap(&mut self.rng, &mut self.gaps, cfg);
                     self.gaps_opened += 1;
+                }
+            }
+            // A short session still sees one: the first gap opens early if none has.
+            if self.gaps_opened > 0 {
+                self.first_gap = None;
+            } else if let Some((at, rng)) = &mut self.first_gap {
+                if self.actions >= *at {
+                    open_gap(rng, &mut self.gaps, cfg);
+                    self.gaps_opened += 1;
+                    self.first_gap = None;
                 }
             }
         }
@@ -316,6 +327,24 @@ impl Market {
     }
 }
 
+/// Opens a gap on a random symbol and venue, in a random direction, with `rng`'s draws.
+fn open_gap(rng: &mut ChaCha8Rng, gaps: &mut [Option<Gap>], cfg: &SimConfig) {
+    let g = rng.random_range(0..gaps.len());
+    let venue = if rng.random::<bool>() {
+        Venue::Mexc
+    } else {
+        Venue::Gate
+    };
+    let sign = if rng.random::<bool>() { 1 } else { -1 };
+    // Beyond both taker fees (MEXC 5 bp + Gate 10 bp) and the spreads.
+    let bps = sign * (cfg.opportunity_gap_bps as i64 + 15 + 4);
+    gaps[g] = Some(Gap {
+        venue,
+        bps,
+        actions_left: cfg.opportunity_duration_actions.max(1),
+    });
+}
+
 /// The market task: runs `update_rate_hz` actions per symbol per venue per second until
 /// cancelled; while paused it runs none and does not accumulate a backlog.
 pub async fn run(shared: Arc<Shared>, mut market: Market, cancel: CancellationToken) {
@@ -403,5 +432,42 @@ pub async fn run_probe(shared: Arc<Shared>, mut market: Market, cancel: Cancella
             vs.flush(&mut ex, sym, arb_core::time::now_ms());
             vs.publish(&mut ex);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The project's `simulator:` settings (config.yaml): three symbols at 50 Hz, six
+    /// gaps a minute, seed 7.
+    fn project(first_gap_after_s: f64) -> Shared {
+        Shared::new(SimConfig {
+            symbols: vec!["BTC/USDT".into(), "ETH/USDT".into(), "SOL/USDT".into()],
+            update_rate_hz: 50.0,
+            opportunity_rate_per_min: 6.0,
+            first_gap_after_s,
+            ..SimConfig::default()
+        })
+        .expect("simulator state")
+    }
+
+    /// Gaps opened in the first `secs` seconds of activity (counted in actions).
+    fn gaps_within(shared: &Shared, secs: f64) -> u64 {
+        let mut m = Market::new(shared);
+        m.seed_books(shared);
+        let actions = (secs * shared.cfg.update_rate_hz * 2.0 * 3.0) as u64;
+        for _ in 0..actions {
+            m.step(shared);
+        }
+        m.gaps_opened
+    }
+
+    #[test]
+    fn a_short_session_sees_a_gap_early() {
+        // Without the first gap, the default seed opens none in the first 8 s.
+        assert_eq!(gaps_within(&project(0.0), 8.0), 0);
+        assert_eq!(gaps_within(&project(3.0), 2.9), 0);
+        assert_eq!(gaps_within(&project(3.0), 3.1), 1);
     }
 }
