@@ -227,6 +227,19 @@ def test_rate_limits_are_shown_when_the_engine_reports_them() -> None:
     assert "rate limit" not in line_with(frame_text(dash), "venue", "breaker")
 
 
+def test_a_dry_run_says_not_sent_instead_of_taken() -> None:
+    """The engine's snapshot says it is a dry run (``tests/test_cli_user.py`` runs one);
+    the trading panel then says nothing was sent instead of counting "taken"."""
+    dash = Dashboard(Console(file=io.StringIO()), capture_stderr=False, alerts=False)
+    stats = {"opportunities_detected": 4, "opportunities_taken": 0}
+    snap = {"uptime_s": 1.0, "symbols": {}, "venues": {}, "stats": stats}
+    dash.update({**snap, "dry_run": True})
+    line = line_with(frame_text(dash), "opportunities", "4 seen")
+    assert "not sent: dry run" in line and "taken" not in line
+    dash.update({**snap, "dry_run": False})
+    assert "0 taken" in line_with(frame_text(dash), "opportunities", "4 seen")
+
+
 def test_stderr_lines_are_captured_and_the_descriptor_restored() -> None:
     lines: list[str] = []
     before = os.fstat(2)

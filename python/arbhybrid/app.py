@@ -229,7 +229,7 @@ async def _main(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    view = make_view(dry_run=dry_run)
+    view = make_view()
     view.start()
     sim: Simulator | None = None
     start_balances = None

@@ -605,7 +605,11 @@ class Dashboard:
         grid.add_column()
         opp = [
             f"{st.get('opportunities_detected', 0)} seen",
-            f"{st.get('opportunities_taken', 0)} taken",
+            (
+                "not sent: dry run"
+                if snap.get("dry_run")
+                else f"{st.get('opportunities_taken', 0)} taken"
+            ),
             f"{st.get('opportunities_vetoed', 0)} vetoed",
             f"{st.get('opportunities_vanished', 0)} vanished",
             f"{st.get('refused_stale', 0)} stale",

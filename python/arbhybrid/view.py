@@ -19,7 +19,7 @@ class View(Protocol):
     def close(self, snapshot: dict[str, Any] | None) -> None: ...
 
 
-def status_line(snap: dict[str, Any], dry_run: bool = False) -> str:
+def status_line(snap: dict[str, Any]) -> str:
     """One line: opportunities, transactions, PnL, latency, venue health."""
     st = snap["stats"]
     ttt = st["tick_to_trade"]
@@ -28,7 +28,11 @@ def status_line(snap: dict[str, Any], dry_run: bool = False) -> str:
         f"{v}:{'ok' if d['healthy'] else 'DOWN'}" for v, d in sorted(snap["venues"].items())
     )
     halted = snap["risk"]["halted"]
-    taken = "detected, not sent: dry run" if dry_run else f"taken {st['opportunities_taken']}"
+    taken = (
+        "detected, not sent: dry run"
+        if snap.get("dry_run")
+        else f"taken {st['opportunities_taken']}"
+    )
     return (
         f"[{snap['uptime_s']:6.1f}s] opportunities {st['opportunities_detected']} "
         f"{taken} | tx {outcomes} | PnL {st['pnl']} fees {st['fees']} | "
@@ -44,10 +48,9 @@ def _us(v: int | None) -> str:
 class PlainView:
     """Plain lines: start-up steps as they happen, a status line every ``every_s``."""
 
-    def __init__(self, every_s: float = 5.0, out: Any = None, dry_run: bool = False) -> None:
+    def __init__(self, every_s: float = 5.0, out: Any = None) -> None:
         self.every_s = every_s
         self.out = out or sys.stdout
-        self.dry_run = dry_run
         self._last = float("-inf")
 
     def start(self) -> None:
@@ -62,13 +65,13 @@ class PlainView:
     def update(self, snapshot: dict[str, Any]) -> None:
         if snapshot["uptime_s"] - self._last >= self.every_s:
             self._last = snapshot["uptime_s"]
-            print(status_line(snapshot, self.dry_run), file=self.out, flush=True)
+            print(status_line(snapshot), file=self.out, flush=True)
 
     def close(self, snapshot: dict[str, Any] | None) -> None:
         pass
 
 
-def make_view(tty: bool | None = None, dry_run: bool = False) -> View:
+def make_view(tty: bool | None = None) -> View:
     """The live dashboard on a terminal, plain lines otherwise."""
     if tty is None:
         tty = sys.stdout.isatty()
@@ -76,6 +79,6 @@ def make_view(tty: bool | None = None, dry_run: bool = False) -> View:
         try:
             from arbhybrid.dashboard import Dashboard
         except ImportError:
-            return PlainView(every_s=1.0, dry_run=dry_run)
+            return PlainView(every_s=1.0)
         return Dashboard()
-    return PlainView(dry_run=dry_run)
+    return PlainView()

@@ -2008,6 +2008,8 @@ impl Inner {
         let p = self.params();
         json!({
             "uptime_s": self.started.elapsed().as_secs_f64(),
+            // A dry run detects and sends nothing: the views say so instead of "taken".
+            "dry_run": self.cfg.dry_run,
             "strategy": {
                 "min_edge_bps": arb_core::fixed::format_scaled((p.threshold - p.slippage) as i128, 4),
                 "slippage_buffer_bps": arb_core::fixed::format_scaled(p.slippage as i128, 4),
