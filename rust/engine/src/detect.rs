@@ -240,6 +240,79 @@ pub fn detect(
     })
 }
 
+/// What one venue takes of a hedge: the base quantity (0: none) and the limit price the
+/// order is sent at (`None`: a market order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HedgeQuote {
+    pub qty: u64,
+    pub limit: Option<u64>,
+}
+
+/// The limit price of a hedge: through the touch by the slippage buffer (at least 10 bps
+/// and one unit of the book's scale) so it fills, at the venue's price precision rounded
+/// as `OrderRequest::prepare` rounds it (a buy down, a sell up): the price the venue sees.
+pub fn hedge_limit_price(
+    touch: u64,
+    buy: bool,
+    slippage: u64,
+    scales: Scales,
+    leg: &LegRules,
+) -> u64 {
+    let slip = (touch as u128 * slippage.max(100_000) as u128 / PPB8 as u128) as u64;
+    let tick = step(scales.price, leg.price_decimals);
+    if buy {
+        (touch + slip.max(1)) / tick * tick
+    } else {
+        touch.saturating_sub(slip.max(1)).div_ceil(tick) * tick
+    }
+}
+
+/// The largest part of `qty` a venue takes at `price`: a multiple of its amount step, at
+/// least its minimum quantity and its minimum notional at that price; 0 if none.
+pub fn tradable_at(qty: u64, price: u64, scales: Scales, leg: &LegRules) -> u64 {
+    let st = step(scales.qty, leg.amount_decimals);
+    let q = qty / st * st;
+    let notional = price as u128 * q as u128;
+    if q == 0 || q < leg.min_qty || notional < leg.min_notional {
+        0
+    } else {
+        q
+    }
+}
+
+/// What a venue whose best price on the hedge's side is `touch` takes of a residual of
+/// `qty`, as an IOC limit through the touch (`limit`) or a market order (which fills at
+/// the book: checked at the touch).
+pub fn hedge_quote(
+    qty: u64,
+    touch: Option<u64>,
+    buy: bool,
+    limit: bool,
+    slippage: u64,
+    scales: Scales,
+    leg: &LegRules,
+) -> HedgeQuote {
+    match (limit, touch) {
+        (true, None) => HedgeQuote {
+            qty: 0,
+            limit: None,
+        },
+        (true, Some(t)) => {
+            // The minimum notional is the venue's check of the order as sent, so it is
+            // checked at the limit price (a chase sell is below the bid it was seen at).
+            let px = hedge_limit_price(t, buy, slippage, scales, leg);
+            HedgeQuote {
+                qty: tradable_at(qty, px, scales, leg),
+                limit: Some(px),
+            }
+        }
+        (false, t) => HedgeQuote {
+            qty: tradable_at(qty, t.unwrap_or(0), scales, leg),
+            limit: None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,6 +489,45 @@ mod tests {
                 &Caps::UNLIMITED
             ),
             Err(NoTrade::NoSize)
+        );
+    }
+
+    #[test]
+    fn a_hedge_is_checked_against_the_minimum_at_the_price_it_is_sent_at() {
+        // Minimum notional 5 quote. 0.05 base is 5.00 at the bid of 100.00, but a chase
+        // sells 10 bps through it, at 99.90: 4.995, which the venue refuses.
+        let mut leg = rules(GATE, 4);
+        leg.min_notional = 5 * 10u128.pow(SC.price + SC.qty);
+        let qty = 5_000_000;
+        assert_eq!(
+            hedge_quote(qty, Some(10_000), false, true, 0, SC, &leg),
+            HedgeQuote {
+                qty: 0,
+                limit: Some(9_990)
+            }
+        );
+        // A market sell fills at the book: checked at the touch.
+        assert_eq!(
+            hedge_quote(qty, Some(10_000), false, false, 0, SC, &leg),
+            HedgeQuote { qty, limit: None }
+        );
+        // A buy goes through the ask, above it.
+        assert_eq!(
+            hedge_quote(qty, Some(10_000), true, true, 0, SC, &leg),
+            HedgeQuote {
+                qty,
+                limit: Some(10_010)
+            }
+        );
+        // The price is the one the order carries: at the venue's precision (1 decimal),
+        // a sell rounded up (99.95 -> 100.0), which makes 5.00 again.
+        leg.price_decimals = 1;
+        assert_eq!(
+            hedge_quote(qty, Some(10_005), false, true, 0, SC, &leg),
+            HedgeQuote {
+                qty,
+                limit: Some(10_000)
+            }
         );
     }
 
