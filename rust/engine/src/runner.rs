@@ -50,9 +50,7 @@ use crate::config::{
     acct_to_scale, scale_to_acct, BalanceMode, ConfigError, EngineConfig, OrderStyle, Params,
     PythonRiskMode,
 };
-use crate::detect::{
-    detect, hedge_quote, Caps, DetectParams, HedgeQuote, LegRules, Opportunity, Scales,
-};
+use crate::detect::{detect, hedge_quote, Caps, DetectParams, LegRules, Opportunity, Scales};
 use crate::journal::{self, Dec, Journal, JournalRecord};
 use crate::risk::{KillReason, Proposal, RiskState};
 use crate::tx::{Action, ArbTx, LegEvent, LegRole, OrderEnd, Outcome, Side};
@@ -1266,31 +1264,6 @@ impl Inner {
         }
     }
 
-    /// What `venue` takes of a hedge of `qty` and at which price: an IOC limit through
-    /// the touch (chase, and buys on Gate, which has no base-sized market buy) or a market
-    /// order (unwind).
-    fn quote_on(
-        &self,
-        sym: &Sym,
-        venue: Venue,
-        side: Side,
-        qty: u64,
-        ioc: bool,
-        slippage: u64,
-    ) -> HedgeQuote {
-        let leg = sym.legs.read()[venue.index()];
-        let limit = ioc || (side == Side::Buy && venue == Venue::Gate);
-        hedge_quote(
-            qty,
-            self.touch(sym, venue, side),
-            side == Side::Buy,
-            limit,
-            slippage,
-            sym.scales,
-            &leg,
-        )
-    }
-
     /// The best price an order of `side` takes on `venue` (its best ask for a buy).
     fn touch(&self, sym: &Sym, venue: Venue, side: Side) -> Option<u64> {
         self.store.top(venue, sym.id).and_then(|t| match side {
@@ -1330,24 +1303,39 @@ impl Inner {
         ioc: bool,
         slippage: u64,
     ) -> Option<HedgePlan> {
-        let here = self.quote_on(sym, venue, side, qty, ioc, slippage);
-        let plan = |venue, q: HedgeQuote| HedgePlan {
-            venue,
-            qty: q.qty,
-            limit: q.limit,
+        let legs = *sym.legs.read();
+        // What `venue` takes and at which price: an IOC limit through the touch (chase,
+        // and buys on Gate, which has no base-sized market buy) or a market order.
+        let on = |venue: Venue, ioc: bool| {
+            let limit = ioc || (side == Side::Buy && venue == Venue::Gate);
+            let q = hedge_quote(
+                qty,
+                self.touch(sym, venue, side),
+                side == Side::Buy,
+                limit,
+                slippage,
+                sym.scales,
+                &legs[venue.index()],
+            );
+            HedgePlan {
+                venue,
+                qty: q.qty,
+                limit: q.limit,
+            }
         };
+        let here = on(venue, ioc);
         if here.qty == qty {
-            return Some(plan(venue, here));
+            return Some(here);
         }
-        let there = self.quote_on(sym, venue.other(), side, qty, true, slippage);
+        let there = on(venue.other(), true);
         if there.qty == qty {
-            return Some(plan(venue.other(), there));
+            return Some(there);
         }
         // Neither takes it exactly: the larger tradable part; the rest becomes dust.
         match here.qty.max(there.qty) {
             0 => None,
-            q if q == here.qty => Some(plan(venue, here)),
-            _ => Some(plan(venue.other(), there)),
+            q if q == here.qty => Some(here),
+            _ => Some(there),
         }
     }
 
