@@ -13,8 +13,9 @@
 //! so every unit taken pays at least the threshold and the average edge does too. The
 //! size is then capped by the notional cap and balances, quantized down to the coarser
 //! amount precision of the two venues (both legs trade the same base amount), and checked
-//! against each venue's minimum quantity and notional. The cost and proceeds of the final
-//! size are recomputed exactly from the levels.
+//! against each venue's minimum quantity and notional (the sell's at its limit price, as
+//! the venue checks it). The cost and proceeds of the final size are recomputed exactly
+//! from the levels.
 //!
 //! Units: prices and quantities are mantissas at the symbol's shared `price_scale` /
 //! `qty_scale`; notionals are at `price_scale + qty_scale`; fees and thresholds are parts
@@ -218,10 +219,12 @@ pub fn detect(
     // Exact cost and proceeds at the final size (these walks cannot fail: qty <= depth).
     let (buy_cost, buy_limit) = walk_cost(asks, qty).ok_or(NoTrade::NoSize)?;
     let (sell_proceeds, sell_limit) = walk_cost(bids, qty).ok_or(NoTrade::NoSize)?;
+    // The venue checks an order's notional at the price it carries: the sell's limit is
+    // the worst bid touched, below the average its proceeds are at.
     if qty < buy.min_qty
         || qty < sell.min_qty
         || buy_cost < buy.min_notional
-        || sell_proceeds < sell.min_notional
+        || (sell_limit as u128 * qty as u128) < sell.min_notional
     {
         return Err(NoTrade::BelowMinimum);
     }
@@ -528,6 +531,29 @@ mod tests {
                 qty,
                 limit: Some(10_000)
             }
+        );
+    }
+
+    #[test]
+    fn the_sell_minimum_is_checked_at_the_sell_limit_sent() {
+        // 0.04 at 101.00 + 0.01 at 99.00: proceeds 5.03 pass a 5.02 minimum, but the sell
+        // goes out as 0.05 at its limit 99.00, 4.95: the venue would refuse it.
+        let asks = lv(&[("90.00", "1")]);
+        let bids = lv(&[("101.00", "0.04"), ("99.00", "1")]);
+        let mut sell = rules(GATE, 2);
+        sell.min_notional = 502 * 10u128.pow(SC.price + SC.qty - 2);
+        let p = params(5, 5); // 5 quote at 90.00: 0.05 base (2 decimals)
+        assert_eq!(
+            detect(
+                &asks,
+                &bids,
+                SC,
+                &rules(MEXC, 2),
+                &sell,
+                &p,
+                &Caps::UNLIMITED
+            ),
+            Err(NoTrade::BelowMinimum)
         );
     }
 
