@@ -198,10 +198,11 @@ def apply(settings: Any) -> int | None:
     """Applies the settings that may change while running: ``logging.level`` (both
     loggers) and ``metrics.alerts`` (the running alert evaluator's thresholds; an unknown
     name raises ``ValueError``). Returns the log level now in force."""
+    level = _set_level(_section(settings, "logging"))
     metrics_cfg = _section(settings, "metrics")
     if metrics_cfg.get("enabled", True):
         _native.start_alerts(json.dumps(metrics_cfg.get("alerts") or {}))
-    return _set_level(_section(settings, "logging"))
+    return level
 
 
 def metrics_text() -> str:
