@@ -99,3 +99,19 @@ async def test_engine_trades_and_every_fill_and_balance_is_accounted_for(
                 assert "hedge" not in by_leg, (tx_id, by_leg)
     finally:
         sim.stop()
+
+
+async def test_veto_mode_without_a_python_rule_sends_nothing(tmp_path: Path) -> None:
+    """`veto` mode means Python approves each trade: with no rule installed (an embedder
+    that never called `set_veto`), opportunities are refused, not sent unchecked."""
+    settings = settings_for_test(python_risk_mode="veto")
+    sim = Simulator(config_from_settings(settings)).start()
+    try:
+        snap, events = await run_engine(settings, sim, tmp_path / "journal.sqlite", seconds=8)
+        decisions = [e["decision"] for e in events if e["type"] == "opportunity"]
+        assert "refused: veto mode and no python rule installed" in decisions, decisions
+        assert "taken" not in decisions, decisions
+        assert snap["stats"]["outcomes"] == {}
+        assert all(not sim.orders(v) for v in VENUES)
+    finally:
+        sim.stop()

@@ -200,3 +200,32 @@ async def test_venue_disconnected_mid_trade(tmp_path: Path) -> None:
         assert all(s["venues"]["mexc"]["valid"] for s in during["symbols"].values())
     finally:
         sim.stop()
+
+
+async def test_a_held_residual_is_re_marked_as_prices_move(tmp_path: Path) -> None:
+    """A residual kept under the `hold` policy moves the risk layer's daily PnL as its
+    price moves, with no trade closing meanwhile (trading is halted once it is held)."""
+    seen: list[str] = []
+
+    async def inject(sim: Simulator, engine: RunningEngine) -> None:
+        sim.inject_fault("mexc", "partial_fill", pct=40, count=1)
+        for _ in range(600):
+            if engine.snapshot()["stats"]["outcomes"].get("held", 0) >= 1:
+                break
+            await asyncio.sleep(0.05)
+        engine.halt()
+        for _ in range(600):  # the mid moves with every book update (30 a second)
+            snap = engine.snapshot()
+            if snap["risk"]["open_arbitrages"] == 0:
+                seen.append(snap["risk"]["daily_pnl"])
+                if len(set(seen)) > 1:
+                    return
+            await asyncio.sleep(0.05)
+
+    settings = settings_for_test(balance_mode="stream", hedge_policy="hold")
+    sim, snap, _ = await run_scenario(tmp_path, settings, inject, seconds=0.5)
+    try:
+        assert snap["stats"]["outcomes"].get("held", 0) >= 1, snap["stats"]["outcomes"]
+        assert len(set(seen)) > 1, f"daily PnL never moved with a residual held: {seen[:3]}"
+    finally:
+        sim.stop()

@@ -19,6 +19,7 @@ from typing import Any
 from arbhybrid import reconcile, telemetry
 from arbhybrid.config import LiveConfig, Settings
 from arbhybrid.engine import RunningEngine, VenueEndpoints
+from arbhybrid.rules import default_rules
 from arbhybrid.simulator import Simulator, config_from_settings
 from arbhybrid.status import StatusServer, serve_status, state_file_for
 from arbhybrid.view import make_view
@@ -278,16 +279,20 @@ async def _main(
             (time.perf_counter() - t0) * 1000,
             tel.metrics_port,
         )
-        if settings.strategy.python_risk_mode == "veto":
-            from arbhybrid.rules import default_rules
-
-            engine.set_veto(default_rules(settings))
+        # Installed whatever the mode: the engine consults it only in `veto` mode, so
+        # switching to `veto` while running takes effect at the next trade.
+        engine.set_veto(default_rules(settings))
         live_cfg = LiveConfig(config_path, settings)
 
         def on_config(new: Settings, changes: dict[str, Any]) -> None:
             assert engine is not None
             engine.apply(new)
-            logging.getLogger().setLevel(new.logging.level)
+            engine.set_veto(default_rules(new))  # the rules read the new thresholds
+            level = telemetry.apply(new)
+            if "logging.level" in changes and level is not None:
+                # Logged at the new level itself: it is written only if both the Python
+                # logger and the Rust ring logger now let it through.
+                log.log(level, "logging.level %s in effect", new.logging.level)
 
         live_cfg.subscribe(on_config)
         watcher = asyncio.create_task(live_cfg.watch())

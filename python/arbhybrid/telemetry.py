@@ -31,6 +31,7 @@ from arbhybrid import _native
 __all__ = [
     "RingHandler",
     "Telemetry",
+    "apply",
     "get_logger",
     "metrics_text",
     "on_alert",
@@ -159,14 +160,12 @@ def setup(settings: Any = None, *, alert_interval_s: float = 1.0) -> Telemetry:
     register_secrets(settings)
     log_cfg = _section(settings, "logging")
     _native.configure_logging(json.dumps(log_cfg))
-    level = logging.getLevelName(str(log_cfg.get("level", "INFO")).upper())
     root = logging.getLogger()
     for h in [h for h in root.handlers if isinstance(h, RingHandler)]:
         root.removeHandler(h)
     handler = RingHandler()
     root.addHandler(handler)
-    if isinstance(level, int):
-        root.setLevel(level)
+    _set_level(log_cfg)
 
     metrics_cfg = dict(_section(settings, "metrics"))
     alerts = metrics_cfg.pop("alerts", None) or {}
@@ -182,6 +181,28 @@ def setup(settings: Any = None, *, alert_interval_s: float = 1.0) -> Telemetry:
         _native.stop_metrics_server()
         _native.stop_alerts()
     return Telemetry(metrics_port=bound, handler=handler)
+
+
+def _set_level(log_cfg: Mapping[str, Any]) -> int | None:
+    """Sets ``logging.level`` on Python's root logger and on the Rust ring logger (whose
+    own filter applies to every record, Python's included); returns the level."""
+    level = logging.getLevelName(str(log_cfg.get("level", "INFO")).upper())
+    if not isinstance(level, int):
+        return None
+    logging.getLogger().setLevel(level)
+    _native.set_log_level(level)
+    return level
+
+
+def apply(settings: Any) -> int | None:
+    """Applies the settings that may change while running: ``logging.level`` (both
+    loggers) and ``metrics.alerts`` (the running alert evaluator's thresholds; an unknown
+    name raises ``ValueError``). Returns the log level now in force."""
+    level = _set_level(_section(settings, "logging"))
+    metrics_cfg = _section(settings, "metrics")
+    if metrics_cfg.get("enabled", True):
+        _native.start_alerts(json.dumps(metrics_cfg.get("alerts") or {}))
+    return level
 
 
 def metrics_text() -> str:

@@ -13,8 +13,9 @@
 //! so every unit taken pays at least the threshold and the average edge does too. The
 //! size is then capped by the notional cap and balances, quantized down to the coarser
 //! amount precision of the two venues (both legs trade the same base amount), and checked
-//! against each venue's minimum quantity and notional. The cost and proceeds of the final
-//! size are recomputed exactly from the levels.
+//! against each venue's minimum quantity and notional (the sell's at its limit price, as
+//! the venue checks it). The cost and proceeds of the final size are recomputed exactly
+//! from the levels.
 //!
 //! Units: prices and quantities are mantissas at the symbol's shared `price_scale` /
 //! `qty_scale`; notionals are at `price_scale + qty_scale`; fees and thresholds are parts
@@ -218,10 +219,12 @@ pub fn detect(
     // Exact cost and proceeds at the final size (these walks cannot fail: qty <= depth).
     let (buy_cost, buy_limit) = walk_cost(asks, qty).ok_or(NoTrade::NoSize)?;
     let (sell_proceeds, sell_limit) = walk_cost(bids, qty).ok_or(NoTrade::NoSize)?;
+    // The venue checks an order's notional at the price it carries: the sell's limit is
+    // the worst bid touched, below the average its proceeds are at.
     if qty < buy.min_qty
         || qty < sell.min_qty
         || buy_cost < buy.min_notional
-        || sell_proceeds < sell.min_notional
+        || (sell_limit as u128 * qty as u128) < sell.min_notional
     {
         return Err(NoTrade::BelowMinimum);
     }
@@ -238,6 +241,79 @@ pub fn detect(
         profit_e8,
         edge,
     })
+}
+
+/// What one venue takes of a hedge: the base quantity (0: none) and the limit price the
+/// order is sent at (`None`: a market order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HedgeQuote {
+    pub qty: u64,
+    pub limit: Option<u64>,
+}
+
+/// The limit price of a hedge: through the touch by the slippage buffer (at least 10 bps
+/// and one unit of the book's scale) so it fills, at the venue's price precision rounded
+/// as `OrderRequest::prepare` rounds it (a buy down, a sell up): the price the venue sees.
+pub fn hedge_limit_price(
+    touch: u64,
+    buy: bool,
+    slippage: u64,
+    scales: Scales,
+    leg: &LegRules,
+) -> u64 {
+    let slip = (touch as u128 * slippage.max(100_000) as u128 / PPB8 as u128) as u64;
+    let tick = step(scales.price, leg.price_decimals);
+    if buy {
+        (touch + slip.max(1)) / tick * tick
+    } else {
+        touch.saturating_sub(slip.max(1)).div_ceil(tick) * tick
+    }
+}
+
+/// The largest part of `qty` a venue takes at `price`: a multiple of its amount step, at
+/// least its minimum quantity and its minimum notional at that price; 0 if none.
+pub fn tradable_at(qty: u64, price: u64, scales: Scales, leg: &LegRules) -> u64 {
+    let st = step(scales.qty, leg.amount_decimals);
+    let q = qty / st * st;
+    let notional = price as u128 * q as u128;
+    if q == 0 || q < leg.min_qty || notional < leg.min_notional {
+        0
+    } else {
+        q
+    }
+}
+
+/// What a venue whose best price on the hedge's side is `touch` takes of a residual of
+/// `qty`, as an IOC limit through the touch (`limit`) or a market order (which fills at
+/// the book: checked at the touch).
+pub fn hedge_quote(
+    qty: u64,
+    touch: Option<u64>,
+    buy: bool,
+    limit: bool,
+    slippage: u64,
+    scales: Scales,
+    leg: &LegRules,
+) -> HedgeQuote {
+    match (limit, touch) {
+        (true, None) => HedgeQuote {
+            qty: 0,
+            limit: None,
+        },
+        (true, Some(t)) => {
+            // The minimum notional is the venue's check of the order as sent, so it is
+            // checked at the limit price (a chase sell is below the bid it was seen at).
+            let px = hedge_limit_price(t, buy, slippage, scales, leg);
+            HedgeQuote {
+                qty: tradable_at(qty, px, scales, leg),
+                limit: Some(px),
+            }
+        }
+        (false, t) => HedgeQuote {
+            qty: tradable_at(qty, t.unwrap_or(0), scales, leg),
+            limit: None,
+        },
+    }
 }
 
 #[cfg(test)]
@@ -416,6 +492,68 @@ mod tests {
                 &Caps::UNLIMITED
             ),
             Err(NoTrade::NoSize)
+        );
+    }
+
+    #[test]
+    fn a_hedge_is_checked_against_the_minimum_at_the_price_it_is_sent_at() {
+        // Minimum notional 5 quote. 0.05 base is 5.00 at the bid of 100.00, but a chase
+        // sells 10 bps through it, at 99.90: 4.995, which the venue refuses.
+        let mut leg = rules(GATE, 4);
+        leg.min_notional = 5 * 10u128.pow(SC.price + SC.qty);
+        let qty = 5_000_000;
+        assert_eq!(
+            hedge_quote(qty, Some(10_000), false, true, 0, SC, &leg),
+            HedgeQuote {
+                qty: 0,
+                limit: Some(9_990)
+            }
+        );
+        // A market sell fills at the book: checked at the touch.
+        assert_eq!(
+            hedge_quote(qty, Some(10_000), false, false, 0, SC, &leg),
+            HedgeQuote { qty, limit: None }
+        );
+        // A buy goes through the ask, above it.
+        assert_eq!(
+            hedge_quote(qty, Some(10_000), true, true, 0, SC, &leg),
+            HedgeQuote {
+                qty,
+                limit: Some(10_010)
+            }
+        );
+        // The price is the one the order carries: at the venue's precision (1 decimal),
+        // a sell rounded up (99.95 -> 100.0), which makes 5.00 again.
+        leg.price_decimals = 1;
+        assert_eq!(
+            hedge_quote(qty, Some(10_005), false, true, 0, SC, &leg),
+            HedgeQuote {
+                qty,
+                limit: Some(10_000)
+            }
+        );
+    }
+
+    #[test]
+    fn the_sell_minimum_is_checked_at_the_sell_limit_sent() {
+        // 0.04 at 101.00 + 0.01 at 99.00: proceeds 5.03 pass a 5.02 minimum, but the sell
+        // goes out as 0.05 at its limit 99.00, 4.95: the venue would refuse it.
+        let asks = lv(&[("90.00", "1")]);
+        let bids = lv(&[("101.00", "0.04"), ("99.00", "1")]);
+        let mut sell = rules(GATE, 2);
+        sell.min_notional = 502 * 10u128.pow(SC.price + SC.qty - 2);
+        let p = params(5, 5); // 5 quote at 90.00: 0.05 base (2 decimals)
+        assert_eq!(
+            detect(
+                &asks,
+                &bids,
+                SC,
+                &rules(MEXC, 2),
+                &sell,
+                &p,
+                &Caps::UNLIMITED
+            ),
+            Err(NoTrade::BelowMinimum)
         );
     }
 

@@ -3,6 +3,7 @@
 //! machine, accounting, and the durable journal.
 
 pub mod accounting;
+pub mod balances;
 pub mod config;
 pub mod detect;
 pub mod journal;

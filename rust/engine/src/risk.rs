@@ -138,6 +138,8 @@ pub struct RiskState {
     positions: HashMap<String, i128>,
     /// Residual notional per asset at the last known price (quote).
     residual_notional: HashMap<String, i128>,
+    /// The price each held position was last valued at (ACCT_SCALE quote per base unit).
+    marks: HashMap<String, i128>,
     daily_pnl: i128,
     day: i64,
     hedge_failures_in_row: u32,
@@ -154,6 +156,7 @@ impl RiskState {
             open_notional: 0,
             positions: HashMap::new(),
             residual_notional: HashMap::new(),
+            marks: HashMap::new(),
             daily_pnl: 0,
             day: now_ms.div_euclid(86_400_000),
             hedge_failures_in_row: 0,
@@ -274,6 +277,9 @@ impl RiskState {
         self.open = self.open.saturating_sub(1);
         self.open_notional -= notional;
         self.daily_pnl += realized_pnl;
+        // What was already held is re-valued at this price first; the new residual is
+        // valued at it in `realized_pnl`.
+        self.remark(asset, price_acct);
         if residual_base != 0 {
             let pos = self.positions.entry(asset.to_string()).or_insert(0);
             *pos += residual_base;
@@ -281,6 +287,33 @@ impl RiskState {
             self.residual_notional.insert(asset.to_string(), value);
         }
         self.evaluate_kill_switches()
+    }
+
+    /// Re-values the held position of `asset` (residuals kept under `hold`, dust) at
+    /// `price_acct`, as prices move: the change goes to the daily PnL and the value to the
+    /// leg-imbalance notional. Returns the kill switch that tripped, if one did.
+    pub fn mark(&mut self, asset: &str, price_acct: i128, now_ms: i64) -> Option<KillReason> {
+        self.roll_day(now_ms);
+        if self.position(asset) == 0 {
+            return None;
+        }
+        self.remark(asset, price_acct);
+        self.evaluate_kill_switches()
+    }
+
+    /// A zero price (no book to value at) changes nothing.
+    fn remark(&mut self, asset: &str, price_acct: i128) {
+        if price_acct == 0 {
+            return;
+        }
+        let pos = self.position(asset);
+        if let Some(last) = self.marks.insert(asset.to_string(), price_acct) {
+            self.daily_pnl += mul_acct(pos, price_acct - last);
+        }
+        if pos != 0 {
+            self.residual_notional
+                .insert(asset.to_string(), mul_acct(pos, price_acct));
+        }
     }
 
     /// Records a hedge outcome.
@@ -418,6 +451,44 @@ mod tests {
         // Next UTC day: the loss counter and the daily-loss halt reset.
         assert_eq!(r.check(&prop(q(10), 1), 86_400_000 + 5), Ok(()));
         assert_eq!(r.daily_pnl(), 0);
+    }
+
+    #[test]
+    fn a_held_residual_is_re_marked_when_its_asset_trades_again() {
+        let mut r = RiskState::new(limits(), 0);
+        r.opened(q(100));
+        // 0.5 BTC held, worth 150 at 300 when its arbitrage ended (limit 200).
+        assert_eq!(r.closed(q(100), "BTC", 0, q(1) / 2, q(300), 0), None);
+        // A later BTC trade closes flat at a mark of 280: the held 0.5 lost 10.
+        r.opened(q(100));
+        assert_eq!(r.closed(q(100), "BTC", 0, 0, q(280), 10), None);
+        assert_eq!(r.daily_pnl(), -q(10));
+        // At 500 the held 0.5 is worth 250, above the leg-imbalance limit.
+        r.opened(q(100));
+        assert_eq!(
+            r.closed(q(100), "BTC", 0, 0, q(500), 20),
+            Some(KillReason::LegImbalance)
+        );
+        assert_eq!(r.daily_pnl(), q(100));
+    }
+
+    #[test]
+    fn a_held_residual_is_re_marked_as_prices_move() {
+        let mut r = RiskState::new(limits(), 0);
+        // Nothing held: nothing to value.
+        assert_eq!(r.mark("BTC", q(400), 0), None);
+        assert_eq!(r.daily_pnl(), 0);
+        r.opened(q(100));
+        assert_eq!(r.closed(q(100), "BTC", 0, -q(1) / 4, q(400), 0), None);
+        // Short 0.25 BTC: a fall to 360 gains 10, a rise to 580 loses 45 in all...
+        assert_eq!(r.mark("BTC", q(360), 10), None);
+        assert_eq!(r.daily_pnl(), q(10));
+        assert_eq!(r.mark("BTC", q(0), 15), None); // no book: unchanged
+        assert_eq!(r.mark("BTC", q(580), 20), None);
+        assert_eq!(r.daily_pnl(), -q(45));
+        // ...and at 804 the daily loss limit (50) is passed: halt.
+        assert_eq!(r.mark("BTC", q(804), 30), Some(KillReason::DailyLoss));
+        assert_eq!(r.daily_pnl(), -q(101));
     }
 
     #[test]

@@ -45,11 +45,12 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use crate::accounting::Ledger;
+use crate::balances::BalanceBook;
 use crate::config::{
     acct_to_scale, scale_to_acct, BalanceMode, ConfigError, EngineConfig, OrderStyle, Params,
     PythonRiskMode,
 };
-use crate::detect::{detect, Caps, DetectParams, LegRules, Opportunity, Scales};
+use crate::detect::{detect, hedge_quote, Caps, DetectParams, LegRules, Opportunity, Scales};
 use crate::journal::{self, Dec, Journal, JournalRecord};
 use crate::risk::{KillReason, Proposal, RiskState};
 use crate::tx::{Action, ArbTx, LegEvent, LegRole, OrderEnd, Outcome, Side};
@@ -142,38 +143,12 @@ pub(crate) struct Sym {
     pub(crate) paused_until_ns: AtomicI64,
 }
 
-/// Balances per venue from the private streams, with reservations for orders in flight.
-#[derive(Default)]
-pub(crate) struct StreamBalances {
-    free: HashMap<(Venue, String), Amount>,
-    reserved: HashMap<(Venue, String), Amount>,
-    updated_ms: [i64; 2],
-}
-
-impl StreamBalances {
-    fn available(&self, venue: Venue, asset: &str) -> Amount {
-        let k = (venue, asset.to_string());
-        let free = self.free.get(&k).copied().unwrap_or(Amount::ZERO);
-        free - self.reserved.get(&k).copied().unwrap_or(Amount::ZERO)
-    }
-
-    fn reserve(&mut self, venue: Venue, asset: &str, a: Amount) {
-        *self
-            .reserved
-            .entry((venue, asset.to_string()))
-            .or_insert(Amount::ZERO) += a;
-    }
-
-    fn release(&mut self, venue: Venue, asset: &str, a: Amount) {
-        let e = self
-            .reserved
-            .entry((venue, asset.to_string()))
-            .or_insert(Amount::ZERO);
-        *e = *e - a;
-        if e.is_negative() {
-            *e = Amount::ZERO;
-        }
-    }
+/// A hedge order as planned: where, how much, and its limit price (`None`: market).
+#[derive(Clone, Copy, Debug)]
+struct HedgePlan {
+    venue: Venue,
+    qty: u64,
+    limit: Option<u64>,
 }
 
 /// Counters and histograms (also exported at `/metrics`).
@@ -240,7 +215,7 @@ pub struct Inner {
     pub(crate) params: RwLock<Params>,
     pub(crate) risk: Mutex<RiskState>,
     /// Shared with background refreshes (hence the `Arc`).
-    pub(crate) balances: Arc<Mutex<StreamBalances>>,
+    pub(crate) balances: Arc<Mutex<BalanceBook>>,
     pub(crate) journal: Journal,
     pub(crate) next_id: AtomicU64,
     pub(crate) stats: Stats,
@@ -349,11 +324,15 @@ impl Engine {
                 what: "server time",
                 source,
             })?;
-            c.balances().await.map_err(|source| StartError::Venue {
-                venue,
-                what: "credentials check (signed balance call)",
-                source,
-            })
+            let asked_ms = c.venue_now_ms();
+            c.balances()
+                .await
+                .map(|b| (b, asked_ms))
+                .map_err(|source| StartError::Venue {
+                    venue,
+                    what: "credentials check (signed balance call)",
+                    source,
+                })
         };
         let (symbols, m_bal, g_bal) = tokio::join!(
             arb_market::feed::fetch_symbols(&cfg.feed),
@@ -423,12 +402,10 @@ impl Engine {
 
         let journal = Journal::open(&cfg.journal_path)?;
         let store = Arc::new(BookStore::new(table.clone()));
-        let mut balances = StreamBalances::default();
-        for (v, bals) in [(Venue::Mexc, &m_bal), (Venue::Gate, &g_bal)] {
-            for b in bals {
-                balances.free.insert((v, b.asset.clone()), b.free);
-            }
-            balances.updated_ms[v.index()] = now_ms();
+        let mut balances = BalanceBook::default();
+        for (v, (bals, asked_ms)) in [(Venue::Mexc, m_bal), (Venue::Gate, g_bal)] {
+            let listed = bals.into_iter().map(|b| (b.asset, b.free));
+            balances.snapshot(v, listed, asked_ms, now_ms());
         }
         let inner = Arc::new(Inner {
             store: store.clone(),
@@ -475,6 +452,7 @@ impl Engine {
         let market = MarketData::start(inner.cfg.feed.clone(), store, &ids, &handle, log);
         inner.clone().spawn_health();
         inner.clone().spawn_spread_sampler();
+        inner.clone().spawn_marker();
         inner.ready_ms.lock()["engine_ms"] = json!(t0.elapsed().as_millis() as u64);
         Ok(Engine {
             inner,
@@ -717,7 +695,7 @@ impl Inner {
         best.map(|(o, v)| (o, v, age_ms))
     }
 
-    fn caps_from(&self, sym: &Sym, buy: Venue, bal: &StreamBalances) -> Caps {
+    fn caps_from(&self, sym: &Sym, buy: Venue, bal: &BalanceBook) -> Caps {
         let nscale = sym.scales.price + sym.scales.qty;
         let quote = bal.available(buy, &sym.quote).mantissa().max(0);
         let base = bal.available(buy.other(), &sym.base).mantissa().max(0);
@@ -758,20 +736,23 @@ impl Inner {
         // Pre-trade: balances, then a final re-check on the current books.
         let (caps, balance_age_ms) = match p.balance_mode {
             BalanceMode::Fresh => {
+                let asked_ms = [
+                    self.clients[0].venue_now_ms(),
+                    self.clients[1].venue_now_ms(),
+                ];
                 let (a, b) = tokio::join!(self.clients[0].balances(), self.clients[1].balances());
                 match (a, b) {
                     (Ok(a), Ok(b)) => {
-                        let mut fresh = StreamBalances::default();
+                        // Into the shared book: a newer push still wins, and in-flight
+                        // reservations of other trades still apply.
+                        let mut book = self.balances.lock();
                         for (v, bals) in [(Venue::Mexc, a), (Venue::Gate, b)] {
-                            for x in bals {
-                                fresh.free.insert((v, x.asset), x.free);
-                            }
+                            let listed = bals.into_iter().map(|x| (x.asset, x.free));
+                            book.snapshot(v, listed, asked_ms[v.index()], now_ms());
                         }
-                        // In-flight reservations of other symbols still apply.
-                        fresh.reserved = self.balances.lock().reserved.clone();
                         let c = [
-                            self.caps_from(&sym, Venue::Mexc, &fresh),
-                            self.caps_from(&sym, Venue::Gate, &fresh),
+                            self.caps_from(&sym, Venue::Mexc, &book),
+                            self.caps_from(&sym, Venue::Gate, &book),
                         ];
                         (c, 0)
                     }
@@ -839,26 +820,34 @@ impl Inner {
         let qty_txt = || arb_core::fixed::format_scaled(opp.qty as i128, scales.qty);
         let edge_txt = || arb_core::fixed::format_scaled(opp.edge as i128, 4);
         if p.python_risk_mode == PythonRiskMode::Veto {
-            let veto = self.veto.read().clone();
-            if let Some(veto) = veto {
-                let t = Instant::now();
-                let rx = veto(VetoRequest {
-                    symbol: sym.unified.to_string(),
-                    buy,
-                    sell,
-                    qty: qty_txt(),
-                    notional: arb_core::fixed::format_scaled(opp.buy_cost as i128, nscale),
-                    edge_bps: edge_txt(),
-                });
-                let ok = matches!(
-                    tokio::time::timeout(Duration::from_secs(1), rx).await,
-                    Ok(Ok(true))
+            // Veto mode approves only what Python approves: with no rule installed
+            // (e.g. the mode switched at runtime without one), nothing is sent.
+            let Some(veto) = self.veto.read().clone() else {
+                refuse(
+                    &opp,
+                    book_age_ms,
+                    Some(balance_age_ms),
+                    "refused: veto mode and no python rule installed",
                 );
-                self.stats.veto_wait.record(t.elapsed());
-                if !ok {
-                    refuse(&opp, book_age_ms, Some(balance_age_ms), "vetoed by python");
-                    return;
-                }
+                return;
+            };
+            let t = Instant::now();
+            let rx = veto(VetoRequest {
+                symbol: sym.unified.to_string(),
+                buy,
+                sell,
+                qty: qty_txt(),
+                notional: arb_core::fixed::format_scaled(opp.buy_cost as i128, nscale),
+                edge_bps: edge_txt(),
+            });
+            let ok = matches!(
+                tokio::time::timeout(Duration::from_secs(1), rx).await,
+                Ok(Ok(true))
+            );
+            self.stats.veto_wait.record(t.elapsed());
+            if !ok {
+                refuse(&opp, book_age_ms, Some(balance_age_ms), "vetoed by python");
+                return;
             }
         }
 
@@ -935,8 +924,8 @@ impl Inner {
         let quote_res = Amount::from_mantissa(scale_to_acct(opp.buy_cost as i128, nscale));
         {
             let mut b = self.balances.lock();
-            b.reserve(buy, &sym.quote, quote_res);
-            b.reserve(sell, &sym.base, qty);
+            b.reserve(tx_id, buy, &sym.quote, quote_res);
+            b.reserve(tx_id, sell, &sym.base, qty);
         }
         // Nothing between here and the two writes but the clock: journaling and the
         // Python event come after the orders are out.
@@ -996,12 +985,10 @@ impl Inner {
         self.fold_result(&mut tx, &sym, sell_id.as_str(), rb);
         let outcome = self.drive(&mut tx, &sym, &p).await;
 
-        {
-            let mut b = self.balances.lock();
-            b.release(buy, &sym.quote, quote_res);
-            b.release(sell, &sym.base, qty);
-        }
         self.settle_fills(&tx, &sym, submitted_ms).await;
+        // Reservations (legs and hedges) stay until the balances reflect the fills.
+        let last_fill_ms = self.last_fill_ms(&tx);
+        self.balances.lock().finish(tx.id, last_fill_ms, now_ms());
         self.finish(&sym, &tx, outcome, notional, Some(tick_to_trade_us));
     }
 
@@ -1191,8 +1178,7 @@ impl Inner {
                     // Where the residual can be traded: the policy's venue if its
                     // amount precision and minimum take it exactly, else the other venue
                     // (chasing there) if that one can; what neither can take is dust.
-                    let Some((venue, qty, ioc)) = self.hedge_venue(sym, venue, side, qty, ioc)
-                    else {
+                    let Some(plan) = self.hedge_plan(sym, venue, side, qty, ioc, p.slippage) else {
                         self.journal.send(JournalRecord::Event {
                             t_ms: now_ms(),
                             kind: "dust",
@@ -1205,9 +1191,11 @@ impl Inner {
                         tx.finish_dust();
                         continue;
                     };
-                    let ok = self.hedge(tx, sym, p, role, venue, side, qty, ioc).await;
-                    if let Some(k) = self.risk.lock().hedge_result(ok) {
-                        self.halted(k);
+                    // `None`: nothing was sent (the venue would refuse it): dust, no failure.
+                    if let Some(ok) = self.hedge(tx, sym, role, side, plan).await {
+                        if let Some(k) = self.risk.lock().hedge_result(ok) {
+                            self.halted(k);
+                        }
                     }
                 }
             }
@@ -1276,98 +1264,103 @@ impl Inner {
         }
     }
 
-    /// The largest part of `qty` one venue can trade: a multiple of its amount step, at
-    /// least its minimum quantity and notional (valued at that venue's touch).
-    fn tradable_on(&self, sym: &Sym, venue: Venue, side: Side, qty: u64) -> u64 {
-        let leg = sym.legs.read()[venue.index()];
-        let step = if leg.amount_decimals >= sym.scales.qty {
-            1
-        } else {
-            arb_core::fixed::pow10(sym.scales.qty - leg.amount_decimals)
-        };
-        let q = qty / step * step;
-        let touch = self.store.top(venue, sym.id).and_then(|t| match side {
-            Side::Buy => t.ask,
-            Side::Sell => t.bid,
-        });
-        let notional = touch.map_or(0, |l| l.price as u128 * q as u128);
-        if q == 0 || q < leg.min_qty || notional < leg.min_notional {
-            0
-        } else {
-            q
-        }
+    /// The best price an order of `side` takes on `venue` (its best ask for a buy).
+    fn touch(&self, sym: &Sym, venue: Venue, side: Side) -> Option<u64> {
+        self.store.top(venue, sym.id).and_then(|t| match side {
+            Side::Buy => t.ask.map(|l| l.price),
+            Side::Sell => t.bid.map(|l| l.price),
+        })
     }
 
-    /// Chooses where a hedge goes: `(venue, qty, ioc)`, or `None` when the residual is
-    /// dust neither venue can trade.
-    fn hedge_venue(
+    /// The venue time of the transaction's last fill on each venue (`None`: nothing
+    /// filled there). An order reported filled whose fills are not in is taken as filled
+    /// now.
+    fn last_fill_ms(&self, tx: &ArbTx) -> [Option<i64>; 2] {
+        let mut last = [None, None];
+        for o in &tx.orders {
+            let Some(st) = self.tracker_state(o.venue, &o.client_id) else {
+                continue;
+            };
+            let t = match st.fills.iter().map(|f| f.time_ms).max() {
+                Some(t) => t,
+                None if effective_filled(&st).is_zero() => continue,
+                None => self.clients[o.venue.index()].venue_now_ms(),
+            };
+            let l = &mut last[o.venue.index()];
+            *l = Some(l.map_or(t, |x: i64| x.max(t)));
+        }
+        last
+    }
+
+    /// Chooses where a hedge goes, or `None` when the residual is dust neither venue can
+    /// trade.
+    fn hedge_plan(
         &self,
         sym: &Sym,
         venue: Venue,
         side: Side,
         qty: u64,
         ioc: bool,
-    ) -> Option<(Venue, u64, bool)> {
-        let here = self.tradable_on(sym, venue, side, qty);
-        if here == qty {
-            return Some((venue, qty, ioc));
+        slippage: u64,
+    ) -> Option<HedgePlan> {
+        let legs = *sym.legs.read();
+        // What `venue` takes and at which price: an IOC limit through the touch (chase,
+        // and buys on Gate, which has no base-sized market buy) or a market order.
+        let on = |venue: Venue, ioc: bool| {
+            let limit = ioc || (side == Side::Buy && venue == Venue::Gate);
+            let q = hedge_quote(
+                qty,
+                self.touch(sym, venue, side),
+                side == Side::Buy,
+                limit,
+                slippage,
+                sym.scales,
+                &legs[venue.index()],
+            );
+            HedgePlan {
+                venue,
+                qty: q.qty,
+                limit: q.limit,
+            }
+        };
+        let here = on(venue, ioc);
+        if here.qty == qty {
+            return Some(here);
         }
-        let there = self.tradable_on(sym, venue.other(), side, qty);
-        if there == qty {
-            return Some((venue.other(), qty, true));
+        let there = on(venue.other(), true);
+        if there.qty == qty {
+            return Some(there);
         }
         // Neither takes it exactly: the larger tradable part; the rest becomes dust.
-        match here.max(there) {
+        match here.qty.max(there.qty) {
             0 => None,
-            q if q == here => Some((venue, q, ioc)),
-            q => Some((venue.other(), q, true)),
+            q if q == here.qty => Some(here),
+            _ => Some(there),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn hedge(
         &self,
         tx: &mut ArbTx,
         sym: &Sym,
-        p: &Params,
         role: LegRole,
-        venue: Venue,
         side: Side,
-        qty: u64,
-        ioc: bool,
-    ) -> bool {
+        plan: HedgePlan,
+    ) -> Option<bool> {
+        let HedgePlan { venue, qty, limit } = plan;
         let scales = sym.scales;
         let rules = &sym.rules[venue.index()];
         let q = Amount::from_scaled(qty, scales.qty);
         let cid = ClientOrderId::for_leg(&self.cfg.client_id_prefix, tx.id, leg_of(role))
             .expect("validated prefix");
-        // Price from the current book: chase at the touch, unwind (market) bounded by a
-        // wide IOC where the venue has no base-sized market order.
-        let top = self.store.top(venue, sym.id);
-        let touch = top.and_then(|t| match side {
-            Side::Buy => t.ask.map(|l| l.price),
-            Side::Sell => t.bid.map(|l| l.price),
-        });
-        let kind = match (ioc, side, venue) {
-            (false, Side::Sell, _) | (false, Side::Buy, Venue::Mexc) => {
-                OrderKind::Market { qty: q }
-            }
-            _ => {
-                let Some(px) = touch else {
-                    return false;
-                };
-                // Through the touch by the slippage buffer (at least one tick) so it fills.
-                let slip = (px as u128 * p.slippage.max(100_000) as u128 / 100_000_000) as u64;
-                let px = match side {
-                    Side::Buy => px + slip.max(1),
-                    Side::Sell => px.saturating_sub(slip.max(1)),
-                };
-                OrderKind::Limit {
-                    price: Amount::from_scaled(px, scales.price),
-                    qty: q,
-                    tif: TimeInForce::Ioc,
-                }
-            }
+        // At the price the plan checked the venue's minimums at.
+        let kind = match limit {
+            None => OrderKind::Market { qty: q },
+            Some(px) => OrderKind::Limit {
+                price: Amount::from_scaled(px, scales.price),
+                qty: q,
+                tif: TimeInForce::Ioc,
+            },
         };
         let req = OrderRequest {
             rules: rules.clone(),
@@ -1378,29 +1371,38 @@ impl Inner {
         let prepared = match req.prepare() {
             Ok(p) => p,
             Err(e) => {
-                // Below the venue's minimum: the residual is dust and cannot be traded.
+                // Refused by the venue's rules before sending: the residual is dust (the
+                // same rejection would come back on every retry, tripping the
+                // hedge-failure kill switch over a residual nothing can trade).
                 self.journal.send(JournalRecord::Event {
                     t_ms: now_ms(),
-                    kind: "hedge_impossible",
-                    detail: format!("tx {}: {e}", tx.id),
+                    kind: "dust",
+                    detail: format!(
+                        "tx {}: residual {} cannot be hedged ({e}); kept",
+                        tx.id,
+                        tx.residual()
+                    ),
                 });
-                tx.add_hedge(role, venue, side, cid.as_str().to_string(), qty);
-                tx.apply(
-                    cid.as_str(),
-                    LegEvent::Final {
-                        end: OrderEnd::Rejected(e.class()),
-                        filled: 0,
-                    },
-                );
-                return false;
+                tx.finish_dust();
+                return None;
             }
         };
         tx.add_hedge(role, venue, side, cid.as_str().to_string(), qty);
+        // Reserved like the legs (released with them, once the balances show the fills):
+        // base for a sell, quote at the limit (a market buy: at the ask) for a buy.
+        let (asset, amount) = match side {
+            Side::Sell => (&sym.base, q),
+            Side::Buy => {
+                let px = limit.or_else(|| self.touch(sym, venue, side)).unwrap_or(0);
+                (&sym.quote, q.mul(Amount::from_scaled(px, scales.price)))
+            }
+        };
+        self.balances.lock().reserve(tx.id, venue, asset, amount);
         self.journal_order(tx.id, role, sym, &prepared, now_ns() / 1000);
         let r = self.clients[venue.index()].place_prepared(&prepared).await;
         let ok = r.is_ok();
         self.fold_result(tx, sym, cid.as_str(), r);
-        ok
+        Some(ok)
     }
 
     /// Makes sure every fill of every order is known before booking: a venue's order
@@ -1796,12 +1798,10 @@ impl Inner {
         let client = self.clients[venue.index()].clone();
         let balances = self.balances.clone();
         self.handle.spawn(async move {
+            let asked_ms = client.venue_now_ms();
             if let Ok(bals) = client.balances().await {
-                let mut b = balances.lock();
-                for x in bals {
-                    b.free.insert((venue, x.asset), x.free);
-                }
-                b.updated_ms[venue.index()] = now_ms();
+                let listed = bals.into_iter().map(|x| (x.asset, x.free));
+                balances.lock().snapshot(venue, listed, asked_ms, now_ms());
             }
         });
     }
@@ -1816,9 +1816,14 @@ impl Inner {
                     _ = cancel.cancelled() => return,
                     ev = rx.recv() => match ev {
                         Ok(ExecEvent::Balance { venue, balance, time_ms }) => {
-                            let mut b = self.balances.lock();
-                            b.free.insert((venue, balance.asset.clone()), balance.free);
-                            b.updated_ms[venue.index()] = b.updated_ms[venue.index()].max(time_ms.min(now_ms()));
+                            // The venue's time orders it; an update without one is as of
+                            // its arrival.
+                            let t = if time_ms > 0 {
+                                time_ms
+                            } else {
+                                self.clients[venue.index()].venue_now_ms()
+                            };
+                            self.balances.lock().push(venue, &balance.asset, balance.free, t, now_ms());
                         }
                         Ok(_) => {}
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
@@ -1850,12 +1855,11 @@ impl Inner {
                 }
                 if stream_mode {
                     for v in Venue::ALL {
-                        if let Ok(bals) = self.clients[v.index()].balances().await {
-                            let mut b = self.balances.lock();
-                            for x in bals {
-                                b.free.insert((v, x.asset), x.free);
-                            }
-                            b.updated_ms[v.index()] = now_ms();
+                        let c = &self.clients[v.index()];
+                        let asked_ms = c.venue_now_ms();
+                        if let Ok(bals) = c.balances().await {
+                            let listed = bals.into_iter().map(|x| (x.asset, x.free));
+                            self.balances.lock().snapshot(v, listed, asked_ms, now_ms());
                         }
                     }
                 }
@@ -1877,6 +1881,32 @@ impl Inner {
                     self.risk.lock().set_venue_healthy(v, healthy);
                     metrics::gauge("engine_venue_healthy", &[("venue", v.as_str())])
                         .set(if healthy { 1.0 } else { 0.0 });
+                }
+            }
+        });
+    }
+
+    /// Re-values held residuals (`hold`, dust) at the current mid a few times a second,
+    /// for the daily PnL and the leg-imbalance kill switch (off the hot path).
+    fn spawn_marker(self: Arc<Self>) {
+        let cancel = self.cancel.clone();
+        self.handle.clone().spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+                for sym in self.syms.iter().flatten() {
+                    if self.risk.lock().position(&sym.base) == 0 {
+                        continue;
+                    }
+                    let Some(m) = self.mark_price(sym) else {
+                        continue;
+                    };
+                    let kill = self.risk.lock().mark(&sym.base, m.mantissa(), now_ms());
+                    if let Some(k) = kill {
+                        self.halted(k);
+                    }
                 }
             }
         });
