@@ -122,14 +122,18 @@ async fn measure_slippage_market_vs_ioc_limit() {
     let qty = amt("0.005");
     // Per kind: slippage in bps vs the priced average (f64: a statistic, never money),
     // fill ratio, trials that filled beyond the priced worst ask.
-    let mut stats: [(Vec<f64>, Vec<f64>, u32); 2] = Default::default();
-    for n in 0..2 * TRIALS {
+    // Kinds: a market order, an IOC limit at the priced worst ask, and one at that
+    // price plus the default slippage buffer (2 bps; the order rounds it down to the tick).
+    let mut stats: [(Vec<f64>, Vec<f64>, u32); 3] = Default::default();
+    let buffer = amt("1.0002");
+    for n in 0..3 * TRIALS {
         let (cap, cost) = priced(&sim, qty);
         tokio::time::sleep(Duration::from_millis(DELAY_MS)).await;
-        let k = (n % 2) as usize;
+        let k = (n % 3) as usize;
         let kind = match k {
             0 => OrderKind::Market { qty },
-            _ => ioc(cap, qty),
+            1 => ioc(cap, qty),
+            _ => ioc(cap.mul(buffer), qty),
         };
         let req = buy(&rules, kind, 100 + n);
         c.place(&req).await.unwrap();
@@ -145,7 +149,8 @@ async fn measure_slippage_market_vs_ioc_limit() {
             s.2 += 1;
         }
     }
-    for (name, (slip, ratio, beyond)) in ["market", "ioc_limit"].iter().zip(&stats) {
+    let names = ["market", "ioc_limit", "ioc_limit+2bps"];
+    for (name, (slip, ratio, beyond)) in names.iter().zip(&stats) {
         let mut sorted = slip.clone();
         sorted.sort_by(|a, b| a.total_cmp(b));
         let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
@@ -156,7 +161,7 @@ async fn measure_slippage_market_vs_ioc_limit() {
         let worst = sorted.last().copied().unwrap_or(0.0);
         let fill = ratio.iter().sum::<f64>() / ratio.len() as f64;
         println!(
-            "{name:>9}: trials {TRIALS}, slippage vs priced avg bps mean {mean:.2} p95 {p95:.2} \
+            "{name:>14}: trials {TRIALS}, slippage vs priced avg bps mean {mean:.2} p95 {p95:.2} \
              max {worst:.2}; mean fill ratio {fill:.3}; filled beyond the priced worst ask: {beyond}"
         );
     }
