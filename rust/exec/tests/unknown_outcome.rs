@@ -8,7 +8,7 @@ mod common;
 
 use arb_core::{ErrorClass, Venue};
 use arb_exec::order::ClientOrderId;
-use arb_exec::{Leg, OrderKind, OrderRef, OrderRequest, OrderStatus, Side, TimeInForce};
+use arb_exec::{Leg, Located, OrderKind, OrderRef, OrderRequest, OrderStatus, Side, TimeInForce};
 use arb_sim::{FaultKind, SimConfig, Simulator};
 use common::*;
 
@@ -114,7 +114,7 @@ async fn mexc_market_buy_whose_answer_was_lost_is_found_despite_the_read_lag() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outcome_nothing_can_prove_stays_unknown() {
+async fn an_outcome_nothing_can_prove_stays_unknown_until_the_histories_answer() {
     let sim = quiet_sim().await;
     let mut cfg = config(&sim, Venue::Gate);
     cfg.request_timeout_ms = 500;
@@ -143,6 +143,18 @@ async fn an_outcome_nothing_can_prove_stays_unknown() {
         c.tracker().get(&req.client_id).unwrap().status,
         OrderStatus::Unknown
     );
+    // The venue answers again. What the runner does with a leg left unknown: a lookup
+    // by client id alone says "not found" for this filled IOC; resolving it from the
+    // histories finds it with its fills.
+    sim.clear_faults();
+    let sym = symbol(Venue::Gate);
+    let by_text = c.query(sym, &OrderRef::Client(req.client_id.clone())).await;
+    assert!(by_text.unwrap_err().is_order_not_found());
+    let Located::Found(s) = c.resolve_unknown(sym, &req.client_id).await.unwrap() else {
+        panic!("a filled order reported absent");
+    };
+    assert_eq!((s.status, s.filled_qty), (OrderStatus::Filled, amt("0.01")));
+    assert!(!s.fills.is_empty());
     assert_eq!(copies(&sim, Venue::Gate, &req.client_id), 1);
     sim.shutdown().await;
 }
