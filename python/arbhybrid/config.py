@@ -205,6 +205,9 @@ class SimulatorSettings(_Strict):
     update_rate_hz: float = Field(50.0, gt=0)
     opportunity_rate_per_min: float = Field(6.0, ge=0)
     rate_limits: bool = True
+    #: MEXC's read-after-write lag: its order query answers -2013 for this long after
+    #: accepting an order, as the real venue does briefly.
+    mexc_read_lag_ms: int = Field(300, ge=0)
 
 
 class Settings(_Strict):

@@ -168,6 +168,7 @@ def config_from_settings(settings: Any, symbols: list[str] | None = None) -> dic
         "update_rate_hz": s.update_rate_hz,
         "opportunity_rate_per_min": s.opportunity_rate_per_min,
         "rate_limits": s.rate_limits,
+        "mexc_read_lag_ms": s.mexc_read_lag_ms,
     }
     if s.trader_balances:
         out["trader_balances"] = {k: str(v) for k, v in s.trader_balances.items()}
