@@ -128,9 +128,13 @@ async fn an_outcome_nothing_can_prove_stays_unknown_until_the_histories_answer()
     };
     // Once the venue has the order (its answer is held back), every later request
     // fails: neither the order nor its absence can be proven.
-    while copies(&sim, Venue::Gate, &req.client_id) == 0 {
+    for _ in 0..2_000 {
+        if copies(&sim, Venue::Gate, &req.client_id) > 0 {
+            break;
+        }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    assert_eq!(copies(&sim, Venue::Gate, &req.client_id), 1);
     sim.inject_fault(fault(
         Venue::Gate,
         FaultKind::RestStatus { status: 503 },
