@@ -112,3 +112,20 @@ async def until(predicate: Callable[[], bool], timeout_s: float = 15.0) -> bool:
             return True
         await asyncio.sleep(0.02)
     return predicate()
+
+
+async def fetch_order_settled(exchange: Any, order_id: str, symbol: str) -> Any:
+    """``fetch_order`` asked again while the venue does not find the order yet: MEXC's
+    order query answers -2013 "Order does not exist." briefly after accepting an order
+    (its read lags its write; the simulator does the same). Bounded by attempts."""
+    import ccxt
+
+    for _ in range(200):
+        try:
+            return await exchange.fetch_order(order_id, symbol)
+        except ccxt.ExchangeError as e:
+            # ccxt 4.5 has no class for -2013: a plain ExchangeError naming the code.
+            if '"code":-2013' not in str(e):
+                raise
+            await asyncio.sleep(0.02)
+    return await exchange.fetch_order(order_id, symbol)

@@ -229,3 +229,25 @@ async def test_a_held_residual_is_re_marked_as_prices_move(tmp_path: Path) -> No
         assert len(set(seen)) > 1, f"daily PnL never moved with a residual held: {seen[:3]}"
     finally:
         sim.stop()
+
+
+async def test_lost_answers_are_resolved_not_sent_again(tmp_path: Path) -> None:
+    """The first order on each venue is applied and its answer never comes. The engine
+    resolves it from what covers finished orders (on Gate a finished order is no longer
+    found by its ``text``; MEXC's query lags its write) and never sends it again: every
+    client order id exists once at its venue, and the invariants hold."""
+
+    async def inject(sim: Simulator, engine: RunningEngine) -> None:
+        for v in VENUES:
+            sim.inject_fault(v, "apply_then_timeout", count=1)
+
+    settings = settings_for_test(balance_mode="stream")
+    sim, snap, _ = await run_scenario(tmp_path, settings, inject, seconds=15)
+    try:
+        assert fired(sim, "apply_then_timeout") >= 1
+        assert snap["stats"]["opportunities_taken"] >= 1
+        for v in VENUES:
+            ids = [o["client_order_id"] for o in sim.orders(v) if o["client_order_id"]]
+            assert len(ids) == len(set(ids)), (v, sorted(ids))
+    finally:
+        sim.stop()

@@ -17,7 +17,7 @@ from ccxt.protobuf.mexc import PushDataV3ApiWrapper_pb2 as pb
 from google.protobuf.message import DecodeError
 
 from arbhybrid.simulator import Simulator
-from conftest import CLIENTS, VENUE_SYMBOL
+from conftest import CLIENTS, VENUE_SYMBOL, fetch_order_settled
 
 DEPTH = "spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"
 FAST = {"symbols": ["BTC/USDT"], "update_rate_hz": 100.0}
@@ -249,10 +249,10 @@ async def test_partial_fill(sim: Simulator, venue: str) -> None:
         price = float(x.price_to_precision("BTC/USDT", ob["asks"][0][0] * 1.01))
         sim.inject_fault(venue, "partial_fill", pct=30, count=1)
         o = await x.create_order("BTC/USDT", "limit", "buy", 0.01, price)
-        f = await x.fetch_order(o["id"], "BTC/USDT")
+        f = await fetch_order_settled(x, o["id"], "BTC/USDT")
         assert f["filled"] == 0.003 and f["status"] == "canceled"
         o2 = await x.create_order("BTC/USDT", "limit", "buy", 0.01, price)
-        assert (await x.fetch_order(o2["id"], "BTC/USDT"))["filled"] == 0.01
+        assert (await fetch_order_settled(x, o2["id"], "BTC/USDT"))["filled"] == 0.01
     finally:
         await x.close()
 

@@ -18,7 +18,7 @@ import ccxt
 import pytest
 
 from arbhybrid.simulator import Simulator
-from conftest import CLIENTS, VENUE_SYMBOL
+from conftest import CLIENTS, VENUE_SYMBOL, fetch_order_settled
 
 # The venues' rules for BTC/USDT in the simulator (they disagree on purpose).
 RULES = {
@@ -72,7 +72,7 @@ async def test_limit_order_lifecycle(exchange: Any, venue: str, sim: Simulator) 
     # 10 % below the best bid: rests without filling.
     price = float(exchange.price_to_precision("BTC/USDT", ob["bids"][0][0] * 0.9))
     o = await exchange.create_order("BTC/USDT", "limit", "buy", 0.01, price)
-    fetched = await exchange.fetch_order(o["id"], "BTC/USDT")
+    fetched = await fetch_order_settled(exchange, o["id"], "BTC/USDT")
     assert fetched["status"] == "open"
     assert fetched["price"] == price and fetched["amount"] == 0.01
     opened = await exchange.fetch_open_orders("BTC/USDT")
@@ -82,7 +82,7 @@ async def test_limit_order_lifecycle(exchange: Any, venue: str, sim: Simulator) 
     assert free + locked == 100000
 
     await exchange.cancel_order(o["id"], "BTC/USDT")
-    fetched = await exchange.fetch_order(o["id"], "BTC/USDT")
+    fetched = await fetch_order_settled(exchange, o["id"], "BTC/USDT")
     assert fetched["status"] == "canceled"
     assert await exchange.fetch_open_orders("BTC/USDT") == []
     assert sim.balances(venue)["USDT"] == (Decimal(100000), Decimal(0))
@@ -99,17 +99,17 @@ async def test_crossing_limit_and_market_orders_fill(
     # A limit buy at the best ask for less than its size fills completely, as taker.
     qty = float(exchange.amount_to_precision("BTC/USDT", min(0.002, ob["asks"][0][1] / 2)))
     o = await exchange.create_order("BTC/USDT", "limit", "buy", qty, best_ask)
-    f = await exchange.fetch_order(o["id"], "BTC/USDT")
+    f = await fetch_order_settled(exchange, o["id"], "BTC/USDT")
     assert f["status"] == "closed" and f["filled"] == qty
 
     # Market buy (MEXC: quoteOrderQty = amount * price; Gate: amount in quote).
     m = await exchange.create_order("BTC/USDT", "market", "buy", 0.001, best_ask)
-    mf = await exchange.fetch_order(m["id"], "BTC/USDT")
+    mf = await fetch_order_settled(exchange, m["id"], "BTC/USDT")
     assert mf["status"] == "closed"
     assert mf["filled"] > 0
     # Market sell by base amount.
     s = await exchange.create_order("BTC/USDT", "market", "sell", 0.001)
-    sf = await exchange.fetch_order(s["id"], "BTC/USDT")
+    sf = await fetch_order_settled(exchange, s["id"], "BTC/USDT")
     assert sf["status"] == "closed" and sf["filled"] == 0.001
 
     trades = await exchange.fetch_my_trades("BTC/USDT")

@@ -117,6 +117,9 @@ class StrategyConfig(_Strict):
     slippage_buffer_bps: NonNegDecimal = Decimal("2")
     trade_notional: PositiveDecimal = Field(description="target quote notional per arbitrage")
     order_style: Literal["market_limit", "ioc_both"] = "market_limit"
+    #: MEXC buy leg of market_limit: IOC limit at the worst ask detection priced (never
+    #: fills beyond it), or a market order (fills whatever the book holds by then).
+    mexc_buy_order: Literal["ioc_limit", "market"] = "ioc_limit"
     hedge_policy: Literal["chase", "unwind", "hold"] = "unwind"
     cooldown_ms: int = Field(500, ge=0)
     balance_mode: Literal["fresh", "stream"] = "fresh"
@@ -205,6 +208,9 @@ class SimulatorSettings(_Strict):
         3.0, ge=0, description="a first gap opens this early if none has (0: random only)"
     )
     rate_limits: bool = True
+    #: MEXC's read-after-write lag: its order query answers -2013 for this long after
+    #: accepting an order, as the real venue does briefly.
+    mexc_read_lag_ms: int = Field(300, ge=0)
 
 
 class Settings(_Strict):
@@ -430,6 +436,7 @@ HOT_RELOADABLE: tuple[str, ...] = (
     "strategy.slippage_buffer_bps",
     "strategy.trade_notional",
     "strategy.order_style",
+    "strategy.mexc_buy_order",
     "strategy.hedge_policy",
     "strategy.cooldown_ms",
     "strategy.python_risk_mode",

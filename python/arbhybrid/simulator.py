@@ -169,6 +169,7 @@ def config_from_settings(settings: Any, symbols: list[str] | None = None) -> dic
         "opportunity_rate_per_min": s.opportunity_rate_per_min,
         "first_gap_after_s": s.first_gap_s,
         "rate_limits": s.rate_limits,
+        "mexc_read_lag_ms": s.mexc_read_lag_ms,
     }
     if s.trader_balances:
         out["trader_balances"] = {k: str(v) for k, v in s.trader_balances.items()}

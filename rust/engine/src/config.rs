@@ -16,14 +16,27 @@ use crate::tx::HedgePolicy;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStyle {
-    /// The workflow's default: a market buy on the cheap venue (base-sized on MEXC; on
-    /// Gate, whose market buys are quote-sized, an IOC limit at the worst ask the
-    /// detection accepted, which fills like a market order bounded by price and buys
-    /// exactly the base amount the sell leg sells) and a limit sell on the dear venue
-    /// at the worst bid that still pays.
+    /// The workflow's default: a market-like buy on the cheap venue (an IOC limit at
+    /// the worst ask the detection accepted, which fills like a market order bounded
+    /// by price and buys exactly the base amount the sell leg sells; on MEXC a
+    /// base-sized market order instead when `mexc_buy_order` is `market`) and a limit
+    /// sell on the dear venue at the worst bid that still pays.
     MarketLimit,
     /// IOC limits on both legs at the worst prices that still pay.
     IocBoth,
+}
+
+/// How the `market_limit` style buys on MEXC (`strategy.mexc_buy_order`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MexcBuyOrder {
+    /// An `IMMEDIATE_OR_CANCEL` limit at the worst ask detection priced the trade to
+    /// (nothing added: the slippage buffer stays margin, as on Gate's buy leg), so the
+    /// leg fills like a market order but never beyond the price the trade paid at.
+    #[default]
+    IocLimit,
+    /// A base-sized `MARKET` order: fills whatever the book holds by then.
+    Market,
 }
 
 /// Where the balances checked before a trade come from.
@@ -56,6 +69,8 @@ pub struct StrategyConfig {
     pub slippage_buffer_bps: String,
     pub trade_notional: String,
     pub order_style: OrderStyle,
+    #[serde(default)]
+    pub mexc_buy_order: MexcBuyOrder,
     pub hedge_policy: HedgePolicyName,
     pub cooldown_ms: u64,
     pub balance_mode: BalanceMode,
@@ -169,6 +184,7 @@ pub struct Params {
     /// Target buy cost per arbitrage (18 decimals).
     pub trade_notional: i128,
     pub order_style: OrderStyle,
+    pub mexc_buy_order: MexcBuyOrder,
     pub hedge_policy: HedgePolicy,
     pub cooldown_ns: i64,
     pub balance_mode: BalanceMode,
@@ -194,6 +210,7 @@ impl StrategyConfig {
             slippage,
             trade_notional,
             order_style: self.order_style,
+            mexc_buy_order: self.mexc_buy_order,
             hedge_policy: self.hedge_policy.into(),
             cooldown_ns: self.cooldown_ms as i64 * 1_000_000,
             balance_mode: self.balance_mode,

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use arb_core::time::{now_ms, now_ns};
 use arb_core::{ErrorClass, Venue};
-use arb_exec::client::{OrderRef, VenueClient};
+use arb_exec::client::{Located, OrderRef, VenueClient};
 use arb_exec::lifecycle::{ExecEvent, OrderState, OrderStatus};
 use arb_exec::order::{
     ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, Side as ExecSide, SymbolRules,
@@ -47,8 +47,8 @@ use tokio_util::sync::CancellationToken;
 use crate::accounting::Ledger;
 use crate::balances::BalanceBook;
 use crate::config::{
-    acct_to_scale, scale_to_acct, BalanceMode, ConfigError, EngineConfig, OrderStyle, Params,
-    PythonRiskMode,
+    acct_to_scale, scale_to_acct, BalanceMode, ConfigError, EngineConfig, MexcBuyOrder, OrderStyle,
+    Params, PythonRiskMode,
 };
 use crate::detect::{detect, hedge_quote, Caps, DetectParams, LegRules, Opportunity, Scales};
 use crate::journal::{self, Dec, Journal, JournalRecord};
@@ -859,14 +859,7 @@ impl Inner {
         let (bk, sk) = (buy.index(), sell.index());
         let price = |m: u64| Amount::from_scaled(m, scales.price);
         let qty = Amount::from_scaled(opp.qty, scales.qty);
-        let buy_kind = match (p.order_style, buy) {
-            (OrderStyle::MarketLimit, Venue::Mexc) => OrderKind::Market { qty },
-            _ => OrderKind::Limit {
-                price: price(opp.buy_limit),
-                qty,
-                tif: TimeInForce::Ioc,
-            },
-        };
+        let buy_kind = buy_order_kind(&p, buy, price(opp.buy_limit), qty);
         let sell_kind = OrderKind::Limit {
             price: price(opp.sell_limit),
             qty,
@@ -1226,11 +1219,15 @@ impl Inner {
     }
 
     /// Queries an order and folds the answer in. An acknowledged order is asked for by
-    /// its venue id (venues forget client ids of finished orders: Gate after an hour,
-    /// some not at all); only an order never acknowledged that the venue does not know
-    /// by client id is proven absent: final with nothing filled.
+    /// its venue id (venues forget client ids of finished orders: Gate at once, in its
+    /// order lookup). One never acknowledged is looked for in every source that covers
+    /// finished orders (`VenueClient::resolve_unknown`: the tracker, the order by
+    /// client id, the order and trade histories around the send, twice, after MEXC's
+    /// read lag); only that proof of absence makes it final with nothing filled. A
+    /// source that cannot be read leaves it unknown, asked again on the next round.
     async fn resolve(&self, tx: &mut ArbTx, sym: &Sym, venue: Venue, client_id: &str) {
         let c = &self.clients[venue.index()];
+        let symbol = &sym.rules[venue.index()].venue_symbol;
         let venue_id = tx
             .order(client_id)
             .and_then(|o| o.venue_id.clone())
@@ -1238,17 +1235,23 @@ impl Inner {
                 self.tracker_state(venue, client_id)
                     .and_then(|s| s.order_id)
             });
-        let by = match &venue_id {
-            Some(id) => OrderRef::Venue(id.clone()),
-            None => OrderRef::Client(ClientOrderId::from_venue(client_id)),
+        let found = match &venue_id {
+            Some(id) => c
+                .query(symbol, &OrderRef::Venue(id.clone()))
+                .await
+                .map(|_| true),
+            None => c
+                .resolve_unknown(symbol, &ClientOrderId::from_venue(client_id))
+                .await
+                .map(|l| l != Located::Absent),
         };
-        match c.query(&sym.rules[venue.index()].venue_symbol, &by).await {
-            Ok(_) => {
+        match found {
+            Ok(true) => {
                 if let Some(st) = self.tracker_state(venue, client_id) {
                     self.fold_state(tx, sym, client_id, &st);
                 }
             }
-            Err(e) if e.is_order_not_found() && venue_id.is_none() => {
+            Ok(false) => {
                 tx.apply(
                     client_id,
                     LegEvent::Final {
@@ -2046,6 +2049,7 @@ impl Inner {
                 "trade_notional": Amount::from_mantissa(p.trade_notional).to_string(),
                 "cooldown_ms": p.cooldown_ns / 1_000_000,
                 "order_style": format!("{:?}", p.order_style),
+                "mexc_buy_order": format!("{:?}", p.mexc_buy_order),
                 "hedge_policy": format!("{:?}", p.hedge_policy),
                 "balance_mode": format!("{:?}", p.balance_mode),
                 "python_risk_mode": format!("{:?}", p.python_risk_mode),
@@ -2097,6 +2101,20 @@ fn effective_filled(st: &OrderState) -> Amount {
 }
 
 /// Places one order and notes when its answer came (wall-clock microseconds).
+/// The buy leg: capped at the worst ask detection priced (an IOC limit; `prepare()`
+/// rounds a buy price down to the venue's tick, the safe side of the cap) unless MEXC is
+/// told to buy at market (`strategy.mexc_buy_order: market`).
+fn buy_order_kind(p: &Params, venue: Venue, cap: Amount, qty: Amount) -> OrderKind {
+    match (p.order_style, venue, p.mexc_buy_order) {
+        (OrderStyle::MarketLimit, Venue::Mexc, MexcBuyOrder::Market) => OrderKind::Market { qty },
+        _ => OrderKind::Limit {
+            price: cap,
+            qty,
+            tif: TimeInForce::Ioc,
+        },
+    }
+}
+
 async fn timed_place(c: &VenueClient, o: &PreparedOrder) -> (Result<OrderState, ExecError>, i64) {
     let r = c.place_prepared(o).await;
     (r, now_ns() / 1000)
@@ -2139,4 +2157,56 @@ async fn futures_select_any(
         std::task::Poll::Pending
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_buy_leg_is_capped_unless_mexc_is_told_to_buy_at_market() {
+        let cfg: crate::config::StrategyConfig = serde_json::from_str(
+            r#"{"symbols":["BTC/USDT"],"min_edge_bps":"5","slippage_buffer_bps":"2",
+                "trade_notional":"100","order_style":"market_limit","hedge_policy":"unwind",
+                "cooldown_ms":0,"balance_mode":"fresh","python_risk_mode":"notify"}"#,
+        )
+        .unwrap();
+        let risk = crate::config::RiskConfig {
+            max_position_per_asset: "1".into(),
+            max_total_exposure: "1".into(),
+            max_notional_per_trade: "1".into(),
+            daily_loss_limit: "1".into(),
+            max_open_arbitrages: 1,
+            max_book_age_ms: 1,
+            max_balance_age_ms: 1,
+            kill_switches: crate::config::KillSwitchConfig {
+                leg_imbalance_notional: "1".into(),
+                consecutive_hedge_failures: 1,
+                resyncs_per_minute: 1,
+            },
+        };
+        let mut p = cfg.params(&risk).unwrap();
+        let (cap, qty) = (
+            Amount::parse("100.5").unwrap(),
+            Amount::parse("0.01").unwrap(),
+        );
+        let capped = OrderKind::Limit {
+            price: cap,
+            qty,
+            tif: TimeInForce::Ioc,
+        };
+        // The default: both venues' buys are IOC limits at the cap.
+        assert_eq!(p.mexc_buy_order, MexcBuyOrder::IocLimit);
+        for v in Venue::ALL {
+            assert_eq!(buy_order_kind(&p, v, cap, qty), capped, "{v}");
+        }
+        p.mexc_buy_order = MexcBuyOrder::Market;
+        assert_eq!(
+            buy_order_kind(&p, Venue::Mexc, cap, qty),
+            OrderKind::Market { qty }
+        );
+        assert_eq!(buy_order_kind(&p, Venue::Gate, cap, qty), capped);
+        p.order_style = OrderStyle::IocBoth;
+        assert_eq!(buy_order_kind(&p, Venue::Mexc, cap, qty), capped);
+    }
 }

@@ -8,10 +8,14 @@
 //! - authentication, invalid order, insufficient funds, not tradable: fail at once;
 //! - network (the connection failed, nothing was written): retried with backoff;
 //! - timeout / 5xx / broken answer: reads and cancels retry with backoff; an order
-//!   placement is **never** resent: its outcome is unknown until the venue is asked
-//!   by client order id, and only an answer "no such order" (twice, spaced out, so an
-//!   order still inside the venue has landed) allows placing it again, with the same
-//!   client id.
+//!   placement is **never** resent blindly: its outcome is unknown until
+//!   [`VenueClient::locate`] has asked every source that also covers finished orders
+//!   (the tracker fed by the private stream, the order by client id, the finished-order
+//!   history and the trade history around the send). Only absence from all of them,
+//!   twice, spaced out (so an order still inside the venue has landed) and after the
+//!   venue's read-after-write lag, allows placing it again, with the same client id.
+//!   A lookup by client id alone proves nothing: Gate finds a finished order by its
+//!   `text` only in its histories, and MEXC's query misses an order it just accepted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -91,12 +95,23 @@ pub struct VenueClient {
     pub(crate) inner: Arc<Inner>,
 }
 
-enum Resolution {
-    /// The venue has it (the query already fed the tracker).
-    Found,
+/// Where an order whose placement outcome was unknown stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Located {
+    /// The venue has (or had) it; the tracker holds what the venue said about it.
+    Found(Box<OrderState>),
+    /// No source that covers finished orders has it, asked after the venue's
+    /// read-after-write lag.
     Absent,
-    Unresolved(ExecError),
 }
+
+/// How far the history search reaches beyond the send and now: Gate's windows are in
+/// whole seconds and the venue clock estimate is off by up to a round trip.
+const HISTORY_MARGIN_MS: i64 = 5_000;
+
+/// Pages of a history read before giving up on proving absence (a window this busy
+/// is left unknown rather than guessed).
+const HISTORY_PAGES: u32 = 10;
 
 fn header_i64(h: &HeaderMap, name: &str) -> Option<i64> {
     h.get(name)?
@@ -665,6 +680,22 @@ impl VenueClient {
         since_ms: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Fill>, ExecError> {
+        let fills = self.trades(symbol, since_ms, None, limit, 1).await?;
+        for f in &fills {
+            self.inner.tracker.on_fill(f);
+        }
+        Ok(fills)
+    }
+
+    /// One page of our fills on a symbol in `[since_ms, until_ms]` (venue clock).
+    async fn trades(
+        &self,
+        symbol: &str,
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+        limit: u32,
+        page: u32,
+    ) -> Result<Vec<Fill>, ExecError> {
         let c = match self.venue() {
             Venue::Mexc => {
                 let mut c = self.call(
@@ -677,6 +708,9 @@ impl VenueClient {
                 c.params.push(("symbol", symbol.to_string()));
                 if let Some(s) = since_ms {
                     c.params.push(("startTime", s.to_string()));
+                }
+                if let Some(u) = until_ms {
+                    c.params.push(("endTime", u.to_string()));
                 }
                 c.params.push(("limit", limit.min(100).to_string()));
                 c
@@ -694,23 +728,108 @@ impl VenueClient {
                 if let Some(s) = since_ms {
                     c.params.push(("from", s.div_euclid(1000).to_string()));
                 }
+                if let Some(u) = until_ms {
+                    // Whole seconds: round up so the window's last second is in.
+                    c.params
+                        .push(("to", (u + 999).div_euclid(1000).to_string()));
+                }
+                if page > 1 {
+                    c.params.push(("page", page.to_string()));
+                }
                 c
             }
         };
         let v = self.execute(&c, Kind::Read).await?;
         let rows = crate::json::array(&v, "trades").map_err(self.malformed("my_trades"))?;
-        let fills = rows
-            .iter()
+        rows.iter()
             .map(|t| match self.venue() {
                 Venue::Mexc => mexc::parse_trade(t),
                 Venue::Gate => gate::parse_trade(t, Source::Rest),
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(self.malformed("my_trades"))?;
-        for f in &fills {
-            self.inner.tracker.on_fill(f);
+            .map_err(self.malformed("my_trades"))
+    }
+
+    /// One page of the symbol's orders created in `[since_ms, until_ms]` (venue clock)
+    /// that are finished (Gate `GET /spot/orders?status=finished`) or in any state
+    /// (MEXC `GET /api/v3/allOrders`). Not recorded in the tracker: the caller picks
+    /// the one it looks for.
+    async fn order_history(
+        &self,
+        symbol: &str,
+        since_ms: i64,
+        until_ms: i64,
+        limit: u32,
+        page: u32,
+    ) -> Result<Vec<OrderReport>, ExecError> {
+        let mut c = match self.venue() {
+            Venue::Mexc => {
+                let mut c = self.call(
+                    Endpoint::OpenOrders,
+                    "order_history",
+                    symbol,
+                    Method::GET,
+                    "/api/v3/allOrders",
+                );
+                c.params.push(("symbol", symbol.to_string()));
+                c.params.push(("startTime", since_ms.to_string()));
+                c.params.push(("endTime", until_ms.to_string()));
+                c
+            }
+            Venue::Gate => {
+                let mut c = self.call(
+                    Endpoint::OpenOrders,
+                    "order_history",
+                    symbol,
+                    Method::GET,
+                    "/spot/orders",
+                );
+                c.params.push(("currency_pair", symbol.to_string()));
+                c.params.push(("status", "finished".to_string()));
+                c.params
+                    .push(("from", since_ms.div_euclid(1000).to_string()));
+                c.params
+                    .push(("to", (until_ms + 999).div_euclid(1000).to_string()));
+                if page > 1 {
+                    c.params.push(("page", page.to_string()));
+                }
+                c
+            }
+        };
+        c.params.push(("limit", limit.to_string()));
+        let v = self.execute(&c, Kind::Read).await?;
+        let rows = crate::json::array(&v, "orders").map_err(self.malformed("order_history"))?;
+        rows.iter()
+            .map(|o| self.parse_order("order_history", o))
+            .collect()
+    }
+
+    /// Every row of a paged history (`fetch(page)` with `limit` rows a page), or an
+    /// [`ErrorClass::UnknownOutcome`] error when the window holds more than
+    /// [`HISTORY_PAGES`] pages (MEXC has no pages: one full page is already too many).
+    async fn all_pages<T, F, Fut>(&self, limit: u32, fetch: F) -> Result<Vec<T>, ExecError>
+    where
+        F: Fn(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, ExecError>>,
+    {
+        let pages = match self.venue() {
+            Venue::Mexc => 1,
+            Venue::Gate => HISTORY_PAGES,
+        };
+        let mut out = Vec::new();
+        for page in 1..=pages {
+            let rows = fetch(page).await?;
+            let full = rows.len() as u32 >= limit;
+            out.extend(rows);
+            if !full {
+                return Ok(out);
+            }
         }
-        Ok(fills)
+        Err(self.err(
+            "locate",
+            ErrorClass::UnknownOutcome,
+            "history window too busy to read completely",
+        ))
     }
 
     // ------------------------------------------------------------------ orders
@@ -755,25 +874,23 @@ impl VenueClient {
                 }
                 Err(e) if Self::is_unknown_outcome(&e) => {
                     tracker.on_unknown(&p.client_id, &e.to_string());
-                    match self.resolve(p).await {
-                        Resolution::Found => {
-                            return Ok(tracker.get(&p.client_id).expect("tracked on submit"));
-                        }
-                        Resolution::Absent if attempts < self.inner.cfg.max_place_attempts => {
+                    match self.resolve_unknown(&p.symbol, &p.client_id).await {
+                        Ok(Located::Found(st)) => return Ok(*st),
+                        Ok(Located::Absent) if attempts < self.inner.cfg.max_place_attempts => {
                             continue
                         }
-                        Resolution::Absent => {
+                        Ok(Located::Absent) => {
                             tracker.on_rejected(
                                 &p.client_id,
                                 "proven absent after unknown outcomes; attempts exhausted",
                             );
                             return Err(e);
                         }
-                        Resolution::Unresolved(q) => {
+                        Err(q) => {
                             return Err(self.err(
                                 "place",
                                 ErrorClass::UnknownOutcome,
-                                format!("{e}; resolving by client id {} failed: {q}", p.client_id),
+                                format!("{e}; resolving client id {} failed: {q}", p.client_id),
                             ));
                         }
                     }
@@ -836,24 +953,115 @@ impl VenueClient {
         Ok(t)
     }
 
-    async fn resolve(&self, p: &PreparedOrder) -> Resolution {
+    /// Resolves an order whose placement outcome is unknown: [`Self::locate`] after the
+    /// settle time, and once more after it again if it was absent (an order still in
+    /// flight inside the venue lands meanwhile). `Absent` is proof; an error means the
+    /// order stays unknown.
+    ///
+    /// # Errors
+    /// A source could not be read (the order's fate is still unknown).
+    pub async fn resolve_unknown(
+        &self,
+        symbol: &str,
+        client_id: &ClientOrderId,
+    ) -> Result<Located, ExecError> {
         let settle = Duration::from_millis(self.inner.cfg.unknown_settle_ms);
-        for round in 0..2 {
+        for _ in 0..2 {
             tokio::time::sleep(settle).await;
-            match self
-                .query(&p.symbol, &OrderRef::Client(p.client_id.clone()))
-                .await
-            {
-                Ok(_) => return Resolution::Found,
-                Err(e) if e.is_order_not_found() => {
-                    if round == 1 {
-                        return Resolution::Absent;
-                    }
-                }
-                Err(e) => return Resolution::Unresolved(e),
+            if let Located::Found(st) = self.locate(symbol, client_id).await? {
+                return Ok(Located::Found(st));
             }
         }
-        Resolution::Absent
+        Ok(Located::Absent)
+    }
+
+    /// Looks for an order by client id in every source that also covers finished
+    /// orders: the tracker (private-stream events and earlier answers), the venue's
+    /// order by client id (Gate: open orders only), its order history and its trade
+    /// history in a window around the send. A match is recorded in the tracker with its
+    /// fills. `Absent` only once the venue's read-after-write lag has passed since the
+    /// outcome became unknown (waited out here).
+    ///
+    /// # Errors
+    /// A source could not be read, or a history window was too busy to read whole.
+    pub async fn locate(
+        &self,
+        symbol: &str,
+        client_id: &ClientOrderId,
+    ) -> Result<Located, ExecError> {
+        let tracker = &self.inner.tracker;
+        let st = tracker.get(client_id);
+        let now = arb_core::time::now_ms();
+        if let Some(u) = st.as_ref().and_then(|s| s.unknown_since_ms) {
+            let lag = self.inner.cfg.read_after_write().as_millis() as i64;
+            if u + lag > now {
+                tokio::time::sleep(Duration::from_millis((u + lag - now) as u64)).await;
+            }
+        }
+        let found = || {
+            tracker
+                .get(client_id)
+                .filter(|s| s.order_id.is_some())
+                .map(|s| Located::Found(Box::new(s)))
+        };
+        // Named by the stream or an earlier answer: its venue id always finds it.
+        if let Some(id) = st.as_ref().and_then(|s| s.order_id.clone()) {
+            self.query(symbol, &OrderRef::Venue(id)).await?;
+            return Ok(found().unwrap_or(Located::Absent));
+        }
+        match self
+            .query(symbol, &OrderRef::Client(client_id.clone()))
+            .await
+        {
+            Ok(_) => return Ok(found().unwrap_or(Located::Absent)),
+            Err(e) if e.is_order_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        // The histories, from just before the send to now, on the venue's clock.
+        let offset = self.inner.clock.offset_ms();
+        let sent = st.and_then(|s| s.sent_ms).unwrap_or(now - 24 * 3_600_000);
+        let (from, to) = (
+            sent + offset - HISTORY_MARGIN_MS,
+            self.venue_now_ms() + HISTORY_MARGIN_MS,
+        );
+        let limit = 1000;
+        let orders = self
+            .all_pages(limit, |page| {
+                self.order_history(symbol, from, to, limit, page)
+            })
+            .await?;
+        let mine = orders
+            .into_iter()
+            .find(|r| r.client_id.as_ref() == Some(client_id));
+        let limit = match self.venue() {
+            Venue::Mexc => 100,
+            Venue::Gate => 1000,
+        };
+        let fills = self
+            .all_pages(limit, |page| {
+                self.trades(symbol, Some(from), Some(to), limit, page)
+            })
+            .await?;
+        let order_id = mine.as_ref().map(|r| r.order_id.clone()).or_else(|| {
+            fills
+                .iter()
+                .find(|f| f.client_id.as_ref() == Some(client_id))
+                .map(|f| f.order_id.clone())
+        });
+        match (&mine, &order_id) {
+            (Some(r), _) => tracker.on_report(r),
+            // Only its trades show it (a history that lags): its venue id finds it.
+            (None, Some(id)) => {
+                self.query(symbol, &OrderRef::Venue(id.clone())).await?;
+            }
+            (None, None) => {}
+        }
+        if let Some(id) = &order_id {
+            for f in fills.iter().filter(|f| f.order_id == *id) {
+                tracker.on_fill(f);
+            }
+        }
+        Ok(found().unwrap_or(Located::Absent))
     }
 
     /// Cancels an order. An order that is already final answers "not found / closed":
@@ -1005,14 +1213,26 @@ impl VenueClient {
             }
             match self.query(&o.symbol, &r).await {
                 Ok(_) => {}
-                Err(e) if e.is_order_not_found() => {
-                    if let Some(c) = &o.client_id {
-                        if o.status == crate::lifecycle::OrderStatus::PendingNew {
-                            continue;
+                // An acknowledged order exists: MEXC's query missed it while its read
+                // lags the write, so it is asked again once the lag has passed. One
+                // never acknowledged is absent only if no history has it either.
+                Err(e) if e.is_order_not_found() => match &r {
+                    OrderRef::Venue(_) => {
+                        tokio::time::sleep(self.inner.cfg.read_after_write()).await;
+                        match self.query(&o.symbol, &r).await {
+                            Err(e) if e.is_order_not_found() => {}
+                            x => {
+                                x?;
+                            }
                         }
-                        tracker.on_rejected(c, "not found at the venue during reconciliation");
                     }
-                }
+                    OrderRef::Client(c) if o.status == crate::lifecycle::OrderStatus::Unknown => {
+                        if self.locate(&o.symbol, c).await? == Located::Absent {
+                            tracker.on_rejected(c, "not found at the venue during reconciliation");
+                        }
+                    }
+                    OrderRef::Client(_) => {}
+                },
                 Err(e) => return Err(e),
             }
         }

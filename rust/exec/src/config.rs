@@ -97,6 +97,12 @@ pub struct VenueConfig {
     /// so an order still in flight inside the venue has landed.
     #[serde(default = "d_settle")]
     pub unknown_settle_ms: u64,
+    /// How long after accepting an order the venue's order query may still miss it
+    /// (MEXC answers -2013 "Order does not exist." briefly after a placement); no
+    /// absence is concluded before this has passed since the outcome became unknown.
+    /// Unset: 1000 ms on MEXC (well above the lag seen), 0 on Gate.
+    #[serde(default)]
+    pub read_after_write_ms: Option<u64>,
     /// Placements of one client id (the first plus re-sends proven safe).
     #[serde(default = "d_place_attempts")]
     pub max_place_attempts: u32,
@@ -133,6 +139,7 @@ impl VenueConfig {
             backoff_ms: d_backoff(),
             max_rate_limit_wait_ms: d_rl_wait(),
             unknown_settle_ms: d_settle(),
+            read_after_write_ms: None,
             max_place_attempts: d_place_attempts(),
             listen_key_keepalive_ms: d_keepalive(),
             order_path: OrderPath::Rest,
@@ -141,6 +148,14 @@ impl VenueConfig {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// [`Self::read_after_write_ms`] with the venue's default.
+    pub fn read_after_write(&self) -> Duration {
+        Duration::from_millis(self.read_after_write_ms.unwrap_or(match self.venue {
+            Venue::Mexc => 1_000,
+            Venue::Gate => 0,
+        }))
     }
 }
 

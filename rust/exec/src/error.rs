@@ -61,12 +61,14 @@ impl ExecError {
         self
     }
 
-    /// The venue says the order does not exist (MEXC -2011 / Gate ORDER_NOT_FOUND).
-    /// Resolving an unknown outcome relies on this being precise: only this answer
-    /// proves an order absent.
+    /// The venue did not find the order by the id it was asked with (MEXC -2011 on a
+    /// cancel, -2013 on a query / Gate ORDER_NOT_FOUND). That alone proves nothing
+    /// about an order whose placement outcome is unknown: Gate finds a finished order
+    /// by its `text` only in its histories, and MEXC answers -2013 briefly after
+    /// accepting an order (`VenueClient::locate` weighs every source).
     pub fn is_order_not_found(&self) -> bool {
         match self.venue {
-            Venue::Mexc => self.code.as_deref() == Some("-2011"),
+            Venue::Mexc => matches!(self.code.as_deref(), Some("-2011" | "-2013")),
             Venue::Gate => self.code.as_deref() == Some("ORDER_NOT_FOUND"),
         }
     }
@@ -116,7 +118,7 @@ pub fn classify_mexc(http_status: u16, code: Option<i64>) -> ErrorClass {
             }
             10101 | 30004 | 30005 => return ErrorClass::InsufficientFunds,
             10007 | 30019 | 30051 | 30016 => return ErrorClass::SymbolNotTradable,
-            700004 | 700008 | 700013 | 30002 | 30003 | 30014 | 30029 | 30087 | -2011 => {
+            700004 | 700008 | 700013 | 30002 | 30003 | 30014 | 30029 | 30087 | -2011 | -2013 => {
                 return ErrorClass::InvalidOrder
             }
             429 | 510 => return ErrorClass::RateLimit,

@@ -59,7 +59,7 @@ pub use serde;
 
 pub use amount::Amount;
 pub use breaker::{Breaker, BreakerState};
-pub use client::{FeeRates, OrderRef, VenueClient};
+pub use client::{FeeRates, Located, OrderRef, VenueClient};
 pub use config::{OrderPath, VenueConfig};
 pub use error::ExecError;
 pub use http::ConnStats;

@@ -162,6 +162,12 @@ pub struct OrderState {
     pub fills: Vec<Fill>,
     /// Why it is unknown or rejected, when it is.
     pub reason: Option<String>,
+    /// When it was last sent (local wall clock, ms): the time window in which the
+    /// venue's histories are searched for it while its outcome is unknown.
+    pub sent_ms: Option<i64>,
+    /// When its outcome last became unknown (local wall clock, ms): MEXC's order query
+    /// can miss an order for a while after accepting it.
+    pub unknown_since_ms: Option<i64>,
     /// How many inputs changed it.
     pub version: u64,
 }
@@ -181,6 +187,8 @@ impl OrderState {
             fees: Vec::new(),
             fills: Vec::new(),
             reason: None,
+            sent_ms: None,
+            unknown_since_ms: None,
             version: 0,
         }
     }
@@ -385,6 +393,7 @@ impl OrderTracker {
             if s.orig_qty.is_none() {
                 s.orig_qty = qty;
             }
+            s.sent_ms = Some(arb_core::time::now_ms());
         });
     }
 
@@ -455,6 +464,7 @@ impl OrderTracker {
             if s.status == OrderStatus::PendingNew {
                 s.status = OrderStatus::Unknown;
                 s.reason = Some(reason.to_string());
+                s.unknown_since_ms = Some(arb_core::time::now_ms());
             }
         });
     }

@@ -184,13 +184,6 @@ async fn resting_buy(sim: &arb_sim::Simulator, venue: Venue, txn: u64) -> OrderR
     }
 }
 
-fn copies(sim: &arb_sim::Simulator, venue: Venue, cid: &ClientOrderId) -> usize {
-    sim.orders(venue, &sim.trader(venue).api_key)
-        .iter()
-        .filter(|o| ClientOrderId::from_venue(&o.client_order_id) == *cid)
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_intended_order_exists_exactly_once_after_faults() {
     let sim = quiet_sim().await;

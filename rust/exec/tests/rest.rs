@@ -60,8 +60,8 @@ async fn place_query_cancel_fill_on_both_venues() {
         let s = c.place(&req).await.unwrap();
         assert_eq!(s.status, OrderStatus::Open, "{venue}");
         let oid = s.order_id.clone().unwrap();
-        let by_id = c.query(sym, &OrderRef::Venue(oid.clone())).await.unwrap();
-        let by_cid = c.query(sym, &OrderRef::Client(cid.clone())).await.unwrap();
+        let by_id = query_settled(&c, sym, &OrderRef::Venue(oid.clone())).await;
+        let by_cid = query_settled(&c, sym, &OrderRef::Client(cid.clone())).await;
         assert_eq!(by_id.order_id, oid);
         assert_eq!(by_cid.order_id, oid);
         assert_eq!(by_cid.client_id.as_ref(), Some(&cid));
@@ -137,7 +137,7 @@ async fn place_query_cancel_fill_on_both_venues() {
         };
         let s = c.place(&mkt).await.unwrap();
         assert!(s.order_id.is_some());
-        c.query(sym, &OrderRef::Client(cid.clone())).await.unwrap();
+        query_settled(&c, sym, &by_venue_id(&c, &cid)).await;
         let q = c.tracker().get(&cid).unwrap();
         assert_eq!(q.status, OrderStatus::Filled, "{venue} {q:?}");
         assert!(!q.filled_qty.is_zero());
@@ -240,9 +240,7 @@ async fn fok_post_only_and_base_sized_market_orders() {
         );
         match c.place(&fok).await {
             Ok(_) => {
-                c.query(sym, &OrderRef::Client(fok.client_id.clone()))
-                    .await
-                    .unwrap();
+                query_settled(&c, sym, &by_venue_id(&c, &fok.client_id)).await;
                 let s = c.tracker().get(&fok.client_id).unwrap();
                 assert!(
                     s.status.is_final() && s.status != OrderStatus::Filled,
@@ -264,9 +262,7 @@ async fn fok_post_only_and_base_sized_market_orders() {
             },
         );
         c.place(&fok_ok).await.unwrap();
-        c.query(sym, &OrderRef::Client(fok_ok.client_id.clone()))
-            .await
-            .unwrap();
+        query_settled(&c, sym, &by_venue_id(&c, &fok_ok.client_id)).await;
         assert_eq!(
             c.tracker().get(&fok_ok.client_id).unwrap().status,
             OrderStatus::Filled,
@@ -286,9 +282,7 @@ async fn fok_post_only_and_base_sized_market_orders() {
         );
         match c.place(&po_cross).await {
             Ok(_) => {
-                c.query(sym, &OrderRef::Client(po_cross.client_id.clone()))
-                    .await
-                    .unwrap();
+                query_settled(&c, sym, &by_venue_id(&c, &po_cross.client_id)).await;
                 let s = c.tracker().get(&po_cross.client_id).unwrap();
                 assert!(
                     s.status.is_final() && s.filled_qty.is_zero(),
@@ -321,9 +315,7 @@ async fn fok_post_only_and_base_sized_market_orders() {
         // Market sell sized in base.
         let sell = mk(5, Side::Sell, OrderKind::Market { qty: amt("0.002") });
         c.place(&sell).await.unwrap();
-        c.query(sym, &OrderRef::Client(sell.client_id.clone()))
-            .await
-            .unwrap();
+        query_settled(&c, sym, &by_venue_id(&c, &sell.client_id)).await;
         let s = c.tracker().get(&sell.client_id).unwrap();
         assert_eq!(
             (s.status, s.filled_qty),

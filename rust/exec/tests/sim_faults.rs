@@ -15,18 +15,8 @@ use arb_exec::order::ClientOrderId;
 use arb_exec::{
     Leg, OrderKind, OrderRequest, OrderStatus, Side, TimeInForce, UserStream, VenueClient,
 };
-use arb_sim::{FaultKind, FaultSpec, Simulator, WsScope};
+use arb_sim::{FaultKind, Simulator, WsScope};
 use common::*;
-
-fn fault(venue: Venue, kind: FaultKind, count: Option<u64>) -> FaultSpec {
-    FaultSpec {
-        venue,
-        symbol: None,
-        kind,
-        count,
-        duration_ms: None,
-    }
-}
 
 fn fired(sim: &Simulator, id: u64) -> u64 {
     sim.faults()
@@ -36,13 +26,6 @@ fn fired(sim: &Simulator, id: u64) -> u64 {
         .find(|r| r["id"] == id)
         .map(|r| r["fired"].as_u64().unwrap())
         .unwrap()
-}
-
-fn copies(sim: &Simulator, venue: Venue, cid: &ClientOrderId) -> usize {
-    sim.orders(venue, &sim.trader(venue).api_key)
-        .iter()
-        .filter(|o| ClientOrderId::from_venue(&o.client_order_id) == *cid)
-        .count()
 }
 
 async fn resting_buy(sim: &Simulator, venue: Venue, txn: u64) -> OrderRequest {

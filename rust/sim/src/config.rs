@@ -67,6 +67,11 @@ pub struct SimConfig {
     pub probe_max_interval_ms: u64,
     /// How long a probe gap stays open before the venue's price returns (ms).
     pub probe_hold_ms: u64,
+    /// MEXC's read-after-write lag: for this long after an order is accepted,
+    /// `GET /api/v3/order` answers -2013 "Order does not exist." for it, as the real
+    /// venue's read briefly lags its write (exchange-protocols.md A, "Errors").
+    /// Default 300 ms ("briefly"); 0 disables.
+    pub mexc_read_lag_ms: u64,
     /// Events a slow WebSocket subscriber may fall behind before it is disconnected
     /// (a real venue drops slow consumers too; silently skipping would break sequences).
     pub ws_backlog: usize,
@@ -113,6 +118,7 @@ impl Default for SimConfig {
             mexc_ws_max_subscriptions: 30,
             mexc_ws_unsubscribed_close_secs: 30,
             ws_backlog: 1 << 16,
+            mexc_read_lag_ms: 300,
             probe_mode: false,
             probe_gap_bps: 40,
             probe_min_interval_ms: 300,

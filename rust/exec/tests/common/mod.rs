@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use arb_core::Venue;
-use arb_exec::{Amount, Secret, SymbolRules, VenueClient, VenueConfig};
-use arb_sim::{SimConfig, Simulator};
+use arb_exec::order::ClientOrderId;
+use arb_exec::{Amount, OrderRef, OrderReport, Secret, SymbolRules, VenueClient, VenueConfig};
+use arb_sim::{FaultKind, FaultSpec, SimConfig, Simulator};
 
 pub async fn quiet_sim() -> Simulator {
     let cfg = SimConfig {
@@ -83,4 +84,44 @@ pub fn best(sim: &Simulator, venue: Venue) -> (Amount, Amount) {
 
 pub fn amt(s: &str) -> Amount {
     Amount::parse(s).unwrap()
+}
+
+/// Queries an order the way the venues allow: asked again while MEXC's read still lags
+/// the placement (-2013 for a just-accepted order), a bounded number of times.
+pub async fn query_settled(c: &VenueClient, sym: &str, by: &OrderRef) -> OrderReport {
+    for _ in 0..300 {
+        match c.query(sym, by).await {
+            Ok(r) => return r,
+            Err(e) if e.is_order_not_found() => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await
+            }
+            Err(e) => panic!("query {by:?}: {e}"),
+        }
+    }
+    panic!("query {by:?}: never found");
+}
+
+/// An order by the venue id its placement answer gave (Gate finds a finished order by
+/// its `text` only in its histories).
+pub fn by_venue_id(c: &VenueClient, cid: &ClientOrderId) -> OrderRef {
+    OrderRef::Venue(c.tracker().get(cid).unwrap().order_id.unwrap())
+}
+
+/// How many orders with this client id the venue holds (the ground truth).
+pub fn copies(sim: &Simulator, venue: Venue, cid: &ClientOrderId) -> usize {
+    sim.orders(venue, &sim.trader(venue).api_key)
+        .iter()
+        .filter(|o| ClientOrderId::from_venue(&o.client_order_id) == *cid)
+        .count()
+}
+
+/// A simulator fault on every symbol of `venue`, for `count` uses (None: until cleared).
+pub fn fault(venue: Venue, kind: FaultKind, count: Option<u64>) -> FaultSpec {
+    FaultSpec {
+        venue,
+        symbol: None,
+        kind,
+        count,
+        duration_ms: None,
+    }
 }

@@ -23,6 +23,27 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// The order an `order_id` path segment names, as Gate resolves it: a numeric id
+/// always; the `text` client id only while the order is open (Gate's SDK docs:
+/// "Operations based on custom IDs can only be checked in pending orders. Only order
+/// ID can be used after the order is finished"). A finished order is found by `text`
+/// only in `GET /spot/orders?status=finished` and `GET /spot/my_trades`.
+pub fn lookup(
+    vs: &VenueState,
+    ex: &crate::matching::Exchange,
+    account: u32,
+    id: &str,
+) -> Option<u64> {
+    if id.starts_with("t-") {
+        return ex
+            .find_order(account, None, Some(id))
+            .filter(|o| o.status.is_open())
+            .map(|o| o.id);
+    }
+    let n = vs.parse_order_id(id)?;
+    ex.find_order(account, Some(n), None).map(|o| o.id)
+}
+
 pub fn side_name(s: Side) -> &'static str {
     match s {
         Side::Buy => "buy",

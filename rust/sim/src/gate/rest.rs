@@ -741,15 +741,6 @@ pub fn reject(spec: &SymbolSpec, r: &Reject) -> GErr {
     }
 }
 
-fn lookup(vs: &VenueState, ex: &crate::matching::Exchange, account: u32, id: &str) -> Option<u64> {
-    // An order id, or the `text` client id (Gate allows both).
-    if id.starts_with("t-") {
-        return ex.find_order(account, None, Some(id)).map(|o| o.id);
-    }
-    let n = vs.parse_order_id(id)?;
-    ex.find_order(account, Some(n), None).map(|o| o.id)
-}
-
 fn one_order(vs: &VenueState, account: u32, cancel: bool, id: &str, params: &Params) -> Resp {
     let sym = match pair_param(vs, params) {
         Ok(i) => i,
@@ -758,7 +749,8 @@ fn one_order(vs: &VenueState, account: u32, cancel: bool, id: &str, params: &Par
     let not_found = || err(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", "Order not found");
     let now = arb_core::time::now_ms();
     let mut ex = vs.exchange.lock();
-    let Some(oid) = lookup(vs, &ex, account, id).filter(|o| ex.orders[o].symbol == sym) else {
+    let Some(oid) = super::lookup(vs, &ex, account, id).filter(|o| ex.orders[o].symbol == sym)
+    else {
         return not_found();
     };
     if cancel {
@@ -769,6 +761,18 @@ fn one_order(vs: &VenueState, account: u32, cancel: bool, id: &str, params: &Par
         vs.publish(&mut ex);
     }
     ok(order_json(vs, &ex.orders[&oid]))
+}
+
+/// `limit` (default 100, at most `max`) and `page` (from 1) of a list endpoint.
+fn paging(params: &Params, max: usize) -> (usize, usize) {
+    let n = |k: &str, d: usize| get(params, k).and_then(|l| l.parse().ok()).unwrap_or(d);
+    (n("limit", 100).min(max), n("page", 1).max(1))
+}
+
+/// `from` / `to` (unix seconds) of a list endpoint.
+fn window(params: &Params) -> (Option<i64>, Option<i64>) {
+    let t = |k: &str| get(params, k).and_then(|s| s.parse::<i64>().ok());
+    (t("from"), t("to"))
 }
 
 fn list_orders(vs: &VenueState, account: u32, params: &Params) -> Resp {
@@ -787,9 +791,15 @@ fn list_orders(vs: &VenueState, account: u32, params: &Params) -> Resp {
             )
         }
     };
-    let limit = get(params, "limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(100usize);
+    // Documented: `limit` (at most 100 for open orders, 1000 for finished ones),
+    // `page` from 1, `from`/`to` in seconds (here on the order's creation time), `side`.
+    let (limit, page) = paging(params, if open { 100 } else { 1000 });
+    let (from, to) = window(params);
+    let side = match get(params, "side") {
+        Some("buy") => Some(Side::Buy),
+        Some("sell") => Some(Side::Sell),
+        _ => None,
+    };
     let ex = vs.exchange.lock();
     let list: Vec<Value> = ex.accounts[account as usize]
         .order_ids
@@ -797,6 +807,12 @@ fn list_orders(vs: &VenueState, account: u32, params: &Params) -> Resp {
         .rev()
         .filter_map(|id| ex.orders.get(id))
         .filter(|o| o.symbol == sym && o.status.is_open() == open)
+        .filter(|o| side.is_none_or(|s| o.side == s))
+        .filter(|o| {
+            let t = o.create_ms.div_euclid(1000);
+            from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e)
+        })
+        .skip((page - 1) * limit)
         .take(limit)
         .map(|o| order_json(vs, o))
         .collect();
@@ -862,16 +878,8 @@ fn my_trades(vs: &VenueState, account: u32, params: &Params) -> Resp {
         None => None,
     };
     let order_id = get(params, "order_id").and_then(|s| vs.parse_order_id(s));
-    let limit = get(params, "limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(100usize)
-        .min(1000);
-    let page = get(params, "page")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(1usize)
-        .max(1);
-    let from = get(params, "from").and_then(|s| s.parse::<i64>().ok());
-    let to = get(params, "to").and_then(|s| s.parse::<i64>().ok());
+    let (limit, page) = paging(params, 1000);
+    let (from, to) = window(params);
     let ex = vs.exchange.lock();
     let list: Vec<Value> = ex.accounts[account as usize]
         .fills

@@ -732,12 +732,7 @@ fn api_request(
                 )];
             };
             let mut ex = vs.exchange.lock();
-            let found = if oid.starts_with("t-") {
-                ex.find_order(account, None, Some(&oid)).map(|o| o.id)
-            } else {
-                vs.parse_order_id(&oid)
-                    .and_then(|n| ex.find_order(account, Some(n), None).map(|o| o.id))
-            };
+            let found = super::lookup(vs, &ex, account, &oid);
             let Some(id) = found.filter(|id| ex.orders[id].symbol == sym) else {
                 return vec![error("404", "ORDER_NOT_FOUND", "Order not found".into())];
             };

@@ -739,10 +739,16 @@ fn query_order(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
         Ok(i) => i,
         Err(r) => return r,
     };
+    // A live `GET /api/v3/order` answers -2013 for a missing order, and also for a
+    // just-accepted one while the venue's read lags its write.
+    let not_exist = || bad(-2013, "Order does not exist.");
+    let lag = vs.cfg.mexc_read_lag_ms as i64;
+    let now = arb_core::time::now_ms();
     let ex = vs.exchange.lock();
     match find(vs, &ex, auth, sym, params) {
+        Ok(o) if now - o.create_ms < lag => not_exist(),
         Ok(o) => ok(order_json(vs, o)),
-        Err(r) => r,
+        Err(_) => not_exist(),
     }
 }
 
@@ -815,15 +821,21 @@ fn all_orders(vs: &VenueState, auth: &Auth, params: &Params) -> Resp {
         Ok(i) => i,
         Err(r) => return r,
     };
+    // Documented: `startTime`/`endTime` (ms, on the creation time), `limit` default
+    // 500, at most 1000.
     let limit = get(params, "limit")
         .and_then(|l| l.parse().ok())
-        .unwrap_or(500usize);
+        .unwrap_or(500usize)
+        .min(1000);
+    let start = get(params, "startTime").and_then(|s| s.parse::<i64>().ok());
+    let end = get(params, "endTime").and_then(|s| s.parse::<i64>().ok());
     let ex = vs.exchange.lock();
     let ids = &ex.accounts[auth.account as usize].order_ids;
     let mut list: Vec<Value> = ids
         .iter()
         .filter_map(|id| ex.orders.get(id))
         .filter(|o| o.symbol == sym)
+        .filter(|o| start.is_none_or(|s| o.create_ms >= s) && end.is_none_or(|e| o.create_ms <= e))
         .map(|o| order_json(vs, o))
         .collect();
     if list.len() > limit {
