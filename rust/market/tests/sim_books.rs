@@ -6,7 +6,8 @@
 //! - a book without updates goes stale (not valid) and comes back when updates resume;
 //! - connections are replaced (MEXC's 24 h limit, shortened here) without a gap or a
 //!   resync, with MEXC symbols sharded 30 per connection;
-//! - an unreachable venue is retried with backoff, never reported valid.
+//! - an unreachable venue is retried with backoff, never reported valid;
+//! - a shard whose task panics is logged, its books invalidated and it is started again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use arb_core::fixed::parse_scaled;
 use arb_core::Venue;
-use arb_market::feed::{fetch_symbols, FeedConfig, LogRecord, LogSink};
+use arb_market::feed::{fetch_symbols, panic_next_shard, FeedConfig, LogRecord, LogSink};
 use arb_market::gate::GateBookChannel;
 use arb_market::store::{BookChange, ChangeKind, HealthState, InvalidReason, MarketEvent};
 use arb_market::{BookStore, Level, MarketData, SymbolId};
@@ -685,6 +686,51 @@ async fn long_silence_clears_resubscribes_and_replaces_the_connection() {
     .await;
     checkpoint(&sim, &store, &books).await;
     assert_eq!(counts.invalid_but_valid.load(Ordering::Relaxed), 0);
+    md.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// Before, shard tasks were spawned and never polled: a panicked shard's books stayed
+/// "resyncing" for ever and nothing said why. (The panic is forced by a test hook.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicked_shard_is_logged_and_restarted() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let sim = Simulator::start(SimConfig {
+        seed: 5,
+        update_rate_hz: 50.0,
+        symbols: vec!["BTC/USDT".into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cfg = feed_config(&sim, GateBookChannel::Obu);
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    let store = Arc::new(BookStore::new(table.clone()));
+    let (log, lines) = quiet_log();
+    panic_next_shard();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    wait_for(
+        "books valid after a shard panicked",
+        Duration::from_secs(30),
+        || {
+            Venue::ALL
+                .iter()
+                .all(|&v| ids.iter().all(|&i| store.is_valid(v, i)))
+        },
+    )
+    .await;
+    assert!(
+        lines.lock().iter().any(|l| l.contains("shard_panicked")),
+        "{:?}",
+        lines.lock()
+    );
     md.shutdown().await;
     sim.shutdown().await;
 }
