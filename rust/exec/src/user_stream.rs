@@ -112,6 +112,9 @@ async fn run(
                     match client.create_listen_key().await {
                         Ok(k) => {
                             stats.listen_keys_created.fetch_add(1, Ordering::Relaxed);
+                            // A listenKey opens the account's private stream: scrubbed from
+                            // every log line, like the API keys.
+                            arb_telemetry::register_secret(&k);
                             listen_key = Some(k);
                         }
                         Err(e) => {
