@@ -109,8 +109,13 @@ async fn accept_loop(
         .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(false);
     loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
+        // Stopping never waits for a slot to free up.
+        let slot = tokio::select! {
+            _ = &mut stopped => return,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => return,
+            },
         };
         let stream = tokio::select! {
             _ = &mut stopped => return,
