@@ -265,7 +265,8 @@ async def _main(
             )
         except RuntimeError as e:
             view.close(None)
-            print(f"start-up failed: {e}", file=sys.stderr)
+            # Not through the logger, so scrubbed here: a venue's error can echo a key.
+            print(f"start-up failed: {telemetry.scrub_secrets(str(e))}", file=sys.stderr)
             return 1
         view.progress("venues ready; books syncing")
         # Loopback status endpoint for `python -m arbhybrid status` (see status.py).

@@ -6,7 +6,8 @@ Loading order (later wins):
 2. The overlay ``config.<ARB_ENV>.yaml`` beside it, when ``ARB_ENV`` is set (deep merge:
    mappings merge key by key, anything else replaces).
 3. Environment overrides ``ARB__<SECTION>__<KEY>=value`` (double underscores separate the
-   key path, e.g. ``ARB__STRATEGY__MIN_EDGE_BPS=7``); the value is read as a YAML scalar.
+   key path, e.g. ``ARB__STRATEGY__MIN_EDGE_BPS=7``); the value is taken as the string it
+   is and converted by the schema, except for a list or mapping key, read as YAML.
 
 Then ``${VAR}`` and ``${VAR:-default}`` placeholders in string values are resolved from the
 environment, which includes ``.env`` (loaded first, never overriding a variable that is
@@ -24,7 +25,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from dotenv import load_dotenv
@@ -303,12 +305,35 @@ def _apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> di
                 node[key] = nxt
             node = nxt
         raw = environ[name]
-        try:
-            value = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError:
-            value = raw
+        # The string as it is (the schema converts "7" to a number): YAML would cut a
+        # secret at " #", read "0123" as 123 and "yes" as True. Only a key the schema
+        # types as a list or mapping is read as YAML (flow or JSON: `[BTC/USDT, ETH/USDT]`).
+        value: Any = raw
+        if raw and _wants_collection(path):
+            try:
+                value = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                value = raw
         node[path[-1]] = value
     return out
+
+
+def _wants_collection(path: list[str]) -> bool:
+    """True when the schema types the key at ``path`` as a list, mapping or section."""
+    model: Any = Settings
+    for i, key in enumerate(path):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or key not in fields:
+            return False
+        ann = fields[key].annotation
+        if i == len(path) - 1:
+            kinds = get_args(ann) if get_origin(ann) in (Union, UnionType) else (ann,)
+            return any(
+                get_origin(k) in (list, dict) or (isinstance(k, type) and issubclass(k, BaseModel))
+                for k in kinds
+            )
+        model = ann
+    return False
 
 
 def _resolve_placeholders(

@@ -126,7 +126,8 @@ class Simulator:
     def inject_fault(self, venue: str, type: str, **params: Any) -> int:
         """Injects a fault; returns its id. ``type`` is one of ``close_connections``
         (``scope``: all/public/private), ``gap``, ``stall`` (``secs``), ``crossed_frame``,
-        ``malformed_frame``, ``rest_delay`` (``ms``), ``rest_timeout``, ``rest_status``
+        ``malformed_frame``, ``nested_frame`` (``depth``), ``rest_delay`` (``ms``),
+        ``rest_timeout``, ``rest_status``
         (``status``), ``rest_rate_limit`` (``retry_after_secs``), ``apply_then_timeout``,
         ``reject_without_apply``, ``reject_order`` (``error``: insufficient_balance /
         below_minimum / symbol_not_tradable / market_order_disabled), ``partial_fill``

@@ -36,6 +36,7 @@ __all__ = [
     "metrics_text",
     "on_alert",
     "register_secrets",
+    "scrub_secrets",
     "setup",
     "shutdown",
 ]
@@ -134,6 +135,12 @@ def register_secrets(settings: Any) -> int:
     for s in found:
         _native.register_secret(s)
     return len(found)
+
+
+def scrub_secrets(text: str) -> str:
+    """``text`` with every registered secret masked, as the log writer masks a line: for
+    what reaches the operator another way (a message printed to stderr)."""
+    return str(_native.scrub_secrets(text))
 
 
 @dataclass

@@ -45,11 +45,13 @@ impl Ledger {
         if !fill.fee.is_zero() {
             self.add(fill.venue, &fill.fee_currency, Amount::ZERO - fill.fee);
             // Fee valued in quote: as is when charged in quote, at the fill price when
-            // charged in base.
+            // charged in base. A valuation that does not fit (absurd venue values) is
+            // left out, like a fee in a third currency; the fee itself is booked exactly
+            // above in its own currency.
             self.fees_quote += if fill.fee_currency == quote {
                 fill.fee
             } else if fill.fee_currency == base {
-                fill.fee.mul(fill.price)
+                fill.fee.checked_mul(fill.price).unwrap_or(Amount::ZERO)
             } else {
                 Amount::ZERO
             };
@@ -95,7 +97,10 @@ impl Ledger {
                 if asset == quote {
                     d
                 } else {
-                    mark(asset).map(|p| d.mul(p)).unwrap_or(Amount::ZERO)
+                    // Unvalued without a mark, or when the value does not fit.
+                    mark(asset)
+                        .and_then(|p| d.checked_mul(p))
+                        .unwrap_or(Amount::ZERO)
                 }
             })
             .fold(Amount::ZERO, |a, b| a + b)
@@ -121,7 +126,7 @@ mod tests {
             side,
             price: amt(px),
             qty: amt(qty),
-            quote_qty: amt(px).mul(amt(qty)),
+            quote_qty: amt(px).checked_mul(amt(qty)).unwrap(),
             fee: amt(fee),
             fee_currency: fee_ccy.into(),
             is_maker: false,
@@ -153,10 +158,26 @@ mod tests {
         assert_eq!(l.pnl("USDT", |_| Some(amt("100.5"))), amt("0.4245"));
     }
 
+    /// A venue value whose product does not fit (a fee of 10^19 BTC valued at a price of
+    /// 10^19) used to reach `Amount::mul`'s `expect`: a panic in the transaction task.
+    #[test]
+    fn products_of_absurd_venue_values_do_not_panic() {
+        let mut l = Ledger::new();
+        let mut f = fill(Venue::Mexc, Side::Buy, "100", "0.5", "0", "BTC");
+        f.fee = amt("10000000000000000000");
+        f.price = amt("10000000000000000000");
+        l.record(&f, "BTC", "USDT");
+        // The fee is booked exactly in its own currency; only its quote valuation is lost.
+        assert_eq!(l.delta(Venue::Mexc, "BTC"), amt("-9999999999999999999.5"));
+        assert_eq!(l.fees_quote(), Amount::ZERO);
+        let _ = l.pnl("USDT", |_| Some(amt("10000000000000000000")));
+    }
+
     #[test]
     fn large_notionals_do_not_overflow() {
-        assert_eq!(amt("65000.5").mul(amt("12.25")), amt("796256.125"));
-        assert_eq!(amt("-3").mul(amt("0.25")), amt("-0.75"));
+        let mul = |a: &str, b: &str| amt(a).checked_mul(amt(b)).unwrap();
+        assert_eq!(mul("65000.5", "12.25"), amt("796256.125"));
+        assert_eq!(mul("-3", "0.25"), amt("-0.75"));
     }
 
     #[test]

@@ -293,7 +293,18 @@ fn amount_at(a: Amount, scale: u32) -> u64 {
     acct_to_scale(a.mantissa(), scale).clamp(0, u64::MAX as i128) as u64
 }
 
+/// Test hook: the next transaction task panics before it starts (see
+/// [`Engine::panic_next_transaction`]).
+static PANIC_NEXT_TX: AtomicBool = AtomicBool::new(false);
+
 impl Engine {
+    /// Test hook: makes the next transaction task (of any engine in the process) panic,
+    /// to prove a panicked task releases its symbol and pauses it.
+    #[doc(hidden)]
+    pub fn panic_next_transaction() {
+        PANIC_NEXT_TX.store(true, Ordering::Release);
+    }
+
     /// Starts everything: symbols, venue clients (concurrently), credential check,
     /// fees, journal, private streams and market data. Returns once the feeds are
     /// starting; books become tradable as they sync.
@@ -619,10 +630,49 @@ impl Inner {
         let recv_ns = ch.recv_ns;
         let params = p.clone();
         drop(p);
-        self.handle.spawn(async move {
-            me.execute(sym, buy, opp, notional, recv_ns, book_age_ms, params)
-                .await;
+        let tx = self.handle.spawn({
+            let (me, sym) = (me.clone(), sym.clone());
+            async move {
+                if PANIC_NEXT_TX.swap(false, Ordering::AcqRel) {
+                    panic!("test hook: a transaction task of {} panicked", sym.unified);
+                }
+                me.execute(sym, buy, opp, notional, recv_ns, book_age_ms, params)
+                    .await;
+            }
         });
+        // A panicked transaction would leave its symbol busy (never traded again) and its
+        // notional counted open: the watcher releases both and pauses the symbol, since
+        // its legs may be anywhere (the journal keeps the transaction unfinished, and
+        // recovery closes it at the next start). The panic itself was logged (scrubbed),
+        // counted and alerted by the process's panic hook.
+        self.handle.spawn(async move {
+            if let Err(e) = tx.await {
+                if e.is_panic() {
+                    me.transaction_panicked(&sym, notional);
+                }
+            }
+        });
+    }
+
+    fn transaction_panicked(&self, sym: &Sym, notional: i128) {
+        sym.paused.store(true, Ordering::Relaxed);
+        self.release(sym, notional);
+        let reason = format!(
+            "{}: a transaction task panicked; symbol paused until restart",
+            sym.unified
+        );
+        arb_telemetry::log_text(
+            arb_telemetry::Level::Critical,
+            "arb_engine",
+            reason.clone(),
+            [],
+        );
+        self.journal.send(JournalRecord::Event {
+            t_ms: now_ms(),
+            kind: "tx_panic",
+            detail: reason.clone(),
+        });
+        self.emit(EngineEvent::Halted { reason });
     }
 
     /// Copies both books' top levels (valid and fresh only) and prices both directions.

@@ -142,22 +142,14 @@ impl Amount {
         arb_core::fixed::format_scaled_fixed(v, decimals)
     }
 
-    /// `self * other` (price x quantity), truncated toward zero at 18 decimals. The left mantissa is split
-    /// at 10^9 so each partial product stays far below `i128::MAX` (a plain
-    /// `a * b / 10^18` overflows once the product passes ~170 units squared).
+    /// `self * other` (price x quantity), truncated toward zero at 18 decimals, or `None`
+    /// when the product does not fit (beyond ~1.7 x 10^20 units: only absurd venue values
+    /// get there, and they must be an error, not a panic, so there is no unchecked form).
+    /// The left mantissa is split at 10^9 so each partial product stays far below
+    /// `i128::MAX` (a plain `a * b / 10^18` overflows once the product passes ~170 units
+    /// squared).
     // An inherent method rather than `ops::Mul`: multiplying two amounts truncates, and
     // a named call keeps that visible where it happens.
-    ///
-    /// # Panics
-    /// When the product does not fit (beyond ~10^20 units): use [`Amount::checked_mul`]
-    /// for values that come from outside (a venue's frame).
-    #[allow(clippy::should_implement_trait)]
-    pub fn mul(self, other: Amount) -> Amount {
-        self.checked_mul(other)
-            .expect("amount product out of range (use checked_mul for untrusted input)")
-    }
-
-    /// [`Amount::mul`], or `None` when the product does not fit.
     pub fn checked_mul(self, other: Amount) -> Option<Amount> {
         const HALF: i128 = 1_000_000_000;
         let (hi, lo) = (self.0 / HALF, self.0 % HALF);
@@ -246,7 +238,8 @@ mod tests {
         assert_eq!(
             Amount::parse("65000.1")
                 .unwrap()
-                .mul(Amount::parse("0.001").unwrap())
+                .checked_mul(Amount::parse("0.001").unwrap())
+                .unwrap()
                 .to_string(),
             "65.0001"
         );

@@ -58,7 +58,8 @@ fn d_keepalive() -> u64 {
 }
 
 /// One venue's client configuration (JSON field names as written here; durations in ms).
-#[derive(Clone, Debug, serde::Deserialize)]
+/// Its `Debug` masks the key and the secret (written out below, not derived).
+#[derive(Clone, serde::Deserialize)]
 pub struct VenueConfig {
     pub venue: Venue,
     /// REST base: `https://api.mexc.com` / `https://api.gateio.ws/api/v4` (the scheme
@@ -111,6 +112,33 @@ pub struct VenueConfig {
     pub listen_key_keepalive_ms: u64,
     #[serde(default)]
     pub order_path: OrderPath,
+}
+
+impl std::fmt::Debug for VenueConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key names the account (and is half of what a signature needs): never shown.
+        f.debug_struct("VenueConfig")
+            .field("venue", &self.venue)
+            .field("rest_url", &self.rest_url)
+            .field("ws_url", &self.ws_url)
+            .field("api_key", &"***")
+            .field("api_secret", &self.api_secret)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("pool_size", &self.pool_size)
+            .field("recv_window_ms", &self.recv_window_ms)
+            .field("rate_limit", &self.rate_limit)
+            .field("breaker_threshold", &self.breaker_threshold)
+            .field("breaker_cooldown_ms", &self.breaker_cooldown_ms)
+            .field("read_attempts", &self.read_attempts)
+            .field("backoff_ms", &self.backoff_ms)
+            .field("max_rate_limit_wait_ms", &self.max_rate_limit_wait_ms)
+            .field("unknown_settle_ms", &self.unknown_settle_ms)
+            .field("max_place_attempts", &self.max_place_attempts)
+            .field("listen_key_keepalive_ms", &self.listen_key_keepalive_ms)
+            .field("order_path", &self.order_path)
+            .finish()
+    }
 }
 
 impl VenueConfig {
@@ -167,12 +195,16 @@ mod tests {
     fn parses_with_defaults_and_masks_the_secret() {
         let c: VenueConfig = serde_json::from_str(
             r#"{"venue":"gateio","rest_url":"http://127.0.0.1:1/api/v4","ws_url":"ws://127.0.0.1:1/ws/v4/",
-                "api_key":"k","api_secret":"very-secret","order_path":"ws"}"#,
+                "api_key":"mx0vglKEY123456","api_secret":"very-secret","order_path":"ws"}"#,
         )
         .unwrap();
         assert_eq!(c.venue, Venue::Gate);
         assert_eq!(c.pool_size, 100);
         assert_eq!(c.order_path, OrderPath::Ws);
-        assert!(!format!("{c:?}").contains("very-secret"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("very-secret"), "{shown}");
+        // The key identifies the account: masked too.
+        assert!(!shown.contains("KEY123456"), "{shown}");
+        assert!(shown.contains("127.0.0.1:1/api/v4"), "{shown}");
     }
 }

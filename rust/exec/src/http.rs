@@ -99,6 +99,12 @@ pub type WsStream =
 pub async fn ws_connect(url: &str, timeout: Duration) -> Result<WsStream, String> {
     // wss on the real venues: rustls with the ring provider (the only one compiled in).
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The query can hold a credential (MEXC's `?listenKey=`): errors show the URL
+    // without it, and the error text is cleared of it too.
+    let (shown, query) = match url.split_once('?') {
+        Some((base, q)) => (format!("{base}?***"), Some(q)),
+        None => (url.to_string(), None),
+    };
     match tokio::time::timeout(
         timeout,
         tokio_tungstenite::connect_async_with_config(url, None, true),
@@ -106,8 +112,14 @@ pub async fn ws_connect(url: &str, timeout: Duration) -> Result<WsStream, String
     .await
     {
         Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(e)) => Err(format!("connect {url}: {e}")),
-        Err(_) => Err(format!("connect {url}: timed out")),
+        Ok(Err(e)) => {
+            let mut why = e.to_string();
+            if let Some(q) = query.filter(|q| !q.is_empty()) {
+                why = why.replace(q, "***");
+            }
+            Err(format!("connect {shown}: {why}"))
+        }
+        Err(_) => Err(format!("connect {shown}: timed out")),
     }
 }
 
@@ -147,6 +159,22 @@ mod tests {
         c.observe(10_500, 1_000, 2_000);
         assert_eq!(c.offset_ms(), 9_000);
         assert!((c.venue_now_ms() - arb_core::time::now_ms() - 9_000).abs() <= 5);
+    }
+
+    /// MEXC's private stream URL carries the listenKey (`?listenKey=...`): a connect
+    /// error used to repeat the whole URL into logs and alerts.
+    #[tokio::test]
+    async fn connect_errors_do_not_repeat_the_query() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let url = format!("ws://127.0.0.1:{port}/ws?listenKey=pqrsLISTENKEY0123456789");
+        let e = match ws_connect(&url, Duration::from_secs(5)).await {
+            Err(e) => e,
+            Ok(_) => panic!("connected to a closed port"),
+        };
+        assert!(!e.contains("LISTENKEY"), "{e}");
+        assert!(e.contains(&format!("127.0.0.1:{port}/ws")), "{e}");
     }
 
     #[test]

@@ -277,7 +277,19 @@ pub struct OrderTracker {
     venue: Venue,
     book: Mutex<Book>,
     events: broadcast::Sender<ExecEvent>,
+    /// Final orders older than this are forgotten (see [`OrderTracker::prune_final`]).
+    final_retention: Duration,
+    submits: std::sync::atomic::AtomicU64,
 }
+
+/// How long a final order stays tracked: far beyond any late report or reconciliation
+/// (a late duplicate fill of a forgotten order is still de-duplicated by the journal's
+/// trade id).
+pub const FINAL_RETENTION: Duration = Duration::from_secs(600);
+
+/// The tracker prunes itself every this many submissions, so a long run stays bounded
+/// without anyone having to call [`OrderTracker::prune_final`].
+pub const PRUNE_EVERY_SUBMITS: u64 = 1024;
 
 fn key_of(client_id: Option<&ClientOrderId>, order_id: &str) -> String {
     match client_id {
@@ -292,7 +304,15 @@ impl OrderTracker {
             venue,
             book: Mutex::new(Book::default()),
             events: broadcast::channel(65_536).0,
+            final_retention: FINAL_RETENTION,
+            submits: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// The same tracker keeping final orders for `d` instead of [`FINAL_RETENTION`].
+    pub fn with_final_retention(mut self, d: Duration) -> Self {
+        self.final_retention = d;
+        self
     }
 
     pub fn venue(&self) -> Venue {
@@ -395,6 +415,13 @@ impl OrderTracker {
             }
             s.sent_ms = Some(arb_core::time::now_ms());
         });
+        let n = self
+            .submits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        if n % PRUNE_EVERY_SUBMITS == 0 {
+            self.prune_final(self.final_retention);
+        }
     }
 
     /// The venue's word on an order.
@@ -625,7 +652,7 @@ mod tests {
             side: Side::Buy,
             price: amt("100"),
             qty: amt(qty),
-            quote_qty: amt(qty).mul(amt("100")),
+            quote_qty: amt(qty).checked_mul(amt("100")).unwrap(),
             fee: amt("0.001"),
             fee_currency: "BTC".into(),
             is_maker: false,
@@ -681,6 +708,23 @@ mod tests {
         assert_eq!(t.all().len(), 1);
         assert!(!t.on_fill(&fill("T1", "2", true)));
         assert_eq!(t.get_by_order_id("O1").unwrap().client_id, Some(cid("c1")));
+    }
+
+    /// `prune_final` was written to bound the tracker and never called: every order of a
+    /// long run stayed in memory.
+    #[test]
+    fn the_tracker_prunes_itself_as_orders_are_placed() {
+        let t = OrderTracker::new(Venue::Mexc).with_final_retention(Duration::ZERO);
+        for i in 0..5_000 {
+            let c = cid(&format!("c{i}"));
+            t.on_submit(&c, "BTCUSDT", Side::Buy, Some(amt("2")));
+            t.on_rejected(&c, "test");
+        }
+        assert!(
+            t.all().len() <= PRUNE_EVERY_SUBMITS as usize,
+            "{}",
+            t.all().len()
+        );
     }
 
     #[test]

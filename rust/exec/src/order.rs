@@ -380,7 +380,12 @@ impl OrderRequest {
                     )));
                 }
                 let q = check_qty(*qty)?;
-                let notional = p.mul(q);
+                let notional = p.checked_mul(q).ok_or_else(|| {
+                    invalid(format!(
+                        "{} notional of {q} at {p} is out of range",
+                        r.venue_symbol
+                    ))
+                })?;
                 if notional < r.min_notional {
                     return Err(invalid(format!(
                         "{} notional {notional} is below the minimum {}",
@@ -486,6 +491,27 @@ mod tests {
         assert!(ClientOrderId::custom("x".repeat(29).as_str()).is_err());
         assert!(ClientOrderId::custom("ok-1.2_x").is_ok());
         assert!(ClientOrderId::custom("bad id").is_err());
+    }
+
+    /// Price x quantity of an order built from venue values (a hedge of a reported
+    /// residual) used to reach `Amount::mul`'s `expect`.
+    #[test]
+    fn a_notional_out_of_range_is_an_error() {
+        let big = OrderRequest {
+            rules: gate_btc(),
+            side: Side::Buy,
+            kind: OrderKind::Limit {
+                price: amt("100000000000000000000"),
+                qty: amt("100000000000000"),
+                tif: TimeInForce::Ioc,
+            },
+            client_id: ClientOrderId::for_leg("t", 1, Leg::A).unwrap(),
+        };
+        let e = big.prepare().unwrap_err().to_string();
+        assert!(
+            e.contains("BTC_USDT notional") && e.contains("out of range"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -58,10 +58,14 @@ impl UserStream {
         let stop = CancellationToken::new();
         let stats = Arc::new(StreamStats::default());
         let (s, st) = (stop.clone(), stats.clone());
-        tokio::spawn(async move {
-            run(client, symbols, s, st).await;
-        });
+        tokio::spawn(supervise(client, symbols, s, st));
         UserStream { stop, stats }
+    }
+
+    /// Test hook: the next private stream task to start panics.
+    #[doc(hidden)]
+    pub fn panic_next_start() {
+        PANIC_NEXT_RUN.store(true, Ordering::Release);
     }
 
     pub fn stop(&self) {
@@ -76,6 +80,44 @@ impl UserStream {
 impl Drop for UserStream {
     fn drop(&mut self) {
         self.stop.cancel();
+    }
+}
+
+static PANIC_NEXT_RUN: AtomicBool = AtomicBool::new(false);
+
+/// Runs the stream, and runs it again (after a pause) if its task panics: otherwise the
+/// account's orders and fills would silently stop arriving. The panic itself is logged,
+/// counted and alerted by the process's panic hook (arb-telemetry); here the stream is
+/// reported disconnected, which is what the engine's health checks act on.
+async fn supervise(
+    client: VenueClient,
+    symbols: Vec<String>,
+    stop: CancellationToken,
+    stats: Arc<StreamStats>,
+) {
+    loop {
+        let task = tokio::spawn(run(
+            client.clone(),
+            symbols.clone(),
+            stop.clone(),
+            stats.clone(),
+        ));
+        match task.await {
+            Err(e) if e.is_panic() => {
+                stats.connected.store(false, Ordering::Release);
+                client.tracker().publish(ExecEvent::Stream {
+                    venue: client.venue(),
+                    connected: false,
+                    detail: "private stream task panicked; restarting in 1 s".into(),
+                });
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+            // Stopped, or the runtime is shutting down.
+            _ => return,
+        }
     }
 }
 
@@ -95,6 +137,9 @@ async fn run(
     stop: CancellationToken,
     stats: Arc<StreamStats>,
 ) {
+    if PANIC_NEXT_RUN.swap(false, Ordering::AcqRel) {
+        panic!("test hook: a private stream task panicked");
+    }
     let venue = client.venue();
     // Fills are reconciled from a minute before the last frame the previous connection
     // received (a connection can be dead well before it is noticed), first from a
@@ -112,6 +157,9 @@ async fn run(
                     match client.create_listen_key().await {
                         Ok(k) => {
                             stats.listen_keys_created.fetch_add(1, Ordering::Relaxed);
+                            // A listenKey opens the account's private stream: scrubbed from
+                            // every log line, like the API keys.
+                            arb_telemetry::register_secret(&k);
                             listen_key = Some(k);
                         }
                         Err(e) => {

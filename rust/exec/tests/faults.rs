@@ -176,7 +176,7 @@ async fn resting_buy(sim: &arb_sim::Simulator, venue: Venue, txn: u64) -> OrderR
         rules: rules(sim, venue).await,
         side: Side::Buy,
         kind: OrderKind::Limit {
-            price: bid.mul(amt("0.9")),
+            price: bid.checked_mul(amt("0.9")).unwrap(),
             qty: amt("0.01"),
             tif: TimeInForce::Gtc,
         },

@@ -28,7 +28,7 @@ async fn bursts_are_spread_so_the_venue_never_says_429() {
             rules: rules.clone(),
             side: Side::Buy,
             kind: OrderKind::Limit {
-                price: bid.mul(amt("0.8")),
+                price: bid.checked_mul(amt("0.8")).unwrap(),
                 qty: amt("0.001"),
                 tif: TimeInForce::Gtc,
             },

@@ -44,7 +44,7 @@ async fn place_query_cancel_fill_on_both_venues() {
 
         // A resting buy well under the market.
         let (bid, ask) = best(&sim, venue);
-        let rest_price = bid.mul(amt("0.9"));
+        let rest_price = bid.checked_mul(amt("0.9")).unwrap();
         let qty = amt("0.01");
         let cid = id(100 + n as u64, Leg::A);
         let req = OrderRequest {
@@ -298,7 +298,7 @@ async fn fok_post_only_and_base_sized_market_orders() {
             4,
             Side::Buy,
             OrderKind::Limit {
-                price: bid.mul(amt("0.95")),
+                price: bid.checked_mul(amt("0.95")).unwrap(),
                 qty: amt("0.001"),
                 tif: TimeInForce::PostOnly,
             },

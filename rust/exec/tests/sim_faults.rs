@@ -34,7 +34,7 @@ async fn resting_buy(sim: &Simulator, venue: Venue, txn: u64) -> OrderRequest {
         rules: rules(sim, venue).await,
         side: Side::Buy,
         kind: OrderKind::Limit {
-            price: bid.mul(amt("0.9")),
+            price: bid.checked_mul(amt("0.9")).unwrap(),
             qty: amt("0.01"),
             tif: TimeInForce::Gtc,
         },

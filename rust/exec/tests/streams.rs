@@ -68,7 +68,7 @@ async fn trade_some(sim: &Simulator, c: &VenueClient, venue: Venue, txn0: u64, n
         if i % 3 == 0 {
             let rest = OrderRequest {
                 kind: OrderKind::Limit {
-                    price: bid.mul(amt("0.95")),
+                    price: bid.checked_mul(amt("0.95")).unwrap(),
                     qty: amt("0.002"),
                     tif: TimeInForce::Gtc,
                 },
@@ -167,7 +167,7 @@ async fn gate_websocket_order_path_places_and_cancels() {
         rules: rules.clone(),
         side: Side::Buy,
         kind: OrderKind::Limit {
-            price: bid.mul(amt("0.9")),
+            price: bid.checked_mul(amt("0.9")).unwrap(),
             qty: amt("0.01"),
             tif: TimeInForce::Gtc,
         },

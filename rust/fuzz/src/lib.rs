@@ -5,6 +5,11 @@
 //! three sources: arbitrary bytes/text, well-formed messages with hostile field values
 //! (huge numbers, too many decimals, empty, non-ASCII), and valid messages cut short or
 //! with bytes flipped. The properties live in the tests; this crate only generates.
+//!
+//! Nesting: `json_value` nests a few levels only (proptest's recursion is for shape, not
+//! depth), so [`deep_json`] and [`deep_groups`] add frames nested up to 60,000 deep: a
+//! recursive parser without a bound overflows the stack on them (a SIGSEGV, which no
+//! `catch_unwind` stops), as Gate's scanner once did.
 
 use arb_core::mexc_proto::{
     Body, DepthItem, PrivateDealsV3Api, PrivateOrdersV3Api, PublicAggreDepthsV3Api,
@@ -178,13 +183,65 @@ pub fn mexc_frame() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-/// Raw bytes for the MEXC decoders: encoded frames, the same mutated, or noise.
+/// Raw bytes for the MEXC decoders: encoded frames, the same mutated, deeply nested
+/// groups, or noise.
 pub fn mexc_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         3 => mexc_frame(),
         3 => mexc_frame().prop_flat_map(mutate_bytes),
+        1 => deep_groups(),
         2 => prop::collection::vec(any::<u8>(), 0..200),
     ]
+}
+
+/// How deep the deep generators nest: around the parsers' limits (64, 100, 128) and far
+/// beyond them.
+fn nesting() -> impl Strategy<Value = usize> {
+    prop_oneof![1 => 60usize..140, 1 => 1_000usize..60_000]
+}
+
+/// A valid MEXC frame followed by an unknown field holding protobuf groups nested
+/// `nesting()` deep (the one protobuf construct a decoder must recurse into to skip),
+/// closed or left open.
+pub fn deep_groups() -> impl Strategy<Value = Vec<u8>> {
+    (mexc_frame(), nesting(), any::<bool>()).prop_map(|(mut b, n, closed)| {
+        // Field 999: key = 999 << 3 | wire type (3 start group, 4 end group), as varints.
+        let start = [0xBB, 0x3E];
+        let end = [0xBC, 0x3E];
+        for _ in 0..n {
+            b.extend_from_slice(&start);
+        }
+        if closed {
+            for _ in 0..n {
+                b.extend_from_slice(&end);
+            }
+        }
+        b
+    })
+}
+
+/// JSON text nested `nesting()` deep (arrays, objects or both), alone or as the
+/// `result` (or a book side) of a Gate frame, closed or cut short.
+pub fn deep_json() -> impl Strategy<Value = String> {
+    (nesting(), 0u8..3, 0u8..3, any::<bool>()).prop_map(|(n, kind, place, closed)| {
+        let (open, close) = match kind {
+            0 => ("[", "]"),
+            1 => ("{\"a\":", "}"),
+            _ => ("[{\"b\":", "}]"),
+        };
+        let mut v = open.repeat(n);
+        v.push('1');
+        if closed {
+            v.push_str(&close.repeat(n));
+        }
+        match place {
+            0 => v,
+            1 => format!(r#"{{"channel":"spot.obu","event":"update","result":{v}}}"#),
+            _ => format!(
+                r#"{{"channel":"spot.order_book_update","event":"update","result":{{"s":"BTC_USDT","u":2,"U":1,"b":{v}}}}}"#
+            ),
+        }
+    })
 }
 
 fn levels_json() -> impl Strategy<Value = Value> {
@@ -263,6 +320,7 @@ pub fn gate_text() -> impl Strategy<Value = String> {
         3 => gate_frame().prop_flat_map(mutate_text),
         1 => json_value(&["channel", "event", "result", "error", "s", "U", "u", "b", "a", "time"])
             .prop_map(|v| v.to_string()),
+        1 => deep_json(),
         1 => "\\PC{0,120}",
     ]
 }
@@ -274,6 +332,7 @@ pub fn body_text(
     prop_oneof![
         3 => v.clone().prop_map(|v| v.to_string()),
         2 => v.prop_map(|v| v.to_string()).prop_flat_map(mutate_text),
+        1 => deep_json(),
         1 => "\\PC{0,80}",
     ]
 }

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::gate::GateBookChannel;
 use crate::shard::{Shard, ShardBook};
-use crate::store::BookStore;
+use crate::store::{BookStore, InvalidReason};
 use crate::symbols::{SymbolId, SymbolTable};
 
 /// Feed configuration. URLs carry the scheme: `ws://`/`http://` for the simulator,
@@ -321,6 +321,57 @@ pub async fn fetch_symbols(cfg: &FeedConfig) -> Result<SymbolTable, FeedError> {
     Ok(SymbolTable::from_json(mexc.as_deref(), gate.as_deref())?)
 }
 
+/// Runs a shard, and runs it again if it panics: a panicked shard's task is gone, and
+/// without this its books would stay "resyncing" (never tradable) until restart while
+/// nothing said why. The panic itself is logged, counted and alerted by the process's
+/// panic hook (arb-telemetry); here it is logged as a feed event, the books are
+/// invalidated (a resync, counted) and a fresh shard reconnects after the backoff.
+async fn supervise(make: impl Fn() -> Shard) {
+    let mut backoff = None;
+    loop {
+        let shard = make();
+        let (venue, no, cfg, store, log, cancel) = shard.parts();
+        let ids: Vec<SymbolId> = shard.ids().collect();
+        match tokio::spawn(shard.run()).await {
+            Err(e) if e.is_panic() => {
+                let b =
+                    backoff.get_or_insert_with(|| Backoff::new(cfg.backoff_min, cfg.backoff_max));
+                let d = b.next_delay();
+                let now = arb_core::time::now_ns();
+                for &id in &ids {
+                    store.invalidate(venue, id, InvalidReason::Disconnected, true, now);
+                }
+                log(&LogRecord {
+                    level: LogLevel::Error,
+                    venue,
+                    event: "shard_panicked",
+                    detail: &format!(
+                        "shard {no}: its task panicked; {} books invalid, restarting in {} ms",
+                        ids.len(),
+                        d.as_millis()
+                    ),
+                });
+                tokio::select! {
+                    _ = cancel.cancelled() => {}
+                    _ = tokio::time::sleep(d) => continue,
+                }
+                for &id in &ids {
+                    store.set_idle(venue, id);
+                }
+                return;
+            }
+            // Stopped (cancelled), or the runtime is shutting down.
+            _ => return,
+        }
+    }
+}
+
+/// Test hook: the next shard to start panics (see [`supervise`]).
+#[doc(hidden)]
+pub fn panic_next_shard() {
+    crate::shard::PANIC_NEXT_RUN.store(true, Ordering::Release);
+}
+
 /// Running feeds for a set of symbols on both venues, writing into a [`BookStore`].
 /// Dropping it stops the feeds.
 pub struct MarketData {
@@ -373,36 +424,48 @@ impl MarketData {
                 Venue::Gate => cfg.gate_symbols_per_connection.max(1),
             };
             let table = store.table().clone();
-            let books: Vec<ShardBook> = symbols
+            let listed: Vec<SymbolId> = symbols
                 .iter()
-                .filter_map(|&id| {
-                    let info = table.info(id)?;
-                    let vs = info.rules(venue)?.venue_symbol.to_string();
-                    Some(ShardBook::new(venue, &cfg, id, vs, info))
-                })
+                .copied()
+                .filter(|&id| table.info(id).and_then(|i| i.rules(venue)).is_some())
                 .collect();
-            let mut books = books.into_iter().peekable();
-            let mut shard_no = 0;
-            while books.peek().is_some() {
-                let chunk: Vec<ShardBook> = books.by_ref().take(per_conn).collect();
+            for (shard_no, chunk) in listed.chunks(per_conn).enumerate() {
                 // Subscribed from now on: readers see "resyncing", not "idle", even
                 // before the shard's task first runs.
-                for b in &chunk {
-                    store.set_resyncing(venue, b.id());
+                for &id in chunk {
+                    store.set_resyncing(venue, id);
                 }
-                let shard = Shard::new(
-                    venue,
-                    shard_no,
+                let (cfg, store, table, http, log) = (
                     cfg.clone(),
                     store.clone(),
-                    chunk,
+                    table.clone(),
                     http.clone(),
                     log.clone(),
-                    counters[venue.index()].clone(),
-                    cancel.child_token(),
                 );
-                tasks.push(handle.spawn(shard.run()));
-                shard_no += 1;
+                let (counters, cancel) = (counters[venue.index()].clone(), cancel.child_token());
+                let ids = chunk.to_vec();
+                let make = move || {
+                    let books = ids
+                        .iter()
+                        .filter_map(|&id| {
+                            let info = table.info(id)?;
+                            let vs = info.rules(venue)?.venue_symbol.to_string();
+                            Some(ShardBook::new(venue, &cfg, id, vs, info))
+                        })
+                        .collect();
+                    Shard::new(
+                        venue,
+                        shard_no,
+                        cfg.clone(),
+                        store.clone(),
+                        books,
+                        http.clone(),
+                        log.clone(),
+                        counters.clone(),
+                        cancel.clone(),
+                    )
+                };
+                tasks.push(handle.spawn(supervise(make)));
             }
         }
         MarketData {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::book::{Level, LevelError, Scales};
-use crate::json_scan::Scan;
+use crate::json_scan::{self, Scan};
 use crate::sync::Diff;
 
 /// Which Gate book channel a feed uses.
@@ -377,8 +377,18 @@ fn scan_book(text: &str) -> Result<Option<BookPush<'_>>, GateFrameError> {
         }
         Ok(())
     });
-    if top.is_err() || !sc.at_end() || has_error {
-        return Ok(None);
+    match top {
+        // Not worth a second walk by serde_json (which has its own limit): refused here.
+        Err(json_scan::TOO_DEEP) => {
+            return Err(GateFrameError::Json(format!(
+                "nested deeper than {} levels at offset {}",
+                json_scan::MAX_DEPTH,
+                sc.offset()
+            )))
+        }
+        Err(_) => return Ok(None),
+        Ok(()) if !sc.at_end() || has_error => return Ok(None),
+        Ok(()) => {}
     }
     if !matches!(channel, "spot.order_book_update" | "spot.obu")
         || !(event == "update" || event.is_empty())
@@ -583,6 +593,39 @@ mod tests {
                 let _ = p.fill(Scales { price: 4, qty: 8 }, &mut Diff::default());
             }
         }
+    }
+
+    /// A frame nested 50,000 deep (in `result`, in `result.b`, at the top) used to
+    /// overflow the stack of the one-pass scanner: now an error that names the offset.
+    #[test]
+    fn deeply_nested_frames_are_errors() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        for text in [
+            format!(
+                r#"{{"channel":"spot.obu","event":"update","result":{{"x":{}}}}}"#,
+                deep(50_000)
+            ),
+            format!(
+                r#"{{"channel":"spot.obu","result":{{"s":"ob.BTC_USDT.50","u":9,"full":true,"b":{}}}}}"#,
+                deep(50_000)
+            ),
+            format!(
+                r#"{{"channel":"spot.order_book_update","event":"update","result":{}}}"#,
+                deep(50_000)
+            ),
+        ] {
+            let e = parse_frame(&text).expect_err("50,000 levels deep");
+            assert!(
+                e.to_string()
+                    .contains("nested deeper than 64 levels at offset"),
+                "{e}"
+            );
+        }
+        // Not an object at all: serde_json refuses it at the first byte.
+        assert!(matches!(
+            parse_frame(&deep(50_000)),
+            Err(GateFrameError::Json(_))
+        ));
     }
 
     #[test]

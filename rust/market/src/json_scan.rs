@@ -7,13 +7,25 @@
 //! path must read (keys, prices, quantities, the pair) may not contain escapes: such a
 //! frame is reported as an error and the caller falls back to serde_json, so nothing is
 //! lost, it is only slower.
+//!
+//! Nesting is bounded ([`MAX_DEPTH`]): the scanner recurses once per array or object, so
+//! an unbounded frame (`[[[[...` 50,000 deep) would overflow the stack and kill the
+//! process (a SIGSEGV, not a panic). Deeper input is the error [`TOO_DEEP`].
 
 pub(crate) type ScanResult<T> = Result<T, &'static str>;
+
+/// The deepest nesting of arrays and objects the scanner walks. A Gate book push is 4
+/// deep; serde_json (the fallback) stops at 128.
+pub(crate) const MAX_DEPTH: u32 = 64;
+
+/// The error for input nested deeper than [`MAX_DEPTH`].
+pub(crate) const TOO_DEEP: &str = "nested too deep";
 
 pub(crate) struct Scan<'a> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
+    depth: u32,
 }
 
 impl<'a> Scan<'a> {
@@ -22,7 +34,22 @@ impl<'a> Scan<'a> {
             s,
             b: s.as_bytes(),
             i: 0,
+            depth: 0,
         }
+    }
+
+    /// The byte offset reached (where an error was found).
+    pub(crate) fn offset(&self) -> usize {
+        self.i
+    }
+
+    /// Enters one array or object level; [`TOO_DEEP`] past [`MAX_DEPTH`].
+    fn enter(&mut self) -> ScanResult<()> {
+        if self.depth >= MAX_DEPTH {
+            return Err(TOO_DEEP);
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     #[inline]
@@ -106,7 +133,7 @@ impl<'a> Scan<'a> {
         Ok(&self.s[start..self.i])
     }
 
-    /// Skips any value (nesting depth is bounded by the input; frames are small).
+    /// Skips any value (nesting at most [`MAX_DEPTH`] deep).
     pub(crate) fn skip_value(&mut self) -> ScanResult<()> {
         match self.peek().ok_or("unexpected end")? {
             b'"' => self.skip_str(),
@@ -133,8 +160,10 @@ impl<'a> Scan<'a> {
         mut f: impl FnMut(&mut Self, &'a str) -> ScanResult<()>,
     ) -> ScanResult<()> {
         self.eat(b'{')?;
+        self.enter()?;
         if self.peek() == Some(b'}') {
             self.i += 1;
+            self.depth -= 1;
             return Ok(());
         }
         loop {
@@ -145,6 +174,7 @@ impl<'a> Scan<'a> {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
                     self.i += 1;
+                    self.depth -= 1;
                     return Ok(());
                 }
                 _ => return Err("expected , or }"),
@@ -158,8 +188,10 @@ impl<'a> Scan<'a> {
         mut f: impl FnMut(&mut Self) -> ScanResult<()>,
     ) -> ScanResult<()> {
         self.eat(b'[')?;
+        self.enter()?;
         if self.peek() == Some(b']') {
             self.i += 1;
+            self.depth -= 1;
             return Ok(());
         }
         loop {
@@ -168,6 +200,7 @@ impl<'a> Scan<'a> {
                 Some(b',') => self.i += 1,
                 Some(b']') => {
                     self.i += 1;
+                    self.depth -= 1;
                     return Ok(());
                 }
                 _ => return Err("expected , or ]"),
@@ -259,5 +292,21 @@ mod tests {
             let mut sc = Scan::new(bad);
             assert!(sc.object(|sc, _| sc.skip_value()).is_err(), "{bad}");
         }
+    }
+
+    /// 50,000 levels used to recurse 50,000 times and overflow the stack (SIGSEGV).
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        for (open, close) in [("[", "]"), ("{\"k\":", "}")] {
+            let deep = format!("{}1{}", open.repeat(50_000), close.repeat(50_000));
+            let mut sc = Scan::new(&deep);
+            assert_eq!(sc.skip_value(), Err(TOO_DEEP));
+            assert!(sc.offset() < 64 * open.len() + 8, "stopped early");
+        }
+        // Exactly MAX_DEPTH levels are walked; one more is refused.
+        let ok = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert_eq!(Scan::new(&ok).skip_value(), Ok(()));
+        let over = format!("{}{}", "[".repeat(65), "]".repeat(65));
+        assert_eq!(Scan::new(&over).skip_value(), Err(TOO_DEEP));
     }
 }

@@ -455,6 +455,23 @@ mod tests {
     use super::*;
     use arb_core::mexc_proto::PublicAggreDepthsV3Api;
 
+    /// Protobuf's one recursive construct, groups, nested 50,000 deep in an unknown
+    /// field: prost stops at its recursion limit (100) and the zero-copy view refuses
+    /// groups, so both are errors rather than a stack overflow.
+    #[test]
+    fn deeply_nested_groups_are_errors() {
+        let mut b = Vec::new();
+        for _ in 0..50_000 {
+            b.extend_from_slice(&[0xBB, 0x3E]); // field 999, start group
+        }
+        for _ in 0..50_000 {
+            b.extend_from_slice(&[0xBC, 0x3E]); // field 999, end group
+        }
+        let e = decode_push(&b).expect_err("50,000 nested groups");
+        assert!(e.to_string().contains("recursion limit"), "{e}");
+        assert!(depth_view(&b).is_err());
+    }
+
     #[test]
     fn decodes_the_reference_push() {
         let msg = PushDataV3ApiWrapper {

@@ -36,6 +36,10 @@ use crate::store::{BookStore, InvalidReason, MarketEvent, SyncState};
 use crate::symbols::{SymbolId, SymbolInfo};
 use crate::sync::{BookSync, Diff, Outcome, Start, SyncFault};
 
+/// Test hook (`feed::panic_next_shard`): the next shard to start panics.
+pub(crate) static PANIC_NEXT_RUN: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Pushes from an incoming connection kept per book while it waits to link.
@@ -57,10 +61,6 @@ pub(crate) struct ShardBook {
 }
 
 impl ShardBook {
-    pub(crate) fn id(&self) -> SymbolId {
-        self.id
-    }
-
     pub(crate) fn new(
         venue: Venue,
         cfg: &FeedConfig,
@@ -196,8 +196,36 @@ impl Shard {
         }
     }
 
+    /// What the supervisor needs after the shard is gone (see `feed::supervise`).
+    pub(crate) fn parts(
+        &self,
+    ) -> (
+        Venue,
+        usize,
+        Arc<FeedConfig>,
+        Arc<BookStore>,
+        LogSink,
+        CancellationToken,
+    ) {
+        (
+            self.venue,
+            self.no,
+            self.cfg.clone(),
+            self.store.clone(),
+            self.log.clone(),
+            self.cancel.clone(),
+        )
+    }
+
+    pub(crate) fn ids(&self) -> impl Iterator<Item = SymbolId> + '_ {
+        self.books.iter().map(|b| b.id)
+    }
+
     /// The shard's life: connect, serve, reconnect with backoff until cancelled.
     pub(crate) async fn run(mut self) {
+        if PANIC_NEXT_RUN.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            panic!("test hook: {} shard {} panicked", self.venue, self.no);
+        }
         let mut backoff = Backoff::new(self.cfg.backoff_min, self.cfg.backoff_max);
         let cancel = self.cancel.clone();
         let Some(mut snap_rx) = self.snap_rx.take() else {

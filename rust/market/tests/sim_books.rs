@@ -6,7 +6,9 @@
 //! - a book without updates goes stale (not valid) and comes back when updates resume;
 //! - connections are replaced (MEXC's 24 h limit, shortened here) without a gap or a
 //!   resync, with MEXC symbols sharded 30 per connection;
-//! - an unreachable venue is retried with backoff, never reported valid.
+//! - an unreachable venue is retried with backoff, never reported valid;
+//! - a shard whose task panics is logged, its books invalidated and it is started again;
+//! - a frame nested 50,000 deep is one unparsable frame (counted, resynced), not a crash.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use arb_core::fixed::parse_scaled;
 use arb_core::Venue;
-use arb_market::feed::{fetch_symbols, FeedConfig, LogRecord, LogSink};
+use arb_market::feed::{fetch_symbols, panic_next_shard, FeedConfig, LogRecord, LogSink};
 use arb_market::gate::GateBookChannel;
 use arb_market::store::{BookChange, ChangeKind, HealthState, InvalidReason, MarketEvent};
 use arb_market::{BookStore, Level, MarketData, SymbolId};
@@ -685,6 +687,107 @@ async fn long_silence_clears_resubscribes_and_replaces_the_connection() {
     .await;
     checkpoint(&sim, &store, &books).await;
     assert_eq!(counts.invalid_but_valid.load(Ordering::Relaxed), 0);
+    md.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// A simulator with one symbol and the feeds on it: what the two tests below share.
+/// `panic_first`: the first shard to start panics (test hook).
+async fn one_symbol_feed(
+    seed: u64,
+    panic_first: bool,
+) -> (
+    Simulator,
+    Arc<arb_market::SymbolTable>,
+    Vec<SymbolId>,
+    Arc<BookStore>,
+    MarketData,
+    Arc<Mutex<Vec<String>>>,
+) {
+    let sim = Simulator::start(SimConfig {
+        seed,
+        update_rate_hz: 50.0,
+        symbols: vec!["BTC/USDT".into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let cfg = feed_config(&sim, GateBookChannel::Obu);
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    let store = Arc::new(BookStore::new(table.clone()));
+    let (log, lines) = quiet_log();
+    if panic_first {
+        panic_next_shard();
+    }
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    (sim, table, ids, store, md, lines)
+}
+
+fn all_valid(store: &BookStore, ids: &[SymbolId]) -> bool {
+    Venue::ALL
+        .iter()
+        .all(|&v| ids.iter().all(|&i| store.is_valid(v, i)))
+}
+
+/// Before, shard tasks were spawned and never polled: a panicked shard's books stayed
+/// "resyncing" for ever and nothing said why. (The panic is forced by a test hook.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicked_shard_is_logged_and_restarted() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (sim, _, ids, store, md, lines) = one_symbol_feed(5, true).await;
+    wait_for(
+        "books valid after a shard panicked",
+        Duration::from_secs(30),
+        || all_valid(&store, &ids),
+    )
+    .await;
+    assert!(
+        lines.lock().iter().any(|l| l.contains("shard_panicked")),
+        "{:?}",
+        lines.lock()
+    );
+    md.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// A Gate frame nested 50,000 deep used to overflow the scanner's stack (SIGSEGV: the
+/// whole process, every leg in flight). MEXC's equivalent, nested protobuf groups, stops
+/// at prost's recursion limit. Both are now one unparsable frame each, and the books
+/// come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_nested_50000_deep_is_an_unparsable_frame() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (sim, table, ids, store, md, _) = one_symbol_feed(6, false).await;
+    wait_for("every book valid", Duration::from_secs(30), || {
+        all_valid(&store, &ids)
+    })
+    .await;
+    for v in Venue::ALL {
+        let symbol = table.venue_symbol(ids[0], v).unwrap().to_string();
+        sim.inject_fault(arb_sim::FaultSpec {
+            venue: v,
+            symbol: Some(symbol),
+            kind: arb_sim::FaultKind::NestedFrame { depth: 50_000 },
+            count: None,
+            duration_ms: None,
+        })
+        .unwrap();
+        wait_for("the nested frame counted", Duration::from_secs(30), || {
+            md.counters(v).unparsable_frames >= 1
+        })
+        .await;
+    }
+    wait_for("books valid again", Duration::from_secs(30), || {
+        all_valid(&store, &ids)
+    })
+    .await;
     md.shutdown().await;
     sim.shutdown().await;
 }

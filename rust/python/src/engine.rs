@@ -112,6 +112,12 @@ impl PyEngine {
         self.engine.set_halt(false);
     }
 
+    /// Test hook: the next transaction task (of any engine) panics.
+    #[staticmethod]
+    fn _panic_next_transaction() {
+        Engine::panic_next_transaction();
+    }
+
     /// Installs (or removes with None) the veto callback used in `veto` mode:
     /// `callback([(request_dict, respond), ...])` on the loop; call `respond(bool)`.
     fn set_veto(&self, py: Python<'_>, callback: Option<Py<PyAny>>) -> PyResult<()> {

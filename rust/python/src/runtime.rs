@@ -32,8 +32,10 @@ pub fn runtime() -> &'static Runtime {
     })
 }
 
-/// Registers our runtime with pyo3-async-runtimes so `future_into_py` uses it.
+/// Registers our runtime with pyo3-async-runtimes so `future_into_py` uses it, and the
+/// panic hook that logs (scrubbed), counts and alerts every panic of every task.
 pub fn install() {
+    arb_telemetry::panics::install_hook();
     let rt = runtime();
     // Fails only if already set, which is fine (module imported twice in one process).
     let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);

@@ -344,6 +344,13 @@ fn register_secret(value: &str) {
     logger::register_secret(value);
 }
 
+/// `text` with every registered secret masked: for what reaches the operator without
+/// the logger (stderr messages, exception texts).
+#[pyfunction]
+fn scrub_secrets(text: &str) -> String {
+    logger::scrub_secrets(text)
+}
+
 // ---------------------------------------------------------------------------------
 // Metrics
 
@@ -604,6 +611,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(flush_logging, m)?)?;
     m.add_function(wrap_pyfunction!(logging_stats, m)?)?;
     m.add_function(wrap_pyfunction!(register_secret, m)?)?;
+    m.add_function(wrap_pyfunction!(scrub_secrets, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
     m.add_function(wrap_pyfunction!(counter_add, m)?)?;
     m.add_function(wrap_pyfunction!(gauge_set, m)?)?;

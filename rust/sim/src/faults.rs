@@ -24,6 +24,8 @@ pub enum WsFault {
     Stall(Instant),
     /// Send an unparseable frame to subscribers of this symbol's book.
     Malformed(usize),
+    /// Send a book frame nested this deep to subscribers of this symbol's book.
+    Nested(usize, u32),
 }
 
 /// Response extension marking an answer that must never be sent (apply-then-timeout).
@@ -80,6 +82,9 @@ pub enum FaultKind {
     CrossedFrame,
     /// A frame that does not parse (garbage bytes / broken JSON) on book streams.
     MalformedFrame,
+    /// A hostile book frame nested `depth` deep: JSON arrays in the Gate `result`,
+    /// protobuf groups in an unknown MEXC field (what a recursive parser dies on).
+    NestedFrame { depth: u32 },
     /// REST responses are delayed by `ms`.
     RestDelay { ms: u64 },
     /// REST requests get no answer at all (the connection is held open).
@@ -114,6 +119,7 @@ impl FaultKind {
                 | FaultKind::Resume
                 | FaultKind::CrossedFrame
                 | FaultKind::MalformedFrame
+                | FaultKind::NestedFrame { .. }
                 | FaultKind::Stall { .. }
         )
     }

@@ -209,7 +209,7 @@ impl VenueState {
         };
         let needs_symbol = matches!(
             spec.kind,
-            FaultKind::CrossedFrame | FaultKind::MalformedFrame
+            FaultKind::CrossedFrame | FaultKind::MalformedFrame | FaultKind::NestedFrame { .. }
         );
         if needs_symbol && symbol.is_none() {
             return Err(SimError::Config(format!(
@@ -229,6 +229,11 @@ impl VenueState {
             FaultKind::MalformedFrame => {
                 if let Some(s) = symbol {
                     self.send_fault(WsFault::Malformed(s));
+                }
+            }
+            FaultKind::NestedFrame { depth } => {
+                if let Some(s) = symbol {
+                    self.send_fault(WsFault::Nested(s, depth));
                 }
             }
             FaultKind::CrossedFrame => {

@@ -358,6 +358,21 @@ impl AlertEngine {
             });
         }
 
+        // A panic is never normal: critical from the first one, until the process ends
+        // (what it held was released, but the cause is still in the code).
+        for (labels, c) in self.registry.counters(names::PANICS_TOTAL) {
+            let n = c.get();
+            verdicts.push(Verdict {
+                name: "task_panic",
+                severity: Severity::Critical,
+                labels,
+                crossed: n > 0,
+                value: n as f64,
+                threshold: 0.0,
+                what: "panics",
+            });
+        }
+
         for (labels, g) in self.registry.gauges(names::WS_LAST_MESSAGE) {
             let last = g.get();
             if last <= 0.0 {

@@ -18,13 +18,15 @@ pub mod histogram;
 pub mod logger;
 pub mod metrics;
 pub mod metrics_server;
+pub mod panics;
 pub mod process;
 pub mod record;
 pub mod ring;
 
 pub use clock::Stopwatch;
 pub use logger::{
-    global, install, log_text, register_secret, shutdown_global, LogConfig, Logger, Overflow,
+    global, install, log_text, register_secret, scrub_secrets, shutdown_global, LogConfig, Logger,
+    Overflow,
 };
 pub use metrics::{Counter, Gauge, Histogram, Registry, VenueMetrics};
 pub use record::{Field, InlineStr, Level, Record, Text, Value};

@@ -214,6 +214,14 @@ pub fn register_secret(secret: &str) {
     }
 }
 
+/// `text` with every registered secret masked, as every backend masks a line: for text
+/// that leaves the process another way (stderr, an exception shown to the operator).
+pub fn scrub_secrets(text: &str) -> String {
+    let mut out = text.to_string();
+    crate::format::scrub(&mut out, &SECRETS.read());
+    out
+}
+
 /// Counts of what a logger did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LogStats {

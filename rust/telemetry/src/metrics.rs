@@ -49,6 +49,8 @@ pub mod names {
     pub const PROCESS_RSS_BYTES: &str = "process_resident_memory_bytes";
     pub const PROCESS_MEMORY_GROWTH: &str = "process_memory_growth_bytes_per_hour";
     pub const ALERT_ACTIVE: &str = "alert_active";
+    /// Panics anywhere in the process, by thread name (see `panics::install_hook`).
+    pub const PANICS_TOTAL: &str = "panics_total";
 }
 
 fn help_for(name: &str) -> &'static str {

@@ -1,25 +1,50 @@
-//! The `/metrics` endpoint: a minimal HTTP/1.1 responder on a loopback port.
+//! The `/metrics` endpoint: hyper's HTTP/1.1 server on a loopback port, on a thread of
+//! its own.
 //!
-//! Why hand-written on a std thread and not axum on the tokio runtime: the only job is
-//! "GET /metrics -> text", a scrape every few seconds. A dedicated thread keeps scrapes
-//! off the trading runtime's workers (rendering takes the registry lock and formats a
-//! few kB), needs no runtime in Rust-only programs and tests, and adds no dependency.
-//! Connections are served one at a time with a short read timeout, so a stuck client
-//! delays a scrape by at most that timeout and can never reach the hot path.
+//! Why hyper and not the hand-written responder it replaces: that one served one
+//! connection at a time with an unbounded `read_line` and a per-read timeout, so a client
+//! sending 64 MB without a newline grew the process by 64 MB and a client sending a byte
+//! a second held every scrape. hyper (already in the tree through axum and reqwest)
+//! parses the request with a capped buffer ([`MAX_HEAD_BYTES`]: a larger head gets 431
+//! and the connection is closed), bounds the time to read a whole head
+//! ([`HEAD_TIMEOUT`]), and each connection is its own task, so a slow client only delays
+//! itself; at most [`MAX_CONNECTIONS`] are served at once (more wait to be accepted).
+//! Request bodies are never read. axum itself would add routing we do not need and
+//! hides these limits behind its `serve`.
+//!
+//! Why a dedicated thread with its own single-threaded runtime: scrapes stay off the
+//! trading runtime's workers (rendering takes the registry lock and formats a few kB),
+//! and Rust-only programs and tests need no runtime of their own.
 
-use std::io::{self, BufRead, BufReader, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::convert::Infallible;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{oneshot, Semaphore};
+
 use crate::metrics::Registry;
+
+/// The largest request head read (hyper's minimum buffer); a scrape's is ~200 bytes.
+pub const MAX_HEAD_BYTES: usize = 8192;
+/// Time a client has to send its whole request head.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time a connection may last in all (head, render, and writing the answer).
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once.
+pub const MAX_CONNECTIONS: usize = 32;
 
 /// A running `/metrics` server. Stopped on drop.
 pub struct MetricsServer {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
+    stop: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<()>>,
 }
 
@@ -29,28 +54,21 @@ impl MetricsServer {
     /// refreshed.
     ///
     /// # Errors
-    /// The port cannot be bound.
+    /// The port cannot be bound, or the server's thread or runtime cannot be created.
     pub fn start(port: u16, registry: Registry) -> io::Result<MetricsServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let s = stop.clone();
+        listener.set_nonblocking(true)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = oneshot::channel();
         let join = thread::Builder::new()
             .name("arb-metrics-http".into())
-            .spawn(move || {
-                for conn in listener.incoming() {
-                    if s.load(Ordering::Acquire) {
-                        break;
-                    }
-                    if let Ok(stream) = conn {
-                        // A broken client only loses its own response.
-                        let _ = serve(stream, &registry);
-                    }
-                }
-            })?;
+            .spawn(move || rt.block_on(accept_loop(listener, registry, stopped)))?;
         Ok(MetricsServer {
             addr,
-            stop,
+            stop: Some(stop),
             join: Some(join),
         })
     }
@@ -59,12 +77,12 @@ impl MetricsServer {
         self.addr
     }
 
-    /// Stops accepting and joins the thread. Idempotent.
+    /// Stops accepting, drops open connections and joins the thread. Idempotent.
     pub fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
         if let Some(j) = self.join.take() {
-            self.stop.store(true, Ordering::Release);
-            // Wake the blocking accept with one connection of our own.
-            let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
             let _ = j.join();
         }
     }
@@ -76,52 +94,82 @@ impl Drop for MetricsServer {
     }
 }
 
-fn serve(stream: TcpStream, registry: &Registry) -> io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Read (and ignore) the headers up to the blank line.
+async fn accept_loop(
+    listener: TcpListener,
+    registry: Registry,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .keep_alive(false);
     loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
-            break;
-        }
+        // Stopping never waits for a slot to free up.
+        let slot = tokio::select! {
+            _ = &mut stopped => return,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => return,
+            },
+        };
+        let stream = tokio::select! {
+            _ = &mut stopped => return,
+            conn = listener.accept() => match conn {
+                Ok((stream, _)) => stream,
+                // A failed accept (e.g. out of descriptors) only loses that client.
+                Err(_) => continue,
+            },
+        };
+        let registry = registry.clone();
+        let conn = http.serve_connection(
+            TokioIo::new(stream),
+            hyper::service::service_fn(move |req| {
+                let r = answer(&req, &registry);
+                async move { Ok::<_, Infallible>(r) }
+            }),
+        );
+        tokio::spawn(async move {
+            // A broken or stuck client only loses its own answer.
+            let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
+            drop(slot);
+        });
     }
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = path.split('?').next().unwrap_or("");
-    let (status, ctype, body) = match (method, path) {
-        ("GET", "/metrics") => {
+}
+
+fn answer(req: &Request<Incoming>, registry: &Registry) -> Response<Full<Bytes>> {
+    let (status, ctype, body) = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/metrics") => {
             if let Some(rss) = crate::process::rss_bytes() {
                 registry
                     .gauge(crate::metrics::names::PROCESS_RSS_BYTES, &[])
                     .set(rss as f64);
             }
             (
-                "200 OK",
+                StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
                 registry.render(),
             )
         }
-        ("GET", _) => (
-            "404 Not Found",
+        (&Method::GET, _) => (
+            StatusCode::NOT_FOUND,
             "text/plain",
             "not found: try /metrics\n".into(),
         ),
         _ => (
-            "405 Method Not Allowed",
+            StatusCode::METHOD_NOT_ALLOWED,
             "text/plain",
             "only GET is served\n".into(),
         ),
     };
-    let mut out = stream;
-    write!(
-        out,
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    out.write_all(body.as_bytes())?;
-    out.flush()
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(CONNECTION, HeaderValue::from_static("close"));
+    resp
 }

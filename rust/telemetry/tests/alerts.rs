@@ -377,3 +377,15 @@ fn thresholds_are_configurable_and_unknown_keys_rejected() {
         .iter()
         .all(|x| x.name != "api_response"));
 }
+
+#[test]
+fn a_panic_fires_task_panic_and_it_stays() {
+    let mut b = Bench::new();
+    assert!(b.tick(1.0, None).iter().all(|e| e.name != "task_panic"));
+    b.registry
+        .counter(names::PANICS_TOTAL, &[("thread", "arbhybrid-rt")])
+        .inc();
+    let e = only(&b.tick(1.0, None), "task_panic");
+    assert!(e.firing && e.severity == Severity::Critical, "{e:?}");
+    assert!(b.tick(60.0, None).iter().all(|e| e.name != "task_panic"));
+}

@@ -148,6 +148,20 @@ async fn run(shared: Arc<Shared>, socket: WebSocket) {
                                 stall_until = Some(tokio::time::Instant::from_std(*until));
                                 break;
                             }
+                            WsFault::Nested(sym, depth) => {
+                                if conn.subs.iter().any(|s| s.symbol == Some(*sym)) {
+                                    let n = *depth as usize;
+                                    let frame = format!(
+                                        r#"{{"channel":"spot.obu","event":"update","result":{{"x":{}1{}}}}}"#,
+                                        "[".repeat(n),
+                                        "]".repeat(n)
+                                    );
+                                    if tx.feed(Message::Text(frame.into())).await.is_err() {
+                                        done = true;
+                                        break;
+                                    }
+                                }
+                            }
                             WsFault::Malformed(sym) => {
                                 if conn.subs.iter().any(|s| s.symbol == Some(*sym)) {
                                     let junk = r#"{"channel":"spot.obu","event":"update","result":{"t":"#;

@@ -203,6 +203,18 @@ async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>)
                                 stall_until = Some(tokio::time::Instant::from_std(*until));
                                 break;
                             }
+                            WsFault::Nested(sym, depth) => {
+                                if subs.iter().any(|s| s.symbol == *sym) {
+                                    // Field 999 as start groups, then as end groups.
+                                    let n = *depth as usize;
+                                    let mut b = [0xBBu8, 0x3E].repeat(n);
+                                    b.extend([0xBCu8, 0x3E].repeat(n));
+                                    if tx.feed(Message::Binary(b.into())).await.is_err() {
+                                        done = true;
+                                        break;
+                                    }
+                                }
+                            }
                             WsFault::Malformed(sym) => {
                                 if subs.iter().any(|s| s.symbol == *sym) {
                                     // Not a protobuf message: an invalid wire type and a truncated varint.
