@@ -408,9 +408,14 @@ fn unfillable(sim: &Simulator, venue: Venue, txn: u64) -> PreparedOrder {
         "BTC_USDT"
     };
     let bid = amt(&sim.truth_book(venue, sym, 1).unwrap().bids[0].0);
-    order(venue, txn, bid.mul(amt("0.7")), TimeInForce::Ioc)
-        .prepare()
-        .unwrap()
+    order(
+        venue,
+        txn,
+        bid.checked_mul(amt("0.7")).unwrap(),
+        TimeInForce::Ioc,
+    )
+    .prepare()
+    .unwrap()
 }
 
 fn gate_order_paths(c: &mut Criterion) {

@@ -643,7 +643,8 @@ impl Inner {
         // A panicked transaction would leave its symbol busy (never traded again) and its
         // notional counted open: the watcher releases both and pauses the symbol, since
         // its legs may be anywhere (the journal keeps the transaction unfinished, and
-        // recovery closes it at the next start). The panic itself was logged (scrubbed),
+        // recovery closes it at the next start). Its balance reservations stay held for
+        // the same reason (its legs may still fill). The panic itself was logged (scrubbed),
         // counted and alerted by the process's panic hook.
         self.handle.spawn(async move {
             if let Err(e) = tx.await {
@@ -1447,7 +1448,10 @@ impl Inner {
             Side::Sell => (&sym.base, q),
             Side::Buy => {
                 let px = limit.or_else(|| self.touch(sym, venue, side)).unwrap_or(0);
-                (&sym.quote, q.mul(Amount::from_scaled(px, scales.price)))
+                // prepare() has refused a notional out of range, so the product fits; a
+                // touch price that would not (no book) reserves nothing rather than panic.
+                let notional = q.checked_mul(Amount::from_scaled(px, scales.price));
+                (&sym.quote, notional.unwrap_or(Amount::ZERO))
             }
         };
         self.balances.lock().reserve(tx.id, venue, asset, amount);

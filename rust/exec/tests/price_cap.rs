@@ -22,7 +22,7 @@ fn priced(sim: &Simulator, qty: Amount) -> (Amount, Amount) {
     for (p, q) in &b.asks {
         let (p, q) = (amt(p), amt(q));
         let take = if q < left { q } else { left };
-        cost += p.mul(take);
+        cost += p.checked_mul(take).unwrap();
         left = Amount::from_mantissa(left.mantissa() - take.mantissa());
         if left.is_zero() {
             return (p, cost);
@@ -133,7 +133,7 @@ async fn measure_slippage_market_vs_ioc_limit() {
         let kind = match k {
             0 => OrderKind::Market { qty },
             1 => ioc(cap, qty),
-            _ => ioc(cap.mul(buffer), qty),
+            _ => ioc(cap.checked_mul(buffer).unwrap(), qty),
         };
         let req = buy(&rules, kind, 100 + n);
         c.place(&req).await.unwrap();

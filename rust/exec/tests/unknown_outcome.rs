@@ -24,7 +24,7 @@ async fn ioc_buy(sim: &Simulator, venue: Venue, txn: u64) -> OrderRequest {
         rules: rules(sim, venue).await,
         side: Side::Buy,
         kind: OrderKind::Limit {
-            price: ask.mul(amt("1.01")),
+            price: ask.checked_mul(amt("1.01")).unwrap(),
             qty: amt("0.01"),
             tif: TimeInForce::Ioc,
         },
