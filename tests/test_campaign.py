@@ -75,7 +75,7 @@ def test_recovery_with_one_leg_journaled_leaves_the_transaction_flat(tmp_path: P
     ).start()
     try:
         env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT"])
-        journal = tmp_path / "journal.sqlite"
+        journal = tmp_path / "live" / "journal.sqlite"  # a live run's journal
         first = EngineProcess(env, tmp_path, "--duration", "8")
         assert first.proc.wait(timeout=120) == 0, first.tail()
         with sqlite3.connect(journal) as c:

@@ -665,6 +665,19 @@ impl VenueClient {
         since_ms: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Fill>, ExecError> {
+        self.trades_page(symbol, since_ms, None, 1, limit).await
+    }
+
+    /// One page of our fills: MEXC the newest `limit` (at most 100) of
+    /// `[since_ms, until_ms]`; Gate page `page` (newest first, at most 1000 a page).
+    async fn trades_page(
+        &self,
+        symbol: &str,
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+        page: u32,
+        limit: u32,
+    ) -> Result<Vec<Fill>, ExecError> {
         let c = match self.venue() {
             Venue::Mexc => {
                 let mut c = self.call(
@@ -677,6 +690,9 @@ impl VenueClient {
                 c.params.push(("symbol", symbol.to_string()));
                 if let Some(s) = since_ms {
                     c.params.push(("startTime", s.to_string()));
+                }
+                if let Some(u) = until_ms {
+                    c.params.push(("endTime", u.to_string()));
                 }
                 c.params.push(("limit", limit.min(100).to_string()));
                 c
@@ -691,6 +707,9 @@ impl VenueClient {
                 );
                 c.params.push(("currency_pair", symbol.to_string()));
                 c.params.push(("limit", limit.min(1000).to_string()));
+                if page > 1 {
+                    c.params.push(("page", page.to_string()));
+                }
                 if let Some(s) = since_ms {
                     c.params.push(("from", s.div_euclid(1000).to_string()));
                 }
@@ -965,24 +984,77 @@ impl VenueClient {
         self.execute(&c, Kind::Read).await.map(|_| ())
     }
 
-    /// Every fill of `symbol` since `since_ms`, page by page (MEXC answers at most 100
-    /// per call): the next page starts at the newest fill time seen; the overlap is
-    /// de-duplicated by trade id.
-    async fn fills_since(&self, symbol: &str, since_ms: Option<i64>) -> Result<(), ExecError> {
-        let page = match self.venue() {
-            Venue::Mexc => 100,
-            Venue::Gate => 1000,
+    /// Every fill of `symbol` since `since_ms`, however many, oldest first (trade ids
+    /// de-duplicated). Each venue is paged the way it orders its rows:
+    ///
+    /// - Gate numbers its pages (newest first, at most 1000 rows): pages 1, 2, ... until
+    ///   a short one.
+    /// - MEXC has no page numbers and answers the newest 100 rows of
+    ///   `[startTime, endTime]`: after a full page the next window ends at that page's
+    ///   oldest time (inclusive, so rows sharing that millisecond are not cut off), until
+    ///   a short page. A full page all in one millisecond cannot be walked past: that is
+    ///   an error, never a silent loss. Without `since_ms`, MEXC is asked once (its
+    ///   newest page).
+    ///
+    /// # Errors
+    /// A page the venue did not answer (nothing is returned then: a partial list would
+    /// look complete).
+    pub async fn fills_since(
+        &self,
+        symbol: &str,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<Fill>, ExecError> {
+        let mut out: Vec<Fill> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut add = |rows: Vec<Fill>, out: &mut Vec<Fill>| {
+            for f in rows {
+                if seen.insert(f.trade_id.clone()) {
+                    out.push(f);
+                }
+            }
         };
-        let mut since = since_ms;
-        loop {
-            let fills = self.my_trades(symbol, since, page).await?;
-            let newest = fills.iter().map(|f| f.time_ms).max();
-            match (newest, since) {
-                (Some(n), Some(s)) if fills.len() as u32 >= page && n > s => since = Some(n),
-                (Some(n), None) if fills.len() as u32 >= page => since = Some(n),
-                _ => return Ok(()),
+        match self.venue() {
+            Venue::Gate => {
+                const LIMIT: u32 = 1000;
+                for page in 1.. {
+                    let rows = self
+                        .trades_page(symbol, since_ms, None, page, LIMIT)
+                        .await?;
+                    let full = rows.len() as u32 >= LIMIT;
+                    add(rows, &mut out);
+                    if !full {
+                        break;
+                    }
+                }
+            }
+            Venue::Mexc => {
+                const LIMIT: u32 = 100;
+                let mut until = None;
+                loop {
+                    let rows = self.trades_page(symbol, since_ms, until, 1, LIMIT).await?;
+                    let full = rows.len() as u32 >= LIMIT;
+                    let oldest = rows.iter().map(|f| f.time_ms).min();
+                    add(rows, &mut out);
+                    match (full, since_ms, oldest) {
+                        (true, Some(_), Some(o)) if until != Some(o) => until = Some(o),
+                        (true, Some(_), Some(o)) => {
+                            return Err(ExecError::new(
+                                self.venue(),
+                                "my_trades",
+                                ErrorClass::Venue,
+                                format!(
+                                    "my_trades {symbol}: more than {LIMIT} fills at {o} ms; \
+                                     the trade list cannot be paged past them"
+                                ),
+                            ))
+                        }
+                        _ => break,
+                    }
+                }
             }
         }
+        out.sort_by(|a, b| (a.time_ms, &a.trade_id).cmp(&(b.time_ms, &b.trade_id)));
+        Ok(out)
     }
 
     /// After a stream reconnect: re-query every live order and fetch recent fills of
