@@ -399,6 +399,50 @@ def test_order_intent_is_journaled_while_the_send_is_outstanding(
     assert qty is not None and kind
 
 
+def test_orders_the_journal_left_in_flight_get_the_venues_word(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """A kill between the send and the answer leaves the intent ``pending_new``: recovery
+    asks the venue, and journals the final state, or ``not_found`` when the venue never
+    had it (and it has no fill)."""
+    env = env_for(sim, tmp_path)
+    rc, out = run_engine(env, tmp_path, "--live", duration=1.0)
+    assert rc == 0, out
+    txn = 8801
+    sent, lost = client_order_id("arb", txn, "a"), client_order_id("arb", txn, "b")
+
+    async def ioc_below_market() -> None:
+        ex = (await exchanges(sim))["mexc"]
+        bid, _ = top(sim, "mexc")
+        price = (bid / 2).quantize(Decimal("0.01"))
+        await ex.place_limit(SYM["mexc"], "buy", Decimal("0.001"), price, sent, tif="ioc")
+
+    asyncio.run(ioc_below_market())  # it reached MEXC and expired unfilled
+    j = live_journal(tmp_path)
+    with sqlite3.connect(j) as c:  # what the killed engine had journaled
+        c.execute(
+            "INSERT INTO transactions (tx_id, symbol, buy_venue, sell_venue, qty, expected_pnl, "
+            "started_ms) VALUES (?, 'BTC/USDT', 'mexc', 'gateio', '0.001', '0', ?)",
+            (txn, int(time.time() * 1000)),
+        )
+        for cid, leg, venue, side in (
+            (sent, "buy", "mexc", "buy"),
+            (lost, "sell", "gateio", "sell"),
+        ):
+            c.execute(
+                "INSERT INTO orders (client_order_id, tx_id, leg, venue, symbol, side, kind, "
+                "qty, status, request_us) VALUES (?, ?, ?, ?, 'BTC/USDT', ?, 'ioc', '0.001', "
+                "'pending_new', 1)",
+                (cid, txn, leg, venue, side),
+            )
+    rc, out = run_engine(env, tmp_path, "--live")
+    assert rc == 0, out
+    status = dict(rows(j, "SELECT client_order_id, status FROM orders WHERE tx_id = ?", txn))
+    assert status[sent] in ("canceled", "expired"), status
+    assert status[lost] == "not_found", status
+    assert rows(j, "SELECT outcome FROM transactions WHERE tx_id = ?", txn) == [("recovered",)]
+
+
 # ---------------------------------------------------------------------------------------
 # 7. The client-id prefix names the instance.
 

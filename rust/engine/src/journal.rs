@@ -591,7 +591,22 @@ pub struct JournalState {
     pub fills: std::collections::HashSet<(String, String)>,
     /// Start of the newest transaction, if any.
     pub last_started_ms: Option<i64>,
+    /// Orders whose last journaled state is not final (their intent is journaled before
+    /// the send, so a crash can leave them `pending_new` whatever became of them).
+    pub in_flight: Vec<InFlightOrder>,
 }
+
+/// An order the journal last saw in flight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlightOrder {
+    pub client_order_id: String,
+    pub tx_id: u64,
+    pub venue: String,
+    pub symbol: String,
+}
+
+/// The order statuses that are not final (`arb_exec::lifecycle::OrderStatus`).
+const IN_FLIGHT: &str = "('pending_new', 'unknown', 'open', 'partially_filled')";
 
 /// One transaction as the journal holds it (for recovery: its fills, the client ids
 /// of its orders, and its figures if it finished).
@@ -663,6 +678,23 @@ pub fn read_state(path: &Path) -> Result<JournalState, JournalError> {
         .map_err(sq)?;
     st.last_started_ms = c
         .query_row("SELECT MAX(started_ms) FROM transactions", [], |r| r.get(0))
+        .map_err(sq)?;
+    let mut q = c
+        .prepare(&format!(
+            "SELECT client_order_id, tx_id, venue, symbol FROM orders WHERE status IN {IN_FLIGHT}"
+        ))
+        .map_err(sq)?;
+    st.in_flight = q
+        .query_map([], |r| {
+            Ok(InFlightOrder {
+                client_order_id: r.get(0)?,
+                tx_id: r.get::<_, i64>(1)? as u64,
+                venue: r.get(2)?,
+                symbol: r.get(3)?,
+            })
+        })
+        .map_err(sq)?
+        .collect::<Result<_, _>>()
         .map_err(sq)?;
     Ok(st)
 }

@@ -27,7 +27,7 @@
 //! cancel, adopt and flatten, and sends and journals nothing of it (a later real
 //! recovery then finds everything as it was).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,6 +114,9 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         .unwrap_or_else(now_ms)
         - LOOKBACK_MS;
     let mut known: HashSet<(String, String)> = state.fills.clone();
+    // Every fill of ours seen at a venue (journaled or not): client id -> venue order id,
+    // to find an order Gate no longer answers by client id once it is finished.
+    let mut order_of: HashMap<(Venue, String), String> = HashMap::new();
     // Fills per (tx id) with the symbol they belong to.
     let mut adopted: BTreeMap<u64, (Arc<Sym>, Vec<Fill>)> = BTreeMap::new();
 
@@ -161,6 +164,9 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                 }
             };
             for mut f in fills {
+                if let Some(cid) = &f.client_id {
+                    order_of.insert((v, cid.as_str().to_string()), f.order_id.clone());
+                }
                 if known.contains(&(v.as_str().to_string(), f.trade_id.clone())) {
                     continue;
                 }
@@ -180,6 +186,13 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                     .1
                     .push(f);
             }
+        }
+    }
+
+    // Orders the journal last saw in flight: their state at the venue now.
+    if !dry {
+        for o in &state.in_flight {
+            resolve_in_flight(inner, o, &order_of, &mut rep).await;
         }
     }
 
@@ -450,6 +463,67 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
     }
     inner.journal.flush();
     rep
+}
+
+/// Journals the venue's word on an order the journal last saw in flight: asked by
+/// client id, else by the venue id its fills carry; an order the venue does not know
+/// and that has no fill either never arrived or ended unfilled (Gate answers client ids
+/// only while an order is open): no money moved, and the row says so (`not_found`).
+async fn resolve_in_flight(
+    inner: &Arc<Inner>,
+    o: &journal::InFlightOrder,
+    order_of: &HashMap<(Venue, String), String>,
+    rep: &mut RecoveryReport,
+) {
+    let (Ok(venue), Some(sym)) = (
+        o.venue.parse::<Venue>(),
+        inner
+            .syms
+            .iter()
+            .flatten()
+            .find(|s| *s.unified == *o.symbol),
+    ) else {
+        return; // a symbol no longer configured: nothing to ask
+    };
+    let c = &inner.clients[venue.index()];
+    let vs = &sym.rules[venue.index()].venue_symbol;
+    let by_client = OrderRef::Client(ClientOrderId::from_venue(&o.client_order_id));
+    let answer = match c.query(vs, &by_client).await {
+        Err(e) if e.is_order_not_found() => match order_of.get(&(venue, o.client_order_id.clone()))
+        {
+            Some(id) => c.query(vs, &OrderRef::Venue(id.clone())).await.map(Some),
+            None => Ok(None),
+        },
+        r => r.map(Some),
+    };
+    match answer {
+        Ok(Some(r)) => inner.journal_order_state(o.tx_id, sym, venue, &r),
+        Ok(None) => inner
+            .journal
+            .send(JournalRecord::Order(Box::new(journal::OrderRecord {
+                client_order_id: o.client_order_id.clone(),
+                tx_id: o.tx_id,
+                leg: "",
+                venue: venue.as_str(),
+                symbol: sym.unified.clone(),
+                side: "",
+                kind: "",
+                price: None,
+                qty: None,
+                quote_qty: None,
+                venue_order_id: None,
+                status: "not_found",
+                filled_qty: None,
+                request_us: 0,
+                ack_us: None,
+                final_us: Some(now_ns() / 1000),
+                error_class: None,
+                error: Some("at recovery the venue did not know it and had no fill of it".into()),
+            }))),
+        Err(e) => rep
+            .errors
+            .push(format!("{venue} query order {}: {e}", o.client_order_id)),
+    }
 }
 
 /// A journaled fill back as an execution fill (for the transaction's residual and PnL);
