@@ -239,7 +239,7 @@ def test_live_run_never_recovers_from_the_simulator_journal(sim: Simulator, tmp_
     assert not any("secret" in k or "key" in k for k in meta)
 
 
-@pytest.mark.parametrize("damage", ["other_mode", "other_venue", "no_meta"])
+@pytest.mark.parametrize("damage", ["other_mode", "other_venue", "no_meta", "old_layout"])
 def test_live_refuses_a_journal_that_is_not_its_own(
     sim: Simulator, tmp_path: Path, damage: str
 ) -> None:
@@ -254,6 +254,8 @@ def test_live_refuses_a_journal_that_is_not_its_own(
             c.execute("UPDATE meta SET value = 'https://api.mexc.com' WHERE key = 'mexc_rest'")
         else:
             c.execute("DROP TABLE meta")
+    if damage == "old_layout":  # where an older version kept the live journal
+        j.rename(tmp_path / "journal.sqlite")
     # Something recovery would act on: our resting order at the venue.
     resting_sell(sim, client_order_id("arb", 9001, "b"))
     before = {v: sim.orders(v) for v in ("mexc", "gateio")}

@@ -34,6 +34,11 @@ def run(
 ) -> int:
     """Runs the main job; returns the process exit code."""
     live = live or settings.mode == "live"
+    if live and journal_path is None:
+        refusal = old_live_journal(Path(settings.journal.path))
+        if refusal:
+            print(refusal, file=sys.stderr)
+            return 2
     if live:
         missing = [n for n, ex in settings.exchanges.items() if ex.enabled and not ex.has_keys]
         if missing:
@@ -86,6 +91,23 @@ def live_journal(configured: Path) -> Path:
     so live recovery continues across live runs and never reads a simulator session's
     journal (``journal.path`` itself links to the latest simulator session)."""
     return configured.parent / "live" / "journal.sqlite"
+
+
+def old_live_journal(configured: Path) -> str | None:
+    """Why a live run must not start, if ``journal.path`` is a journal file (not the
+    link to a simulator session) and there is no live journal yet: an older version
+    journaled live runs there, and starting a new live journal would leave its
+    unfinished transactions to nobody."""
+    live = live_journal(configured)
+    if configured.is_symlink() or not configured.is_file() or live.exists():
+        return None
+    return (
+        f"journal {configured}: refusing to start live: a journal file where live runs no "
+        "longer write (an older "
+        f"version's live journal?); live runs keep theirs in {live}. Finish its unfinished "
+        "transactions by hand (SELECT * FROM transactions WHERE outcome IS NULL), then move "
+        "it aside; or, if it is a simulator journal, delete it or point journal.path elsewhere"
+    )
 
 
 def sim_journal(configured: Path) -> Path:

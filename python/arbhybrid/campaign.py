@@ -887,6 +887,7 @@ class Campaign:
         t_start = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         for p in (
+            "journal.sqlite",  # (where an older version journaled live runs)
             "live/journal.sqlite",
             "live/journal.sqlite-wal",
             "live/journal.sqlite-shm",
@@ -1204,6 +1205,7 @@ def soak(
     book lag (the engine's decision book age and the oldest book) and tick-to-trade."""
     workdir.mkdir(parents=True, exist_ok=True)
     for p in (
+        "journal.sqlite",  # (where an older version journaled live runs)
         "live/journal.sqlite",
         "live/journal.sqlite-wal",
         "live/journal.sqlite-shm",
