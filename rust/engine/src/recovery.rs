@@ -190,7 +190,14 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
     }
 
     // Orders the journal last saw in flight: their state at the venue now.
-    if !dry {
+    if dry {
+        if !state.in_flight.is_empty() {
+            rep.would.push(format!(
+                "would record the venues' state of {} order(s) the journal left in flight",
+                state.in_flight.len()
+            ));
+        }
+    } else {
         for o in &state.in_flight {
             resolve_in_flight(inner, o, &order_of, &mut rep).await;
         }
