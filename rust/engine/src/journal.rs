@@ -6,10 +6,10 @@
 //! `synchronous=FULL` (the WAL is synced at every commit; the cost is the writer
 //! thread's, never the hot path's), so a committed batch survives a power loss too.
 //!
-//! An order's intent is [staged](Journal::stage) before the order is sent: pushed to an
-//! in-memory list under an uncontended lock, with no wake-up of the writer (no
-//! syscall on the send path); the writer picks staged records up at its next wake-up,
-//! at most [`STAGE_POLL`] later, always before the records sent after them.
+//! An order's intent is [staged](Journal::stage) before the order is sent: pushed into a
+//! second channel the writer never blocks on, so nobody is woken (no syscall, no lock
+//! on the send path); the writer drains it at its next wake-up, at most [`STAGE_POLL`]
+//! later, always before the records sent after them.
 //!
 //! Every journal has a `meta` table written at creation: the mode (`sim` / `live`),
 //! both venues' REST base URLs, the engine instance (client-id prefix) and, for a
@@ -368,7 +368,9 @@ pub const STAGE_POLL: Duration = Duration::from_millis(20);
 /// Handle to the journal writer thread. Dropping it flushes and joins the writer.
 pub struct Journal {
     tx: Sender<JournalRecord>,
-    staged: Arc<Mutex<Vec<JournalRecord>>>,
+    /// Staged records: a second channel the writer never waits on, so a send on it has
+    /// nobody to wake (no syscall) and takes no lock.
+    staged: Sender<JournalRecord>,
     writer: Mutex<Option<JoinHandle<()>>>,
     errors: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -410,11 +412,10 @@ impl Journal {
         let (tx, rx) = mpsc::channel();
         let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let errs = errors.clone();
-        let staged = Arc::new(Mutex::new(Vec::new()));
-        let st = staged.clone();
+        let (staged, staged_rx) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("arbhybrid-journal".into())
-            .spawn(move || write_loop(conn, rx, st, errs))
+            .spawn(move || write_loop(conn, rx, staged_rx, errs))
             .map_err(|source| JournalError::Dir {
                 path: path.clone(),
                 source,
@@ -430,7 +431,10 @@ impl Journal {
     /// Queues a record without waking the writer: no syscall, for the send path. The
     /// writer takes it within [`STAGE_POLL`], before anything sent after it.
     pub fn stage(&self, rec: JournalRecord) {
-        self.staged.lock().push(rec);
+        if self.staged.send(rec).is_err() {
+            self.errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Queues a record; never blocks and never fails on the hot path (a closed journal
@@ -519,7 +523,7 @@ fn check_meta(conn: &Connection, path: &Path, meta: &JournalMeta) -> Result<(), 
 fn write_loop(
     mut conn: Connection,
     rx: Receiver<JournalRecord>,
-    staged: Arc<Mutex<Vec<JournalRecord>>>,
+    staged: Receiver<JournalRecord>,
     errors: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut batch = Vec::with_capacity(256);
@@ -534,7 +538,7 @@ fn write_loop(
             }
         };
         // Staged records first: each was staged before anything sent about its order.
-        batch.append(&mut *staged.lock());
+        batch.extend(staged.try_iter());
         if let Some(first) = first {
             batch.push(first);
             while batch.len() < 1024 {
