@@ -10,8 +10,17 @@ from decimal import Decimal
 from typing import Any
 
 from arbhybrid import _native
-from arbhybrid.config import ExchangeConfig, RiskConfig, Settings, StrategyConfig
+from arbhybrid.config import (
+    EngineSettings,
+    ExchangeConfig,
+    RiskConfig,
+    Settings,
+    StrategyConfig,
+)
 
+#: The default engine instance (``engine.instance``), which prefixes client order ids
+#: (``<instance>_<tx>_<leg>``).
+CLIENT_ID_PREFIX: str = EngineSettings.model_fields["instance"].default
 #: How long the resting sell of the market_limit style may wait for fills.
 SELL_DEADLINE_MS = 1500
 #: Spread samples into the journal (for the report).
