@@ -77,7 +77,7 @@ def test_recovery_with_one_leg_journaled_leaves_the_transaction_flat(tmp_path: P
     ).start()
     try:
         env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT"])
-        journal = tmp_path / "journal.sqlite"
+        journal = tmp_path / "live" / "journal.sqlite"  # a live run's journal
         first = EngineProcess(env, tmp_path, "--duration", "8")
         assert first.proc.wait(timeout=120) == 0, first.tail()
         with sqlite3.connect(journal) as c:
@@ -121,7 +121,7 @@ async def test_recovery_journals_the_final_state_of_its_flattening_order(tmp_pat
         env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT"])
         engine = EngineProcess(env, tmp_path, "--duration", "2")
         assert engine.proc.wait(timeout=120) == 0, engine.tail()
-        with sqlite3.connect(tmp_path / "journal.sqlite") as c:
+        with sqlite3.connect(tmp_path / "live" / "journal.sqlite") as c:
             (outcome,) = c.execute(
                 "SELECT outcome FROM transactions WHERE tx_id = ?", (txn,)
             ).fetchone()
@@ -129,7 +129,7 @@ async def test_recovery_journals_the_final_state_of_its_flattening_order(tmp_pat
                 "SELECT client_order_id, status, filled_qty FROM orders WHERE tx_id = ?", (txn,)
             ).fetchall()
         assert outcome == "recovered"
-        assert _tx_net(tmp_path / "journal.sqlite", txn) == 0
+        assert _tx_net(tmp_path / "live" / "journal.sqlite", txn) == 0
         at_venue = {o["client_order_id"]: o for o in sim.orders("mexc")}
         assert len(rows) == 2, rows  # the adopted buy and recovery's sell
         for cid, status, filled in rows:

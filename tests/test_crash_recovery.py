@@ -58,7 +58,7 @@ def test_kill_9_twice_then_recovery_loses_and_duplicates_nothing(tmp_path: Path)
     ).start()
     try:
         env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT", "SOL/USDT"])
-        journal = tmp_path / "journal.sqlite"
+        journal = tmp_path / "live" / "journal.sqlite"  # a live run's journal
         out = tmp_path / "engine.out"
         for round_no in range(2):
             before = tx_count(journal)

@@ -38,6 +38,11 @@ def run(
 ) -> int:
     """Runs the main job; returns the process exit code."""
     live = live or settings.mode == "live"
+    if live and journal_path is None:
+        refusal = old_live_journal(Path(settings.journal.path))
+        if refusal:
+            print(refusal, file=sys.stderr)
+            return 2
     if live:
         missing = [n for n, ex in settings.exchanges.items() if ex.enabled and not ex.has_keys]
         if missing:
@@ -135,6 +140,35 @@ def _endpoints(settings: Settings, sim: Simulator | None) -> tuple[VenueEndpoint
     )
 
 
+#: The words of the engine's refusal of a journal that is not its own (Rust
+#: ``journal::REFUSED``): that start-up failure is a usage error, exit status 2.
+JOURNAL_REFUSED = "refusing to use it for this engine"
+
+
+def live_journal(configured: Path) -> Path:
+    """The live journal: one file under the state directory (``journal.path``'s folder),
+    so live recovery continues across live runs and never reads a simulator session's
+    journal (``journal.path`` itself links to the latest simulator session)."""
+    return configured.parent / "live" / "journal.sqlite"
+
+
+def old_live_journal(configured: Path) -> str | None:
+    """Why a live run must not start, if ``journal.path`` is a journal file (not the
+    link to a simulator session) and there is no live journal yet: an older version
+    journaled live runs there, and starting a new live journal would leave its
+    unfinished transactions to nobody."""
+    live = live_journal(configured)
+    if configured.is_symlink() or not configured.is_file() or live.exists():
+        return None
+    return (
+        f"journal {configured}: refusing to start live: a journal file where live runs no "
+        "longer write (an older "
+        f"version's live journal?); live runs keep theirs in {live}. Finish its unfinished "
+        "transactions by hand (SELECT * FROM transactions WHERE outcome IS NULL), then move "
+        "it aside; or, if it is a simulator journal, delete it or point journal.path elsewhere"
+    )
+
+
 def sim_journal(configured: Path) -> Path:
     """A fresh journal for a simulator session: the simulator is a new venue each run
     (its trade ids start over), so its trades are not mixed with another session's.
@@ -187,7 +221,27 @@ class RunStats:
                 log.critical("trading halted: %s", ev["reason"])
 
 
-def summary(snap: dict[str, Any], stats: RunStats, dry_run: bool = False) -> str:
+def recovery_line(rec: dict[str, Any]) -> str:
+    """What start-up recovery did, or in a dry run what it would have done."""
+    if rec.get("dry_run"):
+        return "dry run, nothing sent: " + ("; ".join(rec.get("would", [])) or "nothing to do")
+    txs = ", ".join(f"tx {t[0]} {t[1]} residual {t[2]} {t[3]}" for t in rec.get("transactions", []))
+    return (
+        f"canceled {rec.get('canceled_orders', 0)} orders, adopted "
+        f"{rec.get('adopted_fills', 0)} fills" + (f"; {txs}" if txs else "")
+    )
+
+
+def log_recovery(rec: dict[str, Any]) -> None:
+    log.info("start-up recovery: %s", recovery_line(rec))
+    for w in rec.get("would", []):
+        log.warning("dry run: recovery %s", w)
+    for e in rec.get("errors", []):
+        log.error("start-up recovery: %s", e)
+
+
+def summary(snap: dict[str, Any], stats: RunStats) -> str:
+    dry_run = bool(snap.get("dry_run"))
     st = snap["stats"]
     ttt = st["tick_to_trade"]
     lines = [
@@ -209,6 +263,7 @@ def summary(snap: dict[str, Any], stats: RunStats, dry_run: bool = False) -> str
         "  errors by class:      "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["errors"].items())) or "none"),
         f"  start-up:             {snap['startup_ms']}",
+        f"  recovery:             {recovery_line(snap['startup_ms'].get('recovery') or {})}",
     ]
     if stats.halts:
         lines.append(f"  halts:                {'; '.join(stats.halts)}")
@@ -243,6 +298,9 @@ async def _main(
         if journal_path is None:
             journal_path = str(sim_journal(Path(settings.journal.path)))
         log.info("embedded simulator: %s", sim.endpoints)
+    else:
+        journal_path = journal_path or str(live_journal(Path(settings.journal.path)))
+    session = Path(journal_path).stem if sim is not None and journal_path else None
     mexc, gateio = _endpoints(settings, sim)
     stats = RunStats()
     engine = None
@@ -262,12 +320,15 @@ async def _main(
                 on_events=on_events,
                 journal_path=journal_path,
                 dry_run=dry_run,
+                mode="sim" if sim is not None else "live",
+                session=session,
             )
         except RuntimeError as e:
             view.close(None)
             # Not through the logger, so scrubbed here: a venue's error can echo a key.
             print(f"start-up failed: {telemetry.scrub_secrets(str(e))}", file=sys.stderr)
-            return 1
+            return 2 if JOURNAL_REFUSED in str(e) else 1
+        log_recovery(engine.snapshot()["startup_ms"].get("recovery") or {})
         view.progress("venues ready; books syncing")
         # Loopback status endpoint for `python -m arbhybrid status` (see status.py).
         status_server = await serve_status(
@@ -313,7 +374,7 @@ async def _main(
         checkpoint(journal_path or settings.journal.path)
         final = engine.snapshot()
         view.close(final)
-        print(summary(final, stats, dry_run), flush=True)
+        print(summary(final, stats), flush=True)
         if sim is not None and start_balances is not None:
             # Every transaction accounted for against the venue's ground truth.
             rec = reconcile.reconcile(

@@ -40,6 +40,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from arbhybrid.app import live_journal
 from arbhybrid.simulator import Simulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -463,7 +464,7 @@ class Campaign:
 
     @property
     def journal(self) -> Path:
-        return self.workdir / "journal.sqlite"
+        return live_journal(self.workdir / "journal.sqlite")
 
     def snap(self) -> dict[str, Any] | None:
         assert self.engine is not None
@@ -928,9 +929,10 @@ class Campaign:
         t_start = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         for p in (
-            "journal.sqlite",
-            "journal.sqlite-wal",
-            "journal.sqlite-shm",
+            "journal.sqlite",  # (where an older version journaled live runs)
+            "live/journal.sqlite",
+            "live/journal.sqlite-wal",
+            "live/journal.sqlite-shm",
             "engine.log",
             "engine.out",
             "engine.json",
@@ -1245,9 +1247,10 @@ def soak(
     book lag (the engine's decision book age and the oldest book) and tick-to-trade."""
     workdir.mkdir(parents=True, exist_ok=True)
     for p in (
-        "journal.sqlite",
-        "journal.sqlite-wal",
-        "journal.sqlite-shm",
+        "journal.sqlite",  # (where an older version journaled live runs)
+        "live/journal.sqlite",
+        "live/journal.sqlite-wal",
+        "live/journal.sqlite-shm",
         "engine.log",
         "engine.out",
         "engine.json",
@@ -1331,7 +1334,7 @@ def soak(
             engine.kill9()
         sim.stop()
     out = soak_summary(samples, symbols, minutes, code, final)
-    out["windows"] = journal_windows(workdir / "journal.sqlite")
+    out["windows"] = journal_windows(live_journal(workdir / "journal.sqlite"))
     return out
 
 

@@ -191,6 +191,34 @@ class JournalConfig(_Strict):
     path: str = "runs/journal.sqlite"
 
 
+#: Client order ids are ``<instance>_<tx in base 36, up to 13>_<leg, up to 4 ("u255")>``.
+#: Gate's ``text`` is ``t-`` plus at most 28 bytes of ``[0-9A-Za-z_.-]``; MEXC's
+#: ``newClientOrderId`` at most 32 characters. ``_`` separates the parts, so the
+#: instance itself is lowercase letters and digits (what ``rust/exec`` accepts).
+_CLIENT_ID_MAX = 28
+_CLIENT_ID_REST = 1 + 13 + 1 + 4
+_INSTANCE_RE = re.compile(r"[a-z0-9]{1,6}")
+
+
+class EngineSettings(_Strict):
+    """Who this engine is: ``instance`` prefixes its client order ids, and recovery at
+    start-up touches only orders and fills with exactly this prefix, so two engines on
+    one account leave each other alone. Recorded in the journal; restart to change."""
+
+    instance: str = "arb"
+
+    @field_validator("instance")
+    @classmethod
+    def _fits_both_venues(cls, v: str) -> str:
+        if not _INSTANCE_RE.fullmatch(v) or len(v) + _CLIENT_ID_REST > _CLIENT_ID_MAX:
+            raise ValueError(
+                f"{v!r} must be 1-6 lowercase letters or digits, so that client order ids "
+                f"<instance>_<tx>_<leg> fit Gate's text (t- + 28 bytes of [0-9A-Za-z_.-]) "
+                "and MEXC's clientOrderId (32 characters)"
+            )
+        return v
+
+
 class SimulatorPorts(_Strict):
     mexc: int = Field(0, ge=0, le=65535)
     gateio: int = Field(0, ge=0, le=65535)
@@ -226,6 +254,7 @@ class Settings(_Strict):
     logging: LoggingConfig = LoggingConfig()
     metrics: MetricsConfig = MetricsConfig()
     journal: JournalConfig = JournalConfig()
+    engine: EngineSettings = EngineSettings()
     health_interval_s: int = Field(30, gt=0)
     simulator: SimulatorSettings = SimulatorSettings()
 

@@ -10,10 +10,17 @@ from decimal import Decimal
 from typing import Any
 
 from arbhybrid import _native
-from arbhybrid.config import ExchangeConfig, RiskConfig, Settings, StrategyConfig
+from arbhybrid.config import (
+    EngineSettings,
+    ExchangeConfig,
+    RiskConfig,
+    Settings,
+    StrategyConfig,
+)
 
-#: Names this engine instance in client order ids (`arb_<tx>_<leg>`).
-CLIENT_ID_PREFIX = "arb"
+#: The default engine instance (``engine.instance``), which prefixes client order ids
+#: (``<instance>_<tx>_<leg>``).
+CLIENT_ID_PREFIX: str = EngineSettings.model_fields["instance"].default
 #: How long the resting sell of the market_limit style may wait for fills.
 SELL_DEADLINE_MS = 1500
 #: Spread samples into the journal (for the report).
@@ -74,8 +81,13 @@ def engine_config(
     *,
     journal_path: str | None = None,
     dry_run: bool = False,
+    mode: str | None = None,
+    session: str | None = None,
 ) -> str:
-    """The engine's configuration (JSON) for these settings and venue endpoints."""
+    """The engine's configuration (JSON) for these settings and venue endpoints.
+    ``mode`` (``sim``/``live``, default ``settings.mode``) and ``session`` (a simulator
+    session's name) are recorded in the journal, which then refuses another mode's,
+    venue's or instance's engine."""
     md = settings.market_data
     cfg = {
         "strategy": _plain(settings.strategy.model_dump()),
@@ -94,7 +106,9 @@ def engine_config(
         "mexc": _venue("mexc", settings.exchanges.mexc, mexc),
         "gateio": _venue("gateio", settings.exchanges.gateio, gateio),
         "journal_path": journal_path or settings.journal.path,
-        "client_id_prefix": CLIENT_ID_PREFIX,
+        "mode": mode or settings.mode,
+        "session": session,
+        "client_id_prefix": settings.engine.instance,
         "dry_run": dry_run,
         "sell_deadline_ms": SELL_DEADLINE_MS,
         "spread_sample_ms": SPREAD_SAMPLE_MS,
@@ -123,8 +137,18 @@ class RunningEngine:
         on_events: EventCallback | None = None,
         journal_path: str | None = None,
         dry_run: bool = False,
+        mode: str | None = None,
+        session: str | None = None,
     ) -> RunningEngine:
-        cfg = engine_config(settings, mexc, gateio, journal_path=journal_path, dry_run=dry_run)
+        cfg = engine_config(
+            settings,
+            mexc,
+            gateio,
+            journal_path=journal_path,
+            dry_run=dry_run,
+            mode=mode,
+            session=session,
+        )
         native = await _native.start_engine(cfg, on_events)
         return cls(native)
 

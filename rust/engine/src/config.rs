@@ -129,8 +129,16 @@ pub struct EngineConfig {
     pub mexc: VenueConfig,
     pub gateio: VenueConfig,
     pub journal_path: String,
-    /// 1-6 of `[a-z0-9]`: names this engine instance in client order ids.
+    /// `sim` or `live`: recorded in the journal, which refuses another mode's engine.
+    #[serde(default = "sim_mode")]
+    pub mode: String,
+    /// The simulator session the journal belongs to (recorded, informative).
+    #[serde(default)]
+    pub session: Option<String>,
+    /// 1-6 of `[a-z0-9]`: names this engine instance in client order ids; recovery
+    /// touches only orders and fills with exactly this prefix.
     pub client_id_prefix: String,
+    /// Send nothing, recovery included (it only reports what it would do).
     #[serde(default)]
     pub dry_run: bool,
     /// How long the resting sell of the `market_limit` style may wait for fills.
@@ -139,6 +147,23 @@ pub struct EngineConfig {
     pub spread_sample_ms: u64,
     /// Health check period.
     pub health_interval_ms: u64,
+}
+
+fn sim_mode() -> String {
+    "sim".into()
+}
+
+impl EngineConfig {
+    /// What the journal records about this engine (no secrets).
+    pub fn journal_meta(&self) -> crate::journal::JournalMeta {
+        crate::journal::JournalMeta {
+            mode: self.mode.clone(),
+            instance: self.client_id_prefix.clone(),
+            mexc_rest: self.mexc.rest_url.clone(),
+            gateio_rest: self.gateio.rest_url.clone(),
+            session: self.session.clone(),
+        }
+    }
 }
 
 /// A configuration value that cannot be used.

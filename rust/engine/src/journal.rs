@@ -2,18 +2,30 @@
 //!
 //! SQLite in WAL mode is the embedded default. The hot path only sends a
 //! [`JournalRecord`] down a channel (no formatting, no I/O); a dedicated writer thread
-//! formats decimals and writes batches, one SQL transaction per batch. With WAL and
-//! `synchronous=NORMAL` a committed batch survives a crash of the process (kill -9);
-//! only a power loss can take the last batches.
+//! formats decimals and writes batches, one SQL transaction per batch. The writer runs
+//! `synchronous=FULL` (the WAL is synced at every commit; the cost is the writer
+//! thread's, never the hot path's), so a committed batch survives a power loss too.
+//!
+//! An order's intent is [staged](Journal::stage) before the order is sent: pushed into a
+//! second channel the writer never blocks on, so nobody is woken (no syscall, no lock
+//! on the send path); the writer drains it at its next wake-up, at most [`STAGE_POLL`]
+//! later, always before the records sent after them.
+//!
+//! Every journal has a `meta` table written at creation: the mode (`sim` / `live`),
+//! both venues' REST base URLs, the engine instance (client-id prefix) and, for a
+//! simulator session, its name. [`Journal::open`] refuses a journal whose meta does
+//! not match the engine opening it, so crash recovery never acts at one venue on what
+//! another venue (or the simulator, or another instance) did.
 //!
 //! The schema uses only portable types (`TEXT` decimals, `BIGINT` times, composite
 //! primary keys) and `INSERT ... ON CONFLICT ... DO UPDATE/NOTHING`, which PostgreSQL
 //! accepts unchanged. Decimals are stored as exact strings, never floats.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use arb_core::fixed::format_scaled;
 use parking_lot::Mutex;
@@ -37,6 +49,10 @@ impl Dec {
 
 /// The schema, portable between SQLite and PostgreSQL.
 pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS opportunities (
     id             BIGINT PRIMARY KEY,
     t_ms           BIGINT NOT NULL,
@@ -175,6 +191,20 @@ pub struct TxFinish {
     pub detail: String,
 }
 
+/// New figures for a transaction that had already finished, from all its fills (a
+/// fill the journal missed, adopted by recovery). Its outcome and finish time stay;
+/// the note is appended to its detail.
+#[derive(Clone, Debug)]
+pub struct TxAmend {
+    pub tx_id: u64,
+    pub bought_qty: Dec,
+    pub sold_qty: Dec,
+    pub realized_pnl: Dec,
+    pub fees_quote: Dec,
+    pub residual_base: Dec,
+    pub note: String,
+}
+
 /// An order's current state (upserted on every change).
 #[derive(Clone, Debug)]
 pub struct OrderRecord {
@@ -234,6 +264,7 @@ pub enum JournalRecord {
     Opportunity(Box<OpportunityRecord>),
     TxStart(Box<TxStart>),
     TxFinish(Box<TxFinish>),
+    TxAmend(Box<TxAmend>),
     Order(Box<OrderRecord>),
     Fill(Box<FillRecord>),
     Event {
@@ -262,21 +293,97 @@ pub enum JournalError {
         #[source]
         source: std::io::Error,
     },
+    /// The journal belongs to another mode, venue or instance (or says nothing).
+    #[error("journal {path}: {REFUSED}: {why}")]
+    Foreign { path: PathBuf, why: String },
 }
+
+/// The words every "not this engine's journal" error carries (the CLI exits 2 on them).
+pub const REFUSED: &str = "refusing to use it for this engine";
+
+/// What a journal belongs to, written into its `meta` table at creation and checked
+/// at every later open. No secrets: URLs and names only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalMeta {
+    /// `sim` or `live`.
+    pub mode: String,
+    /// The client-id prefix naming the engine instance.
+    pub instance: String,
+    pub mexc_rest: String,
+    pub gateio_rest: String,
+    /// The simulator session (informative; not compared: the URLs already differ).
+    pub session: Option<String>,
+}
+
+impl JournalMeta {
+    fn rows(&self) -> Vec<(&'static str, String)> {
+        let mut v = vec![
+            ("schema", "1".to_string()),
+            ("mode", self.mode.clone()),
+            ("instance", self.instance.clone()),
+            ("mexc_rest", self.mexc_rest.clone()),
+            ("gateio_rest", self.gateio_rest.clone()),
+        ];
+        if let Some(s) = &self.session {
+            v.push(("session", s.clone()));
+        }
+        v
+    }
+
+    /// Why a journal with `found` meta is not ours, if it is not.
+    fn mismatch(&self, found: &std::collections::HashMap<String, String>) -> Option<String> {
+        let norm = |s: &str| s.trim_end_matches('/').to_string();
+        let want = [
+            ("mode", self.mode.clone()),
+            ("instance", self.instance.clone()),
+            ("mexc_rest", norm(&self.mexc_rest)),
+            ("gateio_rest", norm(&self.gateio_rest)),
+        ];
+        let diffs: Vec<String> = want
+            .iter()
+            .filter_map(|(k, v)| {
+                let got = found.get(*k).map(|g| norm(g));
+                (got.as_deref() != Some(v.as_str())).then(|| {
+                    format!(
+                        "{k} is {} there but {v} here",
+                        got.as_deref().unwrap_or("missing")
+                    )
+                })
+            })
+            .collect();
+        (!diffs.is_empty()).then(|| {
+            format!(
+                "it belongs to another run ({}); recovering from it would act at these venues \
+                 on what happened elsewhere. Point journal.path at this engine's own journal \
+                 or move this file aside",
+                diffs.join(", ")
+            )
+        })
+    }
+}
+
+/// How long staged records may wait for the writer when nothing else wakes it.
+pub const STAGE_POLL: Duration = Duration::from_millis(20);
 
 /// Handle to the journal writer thread. Dropping it flushes and joins the writer.
 pub struct Journal {
     tx: Sender<JournalRecord>,
+    /// Staged records: a second channel the writer never waits on, so a send on it has
+    /// nobody to wake (no syscall) and takes no lock.
+    staged: Sender<JournalRecord>,
     writer: Mutex<Option<JoinHandle<()>>>,
     errors: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Journal {
-    /// Opens (creating if needed) the journal at `path` and starts the writer thread.
+    /// Opens (creating if needed) the journal at `path` for the engine `meta` describes
+    /// and starts the writer thread. A new journal gets `meta`; an existing one must
+    /// carry the same mode, instance and venue URLs. One without meta (written by an
+    /// older version) is refused in live mode and adopted in simulator mode.
     ///
     /// # Errors
-    /// The database cannot be created or its schema applied.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+    /// The database cannot be created or its schema applied, or it is another run's.
+    pub fn open(path: impl AsRef<Path>, meta: &JournalMeta) -> Result<Self, JournalError> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| JournalError::Dir {
@@ -290,25 +397,44 @@ impl Journal {
         };
         let conn = Connection::open(&path).map_err(sq)?;
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
         )
         .map_err(sq)?;
+        check_meta(&conn, &path, meta)?;
         conn.execute_batch(SCHEMA).map_err(sq)?;
+        for (k, v) in meta.rows() {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![k, v],
+            )
+            .map_err(sq)?;
+        }
         let (tx, rx) = mpsc::channel();
         let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let errs = errors.clone();
+        let (staged, staged_rx) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("arbhybrid-journal".into())
-            .spawn(move || write_loop(conn, rx, errs))
+            .spawn(move || write_loop(conn, rx, staged_rx, errs))
             .map_err(|source| JournalError::Dir {
                 path: path.clone(),
                 source,
             })?;
         Ok(Self {
             tx,
+            staged,
             writer: Mutex::new(Some(writer)),
             errors,
         })
+    }
+
+    /// Queues a record without waking the writer: no syscall, for the send path. The
+    /// writer takes it within [`STAGE_POLL`], before anything sent after it.
+    pub fn stage(&self, rec: JournalRecord) {
+        if self.staged.send(rec).is_err() {
+            self.errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Queues a record; never blocks and never fails on the hot path (a closed journal
@@ -346,19 +472,84 @@ impl Drop for Journal {
     }
 }
 
+/// Refuses a journal that is not this engine's (see [`Journal::open`]).
+fn check_meta(conn: &Connection, path: &Path, meta: &JournalMeta) -> Result<(), JournalError> {
+    let sq = |source| JournalError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let has = |table: &str| -> Result<bool, JournalError> {
+        conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+        .map_err(sq)
+    };
+    if !has("transactions")? {
+        return Ok(()); // a new journal: meta is written now
+    }
+    if !has("meta")? {
+        if meta.mode == "sim" {
+            return Ok(());
+        }
+        return Err(JournalError::Foreign {
+            path: path.to_path_buf(),
+            why: "it has no meta table (an older version wrote it), so nothing says it is \
+                  this account's live journal rather than a simulator session's. If it is \
+                  a simulator journal, leave it; if it is this instance's live journal, \
+                  finish with it by hand (its unfinished transactions: SELECT * FROM \
+                  transactions WHERE outcome IS NULL) and move it aside: the next live run \
+                  starts a new journal there"
+                .into(),
+        });
+    }
+    let mut q = conn.prepare("SELECT key, value FROM meta").map_err(sq)?;
+    let found: std::collections::HashMap<String, String> = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(sq)?
+        .collect::<Result<_, _>>()
+        .map_err(sq)?;
+    match meta.mismatch(&found) {
+        Some(why) => Err(JournalError::Foreign {
+            path: path.to_path_buf(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
 fn write_loop(
     mut conn: Connection,
     rx: Receiver<JournalRecord>,
+    staged: Receiver<JournalRecord>,
     errors: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut batch = Vec::with_capacity(256);
-    while let Ok(first) = rx.recv() {
-        batch.push(first);
-        while batch.len() < 1024 {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
+    let mut closed = false;
+    while !closed {
+        let first = match rx.recv_timeout(STAGE_POLL) {
+            Ok(r) => Some(r),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => {
+                closed = true;
+                None
             }
+        };
+        // Staged records first: each was staged before anything sent about its order.
+        batch.extend(staged.try_iter());
+        if let Some(first) = first {
+            batch.push(first);
+            while batch.len() < 1024 {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+        }
+        if batch.is_empty() {
+            continue;
         }
         let mut flushes = Vec::new();
         let result = (|| -> rusqlite::Result<()> {
@@ -404,14 +595,43 @@ pub struct JournalState {
     pub fills: std::collections::HashSet<(String, String)>,
     /// Start of the newest transaction, if any.
     pub last_started_ms: Option<i64>,
-    /// Fills already journaled for each unfinished transaction (a kill can land
-    /// between two of a transaction's journal writes).
-    pub unfinished_fills: std::collections::HashMap<u64, Vec<JournaledFill>>,
+    /// Orders whose last journaled state is not final (their intent is journaled before
+    /// the send, so a crash can leave them `pending_new` whatever became of them).
+    pub in_flight: Vec<InFlightOrder>,
+}
+
+/// An order the journal last saw in flight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlightOrder {
+    pub client_order_id: String,
+    pub tx_id: u64,
+    pub venue: String,
+    pub symbol: String,
+}
+
+/// The order statuses that are not final (`arb_exec::lifecycle::OrderStatus`).
+const IN_FLIGHT: &str = "('pending_new', 'unknown', 'open', 'partially_filled')";
+
+/// One transaction as the journal holds it (for recovery: its fills, the client ids
+/// of its orders, and its figures if it finished).
+#[derive(Clone, Debug, Default)]
+pub struct JournaledTx {
+    /// `None`: unfinished (or never journaled).
+    pub outcome: Option<String>,
+    pub bought_qty: Option<String>,
+    pub sold_qty: Option<String>,
+    pub realized_pnl: Option<String>,
+    pub fees_quote: Option<String>,
+    pub residual_base: Option<String>,
+    pub fills: Vec<JournaledFill>,
+    /// Client ids of its orders and fills.
+    pub client_ids: Vec<String>,
 }
 
 /// A fill as the journal holds it (exact decimal strings).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JournaledFill {
+    pub client_order_id: String,
     pub venue: String,
     pub trade_id: String,
     pub side: String,
@@ -464,33 +684,104 @@ pub fn read_state(path: &Path) -> Result<JournalState, JournalError> {
         .query_row("SELECT MAX(started_ms) FROM transactions", [], |r| r.get(0))
         .map_err(sq)?;
     let mut q = c
+        .prepare(&format!(
+            "SELECT client_order_id, tx_id, venue, symbol FROM orders WHERE status IN {IN_FLIGHT}"
+        ))
+        .map_err(sq)?;
+    st.in_flight = q
+        .query_map([], |r| {
+            Ok(InFlightOrder {
+                client_order_id: r.get(0)?,
+                tx_id: r.get::<_, i64>(1)? as u64,
+                venue: r.get(2)?,
+                symbol: r.get(3)?,
+            })
+        })
+        .map_err(sq)?
+        .collect::<Result<_, _>>()
+        .map_err(sq)?;
+    Ok(st)
+}
+
+/// Everything the journal has about transaction `tx_id` (empty when it has nothing).
+///
+/// # Errors
+/// The file exists but cannot be read as a journal.
+pub fn read_tx(path: &Path, tx_id: u64) -> Result<JournaledTx, JournalError> {
+    let mut t = JournaledTx::default();
+    if !path.exists() {
+        return Ok(t);
+    }
+    let sq = |source| JournalError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sq)?;
+    let id = tx_id as i64;
+    let row = c.query_row(
+        "SELECT outcome, bought_qty, sold_qty, realized_pnl, fees_quote, residual_base \
+         FROM transactions WHERE tx_id = ?1",
+        [id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
+    );
+    match row {
+        Ok(r) => {
+            (
+                t.outcome,
+                t.bought_qty,
+                t.sold_qty,
+                t.realized_pnl,
+                t.fees_quote,
+                t.residual_base,
+            ) = r;
+        }
+        Err(rusqlite::Error::QueryReturnedNoRows) => {}
+        Err(e) => return Err(sq(e)),
+    }
+    let mut q = c
         .prepare(
-            "SELECT f.tx_id, f.venue, f.trade_id, f.side, f.price, f.qty, f.quote_qty, f.fee, f.fee_asset \
-             FROM fills f JOIN transactions t ON t.tx_id = f.tx_id WHERE t.outcome IS NULL",
+            "SELECT client_order_id, venue, trade_id, side, price, qty, quote_qty, fee, fee_asset \
+             FROM fills WHERE tx_id = ?1",
         )
         .map_err(sq)?;
-    let rows = q
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)? as u64,
-                JournaledFill {
-                    venue: r.get(1)?,
-                    trade_id: r.get(2)?,
-                    side: r.get(3)?,
-                    price: r.get(4)?,
-                    qty: r.get(5)?,
-                    quote_qty: r.get(6)?,
-                    fee: r.get(7)?,
-                    fee_asset: r.get(8)?,
-                },
-            ))
+    t.fills = q
+        .query_map([id], |r| {
+            Ok(JournaledFill {
+                client_order_id: r.get(0)?,
+                venue: r.get(1)?,
+                trade_id: r.get(2)?,
+                side: r.get(3)?,
+                price: r.get(4)?,
+                qty: r.get(5)?,
+                quote_qty: r.get(6)?,
+                fee: r.get(7)?,
+                fee_asset: r.get(8)?,
+            })
         })
+        .map_err(sq)?
+        .collect::<Result<_, _>>()
         .map_err(sq)?;
-    for row in rows {
-        let (tx, f) = row.map_err(sq)?;
-        st.unfinished_fills.entry(tx).or_default().push(f);
-    }
-    Ok(st)
+    let mut q = c
+        .prepare("SELECT client_order_id FROM orders WHERE tx_id = ?1")
+        .map_err(sq)?;
+    t.client_ids = q
+        .query_map([id], |r| r.get(0))
+        .map_err(sq)?
+        .collect::<Result<_, _>>()
+        .map_err(sq)?;
+    t.client_ids
+        .extend(t.fills.iter().map(|f| f.client_order_id.clone()));
+    Ok(t)
 }
 
 fn rec_kind(r: &JournalRecord) -> &'static str {
@@ -498,6 +789,7 @@ fn rec_kind(r: &JournalRecord) -> &'static str {
         JournalRecord::Opportunity(_) => "opportunity",
         JournalRecord::TxStart(_) => "transaction start",
         JournalRecord::TxFinish(_) => "transaction outcome",
+        JournalRecord::TxAmend(_) => "transaction amendment",
         JournalRecord::Order(_) => "order",
         JournalRecord::Fill(_) => "fill",
         JournalRecord::Event { .. } => "event",
@@ -557,7 +849,7 @@ fn write_one(c: &Connection, rec: &JournalRecord) -> rusqlite::Result<()> {
             c.prepare_cached(
                 "UPDATE transactions SET finished_ms = ?2, outcome = ?3, bought_qty = ?4, sold_qty = ?5, \
                  realized_pnl = ?6, fees_quote = ?7, residual_base = ?8, tick_to_trade_us = ?9, detail = ?10 \
-                 WHERE tx_id = ?1",
+                 WHERE tx_id = ?1 AND outcome IS NULL",
             )?
             .execute(params![
                 t.tx_id as i64,
@@ -570,6 +862,23 @@ fn write_one(c: &Connection, rec: &JournalRecord) -> rusqlite::Result<()> {
                 t.residual_base.text(),
                 t.tick_to_trade_us,
                 t.detail
+            ])?;
+        }
+        JournalRecord::TxAmend(t) => {
+            // Only a finished transaction is amended (an unfinished one gets TxFinish).
+            c.prepare_cached(
+                "UPDATE transactions SET bought_qty = ?2, sold_qty = ?3, realized_pnl = ?4, \
+                 fees_quote = ?5, residual_base = ?6, detail = COALESCE(detail || '; ', '') || ?7 \
+                 WHERE tx_id = ?1 AND outcome IS NOT NULL",
+            )?
+            .execute(params![
+                t.tx_id as i64,
+                t.bought_qty.text(),
+                t.sold_qty.text(),
+                t.realized_pnl.text(),
+                t.fees_quote.text(),
+                t.residual_base.text(),
+                t.note
             ])?;
         }
         JournalRecord::Order(o) => {
@@ -698,13 +1007,100 @@ mod tests {
         }))
     }
 
+    fn meta(mode: &str) -> JournalMeta {
+        JournalMeta {
+            mode: mode.into(),
+            instance: "arb".into(),
+            mexc_rest: "http://127.0.0.1:1".into(),
+            gateio_rest: "http://127.0.0.1:2/api/v4".into(),
+            session: None,
+        }
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("arb-journal-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("j.sqlite")
+    }
+
+    #[test]
+    fn meta_is_written_at_creation_and_checked_at_every_open() {
+        let path = temp("meta");
+        drop(Journal::open(&path, &meta("live")).unwrap());
+        let c = Connection::open(&path).unwrap();
+        let mode: String = c
+            .query_row("SELECT value FROM meta WHERE key = 'mode'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(mode, "live");
+        drop(c);
+        // The same engine again (a trailing slash is the same URL): accepted.
+        let mut again = meta("live");
+        again.gateio_rest.push('/');
+        drop(Journal::open(&path, &again).unwrap());
+        // Another mode, instance or venue: refused, naming the difference.
+        let other = |f: &dyn Fn(&mut JournalMeta)| {
+            let mut m = meta("live");
+            f(&mut m);
+            Journal::open(&path, &m).err().expect("refused").to_string()
+        };
+        let e = other(&|m| m.mode = "sim".into());
+        assert!(
+            e.contains(REFUSED) && e.contains("mode is live there but sim here"),
+            "{e}"
+        );
+        let e = other(&|m| m.instance = "arb2".into());
+        assert!(e.contains("instance is arb there but arb2 here"), "{e}");
+        let e = other(&|m| m.mexc_rest = "https://api.mexc.com".into());
+        assert!(e.contains("mexc_rest"), "{e}");
+        // A journal without meta (older version): refused live, adopted by a simulator run.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("DROP TABLE meta")
+            .unwrap();
+        let e = Journal::open(&path, &meta("live"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("no meta table"), "{e}");
+        drop(Journal::open(&path, &meta("sim")).unwrap());
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn staged_records_are_written_without_a_send_and_before_later_ones() {
+        let path = temp("stage");
+        let j = Journal::open(&path, &meta("sim")).unwrap();
+        j.stage(order("pending_new", None, None));
+        // Nothing sent: the writer finds the staged record by itself.
+        let c = Connection::open(&path).unwrap();
+        let count = || -> i64 {
+            c.query_row("SELECT COUNT(*) FROM orders", [], |r| r.get(0))
+                .unwrap()
+        };
+        while count() == 0 {
+            std::thread::sleep(STAGE_POLL);
+        }
+        // Staged then sent: the later upsert wins.
+        j.stage(order("pending_new", None, None));
+        j.send(order("filled", Some("42"), Some(Dec::new(25, 2))));
+        j.flush();
+        let status: String = c
+            .query_row("SELECT status FROM orders", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(status, "filled");
+        drop(j);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
     #[test]
     fn writes_dedupes_and_upserts_durably() {
         let dir = std::env::temp_dir().join(format!("arb-journal-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("j.sqlite");
         {
-            let j = Journal::open(&path).unwrap();
+            let j = Journal::open(&path, &meta("sim")).unwrap();
             j.send(order("pending_new", None, None));
             j.send(order("filled", Some("42"), Some(Dec::new(25, 2))));
             j.send(fill("t1"));
@@ -738,7 +1134,7 @@ mod tests {
 
     #[test]
     fn unwritable_path_is_a_clear_error() {
-        let err = Journal::open("/proc/definitely/not/here.sqlite")
+        let err = Journal::open("/proc/definitely/not/here.sqlite", &meta("live"))
             .err()
             .unwrap();
         assert!(err

@@ -3,20 +3,31 @@
 //! The engine may have died anywhere, including between the two legs of an arbitrage or
 //! after an order was sent but before the journal heard of it (journal writes are off
 //! the hot path). Client order ids name the engine instance, the transaction and the
-//! leg (`arb_<tx>_<leg>`), so what the venues hold can be attributed without the
-//! journal:
+//! leg (`<instance>_<tx>_<leg>`), so what the venues hold can be attributed without the
+//! journal, and recovery touches only ids with exactly this engine's instance name (a
+//! second engine on the same account keeps its own):
 //!
 //! 1. our orders still open on either venue are canceled (a resting sell of a crashed
 //!    arbitrage must not fill later, unwatched);
 //! 2. our fills since the last journaled activity that the journal does not have are
-//!    adopted: written to the journal under their transaction, which is created if the
-//!    journal never saw it start;
+//!    adopted: every page of each venue's trade list over the window
+//!    ([`VenueClient::fills_between`](arb_exec::client::VenueClient::fills_between)),
+//!    written to the journal under their transaction, which is created if the journal
+//!    never saw it start;
 //! 3. every transaction left unfinished gets its residual (base bought minus sold)
 //!    computed from all its fills and handled by the hedge policy (unwind / chase
 //!    flatten it with a market or IOC order, hold keeps it within the risk limits), and
-//!    is closed in the journal as `recovered`.
+//!    is closed in the journal as `recovered`;
+//! 4. a transaction that had finished but gets a late fill is amended, never
+//!    overwritten: its outcome stays, its figures are recomputed from all its fills
+//!    (a residual the late fill leaves is handled as in 3), and an `adopted` event
+//!    records the figures before and after.
+//!
+//! In a dry run recovery is read-only: it queries the venues and reports what it would
+//! cancel, adopt and flatten, and sends and journals nothing of it (a later real
+//! recovery then finds everything as it was).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,12 +46,17 @@ use crate::tx::HedgePolicy;
 /// What recovery found and did.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct RecoveryReport {
+    /// A dry run: nothing was sent or journaled; `would` says what would have been.
+    pub dry_run: bool,
     /// Our orders found open and canceled.
     pub canceled_orders: usize,
     /// Fills the journal did not have, now written.
     pub adopted_fills: usize,
-    /// Transactions closed by recovery: (tx id, symbol, residual before, action).
+    /// Transactions closed (or amended) by recovery: (tx id, symbol, residual before,
+    /// action).
     pub transactions: Vec<(u64, String, String, String)>,
+    /// In a dry run, each action recovery would have taken, in order.
+    pub would: Vec<String>,
     /// Problems met (recovery continues past them; each is also journaled).
     pub errors: Vec<String>,
 }
@@ -48,15 +64,41 @@ pub struct RecoveryReport {
 /// Look back this far before the last journaled activity for fills.
 const LOOKBACK_MS: i64 = 10 * 60_000;
 
+/// The unwind legs recovery's flattening orders use (`u200`, `u201`, ...): a
+/// transaction flattened twice (a late fill after a recovery) needs a fresh client id.
+const FLATTEN_LEG: u8 = 200;
+
 fn ours(inner: &Inner, id: &ClientOrderId) -> Option<u64> {
     let leg = id.leg_id()?;
     (leg.prefix == inner.cfg.client_id_prefix).then_some(leg.txn)
 }
 
+/// The first flattening leg no order of the transaction has used yet.
+fn next_flatten_leg<'a>(ids: impl Iterator<Item = &'a str>) -> Result<u8, String> {
+    let used = ids
+        .filter_map(|c| ClientOrderId::from_venue(c).leg_id())
+        .filter_map(|l| match l.leg {
+            Leg::Unwind(n) if n >= FLATTEN_LEG => Some(n),
+            _ => None,
+        })
+        .max();
+    match used {
+        None => Ok(FLATTEN_LEG),
+        Some(n) => n
+            .checked_add(1)
+            .ok_or_else(|| "every flattening client id is used".to_string()),
+    }
+}
+
 /// Runs recovery. Never fails as a whole: each problem is reported and recovery goes on.
 pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
-    let mut rep = RecoveryReport::default();
-    let state = match journal::read_state(std::path::Path::new(&inner.cfg.journal_path)) {
+    let dry = inner.cfg.dry_run;
+    let mut rep = RecoveryReport {
+        dry_run: dry,
+        ..RecoveryReport::default()
+    };
+    let path = std::path::Path::new(&inner.cfg.journal_path);
+    let state = match journal::read_state(path) {
         Ok(s) => s,
         Err(e) => {
             rep.errors.push(format!("journal unreadable: {e}"));
@@ -72,6 +114,9 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         .unwrap_or_else(now_ms)
         - LOOKBACK_MS;
     let mut known: HashSet<(String, String)> = state.fills.clone();
+    // Every fill of ours seen at a venue (journaled or not): client id -> venue order id,
+    // to find an order Gate no longer answers by client id once it is finished.
+    let mut order_of: HashMap<(Venue, String), String> = HashMap::new();
     // Fills per (tx id) with the symbol they belong to.
     let mut adopted: BTreeMap<u64, (Arc<Sym>, Vec<Fill>)> = BTreeMap::new();
 
@@ -87,6 +132,15 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                         else {
                             continue;
                         };
+                        if dry {
+                            rep.would.push(format!(
+                                "would cancel {v} {cid} ({} {} at {})",
+                                o.side.map_or("?", |s| s.as_str()),
+                                o.orig_qty.map_or("?".into(), |q| q.to_string()),
+                                o.price.map_or("market".into(), |p| p.to_string()),
+                            ));
+                            continue;
+                        }
                         match c.cancel(&vs, &OrderRef::Client(cid.clone())).await {
                             Ok(r) => {
                                 rep.canceled_orders += 1;
@@ -101,8 +155,8 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                 }
                 Err(e) => rep.errors.push(format!("{v} open orders {vs}: {e}")),
             }
-            // 2. Fills the journal does not have.
-            let fills = match c.my_trades(&vs, Some(since), 1000).await {
+            // 2. Fills the journal does not have: every page of the window.
+            let fills = match c.fills_between(&vs, Some(since), None).await {
                 Ok(f) => f,
                 Err(e) => {
                     rep.errors.push(format!("{v} trades {vs}: {e}"));
@@ -110,6 +164,9 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                 }
             };
             for mut f in fills {
+                if let Some(cid) = &f.client_id {
+                    order_of.insert((v, cid.as_str().to_string()), f.order_id.clone());
+                }
                 if known.contains(&(v.as_str().to_string(), f.trade_id.clone())) {
                     continue;
                 }
@@ -132,6 +189,20 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         }
     }
 
+    // Orders the journal last saw in flight: their state at the venue now.
+    if dry {
+        if !state.in_flight.is_empty() {
+            rep.would.push(format!(
+                "would record the venues' state of {} order(s) the journal left in flight",
+                state.in_flight.len()
+            ));
+        }
+    } else {
+        for o in &state.in_flight {
+            resolve_in_flight(inner, o, &order_of, &mut rep).await;
+        }
+    }
+
     // Unfinished transactions without any fill are closed too.
     for u in &state.unfinished {
         if adopted.contains_key(&u.tx_id) {
@@ -146,30 +217,25 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             adopted.insert(u.tx_id, (sym.clone(), Vec::new()));
         }
     }
-    let unfinished: HashSet<u64> = state.unfinished.iter().map(|u| u.tx_id).collect();
     let policy = inner.params.read().hedge_policy;
 
     for (txn, (sym, fills)) in adopted {
-        rep.adopted_fills += fills.len();
-        // This process's books: the adopted fills only (the journaled ones were booked
-        // by the process that journaled them).
-        let mut ledger = Ledger::new();
-        for f in &fills {
-            ledger.record(f, &sym.base, &sym.quote);
-        }
-        // The transaction as a whole: its journaled fills plus the adopted ones. A kill
-        // can land between the journal writes of two legs; counting only the adopted
-        // fills would "flatten" a position that does not exist.
-        let journaled: Vec<Fill> = state
-            .unfinished_fills
-            .get(&txn)
-            .map(|rows| {
-                rows.iter()
-                    .filter_map(|r| journaled_fill(r, &sym))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut tx_ledger = ledger.clone();
+        // What the journal has of it: its fills (a kill can land between the journal
+        // writes of two legs; counting only the adopted fills would "flatten" a
+        // position that does not exist) and, if it finished, its figures.
+        let jtx = match journal::read_tx(path, txn) {
+            Ok(t) => t,
+            Err(e) => {
+                rep.errors.push(format!("tx {txn}: {e}"));
+                continue;
+            }
+        };
+        let finished = jtx.outcome.clone();
+        let journaled: Vec<Fill> = jtx
+            .fills
+            .iter()
+            .filter_map(|r| journaled_fill(r, &sym))
+            .collect();
         let (mut bought, mut sold) = (Amount::ZERO, Amount::ZERO);
         for f in fills.iter().chain(journaled.iter()) {
             match f.side {
@@ -177,11 +243,67 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                 ExecSide::Sell => sold += f.qty,
             }
         }
+        let residual = bought - sold;
+        let flatten_venue = if residual.is_negative() {
+            // Buy back on MEXC (base-sized market buys exist there only).
+            Venue::Mexc
+        } else {
+            // Sell the base where it was bought.
+            fills
+                .iter()
+                .chain(journaled.iter())
+                .find(|f| f.side == ExecSide::Buy)
+                .map_or(Venue::Mexc, |f| f.venue)
+        };
+        if dry {
+            if !fills.is_empty() {
+                rep.would.push(format!(
+                    "would adopt {} fill(s) of tx {txn} ({})",
+                    fills.len(),
+                    finished.as_deref().unwrap_or("unfinished")
+                ));
+            }
+            let action = if residual.is_zero() {
+                "balanced".to_string()
+            } else if policy == HedgePolicy::Hold {
+                format!("would hold {residual} {}", sym.base)
+            } else {
+                format!(
+                    "would flatten {residual} {} with a market {} on {flatten_venue}",
+                    sym.base,
+                    if residual.is_negative() {
+                        "buy"
+                    } else {
+                        "sell"
+                    }
+                )
+            };
+            if !residual.is_zero() {
+                rep.would
+                    .push(format!("tx {txn} {}: {action}", sym.unified));
+            }
+            if finished.is_none() {
+                rep.would.push(format!("would close tx {txn} as recovered"));
+            }
+            rep.transactions
+                .push((txn, sym.unified.to_string(), residual.to_string(), action));
+            continue;
+        }
+        rep.adopted_fills += fills.len();
+        // This process's books: the adopted fills only (the journaled ones were booked
+        // by the process that journaled them).
+        let mut ledger = Ledger::new();
+        for f in &fills {
+            ledger.record(f, &sym.base, &sym.quote);
+        }
+        // The transaction as a whole: its journaled fills plus the adopted ones.
+        let mut tx_ledger = ledger.clone();
         for f in &journaled {
             tx_ledger.record(f, &sym.base, &sym.quote);
         }
-        if !unfinished.contains(&txn) {
-            // The journal never saw it start (crash before the write): create it.
+        if finished.is_none() {
+            // The journal may never have seen it start (crash before the write):
+            // create it (a no-op when it did).
             let buy_venue = fills
                 .iter()
                 .find(|f| f.side == ExecSide::Buy)
@@ -217,7 +339,7 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                     .push(format!("{} query order {}: {e}", f.venue, f.order_id)),
             }
         }
-        let residual = bought - sold;
+        let mut flattened = Amount::ZERO;
         let action = if residual.is_zero() {
             "balanced".to_string()
         } else if policy == HedgePolicy::Hold {
@@ -232,27 +354,25 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             );
             "held".to_string()
         } else {
-            // Sell the base where it was bought; buy back on MEXC (base-sized market).
-            let venue = if residual.is_negative() {
-                Venue::Mexc
-            } else {
+            let ids = jtx.client_ids.iter().map(String::as_str).chain(
                 fills
                     .iter()
-                    .find(|f| f.side == ExecSide::Buy)
-                    .map_or(Venue::Mexc, |f| f.venue)
+                    .filter_map(|f| f.client_id.as_ref().map(|c| c.as_str())),
+            );
+            let leg = next_flatten_leg(ids);
+            let result = match leg {
+                Ok(leg) => flatten(inner, &sym, txn, leg, flatten_venue, residual).await,
+                Err(e) => Err(e),
             };
-            match flatten(
-                inner,
-                &sym,
-                txn,
-                venue,
-                residual,
-                &mut ledger,
-                &mut tx_ledger,
-            )
-            .await
-            {
-                Ok(()) => "flattened".to_string(),
+            match result {
+                Ok(fills) => {
+                    for f in &fills {
+                        ledger.record(f, &sym.base, &sym.quote);
+                        tx_ledger.record(f, &sym.base, &sym.quote);
+                    }
+                    flattened = residual;
+                    "flattened".to_string()
+                }
                 Err(e) => {
                     rep.errors
                         .push(format!("tx {txn}: flattening {residual} failed: {e}"));
@@ -262,21 +382,74 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         };
         let mark = inner.mark_price(&sym);
         let pnl = tx_ledger.pnl(&sym.quote, |a| (a == &*sym.base).then_some(mark).flatten());
-        inner
-            .journal
-            .send(JournalRecord::TxFinish(Box::new(journal::TxFinish {
-                tx_id: txn,
-                finished_ms: now_ms(),
-                outcome: "recovered",
-                bought_qty: Dec::new(bought.mantissa(), 18),
-                sold_qty: Dec::new(sold.mantissa(), 18),
-                realized_pnl: Dec::new(pnl.mantissa(), 18),
-                fees_quote: Dec::new(tx_ledger.fees_quote().mantissa(), 18),
-                residual_base: Dec::new(residual.mantissa(), 18),
-                tick_to_trade_us: None,
-                detail: format!("recovered at start-up: residual {residual} {action}"),
-            })));
+        let (bought_after, sold_after) = if flattened.is_negative() {
+            (bought - flattened, sold)
+        } else {
+            (bought, sold + flattened)
+        };
+        let left = residual - flattened;
+        match &finished {
+            None => inner
+                .journal
+                .send(JournalRecord::TxFinish(Box::new(journal::TxFinish {
+                    tx_id: txn,
+                    finished_ms: now_ms(),
+                    outcome: "recovered",
+                    bought_qty: Dec::new(bought.mantissa(), 18),
+                    sold_qty: Dec::new(sold.mantissa(), 18),
+                    realized_pnl: Dec::new(pnl.mantissa(), 18),
+                    fees_quote: Dec::new(tx_ledger.fees_quote().mantissa(), 18),
+                    residual_base: Dec::new(residual.mantissa(), 18),
+                    tick_to_trade_us: None,
+                    detail: format!("recovered at start-up: residual {residual} {action}"),
+                }))),
+            Some(outcome) => {
+                // Finished before: amend from all its fills, keep the outcome.
+                let note = format!(
+                    "amended at start-up: {} late fill(s) adopted, residual {residual} {action}",
+                    fills.len()
+                );
+                let was = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+                inner.journal.send(JournalRecord::Event {
+                    t_ms: now_ms(),
+                    kind: "adopted",
+                    detail: format!(
+                        "tx {txn} ({outcome}): {} late fill(s) [{}]; bought {} -> {bought_after}, \
+                         sold {} -> {sold_after}, pnl {} -> {pnl}, fees {} -> {}, residual {} -> \
+                         {left} ({action})",
+                        fills.len(),
+                        fills
+                            .iter()
+                            .map(|f| format!("{} {}", f.venue, f.trade_id))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        was(&jtx.bought_qty),
+                        was(&jtx.sold_qty),
+                        was(&jtx.realized_pnl),
+                        was(&jtx.fees_quote),
+                        tx_ledger.fees_quote(),
+                        was(&jtx.residual_base),
+                    ),
+                });
+                inner
+                    .journal
+                    .send(JournalRecord::TxAmend(Box::new(journal::TxAmend {
+                        tx_id: txn,
+                        bought_qty: Dec::new(bought_after.mantissa(), 18),
+                        sold_qty: Dec::new(sold_after.mantissa(), 18),
+                        realized_pnl: Dec::new(pnl.mantissa(), 18),
+                        fees_quote: Dec::new(tx_ledger.fees_quote().mantissa(), 18),
+                        residual_base: Dec::new(left.mantissa(), 18),
+                        note,
+                    })));
+            }
+        }
         inner.stats.ledger.lock().merge(&ledger);
+        let action = if finished.is_some() {
+            format!("amended, {action}")
+        } else {
+            action
+        };
         rep.transactions
             .push((txn, sym.unified.to_string(), residual.to_string(), action));
     }
@@ -287,8 +460,77 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             detail: e.clone(),
         });
     }
+    if dry && !rep.would.is_empty() {
+        // A record of the plan; nothing recovery reads back.
+        inner.journal.send(JournalRecord::Event {
+            t_ms: now_ms(),
+            kind: "recovery_dry_run",
+            detail: rep.would.join("; "),
+        });
+    }
     inner.journal.flush();
     rep
+}
+
+/// Journals the venue's word on an order the journal last saw in flight: asked by
+/// client id, else by the venue id its fills carry; an order the venue does not know
+/// and that has no fill either never arrived or ended unfilled (Gate answers client ids
+/// only while an order is open): no money moved, and the row says so (`not_found`).
+async fn resolve_in_flight(
+    inner: &Arc<Inner>,
+    o: &journal::InFlightOrder,
+    order_of: &HashMap<(Venue, String), String>,
+    rep: &mut RecoveryReport,
+) {
+    let (Ok(venue), Some(sym)) = (
+        o.venue.parse::<Venue>(),
+        inner
+            .syms
+            .iter()
+            .flatten()
+            .find(|s| *s.unified == *o.symbol),
+    ) else {
+        return; // a symbol no longer configured: nothing to ask
+    };
+    let c = &inner.clients[venue.index()];
+    let vs = &sym.rules[venue.index()].venue_symbol;
+    let by_client = OrderRef::Client(ClientOrderId::from_venue(&o.client_order_id));
+    let answer = match c.query(vs, &by_client).await {
+        Err(e) if e.is_order_not_found() => match order_of.get(&(venue, o.client_order_id.clone()))
+        {
+            Some(id) => c.query(vs, &OrderRef::Venue(id.clone())).await.map(Some),
+            None => Ok(None),
+        },
+        r => r.map(Some),
+    };
+    match answer {
+        Ok(Some(r)) => inner.journal_order_state(o.tx_id, sym, venue, &r),
+        Ok(None) => inner
+            .journal
+            .send(JournalRecord::Order(Box::new(journal::OrderRecord {
+                client_order_id: o.client_order_id.clone(),
+                tx_id: o.tx_id,
+                leg: "",
+                venue: venue.as_str(),
+                symbol: sym.unified.clone(),
+                side: "",
+                kind: "",
+                price: None,
+                qty: None,
+                quote_qty: None,
+                venue_order_id: None,
+                status: "not_found",
+                filled_qty: None,
+                request_us: 0,
+                ack_us: None,
+                final_us: Some(now_ns() / 1000),
+                error_class: None,
+                error: Some("at recovery the venue did not know it and had no fill of it".into()),
+            }))),
+        Err(e) => rep
+            .errors
+            .push(format!("{venue} query order {}: {e}", o.client_order_id)),
+    }
 }
 
 /// A journaled fill back as an execution fill (for the transaction's residual and PnL);
@@ -313,25 +555,25 @@ fn journaled_fill(r: &journal::JournaledFill, sym: &Sym) -> Option<Fill> {
     })
 }
 
-/// Sends one market order on `venue` that brings the residual of `txn` to zero and
-/// books its fills. (Both venues take base-sized market sells; base-sized market buys
-/// exist on MEXC only, which is why buy-backs go there.)
+/// Sends one market order on `venue` (client id leg `u<leg>`) that brings the residual
+/// of `txn` to zero, journals its fills and returns them. (Both venues take base-sized
+/// market sells; base-sized market buys exist on MEXC only, which is why buy-backs go
+/// there.)
 async fn flatten(
     inner: &Arc<Inner>,
     sym: &Arc<Sym>,
     txn: u64,
+    leg: u8,
     venue: Venue,
     residual: Amount,
-    ledger: &mut Ledger,
-    tx_ledger: &mut Ledger,
-) -> Result<(), String> {
+) -> Result<Vec<Fill>, String> {
     let (side, qty) = if residual.is_negative() {
         (ExecSide::Buy, Amount::ZERO - residual)
     } else {
         (ExecSide::Sell, residual)
     };
     let c = &inner.clients[venue.index()];
-    let cid = ClientOrderId::for_leg(&inner.cfg.client_id_prefix, txn, Leg::Unwind(200))
+    let cid = ClientOrderId::for_leg(&inner.cfg.client_id_prefix, txn, Leg::Unwind(leg))
         .map_err(|e| e.to_string())?;
     let req = OrderRequest {
         rules: sym.rules[venue.index()].clone(),
@@ -342,7 +584,7 @@ async fn flatten(
     let p = req.prepare().map_err(|e| e.to_string())?;
     inner.journal_order(
         txn,
-        crate::tx::LegRole::Hedge(200),
+        crate::tx::LegRole::Hedge(leg),
         sym,
         &p,
         now_ns() / 1000,
@@ -361,15 +603,13 @@ async fn flatten(
     inner.journal_tracked(
         txn,
         cid.as_str(),
-        crate::tx::LegRole::Hedge(200),
+        crate::tx::LegRole::Hedge(leg),
         sym,
         side.as_str(),
         &st,
     );
     for f in &st.fills {
-        ledger.record(f, &sym.base, &sym.quote);
-        tx_ledger.record(f, &sym.base, &sym.quote);
         inner.journal_fill(txn, sym, f);
     }
-    Ok(())
+    Ok(st.fills)
 }

@@ -288,6 +288,54 @@ fn leg_of(role: LegRole) -> Leg {
     }
 }
 
+/// The journal row of an order about to be sent (its intent: `pending_new`).
+fn order_record(
+    tx_id: u64,
+    role: LegRole,
+    sym: &Sym,
+    p: &PreparedOrder,
+    request_us: i64,
+) -> JournalRecord {
+    use arb_exec::order::PreparedKind;
+    let (kind, price, qty, quote) = match &p.kind {
+        PreparedKind::Limit { price, qty, tif } => (
+            tif_label(*tif),
+            Some(price.clone()),
+            Some(qty.clone()),
+            None,
+        ),
+        PreparedKind::Market { qty } => ("market", None, Some(qty.clone()), None),
+        PreparedKind::MarketQuote { quote } => ("market_quote", None, None, Some(quote.clone())),
+    };
+    let d = |s: Option<String>| {
+        s.and_then(|t| Amount::parse(&t).ok())
+            .map(|a| Dec::new(a.mantissa(), 18))
+    };
+    JournalRecord::Order(Box::new(journal::OrderRecord {
+        client_order_id: p.client_id.as_str().to_string(),
+        tx_id,
+        leg: role.label(),
+        venue: venue_name(p.venue),
+        symbol: sym.unified.clone(),
+        side: match p.side {
+            ExecSide::Buy => "buy",
+            ExecSide::Sell => "sell",
+        },
+        kind,
+        price: d(price),
+        qty: d(qty),
+        quote_qty: d(quote),
+        venue_order_id: None,
+        status: "pending_new",
+        filled_qty: None,
+        request_us,
+        ack_us: None,
+        final_us: None,
+        error_class: None,
+        error: None,
+    }))
+}
+
 /// An `Amount` (18 decimals) as a mantissa at `scale`, rounded down, as `u64`.
 fn amount_at(a: Amount, scale: u32) -> u64 {
     acct_to_scale(a.mantissa(), scale).clamp(0, u64::MAX as i128) as u64
@@ -316,6 +364,14 @@ impl Engine {
         let t0 = Instant::now();
         let params = cfg.strategy.params(&cfg.risk)?;
         let limits = cfg.risk.limits()?;
+        // The hot path builds ids with this prefix and cannot fail there.
+        ClientOrderId::for_leg(&cfg.client_id_prefix, 0, Leg::A).map_err(|why| ConfigError {
+            key: "engine.instance".into(),
+            why,
+        })?;
+        // The journal first: one that belongs to another mode, venue or instance stops
+        // the start before any venue is asked anything.
+        let journal = Journal::open(&cfg.journal_path, &cfg.journal_meta())?;
         let handle = Handle::current();
         let client = |vc: &arb_exec::VenueConfig| {
             VenueClient::new(vc.clone()).map_err(|source| StartError::Venue {
@@ -411,7 +467,6 @@ impl Engine {
             ids.push(id);
         }
 
-        let journal = Journal::open(&cfg.journal_path)?;
         let store = Arc::new(BookStore::new(table.clone()));
         let mut balances = BalanceBook::default();
         for (v, (bals, asked_ms)) in [(Venue::Mexc, m_bal), (Venue::Gate, g_bal)] {
@@ -958,7 +1013,16 @@ impl Inner {
         };
         if self.cfg.dry_run {
             let bal = Some(balance_age_ms);
-            self.journal_opportunity(&sym, &opp, buy, opp_id, book_age_ms, bal, "dry_run", None);
+            self.journal.send(self.opportunity_record(
+                &sym,
+                &opp,
+                buy,
+                opp_id,
+                book_age_ms,
+                bal,
+                "dry_run",
+                None,
+            ));
             self.emit(opportunity_event("dry_run"));
             self.release(&sym, notional);
             return;
@@ -971,10 +1035,37 @@ impl Inner {
             b.reserve(tx_id, buy, &sym.quote, quote_res);
             b.reserve(tx_id, sell, &sym.base, qty);
         }
-        // Nothing between here and the two writes but the clock: journaling and the
-        // Python event come after the orders are out.
+        // The intent first: the transaction and both orders are staged in the journal
+        // before they are sent (no syscall: the writer picks them up off this path), so
+        // a crash after the send leaves the journal knowing what was in flight. The
+        // Python event comes after the orders are out.
         let request_us = now_ns() / 1000;
         let submitted_ms = now_ms();
+        self.journal.stage(self.opportunity_record(
+            &sym,
+            &opp,
+            buy,
+            opp_id,
+            book_age_ms,
+            Some(balance_age_ms),
+            "taken",
+            Some(tx_id),
+        ));
+        self.journal
+            .stage(JournalRecord::TxStart(Box::new(journal::TxStart {
+                tx_id,
+                symbol: sym.unified.clone(),
+                buy_venue: venue_name(buy),
+                sell_venue: venue_name(sell),
+                qty: Dec::new(opp.qty as i128, scales.qty),
+                expected_pnl: Dec::new(opp.profit_e8, nscale + 8),
+                started_ms: request_us / 1000,
+            })));
+        self.journal
+            .stage(order_record(tx_id, LegRole::Buy, &sym, &pb, request_us));
+        self.journal
+            .stage(order_record(tx_id, LegRole::Sell, &sym, &ps, request_us));
+        // Measured after the staging, so its cost is in the figure.
         let tick_to_trade_us = (now_ns() - recv_ns) / 1000;
         self.stats
             .tick_to_trade
@@ -985,28 +1076,6 @@ impl Inner {
             timed_place(&self.clients[bk], &pb),
             timed_place(&self.clients[sk], &ps)
         );
-        self.journal_opportunity(
-            &sym,
-            &opp,
-            buy,
-            opp_id,
-            book_age_ms,
-            Some(balance_age_ms),
-            "taken",
-            Some(tx_id),
-        );
-        self.journal
-            .send(JournalRecord::TxStart(Box::new(journal::TxStart {
-                tx_id,
-                symbol: sym.unified.clone(),
-                buy_venue: venue_name(buy),
-                sell_venue: venue_name(sell),
-                qty: Dec::new(opp.qty as i128, scales.qty),
-                expected_pnl: Dec::new(opp.profit_e8, nscale + 8),
-                started_ms: request_us / 1000,
-            })));
-        self.journal_order(tx_id, LegRole::Buy, &sym, &pb, request_us);
-        self.journal_order(tx_id, LegRole::Sell, &sym, &ps, request_us);
         self.emit(opportunity_event("taken"));
         for (v, r, ack_us, p) in [(buy, &ra, ack_a, &pb), (sell, &rb, ack_b, &ps)] {
             if let Ok(st) = r {
@@ -1599,7 +1668,7 @@ impl Inner {
         balance_age_ms: Option<i64>,
         why: &str,
     ) {
-        self.journal_opportunity(
+        self.journal.send(self.opportunity_record(
             sym,
             opp,
             buy,
@@ -1608,7 +1677,7 @@ impl Inner {
             balance_age_ms,
             why,
             None,
-        );
+        ));
         self.emit(EngineEvent::Opportunity {
             id: opp_id,
             symbol: sym.unified.to_string(),
@@ -1633,7 +1702,7 @@ impl Inner {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn journal_opportunity(
+    fn opportunity_record(
         &self,
         sym: &Sym,
         opp: &Opportunity,
@@ -1643,27 +1712,25 @@ impl Inner {
         balance_age_ms: Option<i64>,
         decision: &str,
         tx_id: Option<u64>,
-    ) {
+    ) -> JournalRecord {
         let (ps, qs) = (sym.scales.price, sym.scales.qty);
-        self.journal.send(JournalRecord::Opportunity(Box::new(
-            journal::OpportunityRecord {
-                id,
-                t_ms: now_ms(),
-                symbol: sym.unified.clone(),
-                buy_venue: venue_name(buy),
-                sell_venue: venue_name(buy.other()),
-                qty: Dec::new(opp.qty as i128, qs),
-                buy_cost: Dec::new(opp.buy_cost as i128, ps + qs),
-                sell_proceeds: Dec::new(opp.sell_proceeds as i128, ps + qs),
-                best_ask: Dec::new(opp.best_ask as i128, ps),
-                best_bid: Dec::new(opp.best_bid as i128, ps),
-                edge: opp.edge,
-                book_age_ms,
-                balance_age_ms,
-                decision: decision.to_string(),
-                tx_id,
-            },
-        )));
+        JournalRecord::Opportunity(Box::new(journal::OpportunityRecord {
+            id,
+            t_ms: now_ms(),
+            symbol: sym.unified.clone(),
+            buy_venue: venue_name(buy),
+            sell_venue: venue_name(buy.other()),
+            qty: Dec::new(opp.qty as i128, qs),
+            buy_cost: Dec::new(opp.buy_cost as i128, ps + qs),
+            sell_proceeds: Dec::new(opp.sell_proceeds as i128, ps + qs),
+            best_ask: Dec::new(opp.best_ask as i128, ps),
+            best_bid: Dec::new(opp.best_bid as i128, ps),
+            edge: opp.edge,
+            book_age_ms,
+            balance_age_ms,
+            decision: decision.to_string(),
+            tx_id,
+        }))
     }
 
     pub(crate) fn journal_order(
@@ -1674,47 +1741,8 @@ impl Inner {
         p: &PreparedOrder,
         request_us: i64,
     ) {
-        use arb_exec::order::PreparedKind;
-        let (kind, price, qty, quote) = match &p.kind {
-            PreparedKind::Limit { price, qty, tif } => (
-                tif_label(*tif),
-                Some(price.clone()),
-                Some(qty.clone()),
-                None,
-            ),
-            PreparedKind::Market { qty } => ("market", None, Some(qty.clone()), None),
-            PreparedKind::MarketQuote { quote } => {
-                ("market_quote", None, None, Some(quote.clone()))
-            }
-        };
-        let d = |s: Option<String>| {
-            s.and_then(|t| Amount::parse(&t).ok())
-                .map(|a| Dec::new(a.mantissa(), 18))
-        };
         self.journal
-            .send(JournalRecord::Order(Box::new(journal::OrderRecord {
-                client_order_id: p.client_id.as_str().to_string(),
-                tx_id,
-                leg: role.label(),
-                venue: venue_name(p.venue),
-                symbol: sym.unified.clone(),
-                side: match p.side {
-                    ExecSide::Buy => "buy",
-                    ExecSide::Sell => "sell",
-                },
-                kind,
-                price: d(price),
-                qty: d(qty),
-                quote_qty: d(quote),
-                venue_order_id: None,
-                status: "pending_new",
-                filled_qty: None,
-                request_us,
-                ack_us: None,
-                final_us: None,
-                error_class: None,
-                error: None,
-            })));
+            .send(order_record(tx_id, role, sym, p, request_us));
     }
 
     /// Records an order's state as the venue reports it (recovery).

@@ -680,21 +680,18 @@ impl VenueClient {
         since_ms: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Fill>, ExecError> {
-        let fills = self.trades(symbol, since_ms, None, limit, 1).await?;
-        for f in &fills {
-            self.inner.tracker.on_fill(f);
-        }
-        Ok(fills)
+        self.trades_page(symbol, since_ms, None, 1, limit).await
     }
 
-    /// One page of our fills on a symbol in `[since_ms, until_ms]` (venue clock).
-    async fn trades(
+    /// One page of our fills: MEXC the newest `limit` (at most 100) of
+    /// `[since_ms, until_ms]`; Gate page `page` (newest first, at most 1000 a page).
+    async fn trades_page(
         &self,
         symbol: &str,
         since_ms: Option<i64>,
         until_ms: Option<i64>,
-        limit: u32,
         page: u32,
+        limit: u32,
     ) -> Result<Vec<Fill>, ExecError> {
         let c = match self.venue() {
             Venue::Mexc => {
@@ -741,13 +738,18 @@ impl VenueClient {
         };
         let v = self.execute(&c, Kind::Read).await?;
         let rows = crate::json::array(&v, "trades").map_err(self.malformed("my_trades"))?;
-        rows.iter()
+        let fills = rows
+            .iter()
             .map(|t| match self.venue() {
                 Venue::Mexc => mexc::parse_trade(t),
                 Venue::Gate => gate::parse_trade(t, Source::Rest),
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(self.malformed("my_trades"))
+            .map_err(self.malformed("my_trades"))?;
+        for f in &fills {
+            self.inner.tracker.on_fill(f);
+        }
+        Ok(fills)
     }
 
     /// One page of the symbol's orders created in `[since_ms, until_ms]` (venue clock)
@@ -1033,15 +1035,7 @@ impl VenueClient {
         let mine = orders
             .into_iter()
             .find(|r| r.client_id.as_ref() == Some(client_id));
-        let limit = match self.venue() {
-            Venue::Mexc => 100,
-            Venue::Gate => 1000,
-        };
-        let fills = self
-            .all_pages(limit, |page| {
-                self.trades(symbol, Some(from), Some(to), limit, page)
-            })
-            .await?;
+        let fills = self.fills_between(symbol, Some(from), Some(to)).await?;
         let order_id = mine.as_ref().map(|r| r.order_id.clone()).or_else(|| {
             fills
                 .iter()
@@ -1173,24 +1167,79 @@ impl VenueClient {
         self.execute(&c, Kind::Read).await.map(|_| ())
     }
 
-    /// Every fill of `symbol` since `since_ms`, page by page (MEXC answers at most 100
-    /// per call): the next page starts at the newest fill time seen; the overlap is
-    /// de-duplicated by trade id.
-    async fn fills_since(&self, symbol: &str, since_ms: Option<i64>) -> Result<(), ExecError> {
-        let page = match self.venue() {
-            Venue::Mexc => 100,
-            Venue::Gate => 1000,
+    /// Every fill of `symbol` since `since_ms` (and up to `until_ms` when given), however
+    /// many, oldest first (trade ids
+    /// de-duplicated). Each venue is paged the way it orders its rows:
+    ///
+    /// - Gate numbers its pages (newest first, at most 1000 rows): pages 1, 2, ... until
+    ///   a short one.
+    /// - MEXC has no page numbers and answers the newest 100 rows of
+    ///   `[startTime, endTime]`: after a full page the next window ends at that page's
+    ///   oldest time (inclusive, so rows sharing that millisecond are not cut off), until
+    ///   a short page. A full page all in one millisecond cannot be walked past: that is
+    ///   an error, never a silent loss. Without `since_ms`, MEXC is asked once (its
+    ///   newest page).
+    ///
+    /// # Errors
+    /// A page the venue did not answer (nothing is returned then: a partial list would
+    /// look complete).
+    pub async fn fills_between(
+        &self,
+        symbol: &str,
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+    ) -> Result<Vec<Fill>, ExecError> {
+        let mut out: Vec<Fill> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut add = |rows: Vec<Fill>, out: &mut Vec<Fill>| {
+            for f in rows {
+                if seen.insert(f.trade_id.clone()) {
+                    out.push(f);
+                }
+            }
         };
-        let mut since = since_ms;
-        loop {
-            let fills = self.my_trades(symbol, since, page).await?;
-            let newest = fills.iter().map(|f| f.time_ms).max();
-            match (newest, since) {
-                (Some(n), Some(s)) if fills.len() as u32 >= page && n > s => since = Some(n),
-                (Some(n), None) if fills.len() as u32 >= page => since = Some(n),
-                _ => return Ok(()),
+        match self.venue() {
+            Venue::Gate => {
+                const LIMIT: u32 = 1000;
+                for page in 1.. {
+                    let rows = self
+                        .trades_page(symbol, since_ms, until_ms, page, LIMIT)
+                        .await?;
+                    let full = rows.len() as u32 >= LIMIT;
+                    add(rows, &mut out);
+                    if !full {
+                        break;
+                    }
+                }
+            }
+            Venue::Mexc => {
+                const LIMIT: u32 = 100;
+                let mut until = until_ms;
+                loop {
+                    let rows = self.trades_page(symbol, since_ms, until, 1, LIMIT).await?;
+                    let full = rows.len() as u32 >= LIMIT;
+                    let oldest = rows.iter().map(|f| f.time_ms).min();
+                    add(rows, &mut out);
+                    match (full, since_ms, oldest) {
+                        (true, Some(_), Some(o)) if until != Some(o) => until = Some(o),
+                        (true, Some(_), Some(o)) => {
+                            return Err(ExecError::new(
+                                self.venue(),
+                                "my_trades",
+                                ErrorClass::Venue,
+                                format!(
+                                    "my_trades {symbol}: more than {LIMIT} fills at {o} ms; \
+                                     the trade list cannot be paged past them"
+                                ),
+                            ))
+                        }
+                        _ => break,
+                    }
+                }
             }
         }
+        out.sort_by(|a, b| (a.time_ms, &a.trade_id).cmp(&(b.time_ms, &b.trade_id)));
+        Ok(out)
     }
 
     /// After a stream reconnect: re-query every live order and fetch recent fills of
@@ -1238,7 +1287,7 @@ impl VenueClient {
         }
         let before = tracker.all().iter().map(|o| o.fills.len()).sum::<usize>();
         for s in symbols {
-            self.fills_since(s, since_ms).await?;
+            self.fills_between(s, since_ms, None).await?;
         }
         let after = tracker.all().iter().map(|o| o.fills.len()).sum::<usize>();
         Ok(after - before)
