@@ -1050,11 +1050,8 @@ impl VenueClient {
             }
             (None, None) => {}
         }
-        if let Some(id) = &order_id {
-            for f in fills.iter().filter(|f| f.order_id == *id) {
-                tracker.on_fill(f);
-            }
-        }
+        // Its fills are in the tracker already: the pager records every fill it reads
+        // (one named by venue id only is folded in once the report above names both).
         Ok(found().unwrap_or(Located::Absent))
     }
 
