@@ -607,6 +607,8 @@ pub struct InFlightOrder {
     pub tx_id: u64,
     pub venue: String,
     pub symbol: String,
+    /// When it was requested (ms, from the journaled intent), if the row says.
+    pub request_ms: Option<i64>,
 }
 
 /// The order statuses that are not final (`arb_exec::lifecycle::OrderStatus`).
@@ -685,7 +687,8 @@ pub fn read_state(path: &Path) -> Result<JournalState, JournalError> {
         .map_err(sq)?;
     let mut q = c
         .prepare(&format!(
-            "SELECT client_order_id, tx_id, venue, symbol FROM orders WHERE status IN {IN_FLIGHT}"
+            "SELECT client_order_id, tx_id, venue, symbol, request_us FROM orders \
+             WHERE status IN {IN_FLIGHT}"
         ))
         .map_err(sq)?;
     st.in_flight = q
@@ -695,6 +698,10 @@ pub fn read_state(path: &Path) -> Result<JournalState, JournalError> {
                 tx_id: r.get::<_, i64>(1)? as u64,
                 venue: r.get(2)?,
                 symbol: r.get(3)?,
+                request_ms: r
+                    .get::<_, Option<i64>>(4)?
+                    .filter(|us| *us > 0)
+                    .map(|us| us / 1000),
             })
         })
         .map_err(sq)?

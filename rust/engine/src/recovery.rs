@@ -27,13 +27,13 @@
 //! cancel, adopt and flatten, and sends and journals nothing of it (a later real
 //! recovery then finds everything as it was).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arb_core::time::{now_ms, now_ns};
 use arb_core::Venue;
-use arb_exec::client::OrderRef;
+use arb_exec::client::{Located, OrderRef};
 use arb_exec::lifecycle::Fill;
 use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, Side as ExecSide};
 use arb_exec::Amount;
@@ -114,9 +114,6 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         .unwrap_or_else(now_ms)
         - LOOKBACK_MS;
     let mut known: HashSet<(String, String)> = state.fills.clone();
-    // Every fill of ours seen at a venue (journaled or not): client id -> venue order id,
-    // to find an order Gate no longer answers by client id once it is finished.
-    let mut order_of: HashMap<(Venue, String), String> = HashMap::new();
     // Fills per (tx id) with the symbol they belong to.
     let mut adopted: BTreeMap<u64, (Arc<Sym>, Vec<Fill>)> = BTreeMap::new();
 
@@ -164,9 +161,6 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                 }
             };
             for mut f in fills {
-                if let Some(cid) = &f.client_id {
-                    order_of.insert((v, cid.as_str().to_string()), f.order_id.clone());
-                }
                 if known.contains(&(v.as_str().to_string(), f.trade_id.clone())) {
                     continue;
                 }
@@ -199,7 +193,7 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         }
     } else {
         for o in &state.in_flight {
-            resolve_in_flight(inner, o, &order_of, &mut rep).await;
+            resolve_in_flight(inner, o, &mut rep).await;
         }
     }
 
@@ -472,14 +466,15 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
     rep
 }
 
-/// Journals the venue's word on an order the journal last saw in flight: asked by
-/// client id, else by the venue id its fills carry; an order the venue does not know
-/// and that has no fill either never arrived or ended unfilled (Gate answers client ids
-/// only while an order is open): no money moved, and the row says so (`not_found`).
+/// Journals the venue's word on an order the journal last saw in flight, found the way
+/// an unknown placement outcome is ([`arb_exec::client::VenueClient::locate`]: by client
+/// id, else in the venue's order and trade histories around its journaled request, and
+/// only after the venue's read-after-write lag — Gate answers client ids only while an
+/// order is open, MEXC not at all for a moment after accepting one). An order no source
+/// has never arrived: no money moved, and the row says so (`not_found`).
 async fn resolve_in_flight(
     inner: &Arc<Inner>,
     o: &journal::InFlightOrder,
-    order_of: &HashMap<(Venue, String), String>,
     rep: &mut RecoveryReport,
 ) {
     let (Ok(venue), Some(sym)) = (
@@ -494,43 +489,45 @@ async fn resolve_in_flight(
     };
     let c = &inner.clients[venue.index()];
     let vs = &sym.rules[venue.index()].venue_symbol;
-    let by_client = OrderRef::Client(ClientOrderId::from_venue(&o.client_order_id));
-    let answer = match c.query(vs, &by_client).await {
-        Err(e) if e.is_order_not_found() => match order_of.get(&(venue, o.client_order_id.clone()))
-        {
-            Some(id) => c.query(vs, &OrderRef::Venue(id.clone())).await.map(Some),
-            None => Ok(None),
-        },
-        r => r.map(Some),
+    let cid = ClientOrderId::from_venue(&o.client_order_id);
+    let st = match c.locate(vs, &cid, o.request_ms).await {
+        Ok(Located::Found(st)) => Some(st),
+        Ok(Located::Absent) => None,
+        Err(e) => {
+            rep.errors
+                .push(format!("{venue} locate order {}: {e}", o.client_order_id));
+            return;
+        }
     };
-    match answer {
-        Ok(Some(r)) => inner.journal_order_state(o.tx_id, sym, venue, &r),
-        Ok(None) => inner
-            .journal
-            .send(JournalRecord::Order(Box::new(journal::OrderRecord {
-                client_order_id: o.client_order_id.clone(),
-                tx_id: o.tx_id,
-                leg: "",
-                venue: venue.as_str(),
-                symbol: sym.unified.clone(),
-                side: "",
-                kind: "",
-                price: None,
-                qty: None,
-                quote_qty: None,
-                venue_order_id: None,
-                status: "not_found",
-                filled_qty: None,
-                request_us: 0,
-                ack_us: None,
-                final_us: Some(now_ns() / 1000),
-                error_class: None,
-                error: Some("at recovery the venue did not know it and had no fill of it".into()),
-            }))),
-        Err(e) => rep
-            .errors
-            .push(format!("{venue} query order {}: {e}", o.client_order_id)),
-    }
+    let absent = "at recovery no source at the venue had it (order, histories, fills)";
+    inner
+        .journal
+        .send(JournalRecord::Order(Box::new(journal::OrderRecord {
+            client_order_id: o.client_order_id.clone(),
+            tx_id: o.tx_id,
+            leg: "",
+            venue: venue.as_str(),
+            symbol: sym.unified.clone(),
+            side: "",
+            kind: "",
+            price: None,
+            qty: None,
+            quote_qty: None,
+            venue_order_id: st.as_ref().and_then(|s| s.order_id.clone()),
+            status: st.as_ref().map_or("not_found", |s| s.status.as_str()),
+            filled_qty: st.as_ref().map(|s| Dec::new(s.filled_qty.mantissa(), 18)),
+            request_us: 0,
+            ack_us: None,
+            final_us: st
+                .as_ref()
+                .is_none_or(|s| s.status.is_final())
+                .then(|| now_ns() / 1000),
+            error_class: None,
+            error: match &st {
+                Some(s) => s.reason.clone(),
+                None => Some(absent.into()),
+            },
+        })));
 }
 
 /// A journaled fill back as an execution fill (for the transaction's residual and PnL);

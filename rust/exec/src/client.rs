@@ -592,6 +592,10 @@ impl VenueClient {
     }
 
     /// One order by venue id or client id; the answer also updates the tracker.
+    ///
+    /// # Errors
+    /// "Not found" only once it held over the venue's read-after-write lag
+    /// ([`crate::config::VenueConfig::read_after_write`]); else the venue's error.
     pub async fn query(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, ExecError> {
         let c = match self.venue() {
             Venue::Mexc => {
@@ -627,7 +631,19 @@ impl VenueClient {
                 c
             }
         };
-        let v = self.execute(&c, Kind::Read).await?;
+        // A venue whose read lags its write (MEXC answers -2013 "Order does not exist."
+        // for a moment after accepting an order) proves absence only when "not found"
+        // holds over that lag: asked again until then. Gate's lag is zero.
+        let lag = self.inner.cfg.read_after_write();
+        let deadline = tokio::time::Instant::now() + lag;
+        let v = loop {
+            match self.execute(&c, Kind::Read).await {
+                Err(e) if e.is_order_not_found() && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100).min(lag)).await;
+                }
+                r => break r?,
+            }
+        };
         let r = self.parse_order("query", &v)?;
         self.inner.tracker.on_report(&r);
         Ok(r)
@@ -970,7 +986,7 @@ impl VenueClient {
         let settle = Duration::from_millis(self.inner.cfg.unknown_settle_ms);
         for _ in 0..2 {
             tokio::time::sleep(settle).await;
-            if let Located::Found(st) = self.locate(symbol, client_id).await? {
+            if let Located::Found(st) = self.locate(symbol, client_id, None).await? {
                 return Ok(Located::Found(st));
             }
         }
@@ -982,7 +998,8 @@ impl VenueClient {
     /// order by client id (Gate: open orders only), its order history and its trade
     /// history in a window around the send. A match is recorded in the tracker with its
     /// fills. `Absent` only once the venue's read-after-write lag has passed since the
-    /// outcome became unknown (waited out here).
+    /// outcome became unknown, or since `sent_hint_ms` for an order the tracker does not
+    /// know (waited out here); the hint also bounds the history window (at most a day).
     ///
     /// # Errors
     /// A source could not be read, or a history window was too busy to read whole.
@@ -990,11 +1007,16 @@ impl VenueClient {
         &self,
         symbol: &str,
         client_id: &ClientOrderId,
+        sent_hint_ms: Option<i64>,
     ) -> Result<Located, ExecError> {
         let tracker = &self.inner.tracker;
         let st = tracker.get(client_id);
         let now = arb_core::time::now_ms();
-        if let Some(u) = st.as_ref().and_then(|s| s.unknown_since_ms) {
+        if let Some(u) = st
+            .as_ref()
+            .and_then(|s| s.unknown_since_ms)
+            .or(sent_hint_ms)
+        {
             let lag = self.inner.cfg.read_after_write().as_millis() as i64;
             if u + lag > now {
                 tokio::time::sleep(Duration::from_millis((u + lag - now) as u64)).await;
@@ -1021,7 +1043,13 @@ impl VenueClient {
         }
         // The histories, from just before the send to now, on the venue's clock.
         let offset = self.inner.clock.offset_ms();
-        let sent = st.and_then(|s| s.sent_ms).unwrap_or(now - 24 * 3_600_000);
+        // When it was sent: as tracked, else as the caller knows (a journal after a
+        // restart), at most a day back; else the last day.
+        let day_ago = now - 24 * 3_600_000;
+        let sent = st
+            .and_then(|s| s.sent_ms)
+            .or(sent_hint_ms.map(|t| t.max(day_ago)))
+            .unwrap_or(day_ago);
         let (from, to) = (
             sent + offset - HISTORY_MARGIN_MS,
             self.venue_now_ms() + HISTORY_MARGIN_MS,
@@ -1273,7 +1301,7 @@ impl VenueClient {
                         }
                     }
                     OrderRef::Client(c) if o.status == crate::lifecycle::OrderStatus::Unknown => {
-                        if self.locate(&o.symbol, c).await? == Located::Absent {
+                        if self.locate(&o.symbol, c, None).await? == Located::Absent {
                             tracker.on_rejected(c, "not found at the venue during reconciliation");
                         }
                     }
