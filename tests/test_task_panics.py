@@ -65,3 +65,35 @@ def test_scrub_secrets_masks_what_was_registered() -> None:
     assert telemetry.scrub_secrets("401: bad key sk-live-0123456789abcdef") == (
         "401: bad key **********"
     )
+
+
+async def test_a_panicked_background_task_is_started_again(tmp_path: Path) -> None:
+    """The health task panics (test hook) after a round: it is journaled and started
+    again, so venue health keeps being checked. Before, it stayed dead: health froze at
+    its last value and trading went on unchecked."""
+    settings = settings_for_test().model_copy(update={"health_interval_s": 1})
+    sim = Simulator(config_from_settings(settings)).start()
+    mexc, gateio = endpoints(sim)
+    journal = tmp_path / "journal.sqlite"
+    engine = await RunningEngine.start(settings, mexc, gateio, journal_path=str(journal))
+
+    def rounds() -> int:
+        s = _native.histogram_summary("engine_health_rtt_seconds", {"venue": "mexc"})
+        return s["count"]
+
+    try:
+        await wait_until("a health round", lambda: rounds() >= 1)
+        _native.Engine._panic_next_health_check()
+        before = rounds()
+        # The panicking round records its figure, then panics; a live task records more.
+        await wait_until("health checked again after the panic", lambda: rounds() >= before + 3)
+        await wait_until(
+            "venues healthy again",
+            lambda: all(v["healthy"] for v in engine.snapshot()["venues"].values()),
+        )
+    finally:
+        await engine.shutdown(timeout_s=30)
+        sim.stop()
+    with sqlite3.connect(journal) as c:
+        details = [d for (d,) in c.execute("SELECT detail FROM events WHERE kind = 'task_panic'")]
+    assert any("health" in d for d in details), details

@@ -54,6 +54,24 @@ fn fail_all(pending: &Pending, why: &str) {
     }
 }
 
+/// Marks the session dead and fails every waiter when the reader ends, however it ends
+/// (a panic unwinds through here too): a dead reader must never leave a session that
+/// looks alive, with requests waiting for answers nobody reads.
+struct ReaderExit {
+    alive: Arc<AtomicBool>,
+    pending: Pending,
+}
+
+impl Drop for ReaderExit {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Release);
+        fail_all(
+            &self.pending,
+            "WebSocket trading connection closed before the answer",
+        );
+    }
+}
+
 impl GateWsTrader {
     pub fn is_alive(&self) -> bool {
         self.alive.load(Ordering::Acquire)
@@ -100,6 +118,10 @@ impl GateWsTrader {
         // Reader: routes answers to their requests.
         let (alive_r, pending_r, stop_r) = (alive.clone(), pending.clone(), stop.clone());
         tokio::spawn(async move {
+            let _exit = ReaderExit {
+                alive: alive_r,
+                pending: pending_r.clone(),
+            };
             loop {
                 let msg = tokio::select! {
                     _ = stop_r.cancelled() => break,
@@ -124,11 +146,6 @@ impl GateWsTrader {
                 };
                 let _ = waiter.send(Ok(v));
             }
-            alive_r.store(false, Ordering::Release);
-            fail_all(
-                &pending_r,
-                "WebSocket trading connection closed before the answer",
-            );
         });
         let t = GateWsTrader {
             sink,

@@ -118,6 +118,12 @@ impl PyEngine {
         Engine::panic_next_transaction();
     }
 
+    /// Test hook: the health task (of any engine) panics at its next round.
+    #[staticmethod]
+    fn _panic_next_health_check() {
+        Engine::panic_next_health_check();
+    }
+
     /// Installs (or removes with None) the veto callback used in `veto` mode:
     /// `callback([(request_dict, respond), ...])` on the loop; call `respond(bool)`.
     fn set_veto(&self, py: Python<'_>, callback: Option<Py<PyAny>>) -> PyResult<()> {
