@@ -500,9 +500,13 @@ impl Shard {
                         .map_err(|e| e.to_string()),
                 }
             };
+            // A panic in the fetch or its parser still answers (as a failed snapshot,
+            // retried like any other): a reply that never comes would leave the book
+            // resyncing for ever.
+            let fetch = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(fetch));
             let result = tokio::select! {
                 _ = cancel.cancelled() => return,
-                r = fetch => r,
+                r = fetch => r.unwrap_or_else(|_| Err("the snapshot task panicked".to_string())),
             };
             let _ = tx.send(SnapReply {
                 book: i,
