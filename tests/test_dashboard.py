@@ -80,6 +80,9 @@ async def test_dashboard_shows_books_edges_transactions_and_pnl_of_a_real_run(
             live = engine.snapshot()  # books are live until shutdown stops the feeds
             dash.update(live)
             mid = frame_text(dash)
+            # The narrow frame of the same live state: after shutdown the books stop
+            # (and may already show "idle"), which is not what this checks.
+            narrow = frame_text(dash, 80)
         finally:
             await engine.shutdown(timeout_s=30)
         final = engine.snapshot()
@@ -109,7 +112,6 @@ async def test_dashboard_shows_books_edges_transactions_and_pnl_of_a_real_run(
         assert row.count("valid") == 2, row
     assert "trading" in mid
     # On an 80-column terminal every price and edge is still there in full.
-    narrow = frame_text(dash, 80)
     assert max(len(line) for line in narrow.splitlines()) <= 80
     for symbol, s in live["symbols"].items():
         row = line_with(narrow, symbol, "ok ")  # both books in sync, one column
