@@ -696,27 +696,35 @@ impl Inner {
         let recv_ns = ch.recv_ns;
         let params = p.clone();
         drop(p);
-        let tx = self.handle.spawn({
-            let (me, sym) = (me.clone(), sym.clone());
-            async move {
+        // A panicked transaction would leave its symbol busy (never traded again) and its
+        // notional counted open: the panic is caught in the task itself (no second task
+        // per trade) and releases both, pausing the symbol since its legs may be anywhere
+        // (the journal keeps the transaction unfinished, and recovery closes it at the
+        // next start). Its balance reservations stay held for the same reason (its legs
+        // may still fill). The panic itself was logged (scrubbed), counted and alerted by
+        // the process's panic hook.
+        self.handle.spawn(async move {
+            let run = async {
                 if PANIC_NEXT_TX.swap(false, Ordering::AcqRel) {
                     panic!("test hook: a transaction task of {} panicked", sym.unified);
                 }
-                me.execute(sym, buy, opp, notional, recv_ns, book_age_ms, params)
+                me.clone()
+                    .execute(
+                        sym.clone(),
+                        buy,
+                        opp,
+                        notional,
+                        recv_ns,
+                        book_age_ms,
+                        params,
+                    )
                     .await;
-            }
-        });
-        // A panicked transaction would leave its symbol busy (never traded again) and its
-        // notional counted open: the watcher releases both and pauses the symbol, since
-        // its legs may be anywhere (the journal keeps the transaction unfinished, and
-        // recovery closes it at the next start). Its balance reservations stay held for
-        // the same reason (its legs may still fill). The panic itself was logged (scrubbed),
-        // counted and alerted by the process's panic hook.
-        self.handle.spawn(async move {
-            if let Err(e) = tx.await {
-                if e.is_panic() {
-                    me.transaction_panicked(&sym, notional);
-                }
+            };
+            if futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run))
+                .await
+                .is_err()
+            {
+                me.transaction_panicked(&sym, notional);
             }
         });
     }
