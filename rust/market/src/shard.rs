@@ -138,6 +138,11 @@ pub(crate) struct Shard {
     actions: Vec<Action>,
     /// Rotation in progress: generation of the incoming connection and when it started.
     rotating: Option<(u64, Instant)>,
+    /// Last incremental update applied to a live book (or the connection's opening).
+    /// Snapshots and resubscription answers do not count: they answer our own requests,
+    /// so a connection silent for every book is judged by this, not by the books' ages,
+    /// which each resync refreshes one book at a time.
+    last_live_update: Instant,
 }
 
 impl Shard {
@@ -176,6 +181,7 @@ impl Shard {
             next_gen: 1,
             actions: Vec::new(),
             rotating: None,
+            last_live_update: Instant::now(),
         }
     }
 
@@ -282,6 +288,7 @@ impl Shard {
                 self.books[i].conn = conn.gen;
                 self.reset_book(i, Resync::Subscribed);
             }
+            self.last_live_update = Instant::now();
             let reason = self.serve(conn, &mut backoff, &mut snap_rx).await;
             self.rotating = None;
             self.actions.clear();
@@ -596,7 +603,11 @@ impl Shard {
                     // Silence is judged only on a connection older than the limit: a
                     // fresh one (after a long reconnect backoff) has had no chance to
                     // deliver yet, and the books' age still counts from before the drop.
-                    if cur.opened.elapsed() > self.cfg.reset_after && self.check_books() {
+                    let any_silent = self.check_books();
+                    if any_silent
+                        && cur.opened.elapsed() > self.cfg.reset_after
+                        && self.last_live_update.elapsed() > self.cfg.reset_after
+                    {
                         return format!(
                             "every book silent for more than {} ms",
                             self.cfg.reset_after.as_millis()
@@ -963,6 +974,9 @@ impl Shard {
         match res {
             Ok(Outcome::Applied) | Ok(Outcome::Replaced) => {
                 let version = b.sync.version().unwrap_or(0);
+                if was_live && matches!(res, Ok(Outcome::Applied)) {
+                    self.last_live_update = Instant::now();
+                }
                 if crossed {
                     self.fault(
                         i,
@@ -1139,9 +1153,9 @@ impl Shard {
     }
 
     /// Books live but silent far beyond the staleness limit are cleared and resubscribed;
-    /// books stuck resyncing that long get a fresh attempt. Returns true if every book of
-    /// the shard was silent that long: the connection answers pings but delivers nothing,
-    /// so the caller replaces it.
+    /// books stuck resyncing that long get a fresh attempt. Returns true if any book was
+    /// silent that long; the caller replaces the connection if, besides, no live book
+    /// received an update for that long (it answers pings but delivers nothing).
     fn check_books(&mut self) -> bool {
         let mut silent = 0;
         for i in 0..self.books.len() {
@@ -1163,6 +1177,6 @@ impl Shard {
                 );
             }
         }
-        silent > 0 && silent == self.books.len()
+        silent > 0
     }
 }
