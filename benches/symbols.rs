@@ -15,14 +15,14 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const GATE_CAPTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/captures/gateio/GATEIO.0"
+    "/../data/captures/gateio/GATEIO.0"
 );
 
 /// The Gate list and a MEXC exchangeInfo whose symbols, together with Gate's, make 3,603
 /// unified symbols.
 fn fixtures() -> (String, String) {
     let text = std::fs::read_to_string(GATE_CAPTURE)
-        .expect("Gate capture (shared/data/captures/gateio/GATEIO.0)");
+        .expect("Gate capture (data/captures/gateio/GATEIO.0)");
     let gate = capture_body(text.lines().next().unwrap())
         .unwrap()
         .to_owned();

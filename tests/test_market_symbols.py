@@ -10,7 +10,7 @@ import pytest
 
 from arbhybrid import _native
 
-CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "data" / "captures" / "gateio"
+CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures" / "gateio"
 
 MEXC = json.dumps(
     {

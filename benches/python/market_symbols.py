@@ -18,7 +18,7 @@ from arbhybrid import _native
 
 ROUNDS = 9
 CALLS = 200_000
-CAPTURE = Path(__file__).resolve().parents[3] / "shared/data/captures/gateio/GATEIO.0"
+CAPTURE = Path(__file__).resolve().parents[2] / "data/captures/gateio/GATEIO.0"
 
 
 def fixtures() -> tuple[str, str]:

@@ -691,7 +691,7 @@ pub fn parse_gate(body: &str) -> Result<Vec<Listing>, SymbolError> {
 }
 
 /// Reads the body out of a capture line `URL -> unix_time: body` (the format of the
-/// files in `shared/data/captures`).
+/// files in `data/captures`).
 pub fn capture_body(line: &str) -> Option<&str> {
     let arrow = line.find(" -> ")?;
     let rest = &line[arrow + 4..];
@@ -792,7 +792,7 @@ mod tests {
     fn real_gate_list_of_1458_pairs() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/captures/gateio/GATEIO.0"
+            "/../../data/captures/gateio/GATEIO.0"
         );
         let Ok(text) = std::fs::read_to_string(path) else {
             panic!("capture {path} missing");

@@ -1,6 +1,6 @@
 //! Replays real Gate.io traffic (recorded 2021-04-22: ten pairs, REST `order_book?
 //! with_id=true` snapshots and the `spot.order_book_update` stream, in
-//! `shared/data/captures/gateio/`) through the Gate book builder, in arrival order.
+//! `data/captures/gateio/`, a copy of the real captures) through the Gate book builder, in arrival order.
 //!
 //! Checks: the documented sync applies for every pair (pushes before the snapshot are
 //! buffered, the first applied one contains `id + 1`), the continuous sequence reports no
@@ -17,10 +17,7 @@ use arb_market::symbols::capture_body;
 use arb_market::{BookSync, Diff, OrderBook, Outcome, Scales, Side, SymbolTable, SyncFault};
 use serde_json::Value;
 
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/captures/gateio"
-);
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/captures/gateio");
 
 enum Ev {
     Snapshot { pair: String, body: String },
