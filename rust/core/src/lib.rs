@@ -6,10 +6,12 @@
 pub mod error;
 pub mod fixed;
 pub mod mexc_proto;
+pub mod side;
 pub mod sign;
 pub mod time;
 pub mod venue;
 
 pub use error::ErrorClass;
 pub use fixed::{format_scaled, parse_scaled, FixedError};
+pub use side::Side;
 pub use venue::Venue;

@@ -65,12 +65,8 @@ impl Caps {
     };
 }
 
-/// The shared scales of a symbol's books.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Scales {
-    pub price: u32,
-    pub qty: u32,
-}
+/// The shared scales of a symbol's books (the one `Scales`, from the book).
+pub use arb_market::Scales;
 
 /// A priced opportunity for one direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

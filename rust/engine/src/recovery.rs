@@ -35,7 +35,7 @@ use arb_core::time::{now_ms, now_ns};
 use arb_core::Venue;
 use arb_exec::client::{Located, OrderRef};
 use arb_exec::lifecycle::Fill;
-use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, Side as ExecSide};
+use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, Side};
 use arb_exec::Amount;
 
 use crate::accounting::Ledger;
@@ -233,8 +233,8 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         let (mut bought, mut sold) = (Amount::ZERO, Amount::ZERO);
         for f in fills.iter().chain(journaled.iter()) {
             match f.side {
-                ExecSide::Buy => bought += f.qty,
-                ExecSide::Sell => sold += f.qty,
+                Side::Buy => bought += f.qty,
+                Side::Sell => sold += f.qty,
             }
         }
         let residual = bought - sold;
@@ -246,7 +246,7 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             fills
                 .iter()
                 .chain(journaled.iter())
-                .find(|f| f.side == ExecSide::Buy)
+                .find(|f| f.side == Side::Buy)
                 .map_or(Venue::Mexc, |f| f.venue)
         };
         if dry {
@@ -300,7 +300,7 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             // create it (a no-op when it did).
             let buy_venue = fills
                 .iter()
-                .find(|f| f.side == ExecSide::Buy)
+                .find(|f| f.side == Side::Buy)
                 .map_or(Venue::Mexc, |f| f.venue);
             inner
                 .journal
@@ -540,7 +540,7 @@ fn journaled_fill(r: &journal::JournaledFill, sym: &Sym) -> Option<Fill> {
         order_id: String::new(),
         client_id: None,
         symbol: sym.rules[venue.index()].venue_symbol.clone(),
-        side: ExecSide::parse(&r.side)?,
+        side: Side::parse(&r.side)?,
         price: Amount::parse(&r.price).ok()?,
         qty: Amount::parse(&r.qty).ok()?,
         quote_qty: Amount::parse(&r.quote_qty).ok()?,
@@ -565,9 +565,9 @@ async fn flatten(
     residual: Amount,
 ) -> Result<Vec<Fill>, String> {
     let (side, qty) = if residual.is_negative() {
-        (ExecSide::Buy, Amount::ZERO - residual)
+        (Side::Buy, Amount::ZERO - residual)
     } else {
-        (ExecSide::Sell, residual)
+        (Side::Sell, residual)
     };
     let c = &inner.clients[venue.index()];
     let cid = ClientOrderId::for_leg(&inner.cfg.client_id_prefix, txn, Leg::Unwind(leg))

@@ -29,14 +29,13 @@ use arb_core::{ErrorClass, Venue};
 use arb_exec::client::{Located, OrderRef, VenueClient};
 use arb_exec::lifecycle::{ExecEvent, OrderState, OrderStatus};
 use arb_exec::order::{
-    ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, Side as ExecSide, SymbolRules,
-    TimeInForce,
+    ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, SymbolRules, TimeInForce,
 };
 use arb_exec::user_stream::UserStream;
 use arb_exec::{Amount, ExecError};
 use arb_market::feed::{LogSink, MarketData};
 use arb_market::store::{BookChange, BookStore, ChangeKind};
-use arb_market::{Side as BookSide, SymbolId};
+use arb_market::{BookSide, SymbolId};
 use arb_telemetry::metrics::{self, Counter, Histogram};
 use parking_lot::{Mutex, RwLock};
 use serde_json::json;
@@ -273,13 +272,6 @@ fn venue_name(v: Venue) -> &'static str {
     v.as_str()
 }
 
-fn exec_side(s: Side) -> ExecSide {
-    match s {
-        Side::Buy => ExecSide::Buy,
-        Side::Sell => ExecSide::Sell,
-    }
-}
-
 fn leg_of(role: LegRole) -> Leg {
     match role {
         LegRole::Buy => Leg::A,
@@ -317,10 +309,7 @@ fn order_record(
         leg: role.label(),
         venue: venue_name(p.venue),
         symbol: sym.unified.clone(),
-        side: match p.side {
-            ExecSide::Buy => "buy",
-            ExecSide::Sell => "sell",
-        },
+        side: p.side.as_str(),
         kind,
         price: d(price),
         qty: d(qty),
@@ -995,13 +984,13 @@ impl Inner {
         };
         let buy_req = OrderRequest {
             rules: sym.rules[bk].clone(),
-            side: ExecSide::Buy,
+            side: Side::Buy,
             kind: buy_kind,
             client_id: buy_id.clone(),
         };
         let sell_req = OrderRequest {
             rules: sym.rules[sk].clone(),
-            side: ExecSide::Sell,
+            side: Side::Sell,
             kind: sell_kind,
             client_id: sell_id.clone(),
         };
@@ -1303,7 +1292,7 @@ impl Inner {
                             "tx {} residual {} -> {} {qty} on {venue}; legs {}",
                             tx.id,
                             tx.residual(),
-                            side.label(),
+                            side.as_str(),
                             legs.join(", ")
                         ),
                     });
@@ -1506,7 +1495,7 @@ impl Inner {
         };
         let req = OrderRequest {
             rules: rules.clone(),
-            side: exec_side(side),
+            side,
             kind,
             client_id: cid.clone(),
         };
@@ -1591,7 +1580,7 @@ impl Inner {
             let Some(st) = self.tracker_state(o.venue, &o.client_id) else {
                 continue;
             };
-            self.journal_tracked(tx.id, &o.client_id, o.role, sym, o.side.label(), &st);
+            self.journal_tracked(tx.id, &o.client_id, o.role, sym, o.side.as_str(), &st);
             for f in &st.fills {
                 ledger.record(f, &sym.base, &sym.quote);
                 journal_fills.push(f.clone());
@@ -1789,11 +1778,7 @@ impl Inner {
                 leg,
                 venue: venue_name(venue),
                 symbol: sym.unified.clone(),
-                side: match r.side {
-                    Some(ExecSide::Buy) => "buy",
-                    Some(ExecSide::Sell) => "sell",
-                    None => "",
-                },
+                side: r.side.map_or("", Side::as_str),
                 kind: "",
                 price: r.price.map(|p| Dec::new(p.mantissa(), 18)),
                 qty: r.orig_qty.map(|q| Dec::new(q.mantissa(), 18)),
@@ -1881,10 +1866,7 @@ impl Inner {
                 venue_order_id: f.order_id.clone(),
                 tx_id: Some(tx_id),
                 symbol: sym.unified.clone(),
-                side: match f.side {
-                    ExecSide::Buy => "buy",
-                    ExecSide::Sell => "sell",
-                },
+                side: f.side.as_str(),
                 price: f.price.to_string(),
                 qty: f.qty.to_string(),
                 quote_qty: f.quote_qty.to_string(),

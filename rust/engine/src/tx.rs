@@ -38,20 +38,7 @@ impl LegRole {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Side {
-    Buy,
-    Sell,
-}
-
-impl Side {
-    pub fn label(self) -> &'static str {
-        match self {
-            Side::Buy => "buy",
-            Side::Sell => "sell",
-        }
-    }
-}
+pub use arb_core::Side;
 
 /// How a residual is closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,36 +15,7 @@ use arb_core::{ErrorClass, Venue};
 use crate::amount::Amount;
 use crate::error::ExecError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Buy,
-    Sell,
-}
-
-impl Side {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Side::Buy => "buy",
-            Side::Sell => "sell",
-        }
-    }
-
-    /// Parses `buy`/`BUY`/`sell`/`SELL` and MEXC's numeric trade type (1 buy, 2 sell).
-    pub fn parse(s: &str) -> Option<Side> {
-        match s {
-            "buy" | "BUY" | "Buy" | "1" => Some(Side::Buy),
-            "sell" | "SELL" | "Sell" | "2" => Some(Side::Sell),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use arb_core::Side;
 
 /// How long a limit order lives. Post-only is a time in force here because both venues
 /// treat it as one (MEXC `LIMIT_MAKER`, Gate `poc`).

@@ -16,16 +16,16 @@ pub struct Level {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Side {
+pub enum BookSide {
     Bid,
     Ask,
 }
 
-impl Side {
+impl BookSide {
     pub const fn as_str(self) -> &'static str {
         match self {
-            Side::Bid => "bid",
-            Side::Ask => "ask",
+            BookSide::Bid => "bid",
+            BookSide::Ask => "ask",
         }
     }
 }
@@ -115,19 +115,19 @@ impl OrderBook {
     }
 
     /// Number of levels on `side`.
-    pub fn len(&self, side: Side) -> usize {
+    pub fn len(&self, side: BookSide) -> usize {
         match side {
-            Side::Bid => self.bids.len(),
-            Side::Ask => self.asks.len(),
+            BookSide::Bid => self.bids.len(),
+            BookSide::Ask => self.asks.len(),
         }
     }
 
     /// Sets an absolute level; quantity 0 deletes it (deleting a missing level is a no-op,
     /// as venues send deletes for levels beyond the depth a snapshot carried).
     #[inline]
-    pub fn set(&mut self, side: Side, level: Level) {
+    pub fn set(&mut self, side: BookSide, level: Level) {
         match side {
-            Side::Bid => {
+            BookSide::Bid => {
                 let v = &mut self.bids;
                 // Ascending: search by price.
                 match v.binary_search_by(|l| l.price.cmp(&level.price)) {
@@ -139,7 +139,7 @@ impl OrderBook {
                     Err(i) => v.insert(i, level),
                 }
             }
-            Side::Ask => {
+            BookSide::Ask => {
                 let v = &mut self.asks;
                 // Descending: reverse comparison.
                 match v.binary_search_by(|l| level.price.cmp(&l.price)) {
@@ -158,10 +158,10 @@ impl OrderBook {
     #[inline]
     pub fn apply(&mut self, bids: &[Level], asks: &[Level]) {
         for &l in bids {
-            self.set(Side::Bid, l);
+            self.set(BookSide::Bid, l);
         }
         for &l in asks {
-            self.set(Side::Ask, l);
+            self.set(BookSide::Ask, l);
         }
     }
 
@@ -189,21 +189,21 @@ impl OrderBook {
     }
 
     /// Levels of `side`, best first.
-    pub fn levels(&self, side: Side) -> impl ExactSizeIterator<Item = Level> + '_ {
+    pub fn levels(&self, side: BookSide) -> impl ExactSizeIterator<Item = Level> + '_ {
         match side {
-            Side::Bid => self.bids.iter().rev().copied(),
-            Side::Ask => self.asks.iter().rev().copied(),
+            BookSide::Bid => self.bids.iter().rev().copied(),
+            BookSide::Ask => self.asks.iter().rev().copied(),
         }
     }
 
     /// The best `n` levels of `side`, best first.
-    pub fn depth(&self, side: Side, n: usize) -> impl Iterator<Item = Level> + '_ {
+    pub fn depth(&self, side: BookSide, n: usize) -> impl Iterator<Item = Level> + '_ {
         self.levels(side).take(n)
     }
 
     /// Walks `side` best first taking up to `qty` (take asks to buy, bids to sell) and
     /// returns what was taken, exactly.
-    pub fn sweep(&self, side: Side, qty: u64) -> Sweep {
+    pub fn sweep(&self, side: BookSide, qty: u64) -> Sweep {
         let mut s = Sweep {
             qty: 0,
             notional: 0,
@@ -241,17 +241,17 @@ mod tests {
         );
         assert_eq!(b.best_bid(), Some(l(101, 3)));
         assert_eq!(b.best_ask(), Some(l(103, 2)));
-        b.set(Side::Bid, l(101, 0));
-        b.set(Side::Ask, l(103, 7));
+        b.set(BookSide::Bid, l(101, 0));
+        b.set(BookSide::Ask, l(103, 7));
         assert_eq!(b.best_bid(), Some(l(100, 1)));
         assert_eq!(b.best_ask(), Some(l(103, 7)));
         assert_eq!(
-            b.depth(Side::Bid, 5).collect::<Vec<_>>(),
+            b.depth(BookSide::Bid, 5).collect::<Vec<_>>(),
             [l(100, 1), l(99, 2)]
         );
-        assert_eq!(b.depth(Side::Ask, 1).collect::<Vec<_>>(), [l(103, 7)]);
+        assert_eq!(b.depth(BookSide::Ask, 1).collect::<Vec<_>>(), [l(103, 7)]);
         assert!(!b.is_crossed());
-        b.set(Side::Bid, l(103, 1));
+        b.set(BookSide::Bid, l(103, 1));
         assert!(b.is_crossed());
     }
 
@@ -259,15 +259,15 @@ mod tests {
     fn sweep_is_exact() {
         let mut b = OrderBook::new(Scales { price: 2, qty: 3 });
         b.apply(&[], &[l(10_000, 1_500), l(10_010, 2_000)]);
-        let s = b.sweep(Side::Ask, 2_500);
+        let s = b.sweep(BookSide::Ask, 2_500);
         assert_eq!(s.qty, 2_500);
         assert_eq!(s.notional, 10_000 * 1_500 + 10_010 * 1_000);
         assert_eq!(s.worst_price, 10_010);
         assert_eq!(s.levels, 2);
-        let s = b.sweep(Side::Ask, 10_000);
+        let s = b.sweep(BookSide::Ask, 10_000);
         assert!(!s.complete(10_000));
         assert_eq!(s.qty, 3_500);
-        assert_eq!(b.sweep(Side::Bid, 5).qty, 0);
+        assert_eq!(b.sweep(BookSide::Bid, 5).qty, 0);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! # async fn f() -> Result<(), arb_market::feed::FeedError> {
 //! use std::sync::Arc;
 //! use arb_core::Venue;
-//! use arb_market::{BookChange, BookStore, FeedConfig, MarketData, Side};
+//! use arb_market::{BookChange, BookStore, FeedConfig, MarketData, BookSide};
 //!
 //! let cfg = FeedConfig::default(); // real venues; the simulator's URLs in tests
 //! let table = Arc::new(arb_market::fetch_symbols(&cfg).await?);
@@ -23,7 +23,7 @@
 //! store.add_listener(Arc::new(move |c: &BookChange| {
 //!     let other = c.venue.other();
 //!     if s.is_valid(c.venue, c.symbol) && s.is_valid(other, c.symbol) {
-//!         let _cost = s.read(other, c.symbol, |book, _valid| book.sweep(Side::Ask, 1_000_000));
+//!         let _cost = s.read(other, c.symbol, |book, _valid| book.sweep(BookSide::Ask, 1_000_000));
 //!     }
 //! }));
 //! let md = MarketData::start(cfg, store, table.common(), &tokio::runtime::Handle::current(), arb_market::feed::stderr_log());
@@ -41,7 +41,7 @@ pub mod store;
 pub mod symbols;
 pub mod sync;
 
-pub use book::{Level, OrderBook, Scales, Side, Sweep};
+pub use book::{BookSide, Level, OrderBook, Scales, Sweep};
 pub use decimal::Decimal;
 pub use feed::{fetch_symbols, FeedConfig, LogLevel, LogRecord, LogSink, MarketData};
 pub use store::{

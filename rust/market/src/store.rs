@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use arb_core::Venue;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
-use crate::book::{Level, OrderBook, Scales, Side};
+use crate::book::{BookSide, Level, OrderBook, Scales};
 use crate::symbols::{SymbolId, SymbolTable};
 
 /// Sequencing state of a book as the feed sees it.
@@ -309,8 +309,8 @@ impl BookStore {
         let s = self.slot(venue, id)?;
         let b = s.book.lock();
         Some((
-            b.depth(Side::Bid, n).collect(),
-            b.depth(Side::Ask, n).collect(),
+            b.depth(BookSide::Bid, n).collect(),
+            b.depth(BookSide::Ask, n).collect(),
             s.version.load(Ordering::Acquire),
         ))
     }
@@ -521,7 +521,7 @@ mod tests {
         st.add_listener(Arc::new(move |c: &BookChange| s2.lock().push(c.kind)));
         {
             let mut b = st.lock(v, id).unwrap();
-            b.set(Side::Bid, Level { price: 10, qty: 1 });
+            b.set(BookSide::Bid, Level { price: 10, qty: 1 });
         }
         st.applied(v, id, 7, true, (Some(Level { price: 10, qty: 1 }), None), 0);
         assert!(st.is_valid(v, id));

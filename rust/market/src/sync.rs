@@ -273,7 +273,7 @@ impl BookSync {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::book::{Scales, Side};
+    use crate::book::{BookSide, Scales};
 
     fn d(first: u64, last: u64, bid: (u64, u64)) -> Diff {
         Diff {
@@ -305,10 +305,10 @@ mod tests {
             .unwrap();
         assert_eq!(applied, 2);
         assert_eq!(s.version(), Some(13));
-        assert_eq!(b.depth(Side::Bid, 9).count(), 3);
+        assert_eq!(b.depth(BookSide::Bid, 9).count(), 3);
         assert_eq!(b.best_bid().unwrap().price, 3);
         // Level 1 keeps the snapshot quantity: the [5,8] push was older than the snapshot.
-        assert_eq!(b.levels(Side::Bid).last().unwrap().qty, 9);
+        assert_eq!(b.levels(BookSide::Bid).last().unwrap().qty, 9);
         assert_eq!(s.on_diff(&d(14, 20, (4, 1)), &mut b), Ok(Outcome::Applied));
         // A duplicate or an overlap is not a chain on MEXC.
         assert_eq!(

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use arb_market::{BookSync, Diff, Level, OrderBook, Scales, Side, SyncFault};
+use arb_market::{BookSide, BookSync, Diff, Level, OrderBook, Scales, SyncFault};
 use proptest::prelude::*;
 
 #[derive(Default, Clone, Debug, PartialEq)]
@@ -14,10 +14,10 @@ struct RefBook {
 }
 
 impl RefBook {
-    fn set(&mut self, side: Side, l: Level) {
+    fn set(&mut self, side: BookSide, l: Level) {
         let m = match side {
-            Side::Bid => &mut self.bids,
-            Side::Ask => &mut self.asks,
+            BookSide::Bid => &mut self.bids,
+            BookSide::Ask => &mut self.asks,
         };
         if l.qty == 0 {
             m.remove(&l.price);
@@ -41,15 +41,15 @@ impl RefBook {
 }
 
 fn same(book: &OrderBook, r: &RefBook) -> bool {
-    book.levels(Side::Bid).collect::<Vec<_>>() == r.bids()
-        && book.levels(Side::Ask).collect::<Vec<_>>() == r.asks()
+    book.levels(BookSide::Bid).collect::<Vec<_>>() == r.bids()
+        && book.levels(BookSide::Ask).collect::<Vec<_>>() == r.asks()
 }
 
-fn side() -> impl Strategy<Value = Side> {
-    prop_oneof![Just(Side::Bid), Just(Side::Ask)]
+fn side() -> impl Strategy<Value = BookSide> {
+    prop_oneof![Just(BookSide::Bid), Just(BookSide::Ask)]
 }
 
-fn op() -> impl Strategy<Value = (Side, Level)> {
+fn op() -> impl Strategy<Value = (BookSide, Level)> {
     // Few distinct prices so that updates hit existing levels, and many zeros (deletes).
     (side(), 1u64..40, prop_oneof![Just(0u64), 1u64..1_000])
         .prop_map(|(s, price, qty)| (s, Level { price, qty }))
@@ -69,7 +69,7 @@ proptest! {
             prop_assert_eq!(book.best_ask(), r.asks().first().copied());
         }
         prop_assert!(same(&book, &r));
-        prop_assert_eq!(book.depth(Side::Bid, n).collect::<Vec<_>>(), r.bids().into_iter().take(n).collect::<Vec<_>>());
+        prop_assert_eq!(book.depth(BookSide::Bid, n).collect::<Vec<_>>(), r.bids().into_iter().take(n).collect::<Vec<_>>());
         let crossed = matches!((r.bids().first(), r.asks().first()), (Some(b), Some(a)) if b.price >= a.price);
         prop_assert_eq!(book.is_crossed(), crossed);
         // Sweep against a direct computation on the reference.
@@ -83,7 +83,7 @@ proptest! {
             qty += t;
             notional += l.price as u128 * t as u128;
         }
-        let s = book.sweep(Side::Ask, take);
+        let s = book.sweep(BookSide::Ask, take);
         prop_assert_eq!((s.qty, s.notional), (qty, notional));
     }
 }
@@ -101,7 +101,7 @@ fn history() -> impl Strategy<Value = History> {
     // Each version changes 1..3 levels; bids live in 1..20, asks in 21..40 so the true
     // book never crosses. Versions are grouped into pushes of 1..4 versions.
     let change = (side(), 0u64..20, prop_oneof![Just(0u64), 1u64..500]).prop_map(|(s, p, q)| {
-        let price = if s == Side::Bid { 1 + p } else { 21 + p };
+        let price = if s == BookSide::Bid { 1 + p } else { 21 + p };
         (s, Level { price, qty: q })
     });
     let version = prop::collection::vec(change, 1..4);
@@ -262,11 +262,11 @@ fn obu_full_push_then_chain_matches_reference() {
         asks: vec![Level { price: 9, qty: 2 }],
     };
     sync.on_diff(&full, &mut book).unwrap();
-    r.set(Side::Bid, Level { price: 3, qty: 1 });
-    r.set(Side::Ask, Level { price: 9, qty: 2 });
+    r.set(BookSide::Bid, Level { price: 3, qty: 1 });
+    r.set(BookSide::Ask, Level { price: 9, qty: 2 });
     for (v, p) in (11..20).zip(1..) {
         sync.on_diff(&inc(v, v, p, v), &mut book).unwrap();
-        r.set(Side::Bid, Level { price: p, qty: v });
+        r.set(BookSide::Bid, Level { price: p, qty: v });
     }
     assert!(same(&book, &r));
     assert!(sync.on_diff(&inc(21, 21, 1, 1), &mut book).is_err());

@@ -14,7 +14,7 @@ use arb_core::fixed::parse_scaled;
 use arb_core::Venue;
 use arb_market::gate::{self, GateEvent};
 use arb_market::symbols::capture_body;
-use arb_market::{BookSync, Diff, OrderBook, Outcome, Scales, Side, SymbolTable, SyncFault};
+use arb_market::{BookSide, BookSync, Diff, OrderBook, Outcome, Scales, SymbolTable, SyncFault};
 use serde_json::Value;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/captures/gateio");
@@ -273,12 +273,12 @@ fn real_gate_stream_syncs_without_gaps_and_matches_reference() {
         let r = &reference[pair];
         let bids: Vec<_> = st
             .book
-            .levels(Side::Bid)
+            .levels(BookSide::Bid)
             .map(|l| (l.price, l.qty))
             .collect();
         let asks: Vec<_> = st
             .book
-            .levels(Side::Ask)
+            .levels(BookSide::Ask)
             .map(|l| (l.price, l.qty))
             .collect();
         let rbids: Vec<_> = r[0].iter().rev().map(|(&p, &q)| (p, q)).collect();

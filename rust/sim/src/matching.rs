@@ -13,20 +13,7 @@ use arb_core::fixed::pow10;
 
 use crate::spec::SymbolSpec;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Side {
-    Buy,
-    Sell,
-}
-
-impl Side {
-    pub fn opposite(self) -> Side {
-        match self {
-            Side::Buy => Side::Sell,
-            Side::Sell => Side::Buy,
-        }
-    }
-}
+pub use arb_core::Side;
 
 /// How long an order lives and whether it may take liquidity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
