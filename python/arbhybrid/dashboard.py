@@ -38,7 +38,8 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-VENUES = ("mexc", "gateio")
+from arbhybrid.venues import VENUES
+
 VENUE_LABEL = {"mexc": "MEXC", "gateio": "Gate"}
 #: The two directions of a cross-venue arbitrage, as the snapshot names them.
 DIRECTIONS = (

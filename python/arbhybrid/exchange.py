@@ -22,8 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from arbhybrid import _native
-
-VENUES = ("mexc", "gateio")
+from arbhybrid.venues import VENUES as VENUES  # (re-exported: its old home)
 
 
 class OrderStatus(StrEnum):

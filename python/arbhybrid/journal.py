@@ -195,3 +195,21 @@ def spreads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 def opportunities(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return list(conn.execute("SELECT * FROM opportunities ORDER BY t_ms"))
+
+
+def order_with_outcome(conn: sqlite3.Connection, client_order_id: str) -> sqlite3.Row | None:
+    """One order's row with its transaction's ``outcome`` and ``residual_base`` (both
+    None while the transaction is unknown or running); None if the journal has no such
+    order."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT o.*, t.outcome, t.residual_base FROM orders o "
+        "LEFT JOIN transactions t ON t.tx_id = o.tx_id WHERE o.client_order_id = ?",
+        (client_order_id,),
+    ).fetchone()
+    return row
+
+
+def events(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """The engine's journaled events (``kind``, ``detail``; recovery's and the hedges'
+    notes, a few per transaction at most), oldest first."""
+    return list(conn.execute("SELECT * FROM events ORDER BY t_ms"))

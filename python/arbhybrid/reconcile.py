@@ -5,19 +5,31 @@ is every transaction accounted for?
 - every order the venue holds for the account is known to the journal, and none is open;
 - no transaction is left unfinished in the journal;
 - the engine's balance changes equal the venue's, per venue and asset, exactly.
+
+``check_venue`` is the comparison of one venue's truth with the journal's rows;
+``reconcile`` (the main job's check) and the reliability campaign's accounting both
+build on it.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from arbhybrid.simulator import VENUES, Simulator
+from arbhybrid.journal import fills, open_journal, orders, transactions
+from arbhybrid.simulator import Simulator
+from arbhybrid.venues import VENUES
 
+#: Order statuses at a venue (either venue's spelling) that are not final.
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED", "open")
+#: Order statuses in the journal that are not final (the journal's last word is stale if
+#: the venue has the order final).
+JOURNAL_IN_FLIGHT = ("pending_new", "new", "open", "partially_filled", "unknown")
 
 Balances = dict[str, dict[str, tuple[Decimal, Decimal]]]
 
@@ -54,6 +66,111 @@ def balances(sim: Simulator) -> Balances:
     return {v: sim.balances(v) for v in VENUES}
 
 
+def journal_id(venue_client_order_id: str) -> str:
+    """The client order id as the journal has it: Gate returns its ``text`` with the
+    ``t-`` prefix it requires."""
+    return venue_client_order_id.removeprefix("t-")
+
+
+@dataclass(frozen=True)
+class VenueCheck:
+    """One venue's ground truth against the journal's rows for it. Order ids are as the
+    venue names them."""
+
+    venue: str
+    fills_venue: int
+    fills_journal: int
+    #: Trade ids at the venue the journal lacks; in the journal but not at the venue;
+    #: journaled more than once.
+    fills_lost: list[str]
+    fills_extra: list[str]
+    fills_duplicated: list[str]
+    orders_venue: int
+    orders_journal: int
+    orders_not_in_journal: list[str]
+    orders_open: list[str]
+    #: Orders the journal still shows in flight (``<id> journal <status> venue <status>``)
+    #: although the venue has them final or never got them.
+    journal_in_flight: list[str]
+    #: The venue's balance change (free + locked) per asset since ``start``.
+    balance_change: dict[str, Decimal]
+
+
+def check_venue(
+    sim: Simulator,
+    venue: str,
+    journal_trade_ids: Sequence[str],
+    journal_orders: Mapping[str, str],
+    start: Mapping[str, tuple[Decimal, Decimal]],
+) -> VenueCheck:
+    """Compares ``venue``'s fills, orders and balances at the simulator with the journal's
+    trade ids and orders (client order id -> status) for it; ``start`` is the venue's
+    balances before the run."""
+    venue_fills = {str(f["trade_id"]) for f in sim.fills(venue)}
+    journaled = set(journal_trade_ids)
+    at_venue: list[dict[str, Any]] = sim.orders(venue)
+    final_at_venue = {
+        journal_id(str(o["client_order_id"])): str(o["status"])
+        for o in at_venue
+        if o["status"] not in OPEN_STATUSES
+    }
+    now = sim.balances(venue)
+    zero = (Decimal(0), Decimal(0))
+    change: dict[str, Decimal] = {}
+    for asset in sorted(set(now) | set(start)):
+        f0, l0 = start.get(asset, zero)
+        f1, l1 = now.get(asset, zero)
+        change[asset] = (f1 + l1) - (f0 + l0)
+    return VenueCheck(
+        venue=venue,
+        fills_venue=len(venue_fills),
+        fills_journal=len(journal_trade_ids),
+        fills_lost=sorted(venue_fills - journaled),
+        fills_extra=sorted(journaled - venue_fills),
+        fills_duplicated=sorted(i for i, n in Counter(journal_trade_ids).items() if n > 1),
+        orders_venue=len(at_venue),
+        orders_journal=len(journal_orders),
+        orders_not_in_journal=[
+            str(o["client_order_id"])
+            for o in at_venue
+            if journal_id(str(o["client_order_id"])) not in journal_orders
+        ],
+        orders_open=[str(o["client_order_id"]) for o in at_venue if o["status"] in OPEN_STATUSES],
+        journal_in_flight=[
+            f"{cid} journal {st} venue {final_at_venue.get(cid, 'absent')}"
+            for cid, st in journal_orders.items()
+            if st in JOURNAL_IN_FLIGHT
+        ],
+        balance_change=change,
+    )
+
+
+def fills_change(rows: Iterable[sqlite3.Row]) -> dict[str, Decimal]:
+    """The balance change per asset that the journal's fill rows imply (each trade id once):
+    base bought or sold, quote paid or received, fees paid."""
+    implied: dict[str, Decimal] = defaultdict(Decimal)
+    done: set[str] = set()
+    for f in rows:
+        if f["trade_id"] in done:
+            continue
+        done.add(f["trade_id"])
+        base, quote = str(f["symbol"]).split("/")
+        sign = 1 if str(f["side"]).lower() == "buy" else -1
+        implied[base] += sign * Decimal(f["qty"])
+        implied[quote] -= sign * Decimal(f["quote_qty"])
+        if f["fee_asset"]:
+            implied[f["fee_asset"]] -= Decimal(f["fee"])
+    return dict(implied)
+
+
+def journal_orders(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
+    """The journal's orders per venue: client order id -> status."""
+    out: dict[str, dict[str, str]] = {v: {} for v in VENUES}
+    for o in orders(conn):
+        out.setdefault(o["venue"], {})[o["client_order_id"]] = o["status"]
+    return out
+
+
 def reconcile(
     sim: Simulator,
     journal: str | Path,
@@ -65,49 +182,31 @@ def reconcile(
     simulator's truth; ``start`` is the balances before the run. Only transactions
     started at or after ``since_ms`` are compared (a journal outlives a simulator)."""
     r = Reconciliation()
-    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as c:
-        jf: dict[str, set[str]] = {v: set() for v in VENUES}
-        for venue, trade_id in c.execute(
-            "SELECT f.venue, f.trade_id FROM fills f JOIN transactions t ON t.tx_id = f.tx_id "
-            "WHERE t.started_ms >= ?",
-            (since_ms,),
-        ):
-            jf.setdefault(venue, set()).add(trade_id)
-        unfinished = [
-            row[0]
-            for row in c.execute(
-                "SELECT tx_id FROM transactions WHERE outcome IS NULL AND started_ms >= ?",
-                (since_ms,),
-            )
-        ]
-        r.transactions = c.execute(
-            "SELECT COUNT(*) FROM transactions WHERE started_ms >= ?", (since_ms,)
-        ).fetchone()[0]
-        journal_orders = {row[0] for row in c.execute("SELECT client_order_id FROM orders")}
-    if unfinished:
+    with open_journal(journal) as c:
+        txs = transactions(c, since_ms=since_ms)
+        tx_ids: set[int] = {t.tx_id for t in txs}
+        trade_ids = {
+            v: [f["trade_id"] for f in fills(c, v) if f["tx_id"] in tx_ids] for v in VENUES
+        }
+        journaled = journal_orders(c)
+    r.transactions = len(txs)
+    if unfinished := sorted(t.tx_id for t in txs if t.outcome is None):
         r.problems.append(f"unfinished transactions in the journal: {unfinished}")
-    now = balances(sim)
     for v in VENUES:
-        venue_fills = {f["trade_id"] for f in sim.fills(v)}
-        r.fills += len(venue_fills)
-        if missing := venue_fills - jf.get(v, set()):
+        check = check_venue(sim, v, trade_ids[v], journaled[v], start[v])
+        r.fills += check.fills_venue
+        r.orders += check.orders_venue
+        if check.fills_lost:
             r.problems.append(
-                f"{v}: fills at the venue missing from the journal: {sorted(missing)}"
+                f"{v}: fills at the venue missing from the journal: {check.fills_lost}"
             )
-        if extra := jf.get(v, set()) - venue_fills:
-            r.problems.append(f"{v}: journal fills the venue does not have: {sorted(extra)}")
-        orders: list[dict[str, Any]] = sim.orders(v)
-        r.orders += len(orders)
-        for o in orders:
-            cid = str(o["client_order_id"]).removeprefix("t-")
-            if cid not in journal_orders:
-                r.problems.append(f"{v}: order {cid} at the venue is not in the journal")
-            if o["status"] in OPEN_STATUSES:
-                r.problems.append(f"{v}: order {cid} is still open")
-        for asset in sorted(set(now[v]) | set(start[v])):
-            f0, l0 = start[v].get(asset, (Decimal(0), Decimal(0)))
-            f1, l1 = now[v].get(asset, (Decimal(0), Decimal(0)))
-            venue_delta = (f1 + l1) - (f0 + l0)
+        if check.fills_extra:
+            r.problems.append(f"{v}: journal fills the venue does not have: {check.fills_extra}")
+        for cid in check.orders_not_in_journal:
+            r.problems.append(f"{v}: order {journal_id(cid)} at the venue is not in the journal")
+        for cid in check.orders_open:
+            r.problems.append(f"{v}: order {journal_id(cid)} is still open")
+        for asset, venue_delta in check.balance_change.items():
             engine_delta = Decimal(inventory.get(v, {}).get(asset, "0"))
             if engine_delta != venue_delta:
                 r.problems.append(

@@ -15,8 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from arbhybrid import _native
-
-VENUES = ("mexc", "gateio")
+from arbhybrid.venues import VENUES as VENUES  # (re-exported: its old home)
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,55 @@ def make_view(tty: bool | None = None) -> View:
             return PlainView(every_s=1.0)
         return Dashboard()
     return PlainView()
+
+
+# --- reading a snapshot (the status endpoint's ``snapshot``) ------------------------------
+# Missing parts count as empty: an engine that has not yet connected a venue, or an older
+# engine without a counter, reads as zero.
+
+
+def books(snap: dict[str, Any], venue: str) -> dict[str, dict[str, Any]]:
+    """``venue``'s book of every symbol: symbol -> its health (``valid``, ``gaps``...)."""
+    return {s: d["venues"][venue] for s, d in snap.get("symbols", {}).items()}
+
+
+def all_valid(snap: dict[str, Any] | None, venue: str, symbol: str | None = None) -> bool:
+    """Every book of ``venue`` (or its book of ``symbol``) is valid; False without a
+    snapshot or a book."""
+    if snap is None:
+        return False
+    b = books(snap, venue)
+    if symbol is not None:
+        return bool(b.get(symbol, {}).get("valid"))
+    return bool(b) and all(x.get("valid") for x in b.values())
+
+
+def book_sum(snap: dict[str, Any], venue: str, key: str, symbol: str | None = None) -> int:
+    """A book counter (``gaps``, ``resyncs``, ``updates``) summed over ``venue``'s books
+    (or of ``symbol``'s alone)."""
+    return sum(int(x.get(key) or 0) for s, x in books(snap, venue).items() if symbol in (None, s))
+
+
+def feed(snap: dict[str, Any], venue: str, key: str) -> int:
+    """A counter of ``venue``'s order-book feed (``connects``, ``disconnects``...)."""
+    f = snap.get("venues", {}).get(venue, {}).get("feed") or {}
+    return int(f.get(key) or 0)
+
+
+def errors(snap: dict[str, Any], *classes: str) -> int:
+    """Errors of these classes, summed."""
+    e = snap.get("stats", {}).get("errors", {})
+    return sum(int(e.get(c, 0)) for c in classes)
+
+
+def private_stream(snap: dict[str, Any], venue: str) -> dict[str, Any] | None:
+    """``venue``'s private-stream counters; None for an engine without them."""
+    ps: dict[str, Any] | None = snap.get("venues", {}).get(venue, {}).get("private_stream")
+    return ps
+
+
+def open_arbitrages(snap: dict[str, Any] | None) -> int:
+    """Arbitrages in flight; without a snapshot, one (nothing is known to be closed)."""
+    if snap is None:
+        return 1
+    return int(snap.get("risk", {}).get("open_arbitrages") or 0)
