@@ -99,15 +99,15 @@ class VenueCheck:
 def check_venue(
     sim: Simulator,
     venue: str,
-    journal_trade_ids: Sequence[str],
-    journal_orders: Mapping[str, str],
+    trade_ids: Sequence[str],
+    order_status: Mapping[str, str],
     start: Mapping[str, tuple[Decimal, Decimal]],
 ) -> VenueCheck:
-    """Compares ``venue``'s fills, orders and balances at the simulator with the journal's
-    trade ids and orders (client order id -> status) for it; ``start`` is the venue's
-    balances before the run."""
+    """Compares ``venue``'s fills, orders and balances at the simulator with the
+    journal's ``trade_ids`` and ``order_status`` (client order id -> status) for it;
+    ``start`` is the venue's balances before the run."""
     venue_fills = {str(f["trade_id"]) for f in sim.fills(venue)}
-    journaled = set(journal_trade_ids)
+    journaled = set(trade_ids)
     at_venue: list[dict[str, Any]] = sim.orders(venue)
     final_at_venue = {
         journal_id(str(o["client_order_id"])): str(o["status"])
@@ -124,21 +124,21 @@ def check_venue(
     return VenueCheck(
         venue=venue,
         fills_venue=len(venue_fills),
-        fills_journal=len(journal_trade_ids),
+        fills_journal=len(trade_ids),
         fills_lost=sorted(venue_fills - journaled),
         fills_extra=sorted(journaled - venue_fills),
-        fills_duplicated=sorted(i for i, n in Counter(journal_trade_ids).items() if n > 1),
+        fills_duplicated=sorted(i for i, n in Counter(trade_ids).items() if n > 1),
         orders_venue=len(at_venue),
-        orders_journal=len(journal_orders),
+        orders_journal=len(order_status),
         orders_not_in_journal=[
             str(o["client_order_id"])
             for o in at_venue
-            if journal_id(str(o["client_order_id"])) not in journal_orders
+            if journal_id(str(o["client_order_id"])) not in order_status
         ],
         orders_open=[str(o["client_order_id"]) for o in at_venue if o["status"] in OPEN_STATUSES],
         journal_in_flight=[
             f"{cid} journal {st} venue {final_at_venue.get(cid, 'absent')}"
-            for cid, st in journal_orders.items()
+            for cid, st in order_status.items()
             if st in JOURNAL_IN_FLIGHT
         ],
         balance_change=change,
