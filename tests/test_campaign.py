@@ -12,6 +12,7 @@ import sqlite3
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from arbhybrid.campaign import BOOK_KINDS, Campaign, EngineProcess, account, engine_env
 from arbhybrid.engine import CLIENT_ID_PREFIX
@@ -20,6 +21,15 @@ from arbhybrid.reconcile import balances
 from arbhybrid.simulator import Simulator
 from arbhybrid.venues import VENUES
 from tests.test_exec_trading import both
+
+#: A market the engine trades within seconds (two symbols, a cross-venue gap about twice a
+#: second).
+TRADING: dict[str, Any] = {
+    "seed": 5,
+    "symbols": ["BTC/USDT", "ETH/USDT"],
+    "update_rate_hz": 30.0,
+    "opportunity_rate_per_min": 120.0,
+}
 
 
 def test_short_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -61,17 +71,10 @@ def test_accounting_finds_a_fill_the_journal_lost(tmp_path: Path) -> None:
     """The campaign's accounting of a run is clean, and the same run with one fill row
     removed from the journal is not: that fill is lost, the venue's balance change no
     longer equals what the journal's fills imply, and its transaction is not flat."""
-    sim = Simulator(
-        {
-            "seed": 5,
-            "symbols": ["BTC/USDT", "ETH/USDT"],
-            "update_rate_hz": 30.0,
-            "opportunity_rate_per_min": 120.0,
-        }
-    ).start()
+    sim = Simulator(TRADING).start()
     try:
         start = balances(sim)
-        env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT"])
+        env = engine_env(sim, tmp_path, TRADING["symbols"])
         engine = EngineProcess(env, tmp_path, "--duration", "8")
         assert engine.proc.wait(timeout=120) == 0, engine.tail()
         journal = tmp_path / "live" / "journal.sqlite"
@@ -105,16 +108,9 @@ def test_recovery_with_one_leg_journaled_leaves_the_transaction_flat(tmp_path: P
     the sell leg's fill row removed), then the engine starts and recovers. Both legs
     filled at the venue, so the transaction is flat: recovery must adopt the missing
     fill and trade nothing."""
-    sim = Simulator(
-        {
-            "seed": 5,
-            "symbols": ["BTC/USDT", "ETH/USDT"],
-            "update_rate_hz": 30.0,
-            "opportunity_rate_per_min": 120.0,
-        }
-    ).start()
+    sim = Simulator(TRADING).start()
     try:
-        env = engine_env(sim, tmp_path, ["BTC/USDT", "ETH/USDT"])
+        env = engine_env(sim, tmp_path, TRADING["symbols"])
         journal = tmp_path / "live" / "journal.sqlite"  # a live run's journal
         first = EngineProcess(env, tmp_path, "--duration", "8")
         assert first.proc.wait(timeout=120) == 0, first.tail()
