@@ -765,14 +765,14 @@ mod tests {
         let mut events = t.subscribe_events();
         assert_eq!(t.on_fill(&big("T1")), Ok(true));
         let before = t.get(&cid("c1")).unwrap();
-        let refused = Err(FillRejected {
+        let refused = FillRejected {
             trade_id: "T2".into(),
             order_id: "O1".into(),
             what: "quantity",
-        });
-        assert_eq!(t.on_fill(&big("T2")), refused);
+        };
+        assert_eq!(t.on_fill(&big("T2")), Err(refused.clone()));
         assert_eq!(
-            refused.unwrap_err().to_string(),
+            refused.to_string(),
             "fill T2 of order O1 refused: its quantity summed with the order's earlier fills does not fit"
         );
         // Nothing of it is kept or published; delivered again, it is refused again.
