@@ -49,6 +49,15 @@ struct Settling {
     expires_ms: i64,
 }
 
+/// Why a reservation was refused: the asset's reservations would not fit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{venue} {asset}: reserving {amount} more does not fit")]
+pub struct ReservationOverflow {
+    pub venue: Venue,
+    pub asset: String,
+    pub amount: Amount,
+}
+
 /// Balances per (venue, asset) with reservations.
 #[derive(Debug, Default)]
 pub struct BalanceBook {
@@ -62,11 +71,12 @@ pub struct BalanceBook {
 }
 
 impl BalanceBook {
-    /// Free minus reserved.
-    pub fn available(&self, venue: Venue, asset: &str) -> Amount {
+    /// Free minus reserved, or `None` when the difference does not fit (a venue balance
+    /// beyond any real account: callers treat it as nothing available).
+    pub fn available(&self, venue: Venue, asset: &str) -> Option<Amount> {
         let k = (venue, asset.to_string());
         let free = self.held.get(&k).map_or(Amount::ZERO, |h| h.free);
-        free - self.reserved.get(&k).copied().unwrap_or(Amount::ZERO)
+        free.checked_sub(self.reserved.get(&k).copied().unwrap_or(Amount::ZERO))
     }
 
     /// Reservations in force per (venue, asset) (for another view of the free balances).
@@ -122,15 +132,31 @@ impl BalanceBook {
     }
 
     /// Reserves `amount` of `asset` on `venue` for an order of transaction `tx`.
-    pub fn reserve(&mut self, tx: u64, venue: Venue, asset: &str, amount: Amount) {
-        *self
+    ///
+    /// # Errors
+    /// The asset's reservations would not fit (a notional from absurd venue values):
+    /// nothing is reserved, the caller does not send the order.
+    pub fn reserve(
+        &mut self,
+        tx: u64,
+        venue: Venue,
+        asset: &str,
+        amount: Amount,
+    ) -> Result<(), ReservationOverflow> {
+        let e = self
             .reserved
             .entry((venue, asset.to_string()))
-            .or_insert(Amount::ZERO) += amount;
+            .or_insert(Amount::ZERO);
+        *e = e.checked_add(amount).ok_or_else(|| ReservationOverflow {
+            venue,
+            asset: asset.to_string(),
+            amount,
+        })?;
         self.running
             .entry(tx)
             .or_default()
             .push((venue, asset.to_string(), amount));
+        Ok(())
     }
 
     /// Transaction `tx` ended; its last fill on each venue was at `last_fill_ms[venue]`
@@ -176,10 +202,11 @@ impl BalanceBook {
             .reserved
             .entry((venue, asset.to_string()))
             .or_insert(Amount::ZERO);
-        *e = *e - amount;
-        if e.is_negative() {
-            *e = Amount::ZERO;
-        }
+        // Both are non-negative sums of what `reserve` accepted, so this fits.
+        *e = e
+            .checked_sub(amount)
+            .filter(|r| !r.is_negative())
+            .unwrap_or(Amount::ZERO);
     }
 }
 
@@ -199,13 +226,13 @@ mod tests {
         b.push(G, "USDT", a("90"), 1_000, 0);
         // Requested before the push (answered after it): the push is newer.
         b.snapshot(G, [("USDT".to_string(), a("100"))], 990, 0);
-        assert_eq!(b.available(G, "USDT"), a("90"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("90"));
         // Requested after it: the snapshot is newer.
         b.snapshot(G, [("USDT".to_string(), a("80"))], 1_001, 0);
-        assert_eq!(b.available(G, "USDT"), a("80"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("80"));
         // A push from before that request, arriving late, is older: dropped.
         b.push(G, "USDT", a("70"), 1_000, 0);
-        assert_eq!(b.available(G, "USDT"), a("80"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("80"));
     }
 
     #[test]
@@ -213,35 +240,35 @@ mod tests {
         let mut b = BalanceBook::default();
         b.push(G, "BTC", a("1"), 2_000, 0);
         b.push(G, "BTC", a("2"), 1_999, 0); // overtaken on the way
-        assert_eq!(b.available(G, "BTC"), a("1"));
+        assert_eq!(b.available(G, "BTC").unwrap(), a("1"));
         b.push(G, "BTC", a("0.5"), 2_000, 0); // same time, later: newer
-        assert_eq!(b.available(G, "BTC"), a("0.5"));
+        assert_eq!(b.available(G, "BTC").unwrap(), a("0.5"));
         // A later snapshot that does not list BTC: sold out.
         b.snapshot(G, [("USDT".to_string(), a("5"))], 3_000, 0);
-        assert_eq!(b.available(G, "BTC"), Amount::ZERO);
-        assert_eq!(b.available(Venue::Mexc, "BTC"), Amount::ZERO);
+        assert_eq!(b.available(G, "BTC").unwrap(), Amount::ZERO);
+        assert_eq!(b.available(Venue::Mexc, "BTC").unwrap(), Amount::ZERO);
     }
 
     #[test]
     fn a_finished_trade_stays_reserved_until_the_balance_reflects_its_fills() {
         let mut b = BalanceBook::default();
         b.snapshot(G, [("USDT".to_string(), a("100"))], 1_000, 0);
-        b.reserve(7, G, "USDT", a("30"));
-        b.reserve(7, Venue::Mexc, "BTC", a("0.1")); // nothing filled there
-        assert_eq!(b.available(G, "USDT"), a("70"));
+        b.reserve(7, G, "USDT", a("30")).unwrap();
+        b.reserve(7, Venue::Mexc, "BTC", a("0.1")).unwrap(); // nothing filled there
+        assert_eq!(b.available(G, "USDT").unwrap(), a("70"));
         // The buy filled at venue time 2000; the trade ends before its balance push.
         b.finish(7, [None, Some(2_000)], 10);
-        assert_eq!(b.available(G, "USDT"), a("70"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("70"));
         assert_eq!(
             b.reserved()[&(Venue::Mexc, "BTC".to_string())],
             Amount::ZERO
         );
         // A push from before the fill does not release it...
         b.push(G, "USDT", a("100"), 1_999, 20);
-        assert_eq!(b.available(G, "USDT"), a("70"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("70"));
         // ...the push for the fill does, with the spent quote gone from the balance.
         b.push(G, "USDT", a("70"), 2_000, 30);
-        assert_eq!(b.available(G, "USDT"), a("70"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("70"));
         assert_eq!(b.reserved()[&(G, "USDT".to_string())], Amount::ZERO);
     }
 
@@ -249,19 +276,40 @@ mod tests {
     fn a_reservation_whose_balance_never_comes_is_released_in_bounded_time() {
         let mut b = BalanceBook::default();
         b.snapshot(G, [("USDT".to_string(), a("100"))], 1_000, 0);
-        b.reserve(8, G, "USDT", a("30"));
-        b.reserve(8, G, "USDT", a("10")); // a hedge of the same trade
+        b.reserve(8, G, "USDT", a("30")).unwrap();
+        b.reserve(8, G, "USDT", a("10")).unwrap(); // a hedge of the same trade
         b.finish(8, [None, Some(5_000)], 100);
-        assert_eq!(b.available(G, "USDT"), a("60"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("60"));
         // An unrelated asset's push, before the time is up: still held.
         b.push(G, "BTC", a("1"), 6_000, 100 + SETTLE_TIMEOUT_MS - 1);
-        assert_eq!(b.available(G, "USDT"), a("60"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("60"));
         b.push(G, "BTC", a("1"), 6_001, 100 + SETTLE_TIMEOUT_MS);
-        assert_eq!(b.available(G, "USDT"), a("100"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("100"));
         // A snapshot requested after the fill also releases it.
-        b.reserve(9, G, "USDT", a("50"));
+        b.reserve(9, G, "USDT", a("50")).unwrap();
         b.finish(9, [None, Some(7_000)], 200);
         b.snapshot(G, [("USDT".to_string(), a("60"))], 7_001, 210);
-        assert_eq!(b.available(G, "USDT"), a("60"));
+        assert_eq!(b.available(G, "USDT").unwrap(), a("60"));
+    }
+
+    /// A balance beyond what `i128` can take minus a reservation (a value a venue could
+    /// send before the parse bound) used to overflow in `available`: a panic under `ci`.
+    #[test]
+    fn a_balance_whose_available_does_not_fit_is_not_available() {
+        let mut b = BalanceBook::default();
+        b.push(G, "USDT", Amount::from_mantissa(-i128::MAX), 1_000, 0);
+        b.reserve(1, G, "USDT", a("1")).unwrap();
+        assert_eq!(b.available(G, "USDT"), None);
+        // Reservations that would not fit are refused, and nothing is reserved.
+        b.push(G, "USDT", a("5"), 2_000, 0);
+        let huge = Amount::from_mantissa(i128::MAX);
+        assert_eq!(
+            b.reserve(2, G, "USDT", huge).unwrap_err().to_string(),
+            format!("gateio USDT: reserving {huge} more does not fit")
+        );
+        assert_eq!(b.available(G, "USDT"), Some(a("4")));
+        b.finish(2, [None, None], 0);
+        b.finish(1, [None, None], 0);
+        assert_eq!(b.available(G, "USDT"), Some(a("5")));
     }
 }

@@ -288,12 +288,16 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         // by the process that journaled them).
         let mut ledger = Ledger::new();
         for f in &fills {
-            ledger.record(f, &sym.base, &sym.quote);
+            if let Err(e) = ledger.record(f, &sym.base, &sym.quote) {
+                rep.errors.push(format!("tx {txn}: {e}"));
+            }
         }
         // The transaction as a whole: its journaled fills plus the adopted ones.
         let mut tx_ledger = ledger.clone();
         for f in &journaled {
-            tx_ledger.record(f, &sym.base, &sym.quote);
+            if let Err(e) = tx_ledger.record(f, &sym.base, &sym.quote) {
+                rep.errors.push(format!("tx {txn}: {e}"));
+            }
         }
         if finished.is_none() {
             // The journal may never have seen it start (crash before the write):
@@ -361,8 +365,11 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             match result {
                 Ok(fills) => {
                     for f in &fills {
-                        ledger.record(f, &sym.base, &sym.quote);
-                        tx_ledger.record(f, &sym.base, &sym.quote);
+                        for l in [&mut ledger, &mut tx_ledger] {
+                            if let Err(e) = l.record(f, &sym.base, &sym.quote) {
+                                rep.errors.push(format!("tx {txn}: {e}"));
+                            }
+                        }
                     }
                     flattened = residual;
                     "flattened".to_string()
@@ -375,7 +382,13 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             }
         };
         let mark = inner.mark_price(&sym);
-        let pnl = tx_ledger.pnl(&sym.quote, |a| (a == &*sym.base).then_some(mark).flatten());
+        let pnl = tx_ledger
+            .pnl(&sym.quote, |a| (a == &*sym.base).then_some(mark).flatten())
+            .unwrap_or_else(|| {
+                rep.errors
+                    .push(format!("tx {txn}: realized PnL does not fit; booked as 0"));
+                Amount::ZERO
+            });
         let (bought_after, sold_after) = if flattened.is_negative() {
             (bought - flattened, sold)
         } else {
@@ -438,7 +451,9 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                     })));
             }
         }
-        inner.stats.ledger.lock().merge(&ledger);
+        if let Err(e) = inner.stats.ledger.lock().merge(&ledger) {
+            rep.errors.push(format!("tx {txn}: {e}"));
+        }
         let action = if finished.is_some() {
             format!("amended, {action}")
         } else {

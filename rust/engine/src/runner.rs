@@ -811,8 +811,13 @@ impl Inner {
 
     fn caps_from(&self, sym: &Sym, buy: Venue, bal: &BalanceBook) -> Caps {
         let nscale = sym.scales.price + sym.scales.qty;
-        let quote = bal.available(buy, &sym.quote).mantissa().max(0);
-        let base = bal.available(buy.other(), &sym.base).mantissa().max(0);
+        // A balance whose available amount does not fit is none to trade with.
+        let quote = bal
+            .available(buy, &sym.quote)
+            .map_or(0, |a| a.mantissa().max(0));
+        let base = bal
+            .available(buy.other(), &sym.base)
+            .map_or(0, |a| a.mantissa().max(0));
         Caps {
             buy_quote: acct_to_scale(quote, nscale) as u128,
             sell_base: acct_to_scale(base, sym.scales.qty).min(u64::MAX as i128) as u64,
@@ -1038,10 +1043,26 @@ impl Inner {
 
         // Reserve what the legs use (stream mode reads these).
         let quote_res = Amount::from_mantissa(scale_to_acct(opp.buy_cost as i128, nscale));
-        {
+        let reserved = {
             let mut b = self.balances.lock();
-            b.reserve(tx_id, buy, &sym.quote, quote_res);
-            b.reserve(tx_id, sell, &sym.base, qty);
+            let r = b
+                .reserve(tx_id, buy, &sym.quote, quote_res)
+                .and_then(|()| b.reserve(tx_id, sell, &sym.base, qty));
+            if r.is_err() {
+                b.finish(tx_id, [None, None], now_ms());
+            }
+            r
+        };
+        if let Err(e) = reserved {
+            // Only absurd venue balances get here: nothing is sent.
+            self.stats.error(ErrorClass::Malformed);
+            self.journal.send(JournalRecord::Event {
+                t_ms: now_ms(),
+                kind: "not_sent",
+                detail: format!("{}: {e}", sym.unified),
+            });
+            self.release(&sym, notional);
+            return;
         }
         // The intent first: the transaction and both orders are staged in the journal
         // before they are sent (no syscall: the writer picks them up off this path), so
@@ -1531,7 +1552,16 @@ impl Inner {
                 (&sym.quote, notional.unwrap_or(Amount::ZERO))
             }
         };
-        self.balances.lock().reserve(tx.id, venue, asset, amount);
+        if let Err(e) = self.balances.lock().reserve(tx.id, venue, asset, amount) {
+            // Sent anyway (a residual must be hedged); only the stream-mode view of the
+            // balance misses it until the next REST snapshot.
+            self.stats.error(ErrorClass::Malformed);
+            self.journal.send(JournalRecord::Event {
+                t_ms: now_ms(),
+                kind: "not_reserved",
+                detail: format!("tx {}: {e}", tx.id),
+            });
+        }
         self.journal_order(tx.id, role, sym, &prepared, now_ns() / 1000);
         let r = self.clients[venue.index()].place_prepared(&prepared).await;
         let ok = r.is_ok();
@@ -1575,6 +1605,9 @@ impl Inner {
         tick_to_trade_us: Option<i64>,
     ) {
         let mut ledger = Ledger::new();
+        // What could not be booked (venue values beyond any real account): journaled
+        // in the transaction's detail, counted as malformed.
+        let mut not_booked = Vec::new();
         let mut journal_fills = Vec::new();
         for o in &tx.orders {
             let Some(st) = self.tracker_state(o.venue, &o.client_id) else {
@@ -1582,7 +1615,9 @@ impl Inner {
             };
             self.journal_tracked(tx.id, &o.client_id, o.role, sym, o.side.as_str(), &st);
             for f in &st.fills {
-                ledger.record(f, &sym.base, &sym.quote);
+                if let Err(e) = ledger.record(f, &sym.base, &sym.quote) {
+                    not_booked.push(e.to_string());
+                }
                 journal_fills.push(f.clone());
             }
         }
@@ -1591,15 +1626,36 @@ impl Inner {
         }
         // Mark residual base at the mid of the venues' tops (for PnL and risk).
         let mark = self.mark_price(sym);
-        let pnl = ledger.pnl(&sym.quote, |asset| {
-            (asset == sym.base).then_some(mark).flatten()
-        });
+        let pnl = ledger
+            .pnl(&sym.quote, |asset| {
+                (asset == sym.base).then_some(mark).flatten()
+            })
+            .unwrap_or_else(|| {
+                not_booked.push("realized PnL does not fit; booked as 0".into());
+                Amount::ZERO
+            });
         let fees = ledger.fees_quote();
         let residual = tx.residual();
         let residual_acct = scale_to_acct(residual, sym.scales.qty);
-        merge_ledger(&mut self.stats.ledger.lock(), &tx.orders, self, sym);
-        *self.stats.pnl.lock() += pnl;
-        *self.stats.fees.lock() += fees;
+        not_booked.extend(merge_ledger(
+            &mut self.stats.ledger.lock(),
+            &tx.orders,
+            self,
+            sym,
+        ));
+        for (total, add, what) in [
+            (&self.stats.pnl, pnl, "PnL"),
+            (&self.stats.fees, fees, "fees"),
+        ] {
+            let mut total = total.lock();
+            match total.checked_add(add) {
+                Some(t) => *total = t,
+                None => not_booked.push(format!("the run's {what} total does not fit; left out")),
+            }
+        }
+        if !not_booked.is_empty() {
+            self.stats.error(ErrorClass::Malformed);
+        }
         *self
             .stats
             .outcomes
@@ -1630,7 +1686,7 @@ impl Inner {
                 fees_quote: Dec::new(fees.mantissa(), 18),
                 residual_base: Dec::new(residual, sym.scales.qty),
                 tick_to_trade_us,
-                detail: String::new(),
+                detail: not_booked.join("; "),
             })));
         self.emit(EngineEvent::Transaction {
             tx_id: tx.id,
@@ -2271,15 +2327,25 @@ fn tif_label(t: TimeInForce) -> &'static str {
     }
 }
 
-/// Adds a finished transaction's fills to the running inventory ledger.
-fn merge_ledger(total: &mut Ledger, orders: &[crate::tx::LegOrder], inner: &Inner, sym: &Sym) {
+/// Adds a finished transaction's fills to the running inventory ledger; returns why
+/// each fill that could not be booked was not.
+fn merge_ledger(
+    total: &mut Ledger,
+    orders: &[crate::tx::LegOrder],
+    inner: &Inner,
+    sym: &Sym,
+) -> Vec<String> {
+    let mut not_booked = Vec::new();
     for o in orders {
         if let Some(st) = inner.tracker_state(o.venue, &o.client_id) {
             for f in &st.fills {
-                total.record(f, &sym.base, &sym.quote);
+                if let Err(e) = total.record(f, &sym.base, &sym.quote) {
+                    not_booked.push(e.to_string());
+                }
             }
         }
     }
+    not_booked
 }
 
 /// Resolves when the first of `futs` does.

@@ -15,9 +15,21 @@ use arb_core::fixed::Round;
 pub const AMOUNT_SCALE: u32 = 18;
 const ONE: i128 = 1_000_000_000_000_000_000;
 
+/// The largest magnitude [`Amount::parse`] accepts: 10^18 whole units. A venue value
+/// beyond it (a price, quantity, quote amount, fee or balance) is corrupt or hostile:
+/// even a huge-supply token's whole supply (10^15 to 10^18 units) fits. The bound keeps
+/// sums far from `i128`: `i128::MAX` is about 1.7 x 10^38 at 18 decimals, 170 times the
+/// bound, so any 170 parsed values add up without overflow (an order's fills, one
+/// trade's bookings). Longer sums (a whole run's ledger) are checked where they are
+/// taken; products are always checked ([`Amount::checked_mul`]).
+pub const MAX_PARSED: Amount = Amount(ONE * ONE);
+
 /// An exact decimal `mantissa / 10^18`.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Amount(i128);
+
+/// The parse error's reason for a value beyond [`MAX_PARSED`].
+const BEYOND: &str = "magnitude beyond the bound of 10^18 units";
 
 /// Why a decimal string is not an [`Amount`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,7 +73,8 @@ impl Amount {
     /// no venue sends it for amounts, and accepting it would hide a broken field.
     ///
     /// # Errors
-    /// Empty text, a stray character, more than 18 significant decimals, overflow.
+    /// Empty text, a stray character, more than 18 significant decimals, a magnitude
+    /// beyond [`MAX_PARSED`].
     pub fn parse(text: &str) -> Result<Self, AmountError> {
         let err = |why| AmountError {
             text: text.to_string(),
@@ -95,7 +108,7 @@ impl Amount {
                         int = int
                             .checked_mul(10)
                             .and_then(|v| v.checked_add(d))
-                            .ok_or_else(|| err("too large"))?;
+                            .ok_or_else(|| err(BEYOND))?;
                     }
                 }
                 b'.' if !seen_dot => seen_dot = true,
@@ -108,8 +121,24 @@ impl Amount {
         let m = int
             .checked_mul(ONE)
             .and_then(|v| v.checked_add(frac * 10i128.pow(AMOUNT_SCALE - frac_digits)))
-            .ok_or_else(|| err("too large"))?;
+            .filter(|m| *m <= MAX_PARSED.0)
+            .ok_or_else(|| err(BEYOND))?;
         Ok(Amount(if neg { -m } else { m }))
+    }
+
+    /// `self + other`, or `None` when the sum does not fit in an `i128` mantissa.
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+
+    /// `self - other`, or `None` when the difference does not fit.
+    pub fn checked_sub(self, other: Amount) -> Option<Amount> {
+        self.0.checked_sub(other.0).map(Amount)
+    }
+
+    /// `-self`, or `None` for the one mantissa whose negation does not fit.
+    pub fn checked_neg(self) -> Option<Amount> {
+        self.0.checked_neg().map(Amount)
     }
 
     /// Rounds to `decimals` places in the given direction (towards -inf for `Down`,
@@ -179,6 +208,10 @@ impl std::str::FromStr for Amount {
     }
 }
 
+// The operators are for amounts that are ours and bounded (a quantized order's
+// quantity, a reservation, a test's literal). Sums of venue values (fills, ledger
+// bookings, balances) use `checked_add`/`checked_sub`: the `ci` profile panics on
+// overflow, a release build would wrap silently.
 impl Add for Amount {
     type Output = Amount;
     fn add(self, rhs: Amount) -> Amount {
@@ -224,6 +257,58 @@ mod tests {
         assert!(Amount::parse("-").is_err());
         assert!(Amount::parse("1.0000000000000000001").is_err());
         assert_eq!(Amount::from_scaled(1_913_774, 2).to_string(), "19137.74");
+    }
+
+    /// A value beyond 10^18 units used to parse (up to ~1.7 x 10^20): two of them
+    /// summed overflowed `i128`.
+    #[test]
+    fn values_beyond_the_bound_are_refused_with_the_text() {
+        let max = "1000000000000000000";
+        assert_eq!(Amount::parse(max).unwrap(), MAX_PARSED);
+        assert_eq!(
+            Amount::parse(&format!("-{max}")).unwrap().checked_neg(),
+            Some(MAX_PARSED)
+        );
+        for text in [
+            "1000000000000000000.000000000000000001",
+            "-1000000000000000001",
+            "170141183460469231731",
+            "99999999999999999999999999999999999999999999",
+        ] {
+            assert_eq!(
+                Amount::parse(text),
+                Err(AmountError {
+                    text: text.to_string(),
+                    why: BEYOND
+                })
+            );
+        }
+        let e = Amount::parse("170141183460469231731")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "invalid decimal \"170141183460469231731\": magnitude beyond the bound of 10^18 units"
+        );
+    }
+
+    #[test]
+    fn checked_sums_refuse_what_does_not_fit() {
+        let top = Amount::from_mantissa(i128::MAX);
+        assert_eq!(top.checked_add(Amount::from_mantissa(1)), None);
+        assert_eq!(
+            Amount::from_mantissa(i128::MIN).checked_sub(Amount::from_mantissa(1)),
+            None
+        );
+        assert_eq!(Amount::from_mantissa(i128::MIN).checked_neg(), None);
+        assert_eq!(
+            MAX_PARSED.checked_add(MAX_PARSED),
+            Some(Amount(2 * ONE * ONE))
+        );
+        assert_eq!(
+            Amount::from_int(1).checked_sub(Amount::from_int(3)),
+            Some(Amount::from_int(-2))
+        );
     }
 
     #[test]

@@ -763,7 +763,12 @@ impl VenueClient {
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.malformed("my_trades"))?;
         for f in &fills {
-            self.inner.tracker.on_fill(f);
+            // A fill whose sums with its order's do not fit is bad venue data like an
+            // unparsable row: the answer is malformed, with the fill named.
+            self.inner
+                .tracker
+                .on_fill(f)
+                .map_err(|e| self.malformed("my_trades")(e.to_string()))?;
         }
         Ok(fills)
     }

@@ -64,7 +64,8 @@ pub use config::{OrderPath, VenueConfig};
 pub use error::ExecError;
 pub use http::ConnStats;
 pub use lifecycle::{
-    Balance, ExecEvent, Fill, OrderReport, OrderState, OrderStatus, OrderTracker, Source,
+    Balance, ExecEvent, Fill, FillRejected, OrderReport, OrderState, OrderStatus, OrderTracker,
+    Source,
 };
 pub use order::{ClientOrderId, Leg, OrderKind, OrderRequest, Side, SymbolRules, TimeInForce};
 pub use ratelimit::{Endpoint, RateLimiter};

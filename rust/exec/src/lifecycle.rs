@@ -100,6 +100,17 @@ pub struct Fill {
     pub source: Source,
 }
 
+/// Why the tracker refused a fill: its amounts summed with its order's earlier fills
+/// do not fit (corrupt or hostile venue values). Nothing of it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("fill {trade_id} of order {order_id} refused: its {what} summed with the order's earlier fills does not fit")]
+pub struct FillRejected {
+    pub trade_id: String,
+    pub order_id: String,
+    /// Which sum: "quantity", "quote amount" or "fee".
+    pub what: &'static str,
+}
+
 /// What the venue says about an order (a REST answer or a stream push).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OrderReport {
@@ -193,8 +204,39 @@ impl OrderState {
         }
     }
 
-    fn fills_qty(&self) -> Amount {
-        self.fills.iter().fold(Amount::ZERO, |a, f| a + f.qty)
+    /// Records a fill not seen before: its quantity, quote amount and fee added to the
+    /// order's. All three sums are checked before anything changes, so a fill whose sums
+    /// do not fit (corrupt or hostile venue values) leaves the order as it was.
+    fn add_fill(&mut self, f: &Fill) -> Result<(), FillRejected> {
+        let refuse = |what| FillRejected {
+            trade_id: f.trade_id.clone(),
+            order_id: f.order_id.clone(),
+            what,
+        };
+        let sum = |get: fn(&Fill) -> Amount| {
+            self.fills
+                .iter()
+                .try_fold(get(f), |a, g| a.checked_add(get(g)))
+        };
+        let qty = sum(|g| g.qty).ok_or_else(|| refuse("quantity"))?;
+        let quote = sum(|g| g.quote_qty).ok_or_else(|| refuse("quote amount"))?;
+        let fee = match self.fees.iter().position(|(c, _)| *c == f.fee_currency) {
+            Some(i) => Some(i).zip(self.fees[i].1.checked_add(f.fee)),
+            None => Some((self.fees.len(), f.fee)),
+        };
+        let (fee_at, fee) = fee.ok_or_else(|| refuse("fee"))?;
+        if fee_at == self.fees.len() {
+            self.fees.push((f.fee_currency.clone(), fee));
+        } else {
+            self.fees[fee_at].1 = fee;
+        }
+        self.fills.push(f.clone());
+        if self.side.is_none() {
+            self.side = Some(f.side);
+        }
+        self.filled_qty = self.filled_qty.max(qty);
+        self.filled_quote = self.filled_quote.max(quote);
+        Ok(())
     }
 
     /// A fully filled order whose status has not said so yet is filled.
@@ -249,16 +291,15 @@ impl Entry {
         if s.symbol.is_empty() {
             s.symbol = o.symbol;
         }
-        for f in o.fills {
-            if self.trade_ids.insert(f.trade_id.clone()) {
-                match s.fees.iter_mut().find(|(c, _)| *c == f.fee_currency) {
-                    Some((_, v)) => *v += f.fee,
-                    None => s.fees.push((f.fee_currency.clone(), f.fee)),
-                }
-                s.fills.push(f);
+        for f in &o.fills {
+            // Each of these fills was accepted under the venue id alone; one whose sums
+            // with this entry's fills do not fit is left out here (its trade id stays
+            // unseen, so the REST reconciliation's copy is refused with the reason).
+            if !self.trade_ids.contains(&f.trade_id) && s.add_fill(f).is_ok() {
+                self.trade_ids.insert(f.trade_id.clone());
             }
         }
-        s.filled_qty = s.filled_qty.max(o.filled_qty).max(s.fills_qty());
+        s.filled_qty = s.filled_qty.max(o.filled_qty);
         s.filled_quote = s.filled_quote.max(o.filled_quote);
         s.merge_status(o.status);
         s.settle_by_quantity();
@@ -453,36 +494,31 @@ impl OrderTracker {
         let _ = self.events.send(ExecEvent::Order(r.clone()));
     }
 
-    /// One fill; returns `false` if this trade id was already recorded.
-    pub fn on_fill(&self, f: &Fill) -> bool {
+    /// One fill; `Ok(false)` if this trade id was already recorded.
+    ///
+    /// # Errors
+    /// The fill's quantity, quote amount or fee summed with the order's earlier fills
+    /// does not fit: nothing of it is recorded or published, and the same trade id
+    /// arriving again is refused again.
+    pub fn on_fill(&self, f: &Fill) -> Result<bool, FillRejected> {
         let fresh = self.with_entry(
             f.client_id.as_ref(),
             Some(&f.order_id),
             &f.symbol,
             |s, ids| {
-                if !ids.insert(f.trade_id.clone()) {
-                    return false;
+                if ids.contains(&f.trade_id) {
+                    return Ok(false);
                 }
-                s.fills.push(f.clone());
-                if s.side.is_none() {
-                    s.side = Some(f.side);
-                }
-                match s.fees.iter_mut().find(|(c, _)| *c == f.fee_currency) {
-                    Some((_, v)) => *v += f.fee,
-                    None => s.fees.push((f.fee_currency.clone(), f.fee)),
-                }
-                let q = s.fills_qty();
-                s.filled_qty = s.filled_qty.max(q);
-                let quote = s.fills.iter().fold(Amount::ZERO, |a, f| a + f.quote_qty);
-                s.filled_quote = s.filled_quote.max(quote);
+                s.add_fill(f)?;
+                ids.insert(f.trade_id.clone());
                 s.settle_by_quantity();
-                true
+                Ok(true)
             },
-        );
+        )?;
         if fresh {
             let _ = self.events.send(ExecEvent::Fill(f.clone()));
         }
-        fresh
+        Ok(fresh)
     }
 
     /// A placement's outcome is unknown (timeout, 5xx) until resolved.
@@ -667,7 +703,7 @@ mod tests {
         t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
         assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::PendingNew);
         // The stream's fill beats the REST acknowledgement.
-        assert!(t.on_fill(&fill("T1", "1", true)));
+        assert_eq!(t.on_fill(&fill("T1", "1", true)), Ok(true));
         assert_eq!(
             t.get(&cid("c1")).unwrap().status,
             OrderStatus::PartiallyFilled
@@ -679,12 +715,15 @@ mod tests {
         assert_eq!(s.order_id.as_deref(), Some("O1"));
         assert_eq!(s.filled_qty, amt("1"));
         // The same trade again (from the REST reconciliation) is not counted twice.
-        assert!(!t.on_fill(&Fill {
-            source: Source::Rest,
-            ..fill("T1", "1", false)
-        }));
+        assert_eq!(
+            t.on_fill(&Fill {
+                source: Source::Rest,
+                ..fill("T1", "1", false)
+            }),
+            Ok(false)
+        );
         // A fill known only by order id lands on the same order.
-        assert!(t.on_fill(&fill("T2", "1", false)));
+        assert_eq!(t.on_fill(&fill("T2", "1", false)), Ok(true));
         let s = t.get(&cid("c1")).unwrap();
         assert_eq!(s.status, OrderStatus::Filled);
         assert_eq!(s.fills.len(), 2);
@@ -699,15 +738,63 @@ mod tests {
         let t = OrderTracker::new(Venue::Mexc);
         t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
         // The fill names only the venue id, which nobody has told us yet.
-        assert!(t.on_fill(&fill("T1", "2", false)));
+        assert_eq!(t.on_fill(&fill("T1", "2", false)), Ok(true));
         assert_eq!(t.get(&cid("c1")).unwrap().fills.len(), 0);
         // The acknowledgement carries both ids: the orphan fill moves over.
         t.on_report(&report(OrderStatus::Open, "0"));
         let s = t.get(&cid("c1")).unwrap();
         assert_eq!((s.fills.len(), s.status), (1, OrderStatus::Filled));
         assert_eq!(t.all().len(), 1);
-        assert!(!t.on_fill(&fill("T1", "2", true)));
+        assert_eq!(t.on_fill(&fill("T1", "2", true)), Ok(false));
         assert_eq!(t.get_by_order_id("O1").unwrap().client_id, Some(cid("c1")));
+    }
+
+    /// Two fills whose quantities sum beyond `i128` (each within what a venue could send
+    /// before the parse bound) used to overflow in the tracker: a panic under the `ci`
+    /// profile, a wrapped quantity in release.
+    #[test]
+    fn a_fill_whose_sums_do_not_fit_is_refused_and_nothing_of_it_is_kept() {
+        let t = OrderTracker::new(Venue::Mexc);
+        t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, None);
+        let half = Amount::from_mantissa(i128::MAX / 2 + 1);
+        let big = |trade: &str| Fill {
+            qty: half,
+            quote_qty: amt("1"),
+            ..fill(trade, "1", true)
+        };
+        let mut events = t.subscribe_events();
+        assert_eq!(t.on_fill(&big("T1")), Ok(true));
+        let before = t.get(&cid("c1")).unwrap();
+        let refused = FillRejected {
+            trade_id: "T2".into(),
+            order_id: "O1".into(),
+            what: "quantity",
+        };
+        assert_eq!(t.on_fill(&big("T2")), Err(refused.clone()));
+        assert_eq!(
+            refused.to_string(),
+            "fill T2 of order O1 refused: its quantity summed with the order's earlier fills does not fit"
+        );
+        // Nothing of it is kept or published; delivered again, it is refused again.
+        assert_eq!(t.get(&cid("c1")).unwrap(), before);
+        assert_eq!(before.filled_qty, half);
+        assert_eq!(t.on_fill(&big("T2")).unwrap_err().what, "quantity");
+        assert!(matches!(events.try_recv(), Ok(ExecEvent::Fill(f)) if f.trade_id == "T1"));
+        assert!(events.try_recv().is_err());
+        // A fee that does not fit is refused the same way.
+        let fee = Fill {
+            fee: Amount::from_mantissa(i128::MAX),
+            fee_currency: "USDT".into(),
+            ..fill("T3", "0", true)
+        };
+        assert_eq!(t.on_fill(&fee), Ok(true));
+        let fee2 = Fill {
+            trade_id: "T4".into(),
+            ..fee
+        };
+        assert_eq!(t.on_fill(&fee2).unwrap_err().what, "fee");
+        // The duplicate of an accepted fill is still just a duplicate.
+        assert_eq!(t.on_fill(&big("T1")), Ok(false));
     }
 
     /// `prune_final` was written to bound the tracker and never called: every order of a
@@ -776,7 +863,7 @@ mod tests {
             (f.fills.len(), done.status)
         });
         tokio::task::yield_now().await;
-        t.on_fill(&fill("T1", "0.5", true));
+        t.on_fill(&fill("T1", "0.5", true)).unwrap();
         t.on_report(&report(OrderStatus::Canceled, "0.5"));
         assert_eq!(waiter.await.unwrap(), (1, OrderStatus::Canceled));
         assert!(t

@@ -472,7 +472,7 @@ mod tests {
             rules: gate_btc(),
             side: Side::Buy,
             kind: OrderKind::Limit {
-                price: amt("100000000000000000000"),
+                price: amt("1000000000000000000"),
                 qty: amt("100000000000000"),
                 tif: TimeInForce::Ioc,
             },

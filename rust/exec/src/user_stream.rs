@@ -371,7 +371,7 @@ fn mexc_frame(client: &VenueClient, bytes: &[u8], stats: &StreamStats) {
                 return;
             };
             stats.fills.fetch_add(1, Ordering::Relaxed);
-            tracker.on_fill(&Fill {
+            let fill = Fill {
                 venue: Venue::Mexc,
                 trade_id: d.trade_id.clone(),
                 order_id: d.order_id.clone(),
@@ -387,7 +387,11 @@ fn mexc_frame(client: &VenueClient, bytes: &[u8], stats: &StreamStats) {
                 is_maker: d.is_maker,
                 time_ms: d.time,
                 source: Source::Stream,
-            });
+            };
+            // A deal whose sums with its order's do not fit is a malformed deal.
+            if tracker.on_fill(&fill).is_err() {
+                stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Some(Body::PrivateAccount(a)) => {
             if let (Some(free), Some(locked)) = (amt(&a.balance_amount), amt(&a.frozen_amount)) {
@@ -531,7 +535,10 @@ fn gate_update(client: &VenueClient, v: &Value, stats: &StreamStats) {
             "spot.usertrades" => match crate::gate::parse_trade(it, Source::Stream) {
                 Ok(f) => {
                     stats.fills.fetch_add(1, Ordering::Relaxed);
-                    tracker.on_fill(&f);
+                    // Sums with its order's that do not fit: a malformed trade.
+                    if tracker.on_fill(&f).is_err() {
+                        stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 Err(_) => {
                     stats.decode_errors.fetch_add(1, Ordering::Relaxed);
