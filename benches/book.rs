@@ -10,10 +10,12 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use arb_core::mexc_proto::{Body, DepthItem, PublicAggreDepthsV3Api, PushDataV3ApiWrapper};
 use arb_core::Venue;
 use arb_market::gate::{self, GateEvent};
 use arb_market::mexc::{self, MexcPush};
+use arb_market::venues::mexc::proto::{
+    Body, DepthItem, PublicAggreDepthsV3Api, PushDataV3ApiWrapper,
+};
 use arb_market::{BookStore, BookSync, Diff, Level, OrderBook, Scales, SymbolTable};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use prost::Message;

@@ -1,11 +1,10 @@
 //! arb-core: the vocabulary every arbhybrid crate shares — exact fixed-point numbers,
-//! venues, the error classification, MEXC's protobuf push messages and request signing.
+//! venues, the error classification and request signing.
 //!
 //! Nothing here allocates on the hot path or knows about Python.
 
 pub mod error;
 pub mod fixed;
-pub mod mexc_proto;
 pub mod side;
 pub mod sign;
 pub mod time;

@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use arb_core::mexc_proto::{Body, PushDataV3ApiWrapper};
 use arb_core::Venue;
+use arb_market::venues::mexc::proto::{Body, PushDataV3ApiWrapper};
 use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
 use serde_json::{json, Value};

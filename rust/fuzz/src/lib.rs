@@ -11,7 +11,7 @@
 //! recursive parser without a bound overflows the stack on them (a SIGSEGV, which no
 //! `catch_unwind` stops), as Gate's scanner once did.
 
-use arb_core::mexc_proto::{
+use arb_market::venues::mexc::proto::{
     Body, DepthItem, PrivateDealsV3Api, PrivateOrdersV3Api, PublicAggreDepthsV3Api,
     PushDataV3ApiWrapper,
 };

@@ -5,13 +5,13 @@
 //! RELIABILITY.md come from `PROPTEST_CASES=20000`.
 
 use arb_core::fixed::{format_scaled, parse_scaled, parse_scaled_signed};
-use arb_core::mexc_proto::PushDataV3ApiWrapper;
 use arb_exec::lifecycle::Source;
 use arb_exec::{Amount, ClientOrderId};
 use arb_fuzz::*;
 use arb_market::gate::{parse_frame, parse_frame_serde, parse_rest_book, GateEvent};
 use arb_market::mexc::{decode_push, depth_view, parse_rest_depth, parse_text, MexcPush};
 use arb_market::symbols::{parse_gate, parse_mexc};
+use arb_market::venues::mexc::proto::PushDataV3ApiWrapper;
 use arb_market::{Diff, Scales, SymbolTable};
 use proptest::prelude::*;
 use serde_json::Value;

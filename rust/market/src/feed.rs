@@ -2,10 +2,12 @@
 //! the event log hook, reconnect backoff and feed counters. The connection loop itself
 //! is in [`crate::shard`].
 //!
-//! One task per connection ("shard"): MEXC allows 30 subscriptions per connection, so
-//! its symbols are split into shards of at most 30; Gate symbols share shards of
-//! `gate_symbols_per_connection`. Each shard owns its books' sequencing state, so the hot
-//! path (frame -> parse -> apply -> listeners) runs on one task without cross-task hops.
+//! One task per connection ("shard"): each venue's adapter says how many symbols one
+//! connection carries (MEXC allows 30 channels per connection; Gate symbols share shards
+//! of `gate_symbols_per_connection`). Each shard owns its books' sequencing state, so the
+//! hot path (frame -> parse -> apply -> listeners) runs on one task without cross-task
+//! hops. Nothing here knows a particular venue: the adapters come from
+//! [`crate::venues::feed_protocol`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once};
@@ -19,6 +21,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::gate::GateBookChannel;
+use crate::protocol::Streams;
 use crate::shard::{Shard, ShardBook};
 use crate::store::{BookStore, InvalidReason};
 use crate::symbols::{SymbolId, SymbolTable};
@@ -121,6 +124,16 @@ impl Default for FeedConfig {
             connection_max_age: Duration::from_secs(23 * 3600),
             rotation_overlap_max: Duration::from_secs(60),
             http_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl FeedConfig {
+    /// The channels subscribed per symbol besides the book.
+    pub fn streams(&self) -> Streams {
+        Streams {
+            tickers: self.tickers,
+            trades: self.trades,
         }
     }
 }
@@ -293,32 +306,24 @@ pub(crate) async fn get_text(
     Ok(body)
 }
 
-/// Fetches MEXC `exchangeInfo` and Gate `currency_pairs` (for the enabled venues) and
-/// builds the symbol table.
+/// Fetches every enabled venue's symbol list (MEXC `exchangeInfo`, Gate
+/// `currency_pairs`) and builds the symbol table.
 ///
 /// # Errors
 /// A request that fails or a body that does not parse.
 pub async fn fetch_symbols(cfg: &FeedConfig) -> Result<SymbolTable, FeedError> {
     let http = http_client(cfg);
-    let mexc = if cfg.mexc_enabled {
-        let url = format!(
-            "{}/api/v3/exchangeInfo",
-            cfg.mexc_rest.trim_end_matches('/')
-        );
-        Some(get_text(&http, Venue::Mexc, &url).await?)
-    } else {
-        None
-    };
-    let gate = if cfg.gate_enabled {
-        let url = format!(
-            "{}/spot/currency_pairs",
-            cfg.gate_rest.trim_end_matches('/')
-        );
-        Some(get_text(&http, Venue::Gate, &url).await?)
-    } else {
-        None
-    };
-    Ok(SymbolTable::from_json(mexc.as_deref(), gate.as_deref())?)
+    let cfg = Arc::new(cfg.clone());
+    let mut bodies = Vec::new();
+    for venue in Venue::ALL {
+        let proto = crate::venues::feed_protocol(venue, &cfg);
+        if proto.enabled() {
+            bodies.push((venue, get_text(&http, venue, &proto.symbols_url()).await?));
+        }
+    }
+    Ok(SymbolTable::from_bodies(
+        bodies.iter().map(|(v, b)| (*v, b.as_str())),
+    )?)
 }
 
 /// Runs a shard, and runs it again if it panics: a panicked shard's task is gone, and
@@ -409,20 +414,13 @@ impl MarketData {
         let http = http_client(&cfg);
         let cfg = Arc::new(cfg);
         let mut tasks = Vec::new();
+        let streams = cfg.streams();
         for venue in Venue::ALL {
-            let enabled = match venue {
-                Venue::Mexc => cfg.mexc_enabled,
-                Venue::Gate => cfg.gate_enabled,
-            };
-            if !enabled {
+            let proto = crate::venues::feed_protocol(venue, &cfg);
+            if !proto.enabled() {
                 continue;
             }
-            let per_conn = match venue {
-                Venue::Mexc => cfg
-                    .mexc_symbols_per_connection
-                    .clamp(1, crate::mexc::MAX_SUBSCRIPTIONS_PER_CONNECTION),
-                Venue::Gate => cfg.gate_symbols_per_connection.max(1),
-            };
+            let per_conn = proto.symbols_per_connection(streams);
             let table = store.table().clone();
             let listed: Vec<SymbolId> = symbols
                 .iter()
@@ -435,7 +433,8 @@ impl MarketData {
                 for &id in chunk {
                     store.set_resyncing(venue, id);
                 }
-                let (cfg, store, table, http, log) = (
+                let (proto, cfg, store, table, http, log) = (
+                    proto.clone(),
                     cfg.clone(),
                     store.clone(),
                     table.clone(),
@@ -450,11 +449,11 @@ impl MarketData {
                         .filter_map(|&id| {
                             let info = table.info(id)?;
                             let vs = info.rules(venue)?.venue_symbol.to_string();
-                            Some(ShardBook::new(venue, &cfg, id, vs, info))
+                            Some(ShardBook::new(proto.book_sync(), id, vs, info))
                         })
                         .collect();
                     Shard::new(
-                        venue,
+                        proto.clone(),
                         shard_no,
                         cfg.clone(),
                         store.clone(),

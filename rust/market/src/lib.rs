@@ -1,7 +1,9 @@
 //! arb-market: the market-data core. Symbols and trading rules ([`symbols`]), exact L2
 //! books ([`book`]) kept in sequence by each venue's documented procedure ([`sync`]),
-//! the venues' book messages ([`mexc`], [`gate`]), the shared book store with health
-//! ([`store`]) and the WebSocket feeds that drive it ([`feed`]).
+//! the shared book store with health ([`store`]) and the WebSocket feeds that drive it
+//! ([`feed`]). The feeds and the table know no venue: each venue is an adapter in its
+//! own folder under [`venues`] ([`mexc`], [`gate`]: protocol, frames, symbol list),
+//! reached through the interfaces in [`protocol`].
 //!
 //! Prices and quantities are `u64` mantissas at per-symbol scales shared by both venues;
 //! nothing here uses floating point for money.
@@ -33,13 +35,16 @@
 pub mod book;
 pub mod decimal;
 pub mod feed;
-pub mod gate;
 mod json_scan;
-pub mod mexc;
+pub mod protocol;
 mod shard;
 pub mod store;
 pub mod symbols;
 pub mod sync;
+pub mod venues;
+
+/// The venue folders, also at the crate root where their users have always found them.
+pub use venues::{gate, mexc};
 
 pub use book::{BookSide, Level, OrderBook, Scales, Sweep};
 pub use decimal::Decimal;

@@ -30,8 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::book::{Level, LevelError, Scales};
 use crate::feed::{get_text, Backoff, FeedConfig, LogLevel, LogRecord, LogSink, VenueCounters};
-use crate::gate::{self, GateBookChannel, GateEvent};
-use crate::mexc::{self, MexcPush};
+use crate::protocol::{FeedProtocol, Frame, FrameHandler, Snapshot, Streams, SubAction};
 use crate::store::{BookStore, InvalidReason, MarketEvent, SyncState};
 use crate::symbols::{SymbolId, SymbolInfo};
 use crate::sync::{BookSync, Diff, Outcome, Start, SyncFault};
@@ -61,18 +60,13 @@ pub(crate) struct ShardBook {
 }
 
 impl ShardBook {
+    /// `sync` is the procedure the venue's feed protocol prescribes.
     pub(crate) fn new(
-        venue: Venue,
-        cfg: &FeedConfig,
+        sync: BookSync,
         id: SymbolId,
         venue_symbol: String,
         info: &SymbolInfo,
     ) -> Self {
-        let sync = match (venue, cfg.gate_channel) {
-            (Venue::Mexc, _) => BookSync::mexc(),
-            (Venue::Gate, GateBookChannel::Obu) => BookSync::gate_obu(),
-            (Venue::Gate, GateBookChannel::OrderBookUpdate) => BookSync::gate_update(),
-        };
         Self {
             id,
             venue_symbol,
@@ -92,7 +86,7 @@ impl ShardBook {
 struct SnapReply {
     book: usize,
     epoch: u64,
-    result: Result<(u64, Vec<Level>, Vec<Level>), String>,
+    result: Result<Snapshot, String>,
 }
 
 struct Conn {
@@ -120,6 +114,8 @@ enum Action {
 }
 
 pub(crate) struct Shard {
+    /// The venue's protocol: URLs, frames, sync procedure.
+    proto: Arc<dyn FeedProtocol>,
     venue: Venue,
     no: usize,
     cfg: Arc<FeedConfig>,
@@ -148,7 +144,7 @@ pub(crate) struct Shard {
 impl Shard {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        venue: Venue,
+        proto: Arc<dyn FeedProtocol>,
         no: usize,
         cfg: Arc<FeedConfig>,
         store: Arc<BookStore>,
@@ -165,7 +161,8 @@ impl Shard {
             .collect();
         let (snap_tx, snap_rx) = mpsc::unbounded_channel();
         Self {
-            venue,
+            venue: proto.venue(),
+            proto,
             no,
             cfg,
             store,
@@ -196,10 +193,7 @@ impl Shard {
     }
 
     fn ws_url(&self) -> &str {
-        match self.venue {
-            Venue::Mexc => &self.cfg.mexc_ws,
-            Venue::Gate => &self.cfg.gate_ws,
-        }
+        self.proto.ws_url()
     }
 
     /// What the supervisor needs after the shard is gone (see `feed::supervise`).
@@ -356,7 +350,7 @@ impl Shard {
             })?
             .map_err(|e| e.to_string())?;
         let (mut sink, stream) = ws.split();
-        for msg in self.subscribe_messages(None, "subscribe") {
+        for msg in self.subscribe_messages(None, SubAction::Subscribe) {
             sink.send(Message::text(msg))
                 .await
                 .map_err(|e| format!("subscribe: {e}"))?;
@@ -377,67 +371,18 @@ impl Shard {
     }
 
     /// Subscription frames for one book (`Some(i)`) or every book.
-    fn subscribe_messages(&self, book: Option<usize>, event: &str) -> Vec<String> {
-        let books: Vec<&ShardBook> = match book {
-            Some(i) => vec![&self.books[i]],
-            None => self.books.iter().collect(),
+    fn subscribe_messages(&self, book: Option<usize>, action: SubAction) -> Vec<String> {
+        let symbols: Vec<&str> = match book {
+            Some(i) => vec![self.books[i].venue_symbol.as_str()],
+            None => self.books.iter().map(|b| b.venue_symbol.as_str()).collect(),
         };
         // Tickers and trades ride along on the initial subscription only; a book resync
         // (book = Some) touches the book channel alone.
-        let extras = book.is_none();
-        let (tickers, trades) = (extras && self.cfg.tickers, extras && self.cfg.trades);
-        match self.venue {
-            Venue::Mexc => {
-                let iv = &self.cfg.mexc_interval;
-                let mut channels = Vec::new();
-                for b in &books {
-                    channels.push(mexc::depth_channel(&b.venue_symbol, iv));
-                    if tickers {
-                        channels.push(mexc::ticker_channel(&b.venue_symbol, iv));
-                    }
-                    if trades {
-                        channels.push(mexc::deals_channel(&b.venue_symbol, iv));
-                    }
-                }
-                let method = if event == "subscribe" {
-                    "SUBSCRIPTION"
-                } else {
-                    "UNSUBSCRIPTION"
-                };
-                vec![mexc::subscription(method, &channels)]
-            }
-            Venue::Gate => {
-                let t = arb_core::time::now_ms() / 1000;
-                let mut out = Vec::new();
-                for b in &books {
-                    out.push(gate::subscription(
-                        t,
-                        self.cfg.gate_channel,
-                        &b.venue_symbol,
-                        event,
-                        self.cfg.gate_obu_depth,
-                        &self.cfg.gate_interval,
-                    ));
-                    if tickers {
-                        out.push(gate::pair_subscription(
-                            t,
-                            "spot.book_ticker",
-                            &b.venue_symbol,
-                            event,
-                        ));
-                    }
-                    if trades {
-                        out.push(gate::pair_subscription(
-                            t,
-                            "spot.trades",
-                            &b.venue_symbol,
-                            event,
-                        ));
-                    }
-                }
-                out
-            }
-        }
+        let streams = match book {
+            None => self.cfg.streams(),
+            Some(_) => Streams::BOOK,
+        };
+        self.proto.subscription(&symbols, action, streams)
     }
 
     /// Resets book `i` to resyncing and starts its resync: a REST snapshot, or (spot.obu)
@@ -467,21 +412,9 @@ impl Shard {
 
     fn request_snapshot(&self, i: usize, delay: Duration) {
         let b = &self.books[i];
-        let url = match self.venue {
-            Venue::Mexc => format!(
-                "{}/api/v3/depth?symbol={}&limit={}",
-                self.cfg.mexc_rest.trim_end_matches('/'),
-                b.venue_symbol,
-                self.cfg.mexc_snapshot_limit
-            ),
-            Venue::Gate => format!(
-                "{}/spot/order_book?currency_pair={}&limit={}&with_id=true",
-                self.cfg.gate_rest.trim_end_matches('/'),
-                b.venue_symbol,
-                self.cfg.gate_snapshot_limit
-            ),
-        };
-        let (venue, http, tx, scales, epoch, sym) = (
+        let url = self.proto.snapshot_url(&b.venue_symbol);
+        let (proto, venue, http, tx, scales, epoch, sym) = (
+            self.proto.clone(),
             self.venue,
             self.http.clone(),
             self.snap_tx.clone(),
@@ -498,14 +431,7 @@ impl Shard {
                 let body = get_text(&http, venue, &url)
                     .await
                     .map_err(|e| e.to_string())?;
-                match venue {
-                    Venue::Mexc => mexc::parse_rest_depth(&sym, &body, scales)
-                        .map(|d| (d.last_update_id, d.bids, d.asks))
-                        .map_err(|e| e.to_string()),
-                    Venue::Gate => gate::parse_rest_book(&sym, &body, scales)
-                        .map(|d| (d.id, d.bids, d.asks))
-                        .map_err(|e| e.to_string()),
-                }
+                proto.parse_snapshot(&sym, &body, scales)
             };
             // A panic in the fetch or its parser still answers (as a failed snapshot,
             // retried like any other): a reply that never comes would leave the book
@@ -534,10 +460,10 @@ impl Shard {
         let cancel = self.cancel.clone();
         let mut cur = conn;
         let mut next: Option<Conn> = None;
-        let ping_every = match self.venue {
-            Venue::Mexc => self.cfg.mexc_ping,
-            Venue::Gate => self.cfg.gate_ping,
-        };
+        // Held for the connection's life: `on_message` borrows it beside `&mut self`
+        // without touching the reference count per frame.
+        let proto = self.proto.clone();
+        let ping_every = proto.ping_interval();
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         let check_every =
@@ -557,7 +483,7 @@ impl Shard {
                             if let Message::Close(frame) = &m {
                                 return format!("close frame from the venue: {frame:?}");
                             }
-                            self.on_message(m, cur.gen);
+                            self.on_message(&*proto, m, cur.gen);
                         }
                     }
                 }
@@ -569,7 +495,7 @@ impl Shard {
                         Some(Ok(m)) => {
                             if let Some(c) = next.as_mut() { c.last_frame = Instant::now(); }
                             let gen = next.as_ref().map_or(0, |c| c.gen);
-                            self.on_message(m, gen);
+                            self.on_message(&*proto, m, gen);
                             None
                         }
                     };
@@ -584,10 +510,7 @@ impl Shard {
                 }
                 Some(r) = snap_rx.recv() => self.on_snapshot(r),
                 _ = ping.tick() => {
-                    let msg = match self.venue {
-                        Venue::Mexc => mexc::PING.to_string(),
-                        Venue::Gate => gate::ping(arb_core::time::now_ms() / 1000),
-                    };
+                    let msg = proto.ping();
                     self.counters.pings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if let Err(e) = cur.sink.send(Message::text(msg.clone())).await {
                         return format!("ping write error: {e}");
@@ -690,7 +613,7 @@ impl Shard {
                     self.counters
                         .resubscribes
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    for ev in ["unsubscribe", "subscribe"] {
+                    for ev in [SubAction::Unsubscribe, SubAction::Subscribe] {
                         for m in self.subscribe_messages(Some(i), ev) {
                             conn.sink
                                 .send(Message::text(m))
@@ -740,158 +663,36 @@ impl Shard {
         }
     }
 
-    fn on_message(&mut self, m: Message, gen: u64) {
+    fn on_message(&mut self, proto: &dyn FeedProtocol, m: Message, gen: u64) {
         let recv_ns = arb_core::time::now_ns();
         self.counters
             .frames
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match (self.venue, m) {
-            (Venue::Mexc, Message::Binary(bytes)) => match mexc::depth_view(&bytes) {
-                Ok(Some(p)) => {
-                    let Some(&i) = self.index.get(p.symbol) else {
-                        return;
-                    };
-                    match p.fill(self.books[i].scales, &mut self.scratch) {
-                        Ok(()) => self.on_diff(i, gen, recv_ns),
-                        Err(e) => self.fault(i, InvalidReason::Unparsable, &e.to_string()),
-                    }
-                }
-                Ok(None) => self.on_mexc_other(&bytes, gen, recv_ns),
-                Err(e) => {
-                    // Not attributable to a book; if it was a depth push, that book's
-                    // next push breaks the version chain and resyncs it.
-                    self.counters
-                        .unparsable_frames
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    self.log(LogLevel::Warn, "unparsable_frame", &e.to_string());
-                }
-            },
-            (Venue::Mexc, Message::Text(t)) => match mexc::parse_text(t.as_str()) {
-                Some(r) if r.code != 0 => self.log(
-                    LogLevel::Warn,
-                    "venue_error",
-                    &format!("code {}: {}", r.code, r.msg),
-                ),
-                Some(_) => {}
-                None => self.log(LogLevel::Warn, "venue_text", t.as_str()),
-            },
-            (Venue::Gate, Message::Text(t)) => match gate::parse_frame(t.as_str()) {
-                Ok(GateEvent::Book(p)) => {
-                    let Some(&i) = self.index.get(p.pair) else {
-                        return;
-                    };
-                    match p.fill(self.books[i].scales, &mut self.scratch) {
-                        Ok(()) => self.on_diff(i, gen, recv_ns),
-                        Err(e) => self.fault(i, InvalidReason::Unparsable, &e.to_string()),
-                    }
-                }
-                Ok(GateEvent::Ticker {
-                    pair,
-                    bid,
-                    ask,
-                    time_ms,
-                }) => {
-                    let Some(&i) = self.index.get(pair) else {
-                        return;
-                    };
-                    if self.books[i].conn == gen {
-                        self.publish_ticker(i, bid, ask, time_ms.unwrap_or(0), recv_ns);
-                    }
-                }
-                Ok(GateEvent::Trade {
-                    pair,
-                    price,
-                    amount,
-                    taker_buy,
-                    time_ms,
-                }) => {
-                    let Some(&i) = self.index.get(pair) else {
-                        return;
-                    };
-                    if self.books[i].conn == gen {
-                        self.publish_trade(
-                            i,
-                            price,
-                            amount,
-                            taker_buy,
-                            time_ms.unwrap_or(0),
-                            recv_ns,
-                        );
-                    }
-                }
-                Ok(GateEvent::Error {
-                    channel,
-                    code,
-                    message,
-                }) => self.log(
-                    LogLevel::Warn,
-                    "venue_error",
-                    &format!("{channel} code {code}: {message}"),
-                ),
-                Ok(_) => {}
-                Err(e) => {
-                    self.counters
-                        .unparsable_frames
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    self.log(LogLevel::Warn, "unparsable_frame", &e.to_string());
-                }
-            },
+        let frame = match &m {
+            Message::Text(t) => Frame::Text(t.as_str()),
+            Message::Binary(b) => Frame::Binary(b),
             // Protocol pings are answered by tungstenite; pongs and other frames carry nothing.
-            _ => {}
-        }
+            _ => return,
+        };
+        proto.on_frame(
+            frame,
+            &mut Frames {
+                shard: self,
+                gen,
+                recv_ns,
+            },
+        );
     }
 
-    /// MEXC binary pushes other than depth: tickers and deals.
-    fn on_mexc_other(&mut self, bytes: &[u8], gen: u64, recv_ns: i64) {
-        match mexc::decode_push(bytes) {
-            Ok(MexcPush::Ticker {
-                symbol,
-                bid,
-                ask,
-                send_time_ms,
-            }) => {
-                let Some(&i) = self.index.get(symbol.as_str()) else {
-                    return;
-                };
-                if self.books[i].conn == gen {
-                    self.publish_ticker(
-                        i,
-                        (&bid.0, &bid.1),
-                        (&ask.0, &ask.1),
-                        send_time_ms.unwrap_or(0),
-                        recv_ns,
-                    );
-                }
-            }
-            Ok(MexcPush::Deals { symbol, deals }) => {
-                let Some(&i) = self.index.get(symbol.as_str()) else {
-                    return;
-                };
-                if self.books[i].conn == gen {
-                    for (p, q, buy, t) in &deals {
-                        self.publish_trade(i, p, q, *buy, *t, recv_ns);
-                    }
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                self.counters
-                    .unparsable_frames
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                self.log(LogLevel::Warn, "unparsable_frame", &e.to_string());
-            }
-        }
-    }
-
-    fn unparsable_event(&self, i: usize, what: &str, e: LevelError) {
+    fn unparsable_frame(&self, detail: &str) {
         self.counters
             .unparsable_frames
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.log(
-            LogLevel::Warn,
-            "unparsable_frame",
-            &format!("{} {what}: {e}", self.books[i].venue_symbol),
-        );
+        self.log(LogLevel::Warn, "unparsable_frame", detail);
+    }
+
+    fn unparsable_event(&self, i: usize, what: &str, e: LevelError) {
+        self.unparsable_frame(&format!("{} {what}: {e}", self.books[i].venue_symbol));
     }
 
     /// Publishes a ticker; an empty side (price 0 or "") is `None`.
@@ -1081,8 +882,12 @@ impl Shard {
             return;
         }
         let venue = self.venue;
-        let (version, bids, asks) = match r.result {
-            Ok(v) => v,
+        let Snapshot {
+            version,
+            bids,
+            asks,
+        } = match r.result {
+            Ok(s) => s,
             Err(e) => {
                 self.counters
                     .snapshot_failures
@@ -1178,5 +983,63 @@ impl Shard {
             }
         }
         silent > 0
+    }
+}
+
+/// The shard's side of a frame being read ([`FeedProtocol::on_frame`]): `gen` is the
+/// connection it arrived on, `recv_ns` when.
+struct Frames<'s> {
+    shard: &'s mut Shard,
+    gen: u64,
+    recv_ns: i64,
+}
+
+impl FrameHandler for Frames<'_> {
+    #[inline]
+    fn book(&self, venue_symbol: &str) -> Option<(usize, Scales)> {
+        let &i = self.shard.index.get(venue_symbol)?;
+        Some((i, self.shard.books[i].scales))
+    }
+
+    #[inline]
+    fn scratch(&mut self) -> &mut Diff {
+        &mut self.shard.scratch
+    }
+
+    #[inline]
+    fn diff(&mut self, book: usize) {
+        self.shard.on_diff(book, self.gen, self.recv_ns);
+    }
+
+    fn bad_diff(&mut self, book: usize, detail: &str) {
+        self.shard.fault(book, InvalidReason::Unparsable, detail);
+    }
+
+    /// Tickers and trades count only from the connection the book follows (during a
+    /// rotation both connections deliver them).
+    fn ticker(&mut self, book: usize, bid: (&str, &str), ask: (&str, &str), time_ms: i64) {
+        if self.shard.books[book].conn == self.gen {
+            self.shard
+                .publish_ticker(book, bid, ask, time_ms, self.recv_ns);
+        }
+    }
+
+    fn trade(&mut self, book: usize, price: &str, qty: &str, taker_buy: bool, time_ms: i64) {
+        if self.shard.books[book].conn == self.gen {
+            self.shard
+                .publish_trade(book, price, qty, taker_buy, time_ms, self.recv_ns);
+        }
+    }
+
+    fn venue_error(&mut self, detail: &str) {
+        self.shard.log(LogLevel::Warn, "venue_error", detail);
+    }
+
+    fn venue_text(&mut self, text: &str) {
+        self.shard.log(LogLevel::Warn, "venue_text", text);
+    }
+
+    fn unparsable(&mut self, detail: &str) {
+        self.shard.unparsable_frame(detail);
     }
 }

@@ -1,8 +1,9 @@
 //! The symbol table: unified symbols (ccxt's `BTC/USDT`) interned as [`SymbolId`]s, each
 //! venue's spelling (`BTCUSDT` on MEXC, `BTC_USDT` on Gate.io) in both directions, the
-//! trading rules per venue, the common set, and the book scales shared by both venues.
+//! trading rules per venue, the common set, and the book scales shared by the venues.
 //!
-//! Built once from MEXC's `exchangeInfo` and Gate's `currency_pairs` JSON, then read-only:
+//! Built once from the venues' symbol lists (each read by its venue's
+//! [`SymbolFormat`](crate::protocol::SymbolFormat) in [`crate::venues`]), then read-only:
 //! every lookup is a hash probe or an index, no lock, no allocation.
 
 use std::collections::HashMap;
@@ -14,6 +15,9 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::decimal::Decimal;
+
+/// The venues' list parsers, at the path they have always had.
+pub use crate::venues::{gate::parse_gate, mexc::parse_mexc};
 
 /// Interned id of a unified symbol; indexes every per-symbol array in the market and
 /// engine crates.
@@ -335,21 +339,18 @@ pub struct Listing {
 }
 
 impl SymbolTable {
-    /// Builds the table from MEXC `GET /api/v3/exchangeInfo` and Gate
-    /// `GET /spot/currency_pairs` bodies (either may be absent).
+    /// Builds the table from each venue's symbol list body, read by the venue's
+    /// [`SymbolFormat`](crate::protocol::SymbolFormat).
     ///
     /// # Errors
     /// Invalid JSON, or a field that is present but unreadable (named in the error).
-    pub fn from_json(
-        mexc_exchange_info: Option<&str>,
-        gate_pairs: Option<&str>,
+    pub fn from_bodies<'a>(
+        bodies: impl IntoIterator<Item = (Venue, &'a str)>,
     ) -> Result<Self, SymbolError> {
         let mut listings = Vec::new();
-        if let Some(body) = mexc_exchange_info {
-            listings.extend(parse_mexc(body)?.into_iter().map(|l| (Venue::Mexc, l)));
-        }
-        if let Some(body) = gate_pairs {
-            listings.extend(parse_gate(body)?.into_iter().map(|l| (Venue::Gate, l)));
+        for (venue, body) in bodies {
+            let parsed = crate::venues::symbol_format(venue).parse_list(body)?;
+            listings.extend(parsed.into_iter().map(|l| (venue, l)));
         }
         Ok(Self::from_listings(listings))
     }
@@ -476,19 +477,16 @@ pub fn venue_spelling(unified: &str, venue: Venue) -> Option<String> {
     if base.is_empty() || quote.is_empty() || quote.contains('/') {
         return None;
     }
-    Some(match venue {
-        Venue::Mexc => format!("{base}{quote}"),
-        Venue::Gate => format!("{base}_{quote}"),
-    })
+    Some(crate::venues::symbol_format(venue).spell(base, quote))
 }
 
 // ---------------------------------------------------------------------------------
-// Parsing the venues' lists.
+// What the venues' list parsers (in `crate::venues`) share.
 
 /// A decimal that a venue writes as a string or a JSON number; kept as text so that it
 /// is parsed exactly.
 #[derive(Debug, Default)]
-struct DecText(Option<String>);
+pub(crate) struct DecText(pub(crate) Option<String>);
 
 impl<'de> Deserialize<'de> for DecText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -520,7 +518,7 @@ impl<'de> Deserialize<'de> for DecText {
     }
 }
 
-fn dec(
+pub(crate) fn dec(
     venue: Venue,
     symbol: &str,
     field: &'static str,
@@ -538,7 +536,12 @@ fn dec(
     }
 }
 
-fn int(venue: Venue, symbol: &str, field: &'static str, t: &DecText) -> Result<u32, SymbolError> {
+pub(crate) fn int(
+    venue: Venue,
+    symbol: &str,
+    field: &'static str,
+    t: &DecText,
+) -> Result<u32, SymbolError> {
     let bad = |reason: String| SymbolError::Field {
         venue,
         symbol: symbol.to_owned(),
@@ -553,141 +556,6 @@ fn int(venue: Venue, symbol: &str, field: &'static str, t: &DecText) -> Result<u
         return Err(bad(format!("{v} decimals is more than 18")));
     }
     Ok(v)
-}
-
-#[derive(Deserialize)]
-struct MexcInfo {
-    symbols: Vec<MexcSymbol>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MexcSymbol {
-    symbol: String,
-    #[serde(default)]
-    status: DecText,
-    base_asset: String,
-    quote_asset: String,
-    #[serde(default)]
-    base_asset_precision: DecText,
-    #[serde(default)]
-    quote_precision: DecText,
-    #[serde(default)]
-    quote_asset_precision: DecText,
-    #[serde(default)]
-    base_size_precision: DecText,
-    #[serde(default)]
-    quote_amount_precision: DecText,
-    #[serde(default)]
-    is_spot_trading_allowed: Option<bool>,
-    #[serde(default)]
-    maker_commission: DecText,
-    #[serde(default)]
-    taker_commission: DecText,
-}
-
-/// Parses MEXC `exchangeInfo`: `baseAssetPrecision` is the amount decimals,
-/// `quotePrecision` (or `quoteAssetPrecision`) the price decimals, `baseSizePrecision`
-/// the minimum quantity, `quoteAmountPrecision` the minimum notional, status `"1"`
-/// (or `"ENABLED"`) online, `"2"` paused, `"3"` offline.
-///
-/// # Errors
-/// Invalid JSON or an unreadable field.
-pub fn parse_mexc(body: &str) -> Result<Vec<Listing>, SymbolError> {
-    let v = Venue::Mexc;
-    let info: MexcInfo =
-        serde_json::from_str(body).map_err(|source| SymbolError::Json { venue: v, source })?;
-    let mut out = Vec::with_capacity(info.symbols.len());
-    for s in info.symbols {
-        let sym = s.symbol.as_str();
-        let price_src = if s.quote_precision.0.is_some() {
-            &s.quote_precision
-        } else {
-            &s.quote_asset_precision
-        };
-        let status = match s.status.0.as_deref().unwrap_or("1") {
-            "1" | "ENABLED" | "TRADING" => SymbolStatus::Trading,
-            "2" | "PAUSE" | "HALT" => SymbolStatus::Paused,
-            _ => SymbolStatus::Offline,
-        };
-        let rules = VenueRules {
-            venue_symbol: sym.into(),
-            price_decimals: int(v, sym, "quotePrecision", price_src)?,
-            amount_decimals: int(v, sym, "baseAssetPrecision", &s.base_asset_precision)?,
-            min_qty: dec(v, sym, "baseSizePrecision", &s.base_size_precision)?,
-            min_notional: dec(v, sym, "quoteAmountPrecision", &s.quote_amount_precision)?,
-            status,
-            api_tradable: s.is_spot_trading_allowed.unwrap_or(true)
-                && status == SymbolStatus::Trading,
-            maker_fee: dec(v, sym, "makerCommission", &s.maker_commission)?,
-            taker_fee: dec(v, sym, "takerCommission", &s.taker_commission)?,
-        };
-        out.push(Listing {
-            base: s.base_asset.to_ascii_uppercase(),
-            quote: s.quote_asset.to_ascii_uppercase(),
-            rules,
-        });
-    }
-    Ok(out)
-}
-
-#[derive(Deserialize)]
-struct GatePair {
-    id: String,
-    base: String,
-    quote: String,
-    #[serde(default)]
-    fee: DecText,
-    #[serde(default)]
-    min_base_amount: DecText,
-    #[serde(default)]
-    min_quote_amount: DecText,
-    #[serde(default)]
-    amount_precision: DecText,
-    #[serde(default)]
-    precision: DecText,
-    #[serde(default)]
-    trade_status: Option<String>,
-}
-
-/// Parses Gate `currency_pairs`: `precision` is the price decimals, `amount_precision`
-/// the amount decimals, `fee` a percent (`"0.2"` = 0.2%, maker and taker alike),
-/// `trade_status` tradable / buyable / sellable / untradable.
-///
-/// # Errors
-/// Invalid JSON or an unreadable field.
-pub fn parse_gate(body: &str) -> Result<Vec<Listing>, SymbolError> {
-    let v = Venue::Gate;
-    let pairs: Vec<GatePair> =
-        serde_json::from_str(body).map_err(|source| SymbolError::Json { venue: v, source })?;
-    let mut out = Vec::with_capacity(pairs.len());
-    for p in pairs {
-        let sym = p.id.as_str();
-        let status = match p.trade_status.as_deref().unwrap_or("tradable") {
-            "tradable" => SymbolStatus::Trading,
-            "buyable" => SymbolStatus::BuyOnly,
-            "sellable" => SymbolStatus::SellOnly,
-            _ => SymbolStatus::Offline,
-        };
-        let fee = dec(v, sym, "fee", &p.fee)?.percent_to_fraction();
-        let rules = VenueRules {
-            venue_symbol: sym.into(),
-            price_decimals: int(v, sym, "precision", &p.precision)?,
-            amount_decimals: int(v, sym, "amount_precision", &p.amount_precision)?,
-            min_qty: dec(v, sym, "min_base_amount", &p.min_base_amount)?,
-            min_notional: dec(v, sym, "min_quote_amount", &p.min_quote_amount)?,
-            status,
-            api_tradable: status != SymbolStatus::Offline,
-            maker_fee: fee,
-            taker_fee: fee,
-        };
-        out.push(Listing {
-            base: p.base.to_ascii_uppercase(),
-            quote: p.quote.to_ascii_uppercase(),
-            rules,
-        });
-    }
-    Ok(out)
 }
 
 /// Reads the body out of a capture line `URL -> unix_time: body` (the format of the

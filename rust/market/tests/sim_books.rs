@@ -5,7 +5,8 @@
 //!   equals the truth again after the resync (Gate spot.order_book_update + MEXC);
 //! - a book without updates goes stale (not valid) and comes back when updates resume;
 //! - connections are replaced (MEXC's 24 h limit, shortened here) without a gap or a
-//!   resync, with MEXC symbols sharded 30 per connection;
+//!   resync, with MEXC symbols sharded 30 per connection (10 with tickers and trades:
+//!   MEXC counts channels);
 //! - an unreachable venue is retried with backoff, never reported valid;
 //! - a shard whose task panics is logged, its books invalidated and it is started again;
 //! - a frame nested 50,000 deep is one unparsable frame (counted, resynced), not a crash.
@@ -390,23 +391,28 @@ async fn quiet_books_go_stale_and_recover() {
     sim.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_are_replaced_without_a_hole_and_sharded_by_30() {
-    let _serial = ONE_AT_A_TIME.lock().await;
-    // 32 symbols: MEXC needs two connections (30 + 2).
+/// A simulator with `n` symbols (four majors, then `TK<i>/USDT`) at 25 updates a second.
+async fn many_symbols(n: usize, seed: u64) -> Simulator {
     let mut symbols: Vec<String> = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    symbols.extend((0..28).map(|i| format!("TK{i}/USDT")));
-    let sim = Simulator::start(SimConfig {
-        seed: 21,
+    symbols.extend((0..n - 4).map(|i| format!("TK{i}/USDT")));
+    Simulator::start(SimConfig {
+        seed,
         update_rate_hz: 25.0,
         symbols,
         ..SimConfig::default()
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_replaced_without_a_hole_and_sharded_by_30() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    // 32 symbols: MEXC needs two connections (30 + 2).
+    let sim = many_symbols(32, 21).await;
     let cfg = FeedConfig {
         connection_max_age: Duration::from_millis(1500),
         rotation_overlap_max: Duration::from_secs(30),
@@ -610,6 +616,53 @@ async fn tickers_and_trades_are_delivered_exactly() {
         }
         sim.set_market_paused(false);
     }
+    md.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// MEXC's limit is 30 subscriptions (channels, not symbols) per connection: with tickers
+/// and trades each symbol takes three, so 11 symbols need two connections. Before, the
+/// feed put 30 symbols on one connection whatever the channels, and the venue refused
+/// the channels past the 30th: the 11th book never synced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mexc_shards_count_channels_not_symbols() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let sim = many_symbols(11, 23).await;
+    let cfg = FeedConfig {
+        tickers: true,
+        trades: true,
+        ..feed_config(&sim, GateBookChannel::Obu)
+    };
+    let table = Arc::new(fetch_symbols(&cfg).await.unwrap());
+    let ids: Vec<SymbolId> = table.common().to_vec();
+    assert_eq!(ids.len(), 11);
+    let store = Arc::new(BookStore::new(table.clone()));
+    // A snapshot alone makes a MEXC book valid for a while: only pushes show that its
+    // channel was accepted.
+    let pushed: Arc<Mutex<std::collections::HashSet<SymbolId>>> = Arc::default();
+    let p2 = pushed.clone();
+    store.add_listener(Arc::new(move |c: &BookChange| {
+        if c.venue == Venue::Mexc && c.kind == ChangeKind::Update {
+            p2.lock().insert(c.symbol);
+        }
+    }));
+    let (log, _) = quiet_log();
+    let md = MarketData::start(
+        cfg,
+        store.clone(),
+        &ids,
+        &tokio::runtime::Handle::current(),
+        log,
+    );
+    wait_for("a push on every MEXC book", Duration::from_secs(30), || {
+        pushed.lock().len() == ids.len()
+    })
+    .await;
+    assert_eq!(
+        md.shards(),
+        3,
+        "MEXC 10 + 1 (3 channels each), Gate 11 on one"
+    );
     md.shutdown().await;
     sim.shutdown().await;
 }

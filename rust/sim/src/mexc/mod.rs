@@ -8,6 +8,7 @@ use axum::Router;
 use crate::matching::{Order, OrderKind, Side, Status, Tif};
 use crate::state::Shared;
 
+pub mod proto;
 pub mod rest;
 pub mod ws;
 

@@ -12,12 +12,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arb_core::fixed::format_scaled;
-use arb_core::mexc_proto::{
+use super::proto::{
     Body, DealItem, DepthItem, PrivateAccountV3Api, PrivateDealsV3Api, PrivateOrdersV3Api,
     PublicAggreBookTickerV3Api, PublicAggreDealsV3Api, PublicAggreDepthsV3Api,
     PublicLimitDepthsV3Api, PushDataV3ApiWrapper,
 };
+use arb_core::fixed::format_scaled;
 use arb_core::Venue;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};

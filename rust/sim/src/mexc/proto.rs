@@ -1,6 +1,9 @@
-//! MEXC spot v3 WebSocket push messages (protobuf), written by hand from the field table
-//! in MEXC's `websocket-proto` set so that no `protoc` is needed and every field number
-//! sits next to its name. Used by the feed decoder and by the simulator's encoder.
+//! MEXC spot v3 WebSocket push messages (protobuf) as the venue encodes them: the
+//! simulator's own copy, written by hand from MEXC's official `websocket-proto` `.proto`
+//! files (field numbers in `exchange-protocols.md`, section B). The client decodes with
+//! its own copy (`arb_market::venues::mexc::proto`): both follow the official files, and
+//! each side's test pins the wire bytes against the same hand-written encoding, so the
+//! simulator cannot agree with the client by construction.
 //!
 //! Every price and quantity is a decimal string on the wire.
 
@@ -24,12 +27,12 @@ pub struct PushDataV3ApiWrapper {
     pub body: Option<Body>,
 }
 
-/// The `oneof body` of [`PushDataV3ApiWrapper`]. Bodies we never read (klines, mini
-/// tickers, batches) are left out: prost skips unknown fields.
+/// The `oneof body` of [`PushDataV3ApiWrapper`]. Bodies the simulator never sends (klines,
+/// mini tickers, batches) are left out.
 ///
 /// Variants differ in size (private orders carry 26 fields); boxing them would cost an
-/// allocation per decoded push on the hot path, and a `Body` is decoded, matched and
-/// dropped at once, so the size difference costs nothing.
+/// allocation per encoded push, and a `Body` is built, encoded and dropped at once, so
+/// the size difference costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, PartialEq, prost::Oneof)]
 pub enum Body {
@@ -253,6 +256,242 @@ pub struct PrivateAccountV3Api {
 mod tests {
     use super::*;
     use prost::Message;
+
+    // A hand-written encoder with the field numbers of the reference table: key =
+    // field << 3 | wire type (0 varint, 2 length-delimited), then the value.
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    fn num(field: u64, v: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(field << 3, &mut out);
+        varint(v, &mut out);
+        out
+    }
+    fn bytes(field: u64, b: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(field << 3 | 2, &mut out);
+        varint(b.len() as u64, &mut out);
+        out.extend_from_slice(b);
+        out
+    }
+    /// String fields `fields` with the values `s<field>`.
+    fn strings(fields: impl IntoIterator<Item = u64>) -> Vec<u8> {
+        fields
+            .into_iter()
+            .flat_map(|f| bytes(f, format!("s{f}").as_bytes()))
+            .collect()
+    }
+    fn s(field: u64) -> String {
+        format!("s{field}")
+    }
+    fn wrapper(body_field: u64, body: &[u8]) -> Vec<u8> {
+        [
+            bytes(1, b"ch"),
+            bytes(3, b"SYM"),
+            bytes(4, b"id"),
+            num(5, 5),
+            num(6, 6),
+            bytes(body_field, body),
+        ]
+        .concat()
+    }
+    fn wrap(body: Body) -> PushDataV3ApiWrapper {
+        PushDataV3ApiWrapper {
+            channel: "ch".into(),
+            symbol: Some("SYM".into()),
+            symbol_id: Some("id".into()),
+            create_time: Some(5),
+            send_time: Some(6),
+            body: Some(body),
+        }
+    }
+    fn pins(msg: PushDataV3ApiWrapper, expected: Vec<u8>) {
+        assert_eq!(msg.encode_to_vec(), expected, "{msg:?}");
+        assert_eq!(
+            PushDataV3ApiWrapper::decode(expected.as_slice()).unwrap(),
+            msg
+        );
+    }
+
+    #[test]
+    fn wire_bytes_match_the_reference_field_numbers() {
+        let item = |p: &str, q: &str| DepthItem {
+            price: p.into(),
+            quantity: q.into(),
+        };
+        let item_bytes = |p: &[u8], q: &[u8]| [bytes(1, p), bytes(2, q)].concat();
+        let depths = PublicAggreDepthsV3Api {
+            asks: vec![item("1.5", "2")],
+            bids: vec![item("1.4", "3")],
+            event_type: s(3),
+            from_version: "10".into(),
+            to_version: "12".into(),
+            last_order_create_time: 6,
+        };
+        let depths_bytes = [
+            bytes(1, &item_bytes(b"1.5", b"2")),
+            bytes(2, &item_bytes(b"1.4", b"3")),
+            strings([3]),
+            bytes(4, b"10"),
+            bytes(5, b"12"),
+            num(6, 6),
+        ]
+        .concat();
+        pins(
+            wrap(Body::PublicAggreDepths(depths.clone())),
+            wrapper(313, &depths_bytes),
+        );
+        pins(
+            wrap(Body::PublicIncreaseDepths(depths)),
+            wrapper(302, &depths_bytes),
+        );
+        pins(
+            wrap(Body::PublicLimitDepths(PublicLimitDepthsV3Api {
+                asks: vec![item("1.5", "2")],
+                bids: vec![],
+                event_type: s(3),
+                version: s(4),
+            })),
+            wrapper(
+                303,
+                &[bytes(1, &item_bytes(b"1.5", b"2")), strings([3, 4])].concat(),
+            ),
+        );
+        let ticker = PublicAggreBookTickerV3Api {
+            bid_price: s(1),
+            bid_quantity: s(2),
+            ask_price: s(3),
+            ask_quantity: s(4),
+            version: s(5),
+            last_order_create_time: 6,
+        };
+        let ticker_bytes = [strings(1..=5), num(6, 6)].concat();
+        pins(
+            wrap(Body::PublicAggreBookTicker(ticker.clone())),
+            wrapper(315, &ticker_bytes),
+        );
+        pins(
+            wrap(Body::PublicBookTicker(ticker)),
+            wrapper(305, &ticker_bytes),
+        );
+        let deals = PublicAggreDealsV3Api {
+            deals: vec![DealItem {
+                price: s(1),
+                quantity: s(2),
+                trade_type: 2,
+                time: 4,
+                trade_id: s(5),
+            }],
+            event_type: s(2),
+        };
+        let deals_bytes = [
+            bytes(
+                1,
+                &[strings(1..=2), num(3, 2), num(4, 4), strings([5])].concat(),
+            ),
+            strings([2]),
+        ]
+        .concat();
+        pins(
+            wrap(Body::PublicAggreDeals(deals.clone())),
+            wrapper(314, &deals_bytes),
+        );
+        pins(wrap(Body::PublicDeals(deals)), wrapper(301, &deals_bytes));
+        pins(
+            wrap(Body::PrivateOrders(PrivateOrdersV3Api {
+                id: s(1),
+                client_id: s(2),
+                price: s(3),
+                quantity: s(4),
+                amount: s(5),
+                avg_price: s(6),
+                order_type: 7,
+                trade_type: 8,
+                is_maker: true,
+                remain_amount: s(10),
+                remain_quantity: s(11),
+                last_deal_quantity: s(12),
+                cumulative_quantity: s(13),
+                cumulative_amount: s(14),
+                status: 15,
+                create_time: 16,
+                market: s(17),
+                trigger_type: 18,
+                trigger_price: s(19),
+                state: 20,
+                oco_id: s(21),
+                route_factor: s(22),
+                symbol_id: s(23),
+                market_id: s(24),
+                market_currency_id: s(25),
+                currency_id: s(26),
+            })),
+            wrapper(
+                304,
+                &[
+                    strings(1..=6),
+                    num(7, 7),
+                    num(8, 8),
+                    num(9, 1),
+                    strings(10..=14),
+                    num(15, 15),
+                    num(16, 16),
+                    strings([17]),
+                    num(18, 18),
+                    strings([19]),
+                    num(20, 20),
+                    strings(21..=26),
+                ]
+                .concat(),
+            ),
+        );
+        pins(
+            wrap(Body::PrivateDeals(PrivateDealsV3Api {
+                price: s(1),
+                quantity: s(2),
+                amount: s(3),
+                trade_type: 4,
+                is_maker: true,
+                is_self_trade: true,
+                trade_id: s(7),
+                client_order_id: s(8),
+                order_id: s(9),
+                fee_amount: s(10),
+                fee_currency: s(11),
+                time: 12,
+            })),
+            wrapper(
+                306,
+                &[
+                    strings(1..=3),
+                    num(4, 4),
+                    num(5, 1),
+                    num(6, 1),
+                    strings(7..=11),
+                    num(12, 12),
+                ]
+                .concat(),
+            ),
+        );
+        pins(
+            wrap(Body::PrivateAccount(PrivateAccountV3Api {
+                vcoin_name: s(1),
+                coin_id: s(2),
+                balance_amount: s(3),
+                balance_amount_change: s(4),
+                frozen_amount: s(5),
+                frozen_amount_change: s(6),
+                r#type: s(7),
+                time: 8,
+            })),
+            wrapper(307, &[strings(1..=7), num(8, 8)].concat()),
+        );
+    }
 
     #[test]
     fn aggre_depth_round_trips_with_field_313() {

@@ -2,8 +2,8 @@
 //! the symbol's scales, the REST `/api/v3/depth` snapshot, and the client frames
 //! (SUBSCRIPTION, UNSUBSCRIPTION, PING).
 
+use super::proto::{Body, DepthItem, PushDataV3ApiWrapper};
 use arb_core::fixed::parse_scaled_bytes;
-use arb_core::mexc_proto::{Body, DepthItem, PushDataV3ApiWrapper};
 use prost::Message;
 use serde::Deserialize;
 
@@ -180,7 +180,7 @@ pub fn deals_channel(symbol: &str, interval: &str) -> String {
 // level); the feed only needs to parse them into integers. So the aggre.depth push is
 // read straight off the protobuf wire: the wrapper's symbol and body are borrowed
 // slices, and [`DepthView::fill`] parses each level's bytes into the `Diff` in place.
-// Field numbers are those of `arb_core::mexc_proto` (the wrapper: channel 1, symbol 3,
+// Field numbers are those of [`super::proto`] (the wrapper: channel 1, symbol 3,
 // sendTime 6, body 302/313; the body: asks 1, bids 2, fromVersion 4, toVersion 5;
 // an item: price 1, quantity 2). Unknown fields are skipped, as protobuf requires.
 
@@ -453,7 +453,7 @@ pub const PING: &str = r#"{"method":"PING"}"#;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arb_core::mexc_proto::PublicAggreDepthsV3Api;
+    use crate::venues::mexc::proto::PublicAggreDepthsV3Api;
 
     /// Protobuf's one recursive construct, groups, nested 50,000 deep in an unknown
     /// field: prost stops at its recursion limit (100) and the zero-copy view refuses

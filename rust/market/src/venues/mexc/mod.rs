@@ -1,0 +1,12 @@
+//! MEXC spot v3 market data: the protobuf messages ([`proto`]), the book, ticker and deals
+//! frames and the REST depth snapshot (this module's items), the feed adapter
+//! ([`MexcFeed`]) and the `exchangeInfo` symbol list ([`MexcSymbols`]).
+
+mod feed;
+mod frames;
+pub mod proto;
+mod symbols;
+
+pub use feed::MexcFeed;
+pub use frames::*;
+pub use symbols::{parse_mexc, MexcSymbols};

@@ -1,0 +1,61 @@
+//! The venues' market-data adapters, one folder each ([`mexc`], [`gate`]), and the
+//! registry: the one place that maps a [`Venue`] to its adapters. Everything outside this
+//! folder reaches a venue through [`FeedProtocol`] and [`SymbolFormat`]; a new venue is a
+//! new folder plus an arm in each function below.
+
+use std::sync::Arc;
+
+use arb_core::Venue;
+
+use crate::feed::FeedConfig;
+use crate::protocol::{FeedProtocol, SymbolFormat};
+use crate::symbols::{SymbolError, SymbolTable};
+
+pub mod gate;
+pub mod mexc;
+
+/// The feed protocol of `venue`, reading its part of `cfg`.
+pub fn feed_protocol(venue: Venue, cfg: &Arc<FeedConfig>) -> Arc<dyn FeedProtocol> {
+    match venue {
+        Venue::Mexc => Arc::new(mexc::MexcFeed::new(cfg.clone())),
+        Venue::Gate => Arc::new(gate::GateFeed::new(cfg.clone())),
+    }
+}
+
+/// The symbol list format of `venue`.
+pub fn symbol_format(venue: Venue) -> &'static dyn SymbolFormat {
+    match venue {
+        Venue::Mexc => &mexc::MexcSymbols,
+        Venue::Gate => &gate::GateSymbols,
+    }
+}
+
+impl SymbolTable {
+    /// Builds the table from MEXC `GET /api/v3/exchangeInfo` and Gate
+    /// `GET /spot/currency_pairs` bodies (either may be absent): the two-venue form of
+    /// [`SymbolTable::from_bodies`], kept for its callers.
+    ///
+    /// # Errors
+    /// Invalid JSON, or a field that is present but unreadable (named in the error).
+    pub fn from_json(
+        mexc_exchange_info: Option<&str>,
+        gate_pairs: Option<&str>,
+    ) -> Result<Self, SymbolError> {
+        let bodies = [(Venue::Mexc, mexc_exchange_info), (Venue::Gate, gate_pairs)];
+        Self::from_bodies(bodies.into_iter().filter_map(|(v, b)| Some((v, b?))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_venue_has_its_adapters() {
+        let cfg = Arc::new(FeedConfig::default());
+        for v in Venue::ALL {
+            assert_eq!(feed_protocol(v, &cfg).venue(), v);
+            assert_eq!(symbol_format(v).venue(), v);
+        }
+    }
+}
