@@ -1,6 +1,7 @@
-//! Shared simulator state: per venue, the matching engine behind its lock, the event
-//! fan-out to WebSocket connections, the accounts and their keys, listenKeys, limits and
-//! counters.
+//! Shared simulator state: the list of venue instances (each an adapter kind and a
+//! name, reached by position) and, per instance, the matching engine behind its lock,
+//! the event fan-out to WebSocket connections, the accounts and their keys, listenKeys,
+//! limits and counters.
 //!
 //! Concurrency: one `parking_lot::Mutex` per venue guards that venue's engine. Events
 //! are published to the venue's broadcast channel *while the lock is held*, so every
@@ -114,7 +115,7 @@ pub struct VenueState {
     pub limiter: RateLimiter,
     pub counters: Counters,
     pub faults: FaultBook,
-    /// The referee shared by both venues (orders report their arrival to it).
+    /// The referee every venue shares (orders report their arrival to it).
     pub referee: Arc<crate::referee::Referee>,
     pub cfg: Arc<SimConfig>,
     id_counter: AtomicU64,
