@@ -16,7 +16,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arb_core::Venue;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -24,7 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::state::Shared;
+use crate::state::{Shared, VenueState};
 
 type S = State<Arc<Shared>>;
 
@@ -48,19 +47,23 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn venue(v: &str) -> Result<Venue, Response> {
-    v.parse::<Venue>()
-        .map_err(|e| (StatusCode::NOT_FOUND, Json(json!({"error": e.to_string()}))).into_response())
+/// The venue instance a path names (its name, or an alias of its kind).
+fn venue<'a>(s: &'a Shared, name: &str) -> Result<&'a VenueState, Response> {
+    s.venue_named(name).ok_or_else(|| {
+        let names: Vec<&str> = s.venues().iter().map(|v| v.name.as_str()).collect();
+        let error = format!("unknown venue {name:?} (expected one of {names:?})");
+        (StatusCode::NOT_FOUND, Json(json!({ "error": error }))).into_response()
+    })
 }
 
 async fn accounts(State(s): S) -> Json<serde_json::Value> {
     let mut m = serde_json::Map::new();
-    for v in Venue::ALL {
+    for vs in s.venues() {
         // The admin API is loopback-only test tooling; it hands out the test keys the
         // same way `python -m arbhybrid sim` prints them.
-        let t = &s.venue(v).trader;
+        let t = &vs.trader;
         m.insert(
-            v.as_str().into(),
+            vs.name.clone(),
             json!({"api_key": t.api_key, "api_secret": t.api_secret}),
         );
     }
@@ -72,7 +75,7 @@ async fn book(
     Path((v, sym)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match venue(&v) {
+    let vs = match venue(&s, &v) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -80,33 +83,33 @@ async fn book(
         .get("depth")
         .and_then(|d| d.parse().ok())
         .unwrap_or(usize::MAX);
-    match s.venue(v).truth_book(&sym, depth) {
+    match vs.truth_book(&sym, depth) {
         Some(b) => Json(b).into_response(),
         None => (
             StatusCode::NOT_FOUND,
-            Json(json!({"error": format!("unknown {v} symbol {sym:?}")})),
+            Json(json!({"error": format!("unknown {} symbol {sym:?}", vs.name)})),
         )
             .into_response(),
     }
 }
 
 async fn balances(State(s): S, Path((v, key)): Path<(String, String)>) -> Response {
-    match venue(&v) {
-        Ok(v) => Json(s.venue(v).truth_balances(&key)).into_response(),
+    match venue(&s, &v) {
+        Ok(vs) => Json(vs.truth_balances(&key)).into_response(),
         Err(r) => r,
     }
 }
 
 async fn orders(State(s): S, Path((v, key)): Path<(String, String)>) -> Response {
-    match venue(&v) {
-        Ok(v) => Json(s.venue(v).truth_orders(&key)).into_response(),
+    match venue(&s, &v) {
+        Ok(vs) => Json(vs.truth_orders(&key)).into_response(),
         Err(r) => r,
     }
 }
 
 async fn fills(State(s): S, Path((v, key)): Path<(String, String)>) -> Response {
-    match venue(&v) {
-        Ok(v) => Json(s.venue(v).truth_fills(&key)).into_response(),
+    match venue(&s, &v) {
+        Ok(vs) => Json(vs.truth_fills(&key)).into_response(),
         Err(r) => r,
     }
 }
@@ -126,18 +129,18 @@ async fn resume(State(s): S) -> Json<serde_json::Value> {
 }
 
 async fn gap(State(s): S, Path((v, sym)): Path<(String, String)>) -> Response {
-    let v = match venue(&v) {
+    let vs = match venue(&s, &v) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if s.venue(v).symbol_index(&sym).is_none() {
+    if vs.symbol_index(&sym).is_none() {
         return (
             StatusCode::NOT_FOUND,
-            Json(json!({"error": format!("unknown {v} symbol {sym:?}")})),
+            Json(json!({"error": format!("unknown {} symbol {sym:?}", vs.name)})),
         )
             .into_response();
     }
-    s.venue(v).inject_gap(&sym);
+    vs.inject_gap(&sym);
     Json(json!({"gap": true})).into_response()
 }
 

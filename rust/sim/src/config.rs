@@ -77,6 +77,23 @@ pub struct SimConfig {
     pub ws_backlog: usize,
 }
 
+impl SimConfig {
+    /// The venue instances this config hosts, in list order: one per adapter kind this
+    /// round (MEXC, then Gate.io), named as `arb_core::Venue` names them.
+    pub fn instances(&self) -> Vec<crate::state::Instance> {
+        use arb_core::Venue;
+        let instance = |kind: Venue, port: u16| crate::state::Instance {
+            kind,
+            name: kind.as_str().to_string(),
+            port,
+        };
+        vec![
+            instance(Venue::Mexc, self.mexc_port),
+            instance(Venue::Gate, self.gateio_port),
+        ]
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         let mut trader_balances = BTreeMap::new();

@@ -1,9 +1,117 @@
-//! Small HTTP helpers both venue front ends share: raw query/body parameter parsing
-//! (signatures are computed over the exact bytes, so handlers take the raw request)
-//! and JSON responses.
+//! The HTTP side every venue front end shares: the request prologue ([`handle`]: request
+//! counters, body reading, the halt state and injected REST faults, the apply-then-hang
+//! fault, refusal counters) around a venue's [`RestApi`], and small helpers (raw
+//! query/body parameter parsing, since signatures are computed over the exact bytes,
+//! and JSON responses).
 
-use axum::body::Body;
-use axum::http::{HeaderValue, Response, StatusCode};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+
+use crate::faults::{FaultKind, Hang, Hook};
+use crate::state::{Shared, VenueRef, VenueState};
+
+/// A request as the venue's router reads it: raw, because signatures cover the exact
+/// query and body bytes.
+pub struct RawRequest {
+    pub method: Method,
+    pub path: String,
+    /// The query string as sent, without `?` (empty if none).
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Why the prologue answers a request before the venue routes it. Each venue words the
+/// answer in its own documented error format ([`RestApi::refusal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The body was over 1 MiB or could not be read (400).
+    UnreadableBody,
+    /// A Halt fault is in force (503).
+    Halted,
+    /// A RestTimeout fault held the request until shutdown (503).
+    ShuttingDown,
+    /// A RestStatus fault: answer with this HTTP status.
+    Status(u16),
+    /// A RestRateLimit fault: 429, retry after this many seconds.
+    RateLimited { retry_after_secs: u64 },
+}
+
+/// One venue's REST API behind the shared prologue.
+pub trait RestApi {
+    /// The venue's answer to a request the prologue refuses.
+    fn refusal(why: Refusal) -> Response<Body>;
+    /// Routes an admitted request: rate limits, authentication, the endpoint.
+    fn route(vs: &VenueState, req: &RawRequest) -> Response<Body>;
+}
+
+/// Every REST request of a venue instance, whatever its venue: counted, its body read,
+/// refused while halted or by an injected fault, then routed by `A`. A response marked
+/// [`Hang`] was applied but is never answered (held until shutdown).
+pub async fn handle<A: RestApi>(State(venue): State<VenueRef>, req: Request) -> Response<Body> {
+    let vs = venue.venue();
+    vs.counters.rest_requests.fetch_add(1, Ordering::Relaxed);
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(b) => b,
+        Err(_) => return A::refusal(Refusal::UnreadableBody),
+    };
+    let req = RawRequest {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers,
+        body,
+    };
+    if let Some(why) = injected_refusal(&venue.shared, vs).await {
+        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
+        return A::refusal(why);
+    }
+    let resp = A::route(vs, &req);
+    if resp.extensions().get::<Hang>().is_some() {
+        // Applied, never answered: hold the request until the client gives up.
+        venue.shared.cancel.cancelled().await;
+    }
+    if !resp.status().is_success() {
+        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
+    }
+    resp
+}
+
+/// The halt state and injected REST faults, before any routing; a delay fault waits
+/// here and lets the request through.
+async fn injected_refusal(shared: &Shared, vs: &VenueState) -> Option<Refusal> {
+    if vs.is_halted() {
+        return Some(Refusal::Halted);
+    }
+    match vs.faults.take(Hook::Rest, None)? {
+        FaultKind::RestDelay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            None
+        }
+        FaultKind::RestTimeout => {
+            shared.cancel.cancelled().await;
+            Some(Refusal::ShuttingDown)
+        }
+        FaultKind::RestStatus { status } => Some(Refusal::Status(status)),
+        FaultKind::RestRateLimit { retry_after_secs } => {
+            vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            Some(Refusal::RateLimited { retry_after_secs })
+        }
+        _ => None,
+    }
+}
+
+/// Sets `Retry-After: secs` on a response.
+pub fn set_retry_after(r: &mut Response<Body>, secs: u64) {
+    if let Ok(h) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert("retry-after", h);
+    }
+}
 
 /// Decoded `k=v` pairs in request order.
 pub type Params = Vec<(String, String)>;

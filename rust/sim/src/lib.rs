@@ -4,8 +4,10 @@
 //! against it with only their URLs and keys changed.
 //!
 //! Layout: [`matching`] is the pure engine; [`state`] wraps one venue's engine with its
-//! lock, event fan-out and accounts; [`market`] drives background activity; [`mexc`] and
-//! [`gate`] speak the venue protocols; [`admin`] serves ground truth.
+//! lock, event fan-out and accounts, and holds the list of venue instances; [`market`]
+//! drives background activity; [`http`] and [`ws`] are the request prologue and the
+//! WebSocket send loop every venue shares; [`mexc`] and [`gate`] speak the venue
+//! protocols on top of them (reached through [`adapter`]); [`admin`] serves ground truth.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,6 +17,7 @@ use arb_core::Venue;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub mod adapter;
 pub mod admin;
 pub mod config;
 pub mod faults;
@@ -27,6 +30,7 @@ pub mod ratelimit;
 pub mod referee;
 pub mod spec;
 pub mod state;
+pub mod ws;
 
 pub use config::SimConfig;
 pub use faults::{FaultKind, FaultRecord, FaultSpec, OrderError, WsScope};
@@ -39,7 +43,7 @@ pub enum SimError {
     Config(String),
     #[error("simulator could not bind {what} on 127.0.0.1:{port}: {source}")]
     Bind {
-        what: &'static str,
+        what: String,
         port: u16,
         source: std::io::Error,
     },
@@ -132,7 +136,7 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// Builds both venues, binds their servers on 127.0.0.1 and starts the market.
+    /// Builds every venue instance, binds their servers on 127.0.0.1 and starts the market.
     /// Must be called inside a tokio runtime.
     ///
     /// # Errors
@@ -140,21 +144,39 @@ impl Simulator {
     pub async fn start(cfg: SimConfig) -> Result<Simulator, SimError> {
         let shared = Arc::new(Shared::new(cfg)?);
         let cancel = shared.cancel.clone();
-        let cfg = &shared.cfg;
-        let mexc = bind("MEXC", cfg.mexc_port).await?;
-        let gate = bind("Gate.io", cfg.gateio_port).await?;
-        let admin = bind("admin", cfg.admin_port).await?;
         let port = |l: &tokio::net::TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
+        let instances = shared.cfg.instances();
+        let mut listeners = Vec::new();
+        for inst in &instances {
+            listeners.push(bind(&inst.name, inst.port).await?);
+        }
+        let admin = bind("admin", shared.cfg.admin_port).await?;
+        // (REST, WebSocket) URLs per instance, in list order.
+        let urls: Vec<(String, String)> = shared
+            .venues()
+            .iter()
+            .zip(&listeners)
+            .map(|(vs, l)| (vs.adapter.urls)(port(l)))
+            .collect();
+        let urls_of = |v: Venue| urls[shared.venue(v).index].clone();
+        let ((mexc_rest, mexc_ws), (gate_rest, gate_ws)) =
+            (urls_of(Venue::Mexc), urls_of(Venue::Gate));
         let endpoints = Endpoints {
-            mexc_rest: format!("http://127.0.0.1:{}", port(&mexc)),
-            mexc_ws: format!("ws://127.0.0.1:{}/ws", port(&mexc)),
-            gate_rest: format!("http://127.0.0.1:{}/api/v4", port(&gate)),
-            gate_ws: format!("ws://127.0.0.1:{}/ws/v4/", port(&gate)),
+            mexc_rest,
+            mexc_ws,
+            gate_rest,
+            gate_ws,
             admin: format!("http://127.0.0.1:{}", port(&admin)),
         };
         let mut tasks = Vec::new();
-        tasks.push(serve(mexc, mexc::router(shared.clone()), cancel.clone()));
-        tasks.push(serve(gate, gate::router(shared.clone()), cancel.clone()));
+        for (index, listener) in listeners.into_iter().enumerate() {
+            let venue = state::VenueRef {
+                shared: shared.clone(),
+                index,
+            };
+            let router = (shared.venue_at(index).adapter.router)(venue);
+            tasks.push(serve(listener, router, cancel.clone()));
+        }
         tasks.push(serve(admin, admin::router(shared.clone()), cancel.clone()));
         let mut m = market::Market::new(&shared);
         m.seed_books(&shared);
@@ -263,10 +285,14 @@ impl Drop for Simulator {
     }
 }
 
-async fn bind(what: &'static str, port: u16) -> Result<tokio::net::TcpListener, SimError> {
+async fn bind(what: &str, port: u16) -> Result<tokio::net::TcpListener, SimError> {
     tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .map_err(|source| SimError::Bind { what, port, source })
+        .map_err(|source| SimError::Bind {
+            what: what.to_string(),
+            port,
+            source,
+        })
 }
 
 fn serve(

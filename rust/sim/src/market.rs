@@ -2,6 +2,9 @@
 //! per-venue maker bots quoting a ladder around their own lagging, noisy view of it,
 //! random takers, and now and then a cross-venue gap that pays after fees.
 //!
+//! Venues are the simulator's list, by position; the first venue's turn also moves the
+//! fair price.
+//!
 //! Determinism: every random draw comes from one ChaCha8 stream in a fixed order of
 //! actions (round-robin over symbols and venues); wall-clock time only decides how many
 //! actions run per tick, never which. Same seed and no client orders: same events.
@@ -23,7 +26,8 @@ use crate::state::{Shared, VenueState};
 /// A temporary price offset on one venue's view of one symbol.
 #[derive(Clone, Copy, Debug)]
 struct Gap {
-    venue: Venue,
+    /// The venue's position in the simulator's list.
+    venue: usize,
     /// Signed offset in basis points.
     bps: i64,
     actions_left: u32,
@@ -34,8 +38,8 @@ pub struct Market {
     rng: ChaCha8Rng,
     /// Fair price per symbol at `FAIR_SCALE`.
     fair: Vec<u64>,
-    /// Each venue's view of the fair price, per symbol.
-    view: [Vec<u64>; 2],
+    /// Each venue's view of the fair price, per symbol (by venue position).
+    view: Vec<Vec<u64>>,
     gaps: Vec<Option<Gap>>,
     cursor: usize,
     /// Actions taken so far.
@@ -50,10 +54,13 @@ pub struct Market {
 
 impl Market {
     pub fn new(shared: &Shared) -> Self {
-        let specs = &shared.venue(Venue::Mexc).specs;
+        // Every venue lists the same symbols in the same order, at the same fair price.
+        let specs = &shared.venues()[0].specs;
         let fair: Vec<u64> = specs.iter().map(|s| s.initial_fair).collect();
         let cfg = &shared.cfg;
-        let first_gap_at = cfg.first_gap_after_s * cfg.update_rate_hz * 2.0 * fair.len() as f64;
+        let venues = shared.venues().len();
+        let first_gap_at =
+            cfg.first_gap_after_s * cfg.update_rate_hz * venues as f64 * fair.len() as f64;
         let first_gap = (first_gap_at.is_finite() && first_gap_at >= 1.0).then(|| {
             (
                 first_gap_at as u64,
@@ -62,7 +69,7 @@ impl Market {
         });
         Market {
             rng: ChaCha8Rng::seed_from_u64(shared.cfg.seed),
-            view: [fair.clone(), fair.clone()],
+            view: vec![fair.clone(); venues],
             gaps: vec![None; fair.len()],
             fair,
             cursor: 0,
@@ -75,11 +82,10 @@ impl Market {
     /// Fills every book with the makers' initial ladder (runs even when paused, so a
     /// quiet market still has liquidity to trade against).
     pub fn seed_books(&mut self, shared: &Shared) {
-        for v in Venue::ALL {
-            let vs = shared.venue(v);
+        for vs in shared.venues() {
             let mut ex = vs.exchange.lock();
             for sym in 0..self.fair.len() {
-                self.requote(vs, &mut ex, sym, v, true);
+                self.requote(vs, &mut ex, sym, true);
                 vs.flush(&mut ex, sym, arb_core::time::now_ms());
             }
             vs.publish(&mut ex);
@@ -89,8 +95,10 @@ impl Market {
     /// One background action on `venue` (its next symbol in turn), for drivers that load
     /// one venue only (the delivery bench).
     pub fn step_on(&mut self, shared: &Shared, venue: Venue) {
+        let venues = shared.venues().len();
+        let target = shared.venue(venue).index;
         let n = self.fair.len();
-        if (self.cursor % (2 * n)) % 2 != venue.index() {
+        while (self.cursor % (venues * n)) % venues != target {
             self.cursor = self.cursor.wrapping_add(1);
         }
         self.step(shared);
@@ -99,24 +107,25 @@ impl Market {
     /// One background action on the next (symbol, venue) in round-robin order.
     pub fn step(&mut self, shared: &Shared) {
         let n = self.fair.len();
-        let i = self.cursor % (2 * n);
+        let venues = shared.venues().len();
+        let i = self.cursor % (venues * n);
         self.cursor = self.cursor.wrapping_add(1);
         self.actions += 1;
-        let sym = i / 2;
-        let venue = if i % 2 == 0 { Venue::Mexc } else { Venue::Gate };
+        let sym = i / venues;
+        let venue = i % venues;
         let cfg = &shared.cfg;
-        if venue == Venue::Mexc {
+        if venue == 0 {
             // Random walk of the fair price.
             let step = cfg.fair_step_bps as i64;
             let d = self.rng.random_range(-step..=step);
             let f = self.fair[sym] as i128;
             self.fair[sym] = (f + f * d as i128 / 10_000).max(1) as u64;
             // Now and then, open a gap.
-            let actions_per_min = cfg.update_rate_hz * 2.0 * n as f64 * 60.0;
+            let actions_per_min = cfg.update_rate_hz * venues as f64 * n as f64 * 60.0;
             if actions_per_min > 0.0 {
                 let p = cfg.opportunity_rate_per_min / actions_per_min;
                 if self.rng.random::<f64>() < p {
-                    open_gap(&mut self.rng, &mut self.gaps, cfg);
+                    open_gap(&mut self.rng, &mut self.gaps, venues, cfg);
                     self.gaps_opened += 1;
                 }
             }
@@ -125,21 +134,21 @@ impl Market {
                 self.first_gap = None;
             } else if let Some((at, rng)) = &mut self.first_gap {
                 if self.actions >= *at {
-                    open_gap(rng, &mut self.gaps, cfg);
+                    open_gap(rng, &mut self.gaps, venues, cfg);
                     self.gaps_opened += 1;
                     self.first_gap = None;
                 }
             }
         }
-        // This venue's view lags the fair price (Gate more than MEXC) with noise.
-        let vi = venue.index();
+        // This venue's view lags the fair price (each adapter by its own amount: Gate
+        // more than MEXC) with noise.
+        let vs = shared.venue_at(venue);
         let fair = self.fair[sym] as i128;
-        let view = self.view[vi][sym] as i128;
-        let lag = if venue == Venue::Mexc { 2 } else { 4 };
+        let view = self.view[venue][sym] as i128;
+        let lag = vs.adapter.view_lag;
         let noise = fair * self.rng.random_range(-1i128..=1) / 20_000;
-        self.view[vi][sym] = (view + (fair - view) / lag + noise).max(1) as u64;
+        self.view[venue][sym] = (view + (fair - view) / lag + noise).max(1) as u64;
 
-        let vs = shared.venue(venue);
         let taker = self.rng.random_range(0..10) < 2;
         if vs.is_halted() {
             // A halted venue's book is frozen.
@@ -150,7 +159,7 @@ impl Market {
         if taker {
             self.take(vs, &mut ex, sym, now);
         } else {
-            self.requote(vs, &mut ex, sym, venue, false);
+            self.requote(vs, &mut ex, sym, false);
         }
         vs.flush(&mut ex, sym, now);
         vs.publish(&mut ex);
@@ -165,9 +174,9 @@ impl Market {
         }
     }
 
-    /// The price (in venue ticks) the makers of `venue` centre on.
-    fn center(&self, spec: &SymbolSpec, sym: usize, venue: Venue) -> u64 {
-        let mut v = self.view[venue.index()][sym] as i128;
+    /// The price (in venue ticks) the makers of venue `venue` (its position) centre on.
+    fn center(&self, spec: &SymbolSpec, sym: usize, venue: usize) -> u64 {
+        let mut v = self.view[venue][sym] as i128;
         if let Some(g) = self.gaps[sym] {
             if g.venue == venue {
                 v += v * g.bps as i128 / 10_000;
@@ -178,17 +187,10 @@ impl Market {
 
     /// Maker action: keep a ladder of `maker_levels` per side around the centre; drop
     /// levels that left the ladder and resize one or two random rungs.
-    fn requote(
-        &mut self,
-        vs: &VenueState,
-        ex: &mut Exchange,
-        sym: usize,
-        venue: Venue,
-        full: bool,
-    ) {
+    fn requote(&mut self, vs: &VenueState, ex: &mut Exchange, sym: usize, full: bool) {
         let spec = &vs.specs[sym];
         let levels = vs.cfg.maker_levels.max(1) as u64;
-        let c = self.center(spec, sym, venue);
+        let c = self.center(spec, sym, vs.index);
         // Tick step of ~1 bp and half-spread of ~1 bp, at least one tick each.
         let step = (c / 10_000).max(1);
         let half = (c / 10_000).max(1);
@@ -327,14 +329,21 @@ impl Market {
     }
 }
 
-/// Opens a gap on a random symbol and venue, in a random direction, with `rng`'s draws.
-fn open_gap(rng: &mut ChaCha8Rng, gaps: &mut [Option<Gap>], cfg: &SimConfig) {
-    let g = rng.random_range(0..gaps.len());
-    let venue = if rng.random::<bool>() {
-        Venue::Mexc
+/// A random venue position out of `venues`. Two venues take one coin flip (the first
+/// on heads), the draw seeded runs have always made, so the same seed opens the same
+/// gaps as before the venues became a list.
+fn pick_venue(rng: &mut ChaCha8Rng, venues: usize) -> usize {
+    if venues == 2 {
+        usize::from(!rng.random::<bool>())
     } else {
-        Venue::Gate
-    };
+        rng.random_range(0..venues.max(1))
+    }
+}
+
+/// Opens a gap on a random symbol and venue, in a random direction, with `rng`'s draws.
+fn open_gap(rng: &mut ChaCha8Rng, gaps: &mut [Option<Gap>], venues: usize, cfg: &SimConfig) {
+    let g = rng.random_range(0..gaps.len());
+    let venue = pick_venue(rng, venues);
     let sign = if rng.random::<bool>() { 1 } else { -1 };
     // Beyond both taker fees (MEXC 5 bp + Gate 10 bp) and the spreads.
     let bps = sign * (cfg.opportunity_gap_bps as i64 + 15 + 4);
@@ -348,8 +357,8 @@ fn open_gap(rng: &mut ChaCha8Rng, gaps: &mut [Option<Gap>], cfg: &SimConfig) {
 /// The market task: runs `update_rate_hz` actions per symbol per venue per second until
 /// cancelled; while paused it runs none and does not accumulate a backlog.
 pub async fn run(shared: Arc<Shared>, mut market: Market, cancel: CancellationToken) {
-    let n = shared.venue(Venue::Mexc).specs.len();
-    let rate = shared.cfg.update_rate_hz * 2.0 * n as f64;
+    let n = shared.venues()[0].specs.len();
+    let rate = shared.cfg.update_rate_hz * shared.venues().len() as f64 * n as f64;
     if rate <= 0.0 {
         cancel.cancelled().await;
         return;
@@ -399,23 +408,19 @@ pub async fn run_probe(shared: Arc<Shared>, mut market: Market, cancel: Cancella
             _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
         }
         let sym = market.rng.random_range(0..n);
-        let venue = if market.rng.random::<bool>() {
-            Venue::Mexc
-        } else {
-            Venue::Gate
-        };
+        let venue = pick_venue(&mut market.rng, shared.venues().len());
         let sign = if market.rng.random::<bool>() { 1 } else { -1 };
         market.gaps[sym] = Some(Gap {
             venue,
             bps: sign * (cfg.probe_gap_bps as i64 + 15 + 4),
             actions_left: u32::MAX,
         });
-        let vs = shared.venue(venue);
+        let vs = shared.venue_at(venue);
         {
             let mut ex = vs.exchange.lock();
             let id = shared.referee.start_probe(sym, venue);
             ex.books[sym].probe = Some(id);
-            market.requote(vs, &mut ex, sym, venue, true);
+            market.requote(vs, &mut ex, sym, true);
             vs.flush(&mut ex, sym, arb_core::time::now_ms());
             vs.publish(&mut ex);
         }
@@ -425,10 +430,9 @@ pub async fn run_probe(shared: Arc<Shared>, mut market: Market, cancel: Cancella
             _ = tokio::time::sleep(Duration::from_millis(cfg.probe_hold_ms)) => {}
         }
         market.gaps[sym] = None;
-        for v in Venue::ALL {
-            let vs = shared.venue(v);
+        for vs in shared.venues() {
             let mut ex = vs.exchange.lock();
-            market.requote(vs, &mut ex, sym, v, true);
+            market.requote(vs, &mut ex, sym, true);
             vs.flush(&mut ex, sym, arb_core::time::now_ms());
             vs.publish(&mut ex);
         }

@@ -8,20 +8,19 @@
 
 use std::time::Instant;
 
-use arb_core::Venue;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
 struct Probe {
     id: u64,
     symbol: usize,
-    /// Which venue's price jumped.
-    venue: Venue,
+    /// Which venue's price jumped (its position in the simulator's list).
+    venue: usize,
     opened_ms: i64,
     /// First WebSocket write of the opening push.
     frame_written: Option<Instant>,
-    /// First order per venue (index = `Venue::index`) after the frame was written.
-    first_order: [Option<Instant>; 2],
+    /// First order per venue (by position) after the frame was written.
+    first_order: Vec<Option<Instant>>,
 }
 
 #[derive(Default)]
@@ -32,14 +31,23 @@ struct State {
 
 /// Probe bookkeeping, shared by the market task, the WebSocket writers and the order
 /// handlers.
-#[derive(Default)]
 pub struct Referee {
+    /// The venues' names, in list order (the report's `<name>_us` fields).
+    venues: Vec<String>,
     state: Mutex<State>,
 }
 
 impl Referee {
+    /// A referee for these venues (names in the simulator's list order).
+    pub fn new(venues: Vec<String>) -> Self {
+        Referee {
+            venues,
+            state: Mutex::new(State::default()),
+        }
+    }
+
     /// A new probe on `symbol` (its opening push is about to be published); returns its id.
-    pub fn start_probe(&self, symbol: usize, venue: Venue) -> u64 {
+    pub fn start_probe(&self, symbol: usize, venue: usize) -> u64 {
         let mut st = self.state.lock();
         st.next_id += 1;
         let id = st.next_id;
@@ -49,7 +57,7 @@ impl Referee {
             venue,
             opened_ms: arb_core::time::now_ms(),
             frame_written: None,
-            first_order: [None, None],
+            first_order: vec![None; self.venues.len()],
         });
         id
     }
@@ -64,16 +72,19 @@ impl Referee {
         }
     }
 
-    /// An order for `symbol` arrived at `venue` at `at`: it counts for the latest probe on
-    /// that symbol whose frame was already written, if it is that venue's first.
-    pub fn order_received(&self, venue: Venue, symbol: usize, at: Instant) {
+    /// An order for `symbol` arrived at venue `venue` (its position) at `at`: it counts
+    /// for the latest probe on that symbol whose frame was already written, if it is that
+    /// venue's first.
+    pub fn order_received(&self, venue: usize, symbol: usize, at: Instant) {
         let mut st = self.state.lock();
         if st.probes.is_empty() {
             return;
         }
         if let Some(p) = st.probes.iter_mut().rev().find(|p| p.symbol == symbol) {
-            if p.frame_written.is_some_and(|t| t <= at) && p.first_order[venue.index()].is_none() {
-                p.first_order[venue.index()] = Some(at);
+            if let Some(first @ None) = p.first_order.get_mut(venue) {
+                if p.frame_written.is_some_and(|t| t <= at) {
+                    *first = Some(at);
+                }
             }
         }
     }
@@ -89,18 +100,24 @@ impl Referee {
             let us = |o: Option<Instant>| -> Option<u64> {
                 Some(o?.duration_since(p.frame_written?).as_micros() as u64)
             };
-            let legs: Vec<u64> = p.first_order.iter().filter_map(|o| us(*o)).collect();
-            if let Some(m) = legs.iter().min() {
+            let mut legs: Vec<u64> = p.first_order.iter().filter_map(|o| us(*o)).collect();
+            legs.sort_unstable();
+            // The first leg is the earliest venue's order, both legs the second venue's.
+            if let Some(m) = legs.first() {
                 first.push(*m);
             }
-            if legs.len() == 2 {
-                both.push(*legs.iter().max().unwrap_or(&0));
+            if let Some(m) = legs.get(1) {
+                both.push(*m);
             }
-            probes.push(json!({
-                "id": p.id, "symbol_index": p.symbol, "jumped": p.venue.as_str(),
+            let mut probe = json!({
+                "id": p.id, "symbol_index": p.symbol,
+                "jumped": self.venues.get(p.venue).map_or("", String::as_str),
                 "opened_ms": p.opened_ms, "frame_written": p.frame_written.is_some(),
-                "mexc_us": us(p.first_order[0]), "gateio_us": us(p.first_order[1]),
-            }));
+            });
+            for (name, o) in self.venues.iter().zip(&p.first_order) {
+                probe[format!("{name}_us")] = json!(us(*o));
+            }
+            probes.push(probe);
         }
         json!({
             "probes": st.probes.len(),
@@ -149,20 +166,24 @@ mod tests {
 
     #[test]
     fn legs_count_from_the_frame_write() {
-        let r = Referee::default();
+        let r = Referee::new(vec!["mexc".into(), "gateio".into()]);
+        let (mexc, gate) = (0, 1);
         let t0 = Instant::now();
-        let id = r.start_probe(0, Venue::Gate);
+        let id = r.start_probe(0, gate);
         // An order before the frame was written does not count.
-        r.order_received(Venue::Mexc, 0, t0);
+        r.order_received(mexc, 0, t0);
         r.frame_written(id, t0 + Duration::from_micros(10));
-        r.order_received(Venue::Mexc, 1, t0 + Duration::from_micros(20));
-        r.order_received(Venue::Mexc, 0, t0 + Duration::from_micros(110));
-        r.order_received(Venue::Mexc, 0, t0 + Duration::from_micros(500));
+        r.order_received(mexc, 1, t0 + Duration::from_micros(20));
+        r.order_received(mexc, 0, t0 + Duration::from_micros(110));
+        r.order_received(mexc, 0, t0 + Duration::from_micros(500));
         let rep = r.report();
         assert_eq!(rep["first_leg_us"]["p50"], 100);
         assert_eq!(rep["both_legs_us"]["count"], 0);
-        r.order_received(Venue::Gate, 0, t0 + Duration::from_micros(310));
+        r.order_received(gate, 0, t0 + Duration::from_micros(310));
         let rep = r.report();
         assert_eq!(rep["both_legs_us"]["max"], 300);
+        assert_eq!(rep["detail"][0]["jumped"], "gateio");
+        assert_eq!(rep["detail"][0]["mexc_us"], 100);
+        assert_eq!(rep["detail"][0]["gateio_us"], 300);
     }
 }

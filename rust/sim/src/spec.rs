@@ -72,12 +72,16 @@ impl SymbolSpec {
     }
 }
 
-struct Known {
-    base: &'static str,
-    fair: &'static str,
-    // (price decimals, qty decimals, min qty, min notional, maker ppm, taker ppm) per venue.
-    mexc: (u32, u32, &'static str, &'static str, u64, u64),
-    gate: (u32, u32, &'static str, &'static str, u64, u64),
+/// One venue's rules of a symbol: (price decimals, qty decimals, min qty, min notional,
+/// maker ppm, taker ppm).
+pub type Rules = (u32, u32, &'static str, &'static str, u64, u64);
+
+/// A symbol with hand-written rules; each adapter picks its column.
+pub struct Known {
+    pub base: &'static str,
+    pub fair: &'static str,
+    pub mexc: Rules,
+    pub gate: Rules,
 }
 
 const KNOWN: &[Known] = &[
@@ -107,12 +111,19 @@ const KNOWN: &[Known] = &[
     },
 ];
 
-/// Builds both venues' specs for a unified symbol. `index` and `seed` make the rules
-/// of unknown symbols deterministic.
+/// Builds one venue's spec for a unified symbol, with the rules its adapter gives.
+/// `index` and `seed` make the rules of unknown symbols deterministic (the same fair
+/// price and decimals on every venue).
 ///
 /// # Errors
 /// A symbol that is not `BASE/QUOTE` with alphanumeric parts.
-pub fn specs_for(unified: &str, index: usize, seed: u64) -> Result<[SymbolSpec; 2], SimError> {
+pub fn specs_for(
+    unified: &str,
+    index: usize,
+    seed: u64,
+    kind: Venue,
+) -> Result<SymbolSpec, SimError> {
+    let adapter = crate::adapter::adapter(kind);
     let (base, quote) = unified
         .split_once('/')
         .filter(|(b, q)| {
@@ -125,11 +136,10 @@ pub fn specs_for(unified: &str, index: usize, seed: u64) -> Result<[SymbolSpec; 
     let base = base.to_ascii_uppercase();
     let quote = quote.to_ascii_uppercase();
     let known = KNOWN.iter().find(|k| k.base == base);
-    let (fair, m, g) = match known {
+    let (fair, rules) = match known {
         Some(k) => (
             parse_scaled(k.fair, FAIR_SCALE).expect("static fair price"),
-            k.mexc,
-            k.gate,
+            (adapter.known_rules)(k),
         ),
         None => {
             // A price between 0.01 and ~10,000, spread log-uniformly by a hash of the
@@ -140,45 +150,32 @@ pub fn specs_for(unified: &str, index: usize, seed: u64) -> Result<[SymbolSpec; 
             let fair = mantissa * pow10(FAIR_SCALE + mag) / 100 / 100;
             let pd = (6u32).saturating_sub(mag).max(1);
             let qd = mag.min(6);
-            let min_q: &'static str = "0";
-            (
-                fair.max(1),
-                (pd, qd, min_q, "1", 0, 500),
-                (pd.saturating_sub(1).max(1), qd, min_q, "3", 1000, 1000),
-            )
+            (fair.max(1), (adapter.generated_rules)(pd, qd))
         }
     };
-    let make =
-        |venue: Venue, r: (u32, u32, &str, &str, u64, u64)| -> Result<SymbolSpec, SimError> {
-            let (pd, qd, min_q, min_n, maker, taker) = r;
-            let min_qty = parse_scaled(min_q, qd)
-                .map_err(|e| SimError::Config(format!("{unified}: min qty: {e}")))?
-                .max(1);
-            let ns = pd + qd;
-            let min_notional = parse_scaled(min_n, ns)
-                .map_err(|e| SimError::Config(format!("{unified}: min notional: {e}")))?
-                as u128;
-            let venue_symbol = match venue {
-                Venue::Mexc => format!("{base}{quote}"),
-                Venue::Gate => format!("{base}_{quote}"),
-            };
-            Ok(SymbolSpec {
-                venue,
-                unified: format!("{base}/{quote}"),
-                venue_symbol,
-                base: base.clone(),
-                quote: quote.clone(),
-                price_decimals: pd,
-                qty_decimals: qd,
-                min_qty,
-                min_notional,
-                max_notional: 5_000_000u128 * pow10(ns) as u128,
-                maker_ppm: maker,
-                taker_ppm: taker,
-                initial_fair: fair,
-            })
-        };
-    Ok([make(Venue::Mexc, m)?, make(Venue::Gate, g)?])
+    let (pd, qd, min_q, min_n, maker, taker) = rules;
+    let min_qty = parse_scaled(min_q, qd)
+        .map_err(|e| SimError::Config(format!("{unified}: min qty: {e}")))?
+        .max(1);
+    let ns = pd + qd;
+    let min_notional = parse_scaled(min_n, ns)
+        .map_err(|e| SimError::Config(format!("{unified}: min notional: {e}")))?
+        as u128;
+    Ok(SymbolSpec {
+        venue: kind,
+        unified: format!("{base}/{quote}"),
+        venue_symbol: (adapter.symbol)(&base, &quote),
+        base,
+        quote,
+        price_decimals: pd,
+        qty_decimals: qd,
+        min_qty,
+        min_notional,
+        max_notional: 5_000_000u128 * pow10(ns) as u128,
+        maker_ppm: maker,
+        taker_ppm: taker,
+        initial_fair: fair,
+    })
 }
 
 fn splitmix(mut x: u64) -> u64 {
@@ -214,7 +211,8 @@ mod tests {
 
     #[test]
     fn venues_disagree_on_btc_rules() {
-        let [m, g] = specs_for("BTC/USDT", 0, 7).unwrap();
+        let m = specs_for("BTC/USDT", 0, 7, Venue::Mexc).unwrap();
+        let g = specs_for("BTC/USDT", 0, 7, Venue::Gate).unwrap();
         assert_eq!(m.venue_symbol, "BTCUSDT");
         assert_eq!(g.venue_symbol, "BTC_USDT");
         assert_eq!((m.price_decimals, m.qty_decimals), (2, 6));
@@ -226,14 +224,17 @@ mod tests {
     #[test]
     fn unknown_symbols_are_deterministic_and_valid() {
         for i in 0..200 {
-            let a = specs_for(&format!("C{i}/USDT"), i, 9).unwrap();
-            let b = specs_for(&format!("C{i}/USDT"), i, 9).unwrap();
-            assert_eq!(a[0].price_decimals, b[0].price_decimals);
+            let a: Vec<SymbolSpec> = Venue::ALL
+                .iter()
+                .map(|v| specs_for(&format!("C{i}/USDT"), i, 9, *v).unwrap())
+                .collect();
+            let b = specs_for(&format!("C{i}/USDT"), i, 9, Venue::Mexc).unwrap();
+            assert_eq!(a[0].price_decimals, b.price_decimals);
             for s in &a {
                 assert!(s.notional_scale() <= 12);
                 assert!(s.fair_to_ticks(s.initial_fair) > 0, "{s:?}");
             }
         }
-        assert!(specs_for("BTCUSDT", 0, 1).is_err());
+        assert!(specs_for("BTCUSDT", 0, 1, Venue::Mexc).is_err());
     }
 }

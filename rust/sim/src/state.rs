@@ -1,6 +1,7 @@
-//! Shared simulator state: per venue, the matching engine behind its lock, the event
-//! fan-out to WebSocket connections, the accounts and their keys, listenKeys, limits and
-//! counters.
+//! Shared simulator state: the list of venue instances (each an adapter kind and a
+//! name, reached by position) and, per instance, the matching engine behind its lock,
+//! the event fan-out to WebSocket connections, the accounts and their keys, listenKeys,
+//! limits and counters.
 //!
 //! Concurrency: one `parking_lot::Mutex` per venue guards that venue's engine. Events
 //! are published to the venue's broadcast channel *while the lock is held*, so every
@@ -21,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::adapter::Adapter;
 use crate::faults::{FaultBook, FaultKind, FaultSpec, Hook, WsFault, WsScope};
 use crate::matching::{Event, Exchange, Order, OrderKind, Side, Status, Tif};
 use crate::ratelimit::RateLimiter;
@@ -81,9 +83,23 @@ pub struct KeyEntry {
     pub secret: String,
 }
 
-/// One venue: engine, fan-out, accounts.
+/// One venue instance the simulator hosts: the adapter kind that speaks its protocol,
+/// its name (admin paths, counters, reports) and its port (0 = OS-chosen).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub kind: Venue,
+    pub name: String,
+    pub port: u16,
+}
+
+/// One venue instance: engine, fan-out, accounts.
 pub struct VenueState {
-    pub venue: Venue,
+    /// Which adapter speaks for it.
+    pub kind: Venue,
+    pub adapter: &'static Adapter,
+    pub name: String,
+    /// Its position in [`Shared::venues`].
+    pub index: usize,
     pub specs: Arc<Vec<SymbolSpec>>,
     pub by_symbol: HashMap<String, usize>,
     pub exchange: Mutex<Exchange>,
@@ -99,7 +115,7 @@ pub struct VenueState {
     pub limiter: RateLimiter,
     pub counters: Counters,
     pub faults: FaultBook,
-    /// The referee shared by both venues (orders report their arrival to it).
+    /// The referee every venue shares (orders report their arrival to it).
     pub referee: Arc<crate::referee::Referee>,
     pub cfg: Arc<SimConfig>,
     id_counter: AtomicU64,
@@ -107,23 +123,21 @@ pub struct VenueState {
 
 impl VenueState {
     fn new(
-        venue: Venue,
+        instance: &Instance,
+        index: usize,
         specs: Vec<SymbolSpec>,
         cfg: Arc<SimConfig>,
         rng: &mut ChaCha8Rng,
         referee: Arc<crate::referee::Referee>,
     ) -> Result<Self, SimError> {
+        let adapter = crate::adapter::adapter(instance.kind);
         let specs = Arc::new(specs);
         let by_symbol = specs
             .iter()
             .enumerate()
             .map(|(i, s)| (s.venue_symbol.clone(), i))
             .collect();
-        let first_id = match venue {
-            Venue::Mexc => 426_060_921_085_927_424,
-            Venue::Gate => 1_852_454_420,
-        };
-        let mut ex = Exchange::new(specs.clone(), first_id);
+        let mut ex = Exchange::new(specs.clone(), adapter.first_order_id);
         let mut balances = BTreeMap::new();
         for (asset, amount) in &cfg.trader_balances {
             let m = crate::spec::parse_bal(amount).map_err(|e| {
@@ -134,12 +148,7 @@ impl VenueState {
         let trader_account = ex.add_account(false, balances);
         let maker_account = ex.add_account(true, BTreeMap::new());
         let taker_account = ex.add_account(true, BTreeMap::new());
-        let (api_key, api_secret) = match venue {
-            // MEXC keys look like "mx0v..." with a 32-hex secret.
-            Venue::Mexc => (format!("mx0v{}", hex_string(rng, 14)), hex_string(rng, 16)),
-            // Gate: 32-hex key, 64-hex secret.
-            Venue::Gate => (hex_string(rng, 16), hex_string(rng, 32)),
-        };
+        let (api_key, api_secret) = (adapter.credentials)(rng);
         let mut keys = HashMap::new();
         keys.insert(
             api_key.clone(),
@@ -150,14 +159,17 @@ impl VenueState {
         );
         let (tx, _) = broadcast::channel(cfg.ws_backlog.max(16));
         Ok(VenueState {
-            venue,
+            kind: instance.kind,
+            adapter,
+            name: instance.name.clone(),
+            index,
             specs,
             by_symbol,
             exchange: Mutex::new(ex),
             tx,
             keys,
             trader: TestAccount {
-                venue,
+                venue: instance.kind,
                 api_key,
                 api_secret,
             },
@@ -203,7 +215,7 @@ impl VenueState {
     pub fn inject_fault(&self, spec: FaultSpec) -> Result<u64, SimError> {
         let symbol = match &spec.symbol {
             Some(s) => Some(self.symbol_index(s).ok_or_else(|| {
-                SimError::Config(format!("fault: unknown {} symbol {s:?}", self.venue))
+                SimError::Config(format!("fault: unknown {} symbol {s:?}", self.name))
             })?),
             None => None,
         };
@@ -329,19 +341,18 @@ impl VenueState {
     }
 
     pub fn order_id_str(&self, id: u64) -> String {
-        match self.venue {
-            Venue::Mexc => format!("C02__{id}"),
-            Venue::Gate => id.to_string(),
-        }
+        (self.adapter.format_order_id)(id)
     }
 
     /// Parses an order id in this venue's format.
     pub fn parse_order_id(&self, s: &str) -> Option<u64> {
-        let digits = match self.venue {
-            Venue::Mexc => s.strip_prefix("C02__").unwrap_or(s),
-            Venue::Gate => s,
-        };
-        digits.parse().ok()
+        (self.adapter.parse_order_id)(s)
+    }
+
+    /// Tells the latency referee an order for `sym` arrived here now (every venue's
+    /// order paths, REST and WebSocket, call it once the symbol is known).
+    pub fn order_arrived(&self, sym: usize) {
+        self.referee.order_received(self.index, sym, Instant::now());
     }
 
     pub fn truth_order(&self, o: &Order) -> TruthOrder {
@@ -461,16 +472,31 @@ pub fn side_str(s: Side) -> &'static str {
     }
 }
 
-fn hex_string(rng: &mut ChaCha8Rng, bytes: usize) -> String {
+/// `bytes` random bytes as hex (keys, secrets, listenKeys).
+pub fn hex_string(rng: &mut ChaCha8Rng, bytes: usize) -> String {
     let mut v = vec![0u8; bytes];
     rng.fill(&mut v[..]);
     hex::encode(v)
 }
 
+/// A handle on one venue instance for its servers' handlers (their axum state).
+#[derive(Clone)]
+pub struct VenueRef {
+    pub shared: Arc<Shared>,
+    pub index: usize,
+}
+
+impl VenueRef {
+    pub fn venue(&self) -> &VenueState {
+        self.shared.venue_at(self.index)
+    }
+}
+
 /// Everything the servers, the market and the API share.
 pub struct Shared {
     pub cfg: Arc<SimConfig>,
-    venues: [VenueState; 2],
+    /// The venue instances, in [`SimConfig::instances`] order.
+    venues: Vec<VenueState>,
     pub paused: AtomicBool,
     /// Tick-to-trade measurements of probe mode.
     pub referee: Arc<crate::referee::Referee>,
@@ -479,7 +505,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Builds both venues from the config.
+    /// Builds every venue instance of the config.
     ///
     /// # Errors
     /// A malformed symbol or balance in the config.
@@ -493,36 +519,70 @@ impl Shared {
                 cfg.update_rate_hz
             )));
         }
-        let mut mexc = Vec::new();
-        let mut gate = Vec::new();
+        let instances = cfg.instances();
+        let mut specs: Vec<Vec<SymbolSpec>> = vec![Vec::new(); instances.len()];
         for (i, s) in cfg.symbols.iter().enumerate() {
-            let [m, g] = specs_for(s, i, cfg.seed)?;
-            if mexc
-                .iter()
-                .any(|x: &SymbolSpec| x.venue_symbol == m.venue_symbol)
-            {
-                return Err(SimError::Config(format!("symbol {s} listed twice")));
+            for (inst, list) in instances.iter().zip(specs.iter_mut()) {
+                let spec = specs_for(s, i, cfg.seed, inst.kind)?;
+                if list.iter().any(|x| x.unified == spec.unified) {
+                    return Err(SimError::Config(format!("symbol {s} listed twice")));
+                }
+                list.push(spec);
             }
-            mexc.push(m);
-            gate.push(g);
         }
         let paused = AtomicBool::new(cfg.market_paused);
         let cfg = Arc::new(cfg);
+        // One stream for every instance's keys, drawn in list order.
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5EED_4B45_5953);
-        let referee = Arc::new(crate::referee::Referee::default());
-        let m = VenueState::new(Venue::Mexc, mexc, cfg.clone(), &mut rng, referee.clone())?;
-        let g = VenueState::new(Venue::Gate, gate, cfg.clone(), &mut rng, referee.clone())?;
+        let referee = Arc::new(crate::referee::Referee::new(
+            instances.iter().map(|i| i.name.clone()).collect(),
+        ));
+        let venues = instances
+            .iter()
+            .zip(specs)
+            .enumerate()
+            .map(|(i, (inst, specs))| {
+                VenueState::new(inst, i, specs, cfg.clone(), &mut rng, referee.clone())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Shared {
             cfg,
-            venues: [m, g],
+            venues,
             paused,
             referee,
             cancel: CancellationToken::new(),
         })
     }
 
+    /// Every venue instance, in list order.
+    pub fn venues(&self) -> &[VenueState] {
+        &self.venues
+    }
+
+    /// The instance at `index` in [`Shared::venues`].
+    pub fn venue_at(&self, index: usize) -> &VenueState {
+        &self.venues[index]
+    }
+
+    /// The first instance of adapter kind `v` (the callers that name a venue by
+    /// `arb_core::Venue`: the public API, fault specs, benches).
+    ///
+    /// # Panics
+    /// Never this round: [`SimConfig::instances`] always lists one instance per kind.
     pub fn venue(&self, v: Venue) -> &VenueState {
-        &self.venues[v.index()]
+        self.venues
+            .iter()
+            .find(|s| s.kind == v)
+            .expect("one instance per venue kind")
+    }
+
+    /// The instance called `name`, or failing that the first of the kind `name` parses
+    /// as (admin paths accept `gate` and `gate.io` for `gateio`).
+    pub fn venue_named(&self, name: &str) -> Option<&VenueState> {
+        self.venues.iter().find(|s| s.name == name).or_else(|| {
+            let kind = name.parse::<Venue>().ok()?;
+            self.venues.iter().find(|s| s.kind == kind)
+        })
     }
 
     pub fn set_paused(&self, paused: bool) {
@@ -535,13 +595,12 @@ impl Shared {
 
     pub fn counters_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
-        for v in Venue::ALL {
-            let vs = self.venue(v);
+        for vs in &self.venues {
             let mut c = vs.counters.json();
             let h = vs.faults.history();
             c["faults"]["injected"] = serde_json::json!(h.len());
             c["faults"]["fired"] = serde_json::json!(h.iter().map(|r| r.fired).sum::<u64>());
-            m.insert(v.as_str().into(), c);
+            m.insert(vs.name.clone(), c);
         }
         serde_json::Value::Object(m)
     }
@@ -554,19 +613,19 @@ impl Shared {
         self.venue(spec.venue).inject_fault(spec)
     }
 
-    /// Every fault injected on both venues, with how often each fired.
+    /// Every fault injected on every venue, with how often each fired.
     pub fn faults_json(&self) -> serde_json::Value {
         let mut all = Vec::new();
-        for v in Venue::ALL {
-            all.extend(self.venue(v).faults.history());
+        for vs in &self.venues {
+            all.extend(vs.faults.history());
         }
         serde_json::to_value(all).unwrap_or_default()
     }
 
     /// Ends every active fault (a halt included).
     pub fn clear_faults(&self) {
-        for v in Venue::ALL {
-            self.venue(v).faults.clear();
+        for vs in &self.venues {
+            vs.faults.clear();
         }
     }
 }

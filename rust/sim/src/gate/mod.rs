@@ -1,26 +1,45 @@
 //! Gate.io API v4: REST under `/api/v4` and the WebSocket at `/ws/v4/`.
 
-use std::sync::Arc;
-
 use arb_core::fixed::format_scaled;
 use axum::routing::any;
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::adapter::Adapter;
 use crate::matching::{Finish, Order, OrderKind, Side, Status, Tif};
 use crate::spec::BAL_SCALE;
-use crate::state::{Shared, VenueState};
+use crate::state::{hex_string, VenueRef, VenueState};
 
 pub mod rest;
 pub mod ws;
 
-/// The Gate server's routes.
-pub fn router(shared: Arc<Shared>) -> Router {
+/// Gate.io as the simulator hosts it.
+pub static ADAPTER: Adapter = Adapter {
+    first_order_id: 1_852_454_420,
+    // A 32-hex key and a 64-hex secret.
+    credentials: |rng| (hex_string(rng, 16), hex_string(rng, 32)),
+    format_order_id: |id| id.to_string(),
+    parse_order_id: |s| s.parse().ok(),
+    symbol: |base, quote| format!("{base}_{quote}"),
+    known_rules: |k| k.gate,
+    generated_rules: |pd, qd| (pd.saturating_sub(1).max(1), qd, "0", "3", 1000, 1000),
+    view_lag: 4,
+    router,
+    urls: |port| {
+        (
+            format!("http://127.0.0.1:{port}/api/v4"),
+            format!("ws://127.0.0.1:{port}/ws/v4/"),
+        )
+    },
+};
+
+/// The routes of one Gate instance.
+pub fn router(venue: VenueRef) -> Router {
     Router::new()
         .route("/ws/v4/", any(ws::upgrade))
         .route("/ws/v4", any(ws::upgrade))
-        .fallback(rest::handle)
-        .with_state(shared)
+        .fallback(crate::http::handle::<rest::Api>)
+        .with_state(venue)
 }
 
 /// The order an `order_id` path segment names, as Gate resolves it: a numeric id

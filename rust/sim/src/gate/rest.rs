@@ -8,22 +8,21 @@
 #![allow(clippy::result_large_err)]
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use arb_core::fixed::{format_scaled, parse_scaled, FixedError};
 use arb_core::sign::{gate_rest_sign, signatures_equal};
-use arb_core::Venue;
 use axum::body::Body;
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::order_json;
 use crate::faults::{FaultKind, Hang, Hook, OrderError};
-use crate::http::{get, json_response, parse_form, Params};
+use crate::http::{
+    get, json_response, parse_form, set_retry_after, Params, RawRequest, Refusal, RestApi,
+};
 use crate::matching::{NewOrder, OrderKind, Reject, Side, Size, Tif};
 use crate::spec::{SymbolSpec, BAL_SCALE};
-use crate::state::{Shared, VenueState};
+use crate::state::VenueState;
 
 type Resp = Response<Body>;
 
@@ -39,83 +38,58 @@ fn ok(v: Value) -> Resp {
     json_response(StatusCode::OK, &v)
 }
 
-pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Resp {
-    let vs = shared.venue(Venue::Gate);
-    vs.counters.rest_requests.fetch_add(1, Ordering::Relaxed);
-    let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
-    let raw_query = req.uri().query().unwrap_or("").to_string();
-    let headers = req.headers().clone();
-    let body = match axum::body::to_bytes(req.into_body(), 1 << 20).await {
-        Ok(b) => b,
-        Err(_) => {
-            return bad(
+/// Gate's REST API behind the shared prologue ([`crate::http::handle`]).
+pub struct Api;
+
+impl RestApi for Api {
+    fn refusal(why: Refusal) -> Resp {
+        match why {
+            Refusal::UnreadableBody => bad(
                 "INVALID_PARAM_VALUE",
                 "request body too large or unreadable",
-            )
-        }
-    };
-    if let Some(r) = rest_fault(&shared, vs).await {
-        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
-        return r;
-    }
-    let resp = route(vs, &method, &path, &raw_query, &body, &headers);
-    if resp.extensions().get::<Hang>().is_some() {
-        // Applied, never answered: hold the request until the client gives up.
-        shared.cancel.cancelled().await;
-    }
-    if !resp.status().is_success() {
-        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
-    }
-    resp
-}
-
-/// Injected REST faults and the halt state, before any routing.
-async fn rest_fault(shared: &Shared, vs: &VenueState) -> Option<Resp> {
-    if vs.is_halted() {
-        return Some(err(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVER_ERROR",
-            "Service unavailable, please try again later",
-        ));
-    }
-    match vs.faults.take(Hook::Rest, None)? {
-        FaultKind::RestDelay { ms } => {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            None
-        }
-        FaultKind::RestTimeout => {
-            shared.cancel.cancelled().await;
-            Some(err(
+            ),
+            Refusal::Halted => err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVER_ERROR",
+                "Service unavailable, please try again later",
+            ),
+            Refusal::ShuttingDown => err(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "SERVER_ERROR",
                 "shutting down",
-            ))
-        }
-        FaultKind::RestStatus { status } => {
-            let s = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let label = if status == 503 {
-                "TOO_BUSY"
-            } else {
-                "SERVER_ERROR"
-            };
-            Some(err(s, label, "Internal server error"))
-        }
-        FaultKind::RestRateLimit { retry_after_secs } => {
-            vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            let mut r = err(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_REQUESTS",
-                "Request Rate limit Exceeded",
-            );
-            let reset = arb_core::time::now_ms() / 1000 + retry_after_secs as i64;
-            add_limit_headers(&mut r, Some((0, 0, reset)));
-            if let Ok(h) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                r.headers_mut().insert("retry-after", h);
+            ),
+            Refusal::Status(status) => {
+                let s = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let label = if status == 503 {
+                    "TOO_BUSY"
+                } else {
+                    "SERVER_ERROR"
+                };
+                err(s, label, "Internal server error")
             }
-            Some(r)
+            Refusal::RateLimited { retry_after_secs } => {
+                let mut r = err(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TOO_MANY_REQUESTS",
+                    "Request Rate limit Exceeded",
+                );
+                let reset = arb_core::time::now_ms() / 1000 + retry_after_secs as i64;
+                add_limit_headers(&mut r, Some((0, 0, reset)));
+                set_retry_after(&mut r, retry_after_secs);
+                r
+            }
         }
-        _ => None,
+    }
+
+    fn route(vs: &VenueState, req: &RawRequest) -> Resp {
+        route(
+            vs,
+            req.method.as_str(),
+            &req.path,
+            &req.query,
+            &req.body,
+            &req.headers,
+        )
     }
 }
 
@@ -685,7 +659,7 @@ pub fn place_order(vs: &VenueState, account: u32, v: &Value) -> Result<Placed, G
         client_id: text,
         max_fill_pct: None,
     };
-    crate::mexc::rest::shared_referee_order(vs, sym);
+    vs.order_arrived(sym);
     let mut hang = false;
     match vs.faults.take(Hook::Order, Some(sym)) {
         Some(FaultKind::RejectWithoutApply) => {

@@ -4,30 +4,27 @@
 //! spot.usertrades, spot.balances with per-message auth; and the WebSocket trading API
 //! (spot.login, spot.order_place, spot.order_cancel, spot.order_status).
 //!
-//! Like the MEXC socket, each connection subscribes to the venue's event broadcast when
-//! it opens; an obu subscription's full snapshot is taken under the venue lock and the
-//! increments at or below its version are skipped, so the stream continues exactly.
+//! The send loop (event fan-out, batching, slow consumers, faults) is the shared
+//! [`crate::ws`]; this file is Gate's [`Protocol`]. An obu subscription's full snapshot
+//! is taken under the venue lock and the increments at or below its version are
+//! skipped, so the stream continues exactly.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use arb_core::fixed::{format_scaled, write_scaled};
 use arb_core::sign::{gate_ws_api_sign, gate_ws_sign, signatures_equal};
-use arb_core::Venue;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::rest::{fill_json, place_order};
 use super::{order_json, side_name};
-use crate::faults::WsFault;
 use crate::http::raw_json_field;
 use crate::matching::{BookEvent, Event, Order, Side, Status};
 use crate::spec::{SymbolSpec, BAL_SCALE};
-use crate::state::{Shared, VenueState};
+use crate::state::{VenueRef, VenueState};
+use crate::ws::Protocol;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
@@ -55,8 +52,8 @@ struct Sub {
     name: String,
 }
 
-pub async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| run(shared, socket))
+pub async fn upgrade(State(venue): State<VenueRef>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| crate::ws::serve(venue, socket, |_| Ok(Conn::default())))
 }
 
 fn now_pair() -> (i64, i64) {
@@ -70,6 +67,7 @@ fn envelope(channel: &str, event: &str, result: Value) -> String {
         .to_string()
 }
 
+#[derive(Default)]
 struct Conn {
     subs: Vec<Sub>,
     /// Account logged in through spot.login, or authenticated by a private subscription.
@@ -77,131 +75,46 @@ struct Conn {
     api_key: Option<String>,
 }
 
-async fn run(shared: Arc<Shared>, socket: WebSocket) {
-    let vs = shared.venue(Venue::Gate);
-    vs.counters.ws_connections.fetch_add(1, Ordering::Relaxed);
-    let (mut tx, mut rx_ws) = socket.split();
-    let mut events = vs.tx.subscribe();
-    let mut conn = Conn {
-        subs: Vec::new(),
-        account: None,
-        api_key: None,
-    };
-    // An injected stall withholds frames (they wait in the broadcast) until then.
-    let mut stall_until: Option<tokio::time::Instant> = None;
-    loop {
-        let stalled = stall_until.is_some_and(|u| tokio::time::Instant::now() < u);
-        tokio::select! {
-            _ = shared.cancel.cancelled() => break,
-            _ = tokio::time::sleep_until(stall_until.unwrap_or_else(tokio::time::Instant::now)), if stalled => {
-                stall_until = None;
-            }
-            msg = rx_ws.next() => {
-                let Some(Ok(msg)) = msg else { break };
-                let text = match msg {
-                    Message::Text(t) => t.to_string(),
-                    Message::Close(_) => break,
-                    _ => continue,
-                };
-                let mut failed = false;
-                for reply in handle_request(vs, &text, &mut conn) {
-                    vs.counters.frames_other.fetch_add(1, Ordering::Relaxed);
-                    if tx.send(Message::Text(reply.into())).await.is_err() {
-                        failed = true;
-                        break;
-                    }
-                }
-                if failed {
-                    break;
-                }
-            }
-            ev = events.recv(), if !stalled => {
-                // Write every event already waiting, then flush once: one write per
-                // batch instead of one per frame.
-                let mut next = Some(ev);
-                let mut done = false;
-                let mut batch = 0;
-                // A referee probe's opening push in this batch: timed when flushed.
-                let mut probe = None;
-                while let Some(ev) = next.take() {
-                    let ev = match ev {
-                        Ok(ev) => ev,
-                        Err(RecvError::Lagged(_)) => {
-                            vs.counters.ws_lagged_disconnects.fetch_add(1, Ordering::Relaxed);
-                            done = true;
-                            break;
-                        }
-                        Err(RecvError::Closed) => {
-                            done = true;
-                            break;
-                        }
-                    };
-                    if let Event::Fault(f) = &*ev {
-                        match f {
-                            WsFault::Close(scope) => {
-                                if scope.hits(conn.account.is_some()) {
-                                    done = true;
-                                    break;
-                                }
-                            }
-                            WsFault::Stall(until) => {
-                                stall_until = Some(tokio::time::Instant::from_std(*until));
-                                break;
-                            }
-                            WsFault::Nested(sym, depth) => {
-                                if conn.subs.iter().any(|s| s.symbol == Some(*sym)) {
-                                    let n = *depth as usize;
-                                    let frame = format!(
-                                        r#"{{"channel":"spot.obu","event":"update","result":{{"x":{}1{}}}}}"#,
-                                        "[".repeat(n),
-                                        "]".repeat(n)
-                                    );
-                                    if tx.feed(Message::Text(frame.into())).await.is_err() {
-                                        done = true;
-                                        break;
-                                    }
-                                }
-                            }
-                            WsFault::Malformed(sym) => {
-                                if conn.subs.iter().any(|s| s.symbol == Some(*sym)) {
-                                    let junk = r#"{"channel":"spot.obu","event":"update","result":{"t":"#;
-                                    if tx.feed(Message::Text(junk.into())).await.is_err() {
-                                        done = true;
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                    } else if !conn.subs.is_empty() {
-                        let fs = frames(vs, &ev, &conn);
-                        if let (Event::Book(b), false) = (&*ev, fs.is_empty()) {
-                            probe = probe.or(b.probe);
-                        }
-                        for frame in fs {
-                            if tx.feed(Message::Text(frame.into())).await.is_err() {
-                                done = true;
-                                break;
-                            }
-                        }
-                        if done {
-                            break;
-                        }
-                    }
-                    batch += 1;
-                    if batch < 256 {
-                        next = crate::state::try_next(&mut events);
-                    }
-                }
-                if done || tx.flush().await.is_err() {
-                    break;
-                }
-                if let Some(id) = probe {
-                    shared.referee.frame_written(id, std::time::Instant::now());
-                }
-            }
-        }
+impl Protocol for Conn {
+    fn request(&mut self, vs: &VenueState, text: &str) -> Vec<Message> {
+        handle_request(vs, text, self)
+            .into_iter()
+            .map(|r| Message::Text(r.into()))
+            .collect()
     }
-    let _ = tx.close().await;
+
+    fn is_subscribed(&self) -> bool {
+        !self.subs.is_empty()
+    }
+
+    fn frames(&self, vs: &VenueState, ev: &Event) -> Vec<Message> {
+        frames(vs, ev, self)
+            .into_iter()
+            .map(|f| Message::Text(f.into()))
+            .collect()
+    }
+
+    fn watches(&self, symbol: usize) -> bool {
+        self.subs.iter().any(|s| s.symbol == Some(symbol))
+    }
+
+    fn is_private(&self) -> bool {
+        self.account.is_some()
+    }
+
+    fn nested_frame(&self, depth: u32) -> Message {
+        let n = depth as usize;
+        let frame = format!(
+            r#"{{"channel":"spot.obu","event":"update","result":{{"x":{}1{}}}}}"#,
+            "[".repeat(n),
+            "]".repeat(n)
+        );
+        Message::Text(frame.into())
+    }
+
+    fn malformed_frame(&self) -> Message {
+        Message::Text(r#"{"channel":"spot.obu","event":"update","result":{"t":"#.into())
+    }
 }
 
 fn reply(

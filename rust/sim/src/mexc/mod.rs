@@ -1,23 +1,42 @@
 //! MEXC spot v3: REST under `/api/v3` and the protobuf WebSocket at `/ws`.
 
-use std::sync::Arc;
-
 use axum::routing::any;
 use axum::Router;
 
+use crate::adapter::Adapter;
 use crate::matching::{Order, OrderKind, Side, Status, Tif};
-use crate::state::Shared;
+use crate::state::{hex_string, VenueRef};
 
 pub mod proto;
 pub mod rest;
 pub mod ws;
 
-/// The MEXC server's routes.
-pub fn router(shared: Arc<Shared>) -> Router {
+/// MEXC as the simulator hosts it.
+pub static ADAPTER: Adapter = Adapter {
+    first_order_id: 426_060_921_085_927_424,
+    // Keys look like "mx0v..." with a 32-hex secret.
+    credentials: |rng| (format!("mx0v{}", hex_string(rng, 14)), hex_string(rng, 16)),
+    format_order_id: |id| format!("C02__{id}"),
+    parse_order_id: |s| s.strip_prefix("C02__").unwrap_or(s).parse().ok(),
+    symbol: |base, quote| format!("{base}{quote}"),
+    known_rules: |k| k.mexc,
+    generated_rules: |pd, qd| (pd, qd, "0", "1", 0, 500),
+    view_lag: 2,
+    router,
+    urls: |port| {
+        (
+            format!("http://127.0.0.1:{port}"),
+            format!("ws://127.0.0.1:{port}/ws"),
+        )
+    },
+};
+
+/// The routes of one MEXC instance.
+pub fn router(venue: VenueRef) -> Router {
     Router::new()
         .route("/ws", any(ws::upgrade))
-        .fallback(rest::handle)
-        .with_state(shared)
+        .fallback(crate::http::handle::<rest::Api>)
+        .with_state(venue)
 }
 
 pub fn side_name(s: Side) -> &'static str {

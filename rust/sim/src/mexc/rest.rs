@@ -7,23 +7,22 @@
 #![allow(clippy::result_large_err)]
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arb_core::fixed::{format_scaled, parse_scaled, FixedError};
 use arb_core::sign::{mexc_sign, signatures_equal};
-use arb_core::Venue;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, Response, StatusCode};
+use axum::http::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::{side_name, status_name, type_name};
 use crate::faults::{FaultKind, Hang, Hook, OrderError};
-use crate::http::{get, json_response, parse_form, Params};
+use crate::http::{
+    get, json_response, parse_form, set_retry_after, Params, RawRequest, Refusal, RestApi,
+};
 use crate::matching::{NewOrder, Order, OrderKind, Reject, Side, Size, Tif};
 use crate::spec::{SymbolSpec, BAL_SCALE};
-use crate::state::{Shared, VenueState};
+use crate::state::VenueState;
 
 type Resp = Response<Body>;
 
@@ -51,80 +50,43 @@ struct Auth {
     account: u32,
 }
 
-pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Resp {
-    let vs = shared.venue(Venue::Mexc);
-    vs.counters.rest_requests.fetch_add(1, Ordering::Relaxed);
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let raw_query = req.uri().query().unwrap_or("").to_string();
-    let api_key = req
-        .headers()
-        .get("x-mexc-apikey")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let body = match axum::body::to_bytes(req.into_body(), 1 << 20).await {
-        Ok(b) => b,
-        Err(_) => return bad(400, "request body too large or unreadable"),
-    };
-    let body_str = String::from_utf8_lossy(&body).to_string();
-    if let Some(r) = rest_fault(&shared, vs).await {
-        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
-        return r;
-    }
-    let resp = route(
-        vs,
-        &method,
-        &path,
-        &raw_query,
-        &body_str,
-        api_key.as_deref(),
-    );
-    if resp.extensions().get::<Hang>().is_some() {
-        // Applied, never answered: hold the request until the client gives up.
-        shared.cancel.cancelled().await;
-    }
-    if !resp.status().is_success() {
-        vs.counters.rest_rejected.fetch_add(1, Ordering::Relaxed);
-    }
-    resp
-}
+/// MEXC's REST API behind the shared prologue ([`crate::http::handle`]).
+pub struct Api;
 
-/// Injected REST faults and the halt state, before any routing.
-async fn rest_fault(shared: &Shared, vs: &VenueState) -> Option<Resp> {
-    if vs.is_halted() {
-        return Some(err(
-            StatusCode::SERVICE_UNAVAILABLE,
-            503,
-            "service not available, please try again",
-        ));
-    }
-    match vs.faults.take(Hook::Rest, None)? {
-        FaultKind::RestDelay { ms } => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            None
-        }
-        FaultKind::RestTimeout => {
-            shared.cancel.cancelled().await;
-            Some(err(StatusCode::SERVICE_UNAVAILABLE, 503, "shutting down"))
-        }
-        FaultKind::RestStatus { status } => {
-            let s = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let msg = if status == 503 {
-                "service not available, please try again"
-            } else {
-                "Internal error"
-            };
-            Some(err(s, status as i64, msg))
-        }
-        FaultKind::RestRateLimit { retry_after_secs } => {
-            vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            let mut r = err(StatusCode::TOO_MANY_REQUESTS, 429, "Too Many Requests");
-            if let Ok(h) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                r.headers_mut().insert("retry-after", h);
+impl RestApi for Api {
+    fn refusal(why: Refusal) -> Resp {
+        match why {
+            Refusal::UnreadableBody => bad(400, "request body too large or unreadable"),
+            Refusal::Halted => err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                503,
+                "service not available, please try again",
+            ),
+            Refusal::ShuttingDown => err(StatusCode::SERVICE_UNAVAILABLE, 503, "shutting down"),
+            Refusal::Status(status) => {
+                let s = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let msg = if status == 503 {
+                    "service not available, please try again"
+                } else {
+                    "Internal error"
+                };
+                err(s, status as i64, msg)
             }
-            Some(r)
+            Refusal::RateLimited { retry_after_secs } => {
+                let mut r = err(StatusCode::TOO_MANY_REQUESTS, 429, "Too Many Requests");
+                set_retry_after(&mut r, retry_after_secs);
+                r
+            }
         }
-        _ => None,
+    }
+
+    fn route(vs: &VenueState, req: &RawRequest) -> Resp {
+        let api_key = req
+            .headers
+            .get("x-mexc-apikey")
+            .and_then(|v| v.to_str().ok());
+        let body = String::from_utf8_lossy(&req.body);
+        route(vs, &req.method, &req.path, &req.query, &body, api_key)
     }
 }
 
@@ -182,10 +144,7 @@ fn route(
         if !v.allowed {
             vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
             let mut r = err(StatusCode::TOO_MANY_REQUESTS, 429, "Too Many Requests");
-            let secs = v.reset_in_ms.div_ceil(1000).max(1);
-            if let Ok(h) = HeaderValue::from_str(&secs.to_string()) {
-                r.headers_mut().insert("retry-after", h);
-            }
+            set_retry_after(&mut r, v.reset_in_ms.div_ceil(1000).max(1));
             return r;
         }
     }
@@ -570,7 +529,7 @@ fn place(vs: &VenueState, auth: &Auth, params: &Params, test: bool) -> Resp {
             Err(r) => reject(spec, &r),
         };
     }
-    shared_referee_order(vs, sym);
+    vs.order_arrived(sym);
     let mut hang = false;
     match vs.faults.take(Hook::Order, Some(sym)) {
         Some(FaultKind::RejectWithoutApply) => {
@@ -966,10 +925,4 @@ fn user_data_stream(vs: &VenueState, auth: &Auth, method: &str, params: &Params)
         }
         _ => err(StatusCode::METHOD_NOT_ALLOWED, 405, "Method not allowed"),
     }
-}
-
-/// Tells the latency referee an order for `sym` arrived at this venue (both venues' order
-/// paths call it).
-pub fn shared_referee_order(vs: &VenueState, sym: usize) {
-    vs.referee.order_received(vs.venue, sym, Instant::now());
 }

@@ -3,14 +3,11 @@
 //! chain), aggre.bookTicker, aggre.deals and limit.depth; private orders/deals/account on
 //! `?listenKey=` connections. At most `mexc_ws_max_subscriptions` per connection.
 //!
-//! Each connection subscribes to the venue's event broadcast when it opens, so every
-//! book change after its REST snapshot reaches it in version order. A connection that
-//! falls too far behind is closed (as the venue drops slow consumers) rather than
-//! silently skipping versions.
+//! The send loop (event fan-out, batching, slow consumers, faults) is the shared
+//! [`crate::ws`]; this file is MEXC's [`Protocol`]: its requests, channels and frames.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::proto::{
     Body, DealItem, DepthItem, PrivateAccountV3Api, PrivateDealsV3Api, PrivateOrdersV3Api,
@@ -18,20 +15,17 @@ use super::proto::{
     PublicLimitDepthsV3Api, PushDataV3ApiWrapper,
 };
 use arb_core::fixed::format_scaled;
-use arb_core::Venue;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
 use serde_json::{json, Value};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::{status_code, type_code};
-use crate::faults::WsFault;
 use crate::matching::{Event, LevelChange, Side};
 use crate::spec::BAL_SCALE;
-use crate::state::{Shared, VenueState};
+use crate::state::{VenueRef, VenueState};
+use crate::ws::Protocol;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
@@ -54,7 +48,7 @@ struct Sub {
 }
 
 pub async fn upgrade(
-    State(shared): State<Arc<Shared>>,
+    State(venue): State<VenueRef>,
     RawQuery(q): RawQuery,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -63,7 +57,83 @@ pub async fn upgrade(
             .find(|(k, _)| k == "listenKey")
             .map(|(_, v)| v.into_owned())
     });
-    ws.on_upgrade(move |socket| run(shared, socket, listen_key))
+    ws.on_upgrade(move |socket| crate::ws::serve(venue, socket, move |vs| open(vs, listen_key)))
+}
+
+/// One MEXC connection: public, or private on a `?listenKey=`.
+struct Conn {
+    subs: Vec<Sub>,
+    /// The listenKey's account on a private connection.
+    account: Option<u32>,
+    listen_key: Option<String>,
+}
+
+/// A private connection needs a live listenKey; MEXC refuses any other in plain text.
+fn open(vs: &VenueState, listen_key: Option<String>) -> Result<Conn, String> {
+    let account = match &listen_key {
+        Some(k) => Some(
+            vs.listen_key_account(k)
+                .ok_or_else(|| "Invalid listen key".to_string())?,
+        ),
+        None => None,
+    };
+    Ok(Conn {
+        subs: Vec::new(),
+        account,
+        listen_key,
+    })
+}
+
+impl Protocol for Conn {
+    fn request(&mut self, vs: &VenueState, text: &str) -> Vec<Message> {
+        let max_subs = vs.cfg.mexc_ws_max_subscriptions;
+        let reply = handle_request(vs, text, &mut self.subs, self.account.is_some(), max_subs);
+        vec![Message::Text(reply.to_string().into())]
+    }
+
+    fn is_subscribed(&self) -> bool {
+        !self.subs.is_empty()
+    }
+
+    fn frames(&self, vs: &VenueState, ev: &Event) -> Vec<Message> {
+        frames(vs, ev, &self.subs, self.account)
+            .into_iter()
+            .map(|f| Message::Binary(f.into()))
+            .collect()
+    }
+
+    fn watches(&self, symbol: usize) -> bool {
+        self.subs.iter().any(|s| s.symbol == symbol)
+    }
+
+    fn is_private(&self) -> bool {
+        self.account.is_some()
+    }
+
+    fn nested_frame(&self, depth: u32) -> Message {
+        // Field 999 as start groups, then as end groups.
+        let n = depth as usize;
+        let mut b = [0xBBu8, 0x3E].repeat(n);
+        b.extend([0xBCu8, 0x3E].repeat(n));
+        Message::Binary(b.into())
+    }
+
+    fn malformed_frame(&self) -> Message {
+        // Not a protobuf message: an invalid wire type and a truncated varint.
+        Message::Binary(vec![0xFFu8, 0xFF, 0xFF, 0x07, 0x13].into())
+    }
+
+    fn keep_open(&self, vs: &VenueState, opened: Instant) -> bool {
+        // A private connection ends when its listenKey expires or is deleted.
+        if let Some(k) = &self.listen_key {
+            if vs.listen_key_account(k).is_none() {
+                return false;
+            }
+        }
+        // As the venue does: no valid subscription within the grace period.
+        let grace = vs.cfg.mexc_ws_unsubscribed_close_secs;
+        !(grace > 0 && self.subs.is_empty() && opened.elapsed() >= Duration::from_secs(grace))
+    }
 }
 
 /// Parses a channel name; `Err` carries the reason MEXC gives.
@@ -113,149 +183,6 @@ fn parse_channel(vs: &VenueState, ch: &str, private: bool) -> Result<Sub, &'stat
         symbol,
         event_type,
     })
-}
-
-async fn run(shared: Arc<Shared>, socket: WebSocket, listen_key: Option<String>) {
-    let vs = shared.venue(Venue::Mexc);
-    vs.counters.ws_connections.fetch_add(1, Ordering::Relaxed);
-    let (mut tx, mut rx_ws) = socket.split();
-    let account = match &listen_key {
-        Some(k) => match vs.listen_key_account(k) {
-            Some(a) => Some(a),
-            None => {
-                let _ = tx.send(Message::Text("Invalid listen key".into())).await;
-                let _ = tx.close().await;
-                return;
-            }
-        },
-        None => None,
-    };
-    let mut events = vs.tx.subscribe();
-    let mut subs: Vec<Sub> = Vec::new();
-    let mut check = tokio::time::interval(Duration::from_secs(1));
-    let opened = std::time::Instant::now();
-    let max_subs = vs.cfg.mexc_ws_max_subscriptions;
-    // An injected stall withholds frames (they wait in the broadcast) until then.
-    let mut stall_until: Option<tokio::time::Instant> = None;
-    loop {
-        let stalled = stall_until.is_some_and(|u| tokio::time::Instant::now() < u);
-        tokio::select! {
-            _ = tokio::time::sleep_until(stall_until.unwrap_or_else(tokio::time::Instant::now)), if stalled => {
-                stall_until = None;
-            }
-            _ = shared.cancel.cancelled() => break,
-            _ = check.tick() => {
-                // A private connection ends when its listenKey expires or is deleted.
-                if let Some(k) = &listen_key {
-                    if vs.listen_key_account(k).is_none() {
-                        break;
-                    }
-                }
-                // As the venue does: no valid subscription within the grace period.
-                let grace = vs.cfg.mexc_ws_unsubscribed_close_secs;
-                if grace > 0 && subs.is_empty() && opened.elapsed() >= Duration::from_secs(grace) {
-                    break;
-                }
-            }
-            msg = rx_ws.next() => {
-                let Some(Ok(msg)) = msg else { break };
-                let text = match msg {
-                    Message::Text(t) => t.to_string(),
-                    Message::Close(_) => break,
-                    _ => continue,
-                };
-                let reply = handle_request(vs, &text, &mut subs, account.is_some(), max_subs);
-                if tx.send(Message::Text(reply.to_string().into())).await.is_err() {
-                    break;
-                }
-                vs.counters.frames_other.fetch_add(1, Ordering::Relaxed);
-            }
-            ev = events.recv(), if !stalled => {
-                // Write every event already waiting, then flush once: one write per
-                // batch instead of one per frame.
-                let mut next = Some(ev);
-                let mut done = false;
-                let mut batch = 0;
-                // A referee probe's opening push in this batch: timed when flushed.
-                let mut probe = None;
-                while let Some(ev) = next.take() {
-                    let ev = match ev {
-                        Ok(ev) => ev,
-                        Err(RecvError::Lagged(_)) => {
-                            vs.counters.ws_lagged_disconnects.fetch_add(1, Ordering::Relaxed);
-                            done = true;
-                            break;
-                        }
-                        Err(RecvError::Closed) => {
-                            done = true;
-                            break;
-                        }
-                    };
-                    if let Event::Fault(f) = &*ev {
-                        match f {
-                            WsFault::Close(scope) => {
-                                if scope.hits(account.is_some()) {
-                                    done = true;
-                                    break;
-                                }
-                            }
-                            WsFault::Stall(until) => {
-                                stall_until = Some(tokio::time::Instant::from_std(*until));
-                                break;
-                            }
-                            WsFault::Nested(sym, depth) => {
-                                if subs.iter().any(|s| s.symbol == *sym) {
-                                    // Field 999 as start groups, then as end groups.
-                                    let n = *depth as usize;
-                                    let mut b = [0xBBu8, 0x3E].repeat(n);
-                                    b.extend([0xBCu8, 0x3E].repeat(n));
-                                    if tx.feed(Message::Binary(b.into())).await.is_err() {
-                                        done = true;
-                                        break;
-                                    }
-                                }
-                            }
-                            WsFault::Malformed(sym) => {
-                                if subs.iter().any(|s| s.symbol == *sym) {
-                                    // Not a protobuf message: an invalid wire type and a truncated varint.
-                                    let junk = vec![0xFFu8, 0xFF, 0xFF, 0x07, 0x13];
-                                    if tx.feed(Message::Binary(junk.into())).await.is_err() {
-                                        done = true;
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                    } else if !subs.is_empty() {
-                        let fs = frames(vs, &ev, &subs, account);
-                        if let (Event::Book(b), false) = (&*ev, fs.is_empty()) {
-                            probe = probe.or(b.probe);
-                        }
-                        for frame in fs {
-                            if tx.feed(Message::Binary(frame.into())).await.is_err() {
-                                done = true;
-                                break;
-                            }
-                        }
-                        if done {
-                            break;
-                        }
-                    }
-                    batch += 1;
-                    if batch < 256 {
-                        next = crate::state::try_next(&mut events);
-                    }
-                }
-                if done || tx.flush().await.is_err() {
-                    break;
-                }
-                if let Some(id) = probe {
-                    shared.referee.frame_written(id, std::time::Instant::now());
-                }
-            }
-        }
-    }
-    let _ = tx.close().await;
 }
 
 fn handle_request(
