@@ -1,5 +1,6 @@
 //! arb-core: the vocabulary every arbhybrid crate shares — exact fixed-point numbers,
-//! venues, the error classification, MEXC's protobuf push messages and request signing.
+//! venues, the error classification and MEXC's protobuf push messages (each venue's
+//! request signing lives with its adapter in arb-exec, and the simulator has its own).
 //!
 //! Nothing here allocates on the hot path or knows about Python.
 
@@ -7,7 +8,6 @@ pub mod error;
 pub mod fixed;
 pub mod mexc_proto;
 pub mod side;
-pub mod sign;
 pub mod time;
 pub mod venue;
 

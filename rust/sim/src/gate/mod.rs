@@ -12,6 +12,7 @@ use crate::spec::BAL_SCALE;
 use crate::state::{Shared, VenueState};
 
 pub mod rest;
+pub mod sign;
 pub mod ws;
 
 /// The Gate server's routes.

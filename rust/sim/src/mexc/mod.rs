@@ -9,6 +9,7 @@ use crate::matching::{Order, OrderKind, Side, Status, Tif};
 use crate::state::Shared;
 
 pub mod rest;
+pub mod sign;
 pub mod ws;
 
 /// The MEXC server's routes.

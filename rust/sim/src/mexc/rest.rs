@@ -10,8 +10,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::sign::mexc_sign;
+use crate::sign::signatures_equal;
 use arb_core::fixed::{format_scaled, parse_scaled, FixedError};
-use arb_core::sign::{mexc_sign, signatures_equal};
 use arb_core::Venue;
 use axum::body::Body;
 use axum::extract::{Request, State};
