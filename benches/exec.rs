@@ -67,12 +67,12 @@ fn signing(c: &mut Criterion) {
     let mut g = c.benchmark_group("sign");
     g.throughput(Throughput::Bytes(q.len() as u64));
     g.bench_function("mexc_hmac_sha256_place_query", |b| {
-        b.iter(|| arb_core::sign::mexc_sign(black_box(SECRET), black_box(&q)))
+        b.iter(|| arb_exec::mexc::sign::mexc_sign(black_box(SECRET), black_box(&q)))
     });
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.bench_function("gate_hmac_sha512_place_body", |b| {
         b.iter(|| {
-            arb_core::sign::gate_rest_sign(
+            arb_exec::gate::sign::gate_rest_sign(
                 black_box(SECRET),
                 "POST",
                 "/api/v4/spot/orders",
@@ -84,7 +84,7 @@ fn signing(c: &mut Criterion) {
     });
     g.bench_function("gate_ws_api_sign_order_place", |b| {
         b.iter(|| {
-            arb_core::sign::gate_ws_api_sign(
+            arb_exec::gate::sign::gate_ws_api_sign(
                 black_box(SECRET),
                 "spot.order_place",
                 black_box(&body),

@@ -1,12 +1,12 @@
 //! arb-core: the vocabulary every arbhybrid crate shares — exact fixed-point numbers,
-//! venues, the error classification and request signing.
+//! venues and the error classification (MEXC's protobuf messages and each venue's
+//! request signing live with that venue's adapters; the simulator has its own).
 //!
 //! Nothing here allocates on the hot path or knows about Python.
 
 pub mod error;
 pub mod fixed;
 pub mod side;
-pub mod sign;
 pub mod time;
 pub mod venue;
 

@@ -16,26 +16,30 @@
 //!   venue's read-after-write lag, allows placing it again, with the same client id.
 //!   A lookup by client id alone proves nothing: Gate finds a finished order by its
 //!   `text` only in its histories, and MEXC's query misses an order it just accepted.
+//!
+//! The venue itself (signing, endpoints, parsers, error codes, limits, paging) is its
+//! adapter ([`VenueApi`], chosen once by [`crate::venues::adapter_for`]); nothing here
+//! names a venue.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arb_core::{ErrorClass, Venue};
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
-use reqwest::Method;
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::amount::Amount;
 use crate::breaker::{Breaker, BreakerState};
 use crate::config::{OrderPath, VenueConfig};
-use crate::error::{classify_gate, classify_mexc, ExecError};
-use crate::http::{build_client, Clock, ConnStats};
-use crate::lifecycle::{Balance, Fill, OrderReport, OrderState, OrderTracker, Source};
+use crate::error::ExecError;
+use crate::http::{build_client, header_i64, Clock, ConnStats};
+use crate::lifecycle::{Balance, Fill, OrderReport, OrderState, OrderTracker};
 use crate::order::{ClientOrderId, OrderRequest, PreparedOrder};
 use crate::ratelimit::{Endpoint, RateLimiter};
-use crate::{gate, mexc};
+use crate::venue_api::{Call, RequestCtx, TradePaging, VenueApi, WsTradeApi};
+use crate::ws_trade::WsTrader;
 
 /// Code set on errors raised before anything was sent (breaker open, limiter wait too
 /// long): such a placement certainly did not happen.
@@ -57,26 +61,16 @@ pub enum OrderRef {
 
 /// Whether a call may be retried after an unknown outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Read,
     Cancel,
     Place,
 }
 
-/// One REST call before signing (signing happens per attempt: timestamps move).
-pub(crate) struct Call {
-    pub ep: Endpoint,
-    pub op: &'static str,
-    pub symbol: String,
-    pub method: Method,
-    pub path: String,
-    pub params: Vec<(&'static str, String)>,
-    pub body: Option<String>,
-    pub signed: bool,
-}
-
 pub(crate) struct Inner {
     pub cfg: VenueConfig,
+    /// The venue's adapter (a `'static` value: no allocation, one vtable call a use).
+    pub api: &'static dyn VenueApi,
     pub http: reqwest::Client,
     base: String,
     base_path: String,
@@ -86,7 +80,7 @@ pub(crate) struct Inner {
     connects: Arc<AtomicU64>,
     requests: AtomicU64,
     pub tracker: Arc<OrderTracker>,
-    pub ws_trader: tokio::sync::Mutex<Option<Arc<crate::gate_ws_trade::GateWsTrader>>>,
+    pub ws_trader: tokio::sync::Mutex<Option<Arc<WsTrader>>>,
 }
 
 /// The client of one venue. See the module docs for the retry policy.
@@ -108,21 +102,6 @@ pub enum Located {
 /// How far the history search reaches beyond the send and now: Gate's windows are in
 /// whole seconds and the venue clock estimate is off by up to a round trip.
 const HISTORY_MARGIN_MS: i64 = 5_000;
-
-/// Pages of a history read before giving up on proving absence (a window this busy
-/// is left unknown rather than guessed).
-const HISTORY_PAGES: u32 = 10;
-
-fn header_i64(h: &HeaderMap, name: &str) -> Option<i64> {
-    h.get(name)?
-        .to_str()
-        .ok()?
-        .trim()
-        .split('.')
-        .next()?
-        .parse()
-        .ok()
-}
 
 impl VenueClient {
     /// Builds the client (no network traffic).
@@ -153,6 +132,7 @@ impl VenueClient {
                 clock: Clock::default(),
                 connects,
                 requests: AtomicU64::new(0),
+                api: crate::venues::adapter_for(venue),
                 tracker: Arc::new(OrderTracker::new(venue)),
                 ws_trader: tokio::sync::Mutex::new(None),
                 http,
@@ -169,6 +149,11 @@ impl VenueClient {
 
     pub fn config(&self) -> &VenueConfig {
         &self.inner.cfg
+    }
+
+    /// The venue's adapter.
+    pub(crate) fn api(&self) -> &'static dyn VenueApi {
+        self.inner.api
     }
 
     /// The orders of this venue, as REST answers and private streams report them.
@@ -230,73 +215,16 @@ impl VenueClient {
     pub(crate) async fn send_once(&self, c: &Call) -> Result<Value, ExecError> {
         let i = &*self.inner;
         let cfg = &i.cfg;
-        let rb = match cfg.venue {
-            Venue::Mexc => {
-                let q = if c.signed {
-                    mexc::signed_query(
-                        &c.params,
-                        i.clock.venue_now_ms(),
-                        cfg.recv_window_ms,
-                        cfg.api_secret.expose(),
-                    )
-                } else {
-                    let mut q = String::new();
-                    for (k, v) in &c.params {
-                        mexc::push_param(&mut q, k, v);
-                    }
-                    q
-                };
-                let url = if q.is_empty() {
-                    format!("{}{}", i.base, c.path)
-                } else {
-                    format!("{}{}?{}", i.base, c.path, q)
-                };
-                i.http
-                    .request(c.method.clone(), url)
-                    .header("X-MEXC-APIKEY", &cfg.api_key)
-                    .header(CONTENT_TYPE, "application/json")
-            }
-            Venue::Gate => {
-                let mut q = String::new();
-                for (k, v) in &c.params {
-                    if !q.is_empty() {
-                        q.push('&');
-                    }
-                    q.push_str(k);
-                    q.push('=');
-                    q.push_str(v);
-                }
-                let url = if q.is_empty() {
-                    format!("{}{}", i.base, c.path)
-                } else {
-                    format!("{}{}?{}", i.base, c.path, q)
-                };
-                let body = c.body.as_deref().unwrap_or("");
-                let mut rb = i
-                    .http
-                    .request(c.method.clone(), url)
-                    .header(CONTENT_TYPE, "application/json")
-                    .header(ACCEPT, "application/json");
-                if c.signed {
-                    let full = format!("{}{}", i.base_path, c.path);
-                    for (k, v) in gate::sign_headers(
-                        &cfg.api_key,
-                        cfg.api_secret.expose(),
-                        c.method.as_str(),
-                        &full,
-                        &q,
-                        body.as_bytes(),
-                        i.clock.venue_now_ms().div_euclid(1000),
-                    ) {
-                        rb = rb.header(k, v);
-                    }
-                }
-                if let Some(b) = &c.body {
-                    rb = rb.body(b.clone());
-                }
-                rb
-            }
-        };
+        let rb = i.api.request(
+            &RequestCtx {
+                http: &i.http,
+                cfg,
+                base: &i.base,
+                base_path: &i.base_path,
+                venue_now_ms: i.clock.venue_now_ms(),
+            },
+            c,
+        );
         i.requests.fetch_add(1, Ordering::Relaxed);
         let resp = rb.send().await.map_err(|e| self.reqwest_err(c.op, e))?;
         let status = resp.status().as_u16();
@@ -314,31 +242,11 @@ impl VenueClient {
             });
         }
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let (class, code, msg) = match cfg.venue {
-            Venue::Mexc => {
-                let code = body
-                    .get("code")
-                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
-                let msg = body.get("msg").and_then(Value::as_str).map(str::to_string);
-                (
-                    classify_mexc(status, code),
-                    code.map(|c| c.to_string()),
-                    msg,
-                )
-            }
-            Venue::Gate => {
-                let label = body
-                    .get("label")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let msg = body
-                    .get("message")
-                    .or_else(|| body.get("detail"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                (classify_gate(status, label.as_deref()), label, msg)
-            }
-        };
+        let crate::venue_api::ErrorBody {
+            class,
+            code,
+            message: msg,
+        } = i.api.error_of(status, &body);
         let msg = msg.unwrap_or_else(|| {
             String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
         });
@@ -357,29 +265,22 @@ impl VenueClient {
     }
 
     /// How long a rate-limit answer asks us to wait: `Retry-After` (seconds), else
-    /// Gate's `X-Gate-RateLimit-Reset-Timestamp` (seconds or ms since the epoch).
-    /// A reset in whole seconds may be up to a second before the venue's real reset;
-    /// after a refusal (`after_refusal`) the wait runs to the end of that second, so
-    /// the retry cannot land in the same window again.
+    /// the reset time of the venue's own headers (its adapter reads them; after a
+    /// refusal, `after_refusal`, one in whole seconds runs to the end of its second).
     fn retry_after(&self, h: &HeaderMap, after_refusal: bool) -> Option<Duration> {
         if let Some(s) = header_i64(h, "retry-after") {
             return Some(Duration::from_secs(s.max(0) as u64));
         }
-        let reset = header_i64(h, "x-gate-ratelimit-reset-timestamp")?;
-        let reset_ms = if reset > 100_000_000_000 {
-            reset
-        } else {
-            reset * 1000 + if after_refusal { 1000 } else { 0 }
-        };
+        let reset_ms = self.inner.api.rate_reset_ms(h, after_refusal)?;
         Some(Duration::from_millis(
             (reset_ms - self.inner.clock.venue_now_ms()).max(0) as u64,
         ))
     }
 
-    /// Gate announces exhaustion before it refuses: `Requests-Remain: 0` blocks the
-    /// endpoint class until the reset time, so the next request is not a 429.
+    /// A venue that announces exhaustion before it refuses (Gate's `Requests-Remain: 0`)
+    /// blocks the endpoint class until the reset time, so the next request is not a 429.
     fn note_rate_headers(&self, ep: Endpoint, h: &HeaderMap) {
-        if header_i64(h, "x-gate-ratelimit-requests-remain") == Some(0) {
+        if self.inner.api.rate_exhausted(h) {
             if let Some(wait) = self.retry_after(h, false) {
                 self.inner.limiter.block_until(ep, Instant::now() + wait);
             }
@@ -387,7 +288,7 @@ impl VenueClient {
     }
 
     /// Runs a call under the breaker, the limiter and the retry policy.
-    async fn execute(&self, c: &Call, kind: Kind) -> Result<Value, ExecError> {
+    pub(crate) async fn execute(&self, c: &Call, kind: Kind) -> Result<Value, ExecError> {
         let i = &*self.inner;
         let max_rl_wait = Duration::from_millis(i.cfg.max_rate_limit_wait_ms);
         let mut attempt = 0u32;
@@ -449,7 +350,7 @@ impl VenueClient {
                 ErrorClass::Authentication
                     if attempt == 1
                         && c.signed
-                        && matches!(e.code.as_deref(), Some("700003" | "REQUEST_EXPIRED")) =>
+                        && i.api.is_timestamp_refused(e.code.as_deref()) =>
                 {
                     match Box::pin(self.server_time()).await {
                         Ok(_) => Some(Duration::ZERO),
@@ -486,26 +387,6 @@ impl VenueClient {
         self.inner.clock.observe(venue + delta_ms, now, now);
     }
 
-    fn call(
-        &self,
-        ep: Endpoint,
-        op: &'static str,
-        symbol: &str,
-        method: Method,
-        path: impl Into<String>,
-    ) -> Call {
-        Call {
-            ep,
-            op,
-            symbol: symbol.to_string(),
-            method,
-            path: path.into(),
-            params: Vec::new(),
-            body: None,
-            signed: true,
-        }
-    }
-
     fn malformed(&self, op: &'static str) -> impl Fn(String) -> ExecError + '_ {
         move |m| self.err(op, ErrorClass::Malformed, m)
     }
@@ -514,12 +395,7 @@ impl VenueClient {
 
     /// The venue's clock (ms); also updates the offset applied to signed timestamps.
     pub async fn server_time(&self) -> Result<i64, ExecError> {
-        let (path, field) = match self.venue() {
-            Venue::Mexc => ("/api/v3/time", "serverTime"),
-            Venue::Gate => ("/spot/time", "server_time"),
-        };
-        let mut c = self.call(Endpoint::Public, "server_time", "", Method::GET, path);
-        c.signed = false;
+        let (c, field) = self.inner.api.server_time();
         let sent = arb_core::time::now_ms();
         let v = self.execute(&c, Kind::Read).await?;
         let received = arb_core::time::now_ms();
@@ -530,65 +406,28 @@ impl VenueClient {
 
     /// Every balance of the account.
     pub async fn balances(&self) -> Result<Vec<Balance>, ExecError> {
-        let c = match self.venue() {
-            Venue::Mexc => self.call(
-                Endpoint::Account,
-                "balances",
-                "",
-                Method::GET,
-                "/api/v3/account",
-            ),
-            Venue::Gate => self.call(
-                Endpoint::Account,
-                "balances",
-                "",
-                Method::GET,
-                "/spot/accounts",
-            ),
-        };
-        let v = self.execute(&c, Kind::Read).await?;
-        match self.venue() {
-            Venue::Mexc => mexc::parse_balances(&v),
-            Venue::Gate => gate::parse_balances(&v),
-        }
-        .map_err(self.malformed("balances"))
+        let v = self.execute(&self.inner.api.balances(), Kind::Read).await?;
+        self.inner
+            .api
+            .parse_balances(&v)
+            .map_err(self.malformed("balances"))
     }
 
     /// Maker/taker fee rates for a symbol (`tradeFee` / `wallet/fee`).
     pub async fn fees(&self, symbol: &str) -> Result<FeeRates, ExecError> {
-        let mut c = match self.venue() {
-            Venue::Mexc => self.call(
-                Endpoint::Fee,
-                "fees",
-                symbol,
-                Method::GET,
-                "/api/v3/tradeFee",
-            ),
-            Venue::Gate => self.call(Endpoint::Fee, "fees", symbol, Method::GET, "/wallet/fee"),
-        };
-        c.params.push((
-            if self.venue() == Venue::Mexc {
-                "symbol"
-            } else {
-                "currency_pair"
-            },
-            symbol.to_string(),
-        ));
-        let v = self.execute(&c, Kind::Read).await?;
-        let (maker, taker) = match self.venue() {
-            Venue::Mexc => mexc::parse_fees(&v),
-            Venue::Gate => gate::parse_fees(&v),
-        }
-        .map_err(self.malformed("fees"))?;
+        let v = self
+            .execute(&self.inner.api.fees(symbol), Kind::Read)
+            .await?;
+        let (maker, taker) = self
+            .inner
+            .api
+            .parse_fees(&v)
+            .map_err(self.malformed("fees"))?;
         Ok(FeeRates { maker, taker })
     }
 
     fn parse_order(&self, op: &'static str, v: &Value) -> Result<OrderReport, ExecError> {
-        match self.venue() {
-            Venue::Mexc => mexc::parse_order(v),
-            Venue::Gate => gate::parse_order(v, Source::Rest),
-        }
-        .map_err(self.malformed(op))
+        self.inner.api.parse_order(v).map_err(self.malformed(op))
     }
 
     /// One order by venue id or client id; the answer also updates the tracker.
@@ -597,40 +436,7 @@ impl VenueClient {
     /// "Not found" only once it held over the venue's read-after-write lag
     /// ([`crate::config::VenueConfig::read_after_write`]); else the venue's error.
     pub async fn query(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, ExecError> {
-        let c = match self.venue() {
-            Venue::Mexc => {
-                let mut c = self.call(
-                    Endpoint::QueryOrder,
-                    "query",
-                    symbol,
-                    Method::GET,
-                    "/api/v3/order",
-                );
-                c.params.push(("symbol", symbol.to_string()));
-                match order {
-                    OrderRef::Venue(id) => c.params.push(("orderId", id.clone())),
-                    OrderRef::Client(id) => {
-                        c.params.push(("origClientOrderId", id.wire(Venue::Mexc)))
-                    }
-                }
-                c
-            }
-            Venue::Gate => {
-                let id = match order {
-                    OrderRef::Venue(id) => id.clone(),
-                    OrderRef::Client(id) => id.wire(Venue::Gate),
-                };
-                let mut c = self.call(
-                    Endpoint::QueryOrder,
-                    "query",
-                    symbol,
-                    Method::GET,
-                    format!("/spot/orders/{id}"),
-                );
-                c.params.push(("currency_pair", symbol.to_string()));
-                c
-            }
-        };
+        let c = self.inner.api.query(symbol, order);
         // A venue whose read lags its write (MEXC answers -2013 "Order does not exist."
         // for a moment after accepting an order) proves absence only when "not found"
         // holds over that lag: asked again until then. Gate's lag is zero.
@@ -651,31 +457,7 @@ impl VenueClient {
 
     /// Open orders of a symbol.
     pub async fn open_orders(&self, symbol: &str) -> Result<Vec<OrderReport>, ExecError> {
-        let c = match self.venue() {
-            Venue::Mexc => {
-                let mut c = self.call(
-                    Endpoint::OpenOrders,
-                    "open_orders",
-                    symbol,
-                    Method::GET,
-                    "/api/v3/openOrders",
-                );
-                c.params.push(("symbol", symbol.to_string()));
-                c
-            }
-            Venue::Gate => {
-                let mut c = self.call(
-                    Endpoint::OpenOrders,
-                    "open_orders",
-                    symbol,
-                    Method::GET,
-                    "/spot/orders",
-                );
-                c.params.push(("currency_pair", symbol.to_string()));
-                c.params.push(("status", "open".to_string()));
-                c
-            }
-        };
+        let c = self.inner.api.open_orders(symbol);
         let v = self.execute(&c, Kind::Read).await?;
         let rows = crate::json::array(&v, "open orders").map_err(self.malformed("open_orders"))?;
         let out = rows
@@ -699,8 +481,7 @@ impl VenueClient {
         self.trades_page(symbol, since_ms, None, 1, limit).await
     }
 
-    /// One page of our fills: MEXC the newest `limit` (at most 100) of
-    /// `[since_ms, until_ms]`; Gate page `page` (newest first, at most 1000 a page).
+    /// One page of our fills, as the venue pages them ([`TradePaging`]).
     async fn trades_page(
         &self,
         symbol: &str,
@@ -709,57 +490,15 @@ impl VenueClient {
         page: u32,
         limit: u32,
     ) -> Result<Vec<Fill>, ExecError> {
-        let c = match self.venue() {
-            Venue::Mexc => {
-                let mut c = self.call(
-                    Endpoint::MyTrades,
-                    "my_trades",
-                    symbol,
-                    Method::GET,
-                    "/api/v3/myTrades",
-                );
-                c.params.push(("symbol", symbol.to_string()));
-                if let Some(s) = since_ms {
-                    c.params.push(("startTime", s.to_string()));
-                }
-                if let Some(u) = until_ms {
-                    c.params.push(("endTime", u.to_string()));
-                }
-                c.params.push(("limit", limit.min(100).to_string()));
-                c
-            }
-            Venue::Gate => {
-                let mut c = self.call(
-                    Endpoint::MyTrades,
-                    "my_trades",
-                    symbol,
-                    Method::GET,
-                    "/spot/my_trades",
-                );
-                c.params.push(("currency_pair", symbol.to_string()));
-                c.params.push(("limit", limit.min(1000).to_string()));
-                if let Some(s) = since_ms {
-                    c.params.push(("from", s.div_euclid(1000).to_string()));
-                }
-                if let Some(u) = until_ms {
-                    // Whole seconds: round up so the window's last second is in.
-                    c.params
-                        .push(("to", (u + 999).div_euclid(1000).to_string()));
-                }
-                if page > 1 {
-                    c.params.push(("page", page.to_string()));
-                }
-                c
-            }
-        };
+        let c = self
+            .inner
+            .api
+            .trades_page(symbol, since_ms, until_ms, page, limit);
         let v = self.execute(&c, Kind::Read).await?;
         let rows = crate::json::array(&v, "trades").map_err(self.malformed("my_trades"))?;
         let fills = rows
             .iter()
-            .map(|t| match self.venue() {
-                Venue::Mexc => mexc::parse_trade(t),
-                Venue::Gate => gate::parse_trade(t, Source::Rest),
-            })
+            .map(|t| self.inner.api.parse_trade(t))
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.malformed("my_trades"))?;
         for f in &fills {
@@ -774,9 +513,8 @@ impl VenueClient {
     }
 
     /// One page of the symbol's orders created in `[since_ms, until_ms]` (venue clock)
-    /// that are finished (Gate `GET /spot/orders?status=finished`) or in any state
-    /// (MEXC `GET /api/v3/allOrders`). Not recorded in the tracker: the caller picks
-    /// the one it looks for.
+    /// that are finished (or in any state, where the venue has no finished-only list).
+    /// Not recorded in the tracker: the caller picks the one it looks for.
     async fn order_history(
         &self,
         symbol: &str,
@@ -785,41 +523,10 @@ impl VenueClient {
         limit: u32,
         page: u32,
     ) -> Result<Vec<OrderReport>, ExecError> {
-        let mut c = match self.venue() {
-            Venue::Mexc => {
-                let mut c = self.call(
-                    Endpoint::OpenOrders,
-                    "order_history",
-                    symbol,
-                    Method::GET,
-                    "/api/v3/allOrders",
-                );
-                c.params.push(("symbol", symbol.to_string()));
-                c.params.push(("startTime", since_ms.to_string()));
-                c.params.push(("endTime", until_ms.to_string()));
-                c
-            }
-            Venue::Gate => {
-                let mut c = self.call(
-                    Endpoint::OpenOrders,
-                    "order_history",
-                    symbol,
-                    Method::GET,
-                    "/spot/orders",
-                );
-                c.params.push(("currency_pair", symbol.to_string()));
-                c.params.push(("status", "finished".to_string()));
-                c.params
-                    .push(("from", since_ms.div_euclid(1000).to_string()));
-                c.params
-                    .push(("to", (until_ms + 999).div_euclid(1000).to_string()));
-                if page > 1 {
-                    c.params.push(("page", page.to_string()));
-                }
-                c
-            }
-        };
-        c.params.push(("limit", limit.to_string()));
+        let c = self
+            .inner
+            .api
+            .order_history(symbol, since_ms, until_ms, limit, page);
         let v = self.execute(&c, Kind::Read).await?;
         let rows = crate::json::array(&v, "orders").map_err(self.malformed("order_history"))?;
         rows.iter()
@@ -829,16 +536,14 @@ impl VenueClient {
 
     /// Every row of a paged history (`fetch(page)` with `limit` rows a page), or an
     /// [`ErrorClass::UnknownOutcome`] error when the window holds more than
-    /// [`HISTORY_PAGES`] pages (MEXC has no pages: one full page is already too many).
+    /// the venue's [`VenueApi::history_pages`] (MEXC has no pages: one full page is
+    /// already too many).
     async fn all_pages<T, F, Fut>(&self, limit: u32, fetch: F) -> Result<Vec<T>, ExecError>
     where
         F: Fn(u32) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<T>, ExecError>>,
     {
-        let pages = match self.venue() {
-            Venue::Mexc => 1,
-            Venue::Gate => HISTORY_PAGES,
-        };
+        let pages = self.inner.api.history_pages();
         let mut out = Vec::new();
         for page in 1..=pages {
             let rows = fetch(page).await?;
@@ -927,51 +632,38 @@ impl VenueClient {
     }
 
     async fn send_place(&self, p: &PreparedOrder) -> Result<OrderReport, ExecError> {
-        match self.venue() {
-            Venue::Mexc => {
-                let mut c = self.call(
-                    Endpoint::Place,
-                    "place",
-                    &p.symbol,
-                    Method::POST,
-                    "/api/v3/order",
-                );
-                c.params = mexc::place_params(p);
-                let v = self.execute(&c, Kind::Place).await?;
-                mexc::parse_ack(&v, p)
-                    .map_err(|m| self.err("place", ErrorClass::Malformed, m).with_status(200))
+        let api = self.inner.api;
+        let v = match self.ws_trading() {
+            Some(ws) => {
+                let t = self.ws_trader(ws).await?;
+                t.place(self, p).await?
             }
-            Venue::Gate if self.inner.cfg.order_path == OrderPath::Ws => {
-                let t = self.ws_trader().await?;
-                let v = t.place(self, p).await?;
-                gate::parse_order(&v, Source::Rest)
-                    .map_err(|m| self.err("place", ErrorClass::Malformed, m).with_status(200))
-            }
-            Venue::Gate => {
-                let mut c = self.call(
-                    Endpoint::Place,
-                    "place",
-                    &p.symbol,
-                    Method::POST,
-                    "/spot/orders",
-                );
-                c.body = Some(gate::place_body(p).to_string());
-                let v = self.execute(&c, Kind::Place).await?;
-                gate::parse_order(&v, Source::Rest)
-                    .map_err(|m| self.err("place", ErrorClass::Malformed, m).with_status(200))
-            }
+            None => self.execute(&api.place(p), Kind::Place).await?,
+        };
+        api.parse_ack(&v, p)
+            .map_err(|m| self.err("place", ErrorClass::Malformed, m).with_status(200))
+    }
+
+    /// The venue's WebSocket trading API when the configuration sends orders that way
+    /// and the venue has one.
+    fn ws_trading(&self) -> Option<&'static dyn WsTradeApi> {
+        if self.inner.cfg.order_path == OrderPath::Ws {
+            self.inner.api.ws_trading()
+        } else {
+            None
         }
     }
 
-    /// The Gate WebSocket trading session, opened on first use.
+    /// The WebSocket trading session, opened on first use.
     pub(crate) async fn ws_trader(
         &self,
-    ) -> Result<Arc<crate::gate_ws_trade::GateWsTrader>, ExecError> {
+        ws: &'static dyn WsTradeApi,
+    ) -> Result<Arc<WsTrader>, ExecError> {
         let mut slot = self.inner.ws_trader.lock().await;
         if let Some(t) = slot.as_ref().filter(|t| t.is_alive()) {
             return Ok(t.clone());
         }
-        let t = Arc::new(crate::gate_ws_trade::GateWsTrader::connect(self).await?);
+        let t = Arc::new(WsTrader::connect(self, ws).await?);
         *slot = Some(t.clone());
         Ok(t)
     }
@@ -1091,46 +783,14 @@ impl VenueClient {
     /// Cancels an order. An order that is already final answers "not found / closed":
     /// then its final state is queried and returned instead of an error.
     pub async fn cancel(&self, symbol: &str, order: &OrderRef) -> Result<OrderReport, ExecError> {
-        if self.venue() == Venue::Gate && self.inner.cfg.order_path == OrderPath::Ws {
-            let t = self.ws_trader().await?;
+        if let Some(ws) = self.ws_trading() {
+            let t = self.ws_trader(ws).await?;
             let r = t.cancel(self, symbol, order).await;
             return self.after_cancel(symbol, order, r).await;
         }
-        let c = match self.venue() {
-            Venue::Mexc => {
-                let mut c = self.call(
-                    Endpoint::Cancel,
-                    "cancel",
-                    symbol,
-                    Method::DELETE,
-                    "/api/v3/order",
-                );
-                c.params.push(("symbol", symbol.to_string()));
-                match order {
-                    OrderRef::Venue(id) => c.params.push(("orderId", id.clone())),
-                    OrderRef::Client(id) => {
-                        c.params.push(("origClientOrderId", id.wire(Venue::Mexc)))
-                    }
-                }
-                c
-            }
-            Venue::Gate => {
-                let id = match order {
-                    OrderRef::Venue(id) => id.clone(),
-                    OrderRef::Client(id) => id.wire(Venue::Gate),
-                };
-                let mut c = self.call(
-                    Endpoint::Cancel,
-                    "cancel",
-                    symbol,
-                    Method::DELETE,
-                    format!("/spot/orders/{id}"),
-                );
-                c.params.push(("currency_pair", symbol.to_string()));
-                c
-            }
-        };
-        let r = self.execute(&c, Kind::Cancel).await;
+        let r = self
+            .execute(&self.inner.api.cancel(symbol, order), Kind::Cancel)
+            .await;
         self.after_cancel(symbol, order, r).await
     }
 
@@ -1156,54 +816,14 @@ impl VenueClient {
         }
     }
 
-    // ------------------------------------------------------------------ listen key
-
-    /// MEXC: a new listenKey for the private stream.
-    pub async fn create_listen_key(&self) -> Result<String, ExecError> {
-        let c = self.call(
-            Endpoint::ListenKey,
-            "listen_key",
-            "",
-            Method::POST,
-            "/api/v3/userDataStream",
-        );
-        let v = self.execute(&c, Kind::Read).await?;
-        crate::json::text(&v, "listenKey").map_err(self.malformed("listen_key"))
-    }
-
-    /// MEXC: extends a listenKey by 60 minutes.
-    pub async fn keepalive_listen_key(&self, key: &str) -> Result<(), ExecError> {
-        let mut c = self.call(
-            Endpoint::ListenKey,
-            "listen_key",
-            "",
-            Method::PUT,
-            "/api/v3/userDataStream",
-        );
-        c.params.push(("listenKey", key.to_string()));
-        self.execute(&c, Kind::Read).await.map(|_| ())
-    }
-
-    /// MEXC: closes a listenKey.
-    pub async fn delete_listen_key(&self, key: &str) -> Result<(), ExecError> {
-        let mut c = self.call(
-            Endpoint::ListenKey,
-            "listen_key",
-            "",
-            Method::DELETE,
-            "/api/v3/userDataStream",
-        );
-        c.params.push(("listenKey", key.to_string()));
-        self.execute(&c, Kind::Read).await.map(|_| ())
-    }
-
     /// Every fill of `symbol` since `since_ms` (and up to `until_ms` when given), however
     /// many, oldest first (trade ids
-    /// de-duplicated). Each venue is paged the way it orders its rows:
+    /// de-duplicated). Each venue is paged the way it orders its rows
+    /// ([`VenueApi::trade_paging`]):
     ///
-    /// - Gate numbers its pages (newest first, at most 1000 rows): pages 1, 2, ... until
+    /// - numbered pages (Gate: newest first, at most 1000 rows): pages 1, 2, ... until
     ///   a short one.
-    /// - MEXC has no page numbers and answers the newest 100 rows of
+    /// - no page numbers (MEXC): the newest 100 rows of
     ///   `[startTime, endTime]`: after a full page the next window ends at that page's
     ///   oldest time (inclusive, so rows sharing that millisecond are not cut off), until
     ///   a short page. A full page all in one millisecond cannot be walked past: that is
@@ -1228,26 +848,24 @@ impl VenueClient {
                 }
             }
         };
-        match self.venue() {
-            Venue::Gate => {
-                const LIMIT: u32 = 1000;
+        match self.inner.api.trade_paging() {
+            TradePaging::Numbered { limit } => {
                 for page in 1.. {
                     let rows = self
-                        .trades_page(symbol, since_ms, until_ms, page, LIMIT)
+                        .trades_page(symbol, since_ms, until_ms, page, limit)
                         .await?;
-                    let full = rows.len() as u32 >= LIMIT;
+                    let full = rows.len() as u32 >= limit;
                     add(rows, &mut out);
                     if !full {
                         break;
                     }
                 }
             }
-            Venue::Mexc => {
-                const LIMIT: u32 = 100;
+            TradePaging::NewestInWindow { limit } => {
                 let mut until = until_ms;
                 loop {
-                    let rows = self.trades_page(symbol, since_ms, until, 1, LIMIT).await?;
-                    let full = rows.len() as u32 >= LIMIT;
+                    let rows = self.trades_page(symbol, since_ms, until, 1, limit).await?;
+                    let full = rows.len() as u32 >= limit;
                     let oldest = rows.iter().map(|f| f.time_ms).min();
                     add(rows, &mut out);
                     match (full, since_ms, oldest) {
@@ -1258,7 +876,7 @@ impl VenueClient {
                                 "my_trades",
                                 ErrorClass::Venue,
                                 format!(
-                                    "my_trades {symbol}: more than {LIMIT} fills at {o} ms; \
+                                    "my_trades {symbol}: more than {limit} fills at {o} ms; \
                                      the trade list cannot be paged past them"
                                 ),
                             ))

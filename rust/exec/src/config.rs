@@ -101,7 +101,8 @@ pub struct VenueConfig {
     /// How long after accepting an order the venue's order query may still miss it
     /// (MEXC answers -2013 "Order does not exist." briefly after a placement); no
     /// absence is concluded before this has passed since the outcome became unknown.
-    /// Unset: 1000 ms on MEXC (well above the lag seen), 0 on Gate.
+    /// Unset: the venue adapter's default (1000 ms on MEXC, well above the lag seen;
+    /// 0 on Gate).
     #[serde(default)]
     pub read_after_write_ms: Option<u64>,
     /// Placements of one client id (the first plus re-sends proven safe).
@@ -180,10 +181,10 @@ impl VenueConfig {
 
     /// [`Self::read_after_write_ms`] with the venue's default.
     pub fn read_after_write(&self) -> Duration {
-        Duration::from_millis(self.read_after_write_ms.unwrap_or(match self.venue {
-            Venue::Mexc => 1_000,
-            Venue::Gate => 0,
-        }))
+        match self.read_after_write_ms {
+            Some(ms) => Duration::from_millis(ms),
+            None => crate::venues::adapter_for(self.venue).default_read_after_write(),
+        }
     }
 }
 

@@ -123,6 +123,18 @@ pub async fn ws_connect(url: &str, timeout: Duration) -> Result<WsStream, String
     }
 }
 
+/// An integer header (a decimal part, as in `1700000000.123`, is dropped).
+pub(crate) fn header_i64(h: &reqwest::header::HeaderMap, name: &str) -> Option<i64> {
+    h.get(name)?
+        .to_str()
+        .ok()?
+        .trim()
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The venue's clock minus ours, in ms, tracked from server-time answers and applied
 /// to every signed timestamp (MEXC rejects `timestamp >= serverTime + 1000`, Gate
 /// anything 60 s off).

@@ -3,6 +3,11 @@
 //! an order blindly, client-side rate limits, a circuit breaker per venue, and the
 //! concurrent two-venue submission the engine calls on its hot path.
 //!
+//! The machinery is generic; each venue is an adapter in its own folder
+//! (`venues/<venue>/`: signing, endpoints, parsers, error classification, documented
+//! limits, client-id wire format, private stream) behind the traits of [`venue_api`],
+//! picked by [`venues::adapter_for`].
+//!
 //! The path of an arbitrage, as the engine drives it:
 //!
 //! ```no_run
@@ -42,17 +47,20 @@ pub mod breaker;
 pub mod client;
 pub mod config;
 pub mod error;
-pub mod gate;
-pub mod gate_ws_trade;
 pub mod http;
 pub(crate) mod json;
 pub mod lifecycle;
-pub mod mexc;
 pub mod order;
 pub mod ratelimit;
 pub mod secret;
 pub mod submit;
 pub mod user_stream;
+pub mod venue_api;
+pub mod venues;
+pub mod ws_trade;
+
+/// The venue folders under their former names (`arb_exec::mexc::parse_order`, ...).
+pub use venues::{gate, mexc};
 
 /// Re-exported so the bindings crate can name `Serialize` without its own serde dependency.
 pub use serde;
@@ -67,8 +75,12 @@ pub use lifecycle::{
     Balance, ExecEvent, Fill, FillRejected, OrderReport, OrderState, OrderStatus, OrderTracker,
     Source,
 };
-pub use order::{ClientOrderId, Leg, OrderKind, OrderRequest, Side, SymbolRules, TimeInForce};
+pub use order::{
+    ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, Side, SymbolRules, TimeInForce,
+};
 pub use ratelimit::{Endpoint, RateLimiter};
 pub use secret::Secret;
 pub use submit::{submit_pair, submit_pair_prepared, PairOutcome};
 pub use user_stream::{StreamStats, UserStream};
+pub use venue_api::VenueApi;
+pub use venues::adapter_for;

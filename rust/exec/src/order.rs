@@ -220,12 +220,9 @@ impl ClientOrderId {
         &self.0
     }
 
-    /// The form sent to `venue`.
+    /// The form sent to `venue` (its adapter's wire format).
     pub fn wire(&self, venue: Venue) -> String {
-        match venue {
-            Venue::Mexc => self.0.clone(),
-            Venue::Gate => format!("t-{}", self.0),
-        }
+        crate::venues::adapter_for(venue).client_id_wire(self)
     }
 
     /// Which transaction and leg this id names, if it was built by [`Self::for_leg`].
@@ -337,6 +334,10 @@ impl OrderRequest {
             }
             Ok(q)
         };
+        // A sizing the venue does not offer (Gate sizes a market buy in quote).
+        crate::venues::adapter_for(r.venue)
+            .check_sizing(self.side, &self.kind)
+            .map_err(|why| invalid(why.to_string()))?;
         let (kind, qty) = match &self.kind {
             OrderKind::Limit { price, qty, tif } => {
                 let round = match self.side {
@@ -373,12 +374,6 @@ impl OrderRequest {
                 )
             }
             OrderKind::Market { qty } => {
-                if r.venue == Venue::Gate && self.side == Side::Buy {
-                    return Err(invalid(
-                        "Gate market buys are sized in quote currency: use a quote-sized market order"
-                            .into(),
-                    ));
-                }
                 let q = check_qty(*qty)?;
                 (
                     PreparedKind::Market {
@@ -388,12 +383,6 @@ impl OrderRequest {
                 )
             }
             OrderKind::MarketQuote { quote } => {
-                if r.venue == Venue::Gate && self.side == Side::Sell {
-                    return Err(invalid(
-                        "Gate market sells are sized in base currency: use a base-sized market order"
-                            .into(),
-                    ));
-                }
                 let q = quote.round_to(r.quote_decimals, Round::Down);
                 if q <= Amount::ZERO || q < r.min_notional {
                     return Err(invalid(format!(
@@ -443,7 +432,6 @@ mod tests {
     fn ids_carry_txn_and_leg_and_fit_both_venues() {
         let id = ClientOrderId::for_leg("arb1", u64::MAX, Leg::Unwind(12)).unwrap();
         assert!(id.as_str().len() <= 24, "{id}");
-        assert!(id.wire(Venue::Gate).starts_with("t-"));
         assert_eq!(
             id.leg_id().unwrap(),
             LegId {

@@ -1,4 +1,5 @@
-//! Client-side rate limiting per venue and endpoint class, at the documented limits, so
+//! Client-side rate limiting per venue and endpoint class, at the limits the venue's
+//! adapter documents, so
 //! the venue never has to answer 429. One [`RateLimiter`] per venue is shared (by `Arc`)
 //! by every task that talks to that venue.
 //!
@@ -18,6 +19,8 @@ use std::time::Duration;
 use arb_core::Venue;
 use parking_lot::Mutex;
 use tokio::time::Instant;
+
+use crate::venue_api::VenueApi;
 
 /// What a request is, for rate-limit accounting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,24 +68,6 @@ impl Limit {
     }
 }
 
-/// The documented limits (reference sections A and C).
-pub fn documented_limit(venue: Venue, ep: Endpoint) -> Limit {
-    match (venue, ep) {
-        // MEXC: 500 / 10 s per endpoint; GET /account 2/s.
-        (Venue::Mexc, Endpoint::Account) => Limit::new(2, 1_000),
-        (Venue::Mexc, _) => Limit::new(500, 10_000),
-        // Gate: place 10/s per market, cancel 200/s, other private 200 / 10 s per endpoint.
-        (Venue::Gate, Endpoint::Place) => Limit::new(10, 1_000),
-        (Venue::Gate, Endpoint::Cancel) => Limit::new(200, 1_000),
-        (Venue::Gate, _) => Limit::new(200, 10_000),
-    }
-}
-
-/// Whether a limit applies per symbol (Gate counts order placement per market).
-fn per_symbol(venue: Venue, ep: Endpoint) -> bool {
-    venue == Venue::Gate && ep == Endpoint::Place
-}
-
 struct Window {
     limit: Limit,
     /// Send times of the last `limit.max` reserved requests, oldest first.
@@ -120,9 +105,9 @@ pub struct LimiterStats {
     pub venue_blocks: u64,
 }
 
-/// The rate limiter of one venue.
+/// The rate limiter of one venue, at the limits its adapter documents.
 pub struct RateLimiter {
-    venue: Venue,
+    api: &'static dyn VenueApi,
     enabled: bool,
     /// Extra spacing added to every window, for the jitter between our send time and
     /// the venue's receive time.
@@ -133,7 +118,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     pub fn new(venue: Venue, enabled: bool) -> Self {
         RateLimiter {
-            venue,
+            api: crate::venues::adapter_for(venue),
             enabled,
             margin: Duration::from_millis(25),
             state: Mutex::new(State::default()),
@@ -141,7 +126,7 @@ impl RateLimiter {
     }
 
     pub fn venue(&self) -> Venue {
-        self.venue
+        self.api.venue()
     }
 
     /// Reserves a slot for one request and returns when it may be sent. Does not wait.
@@ -152,13 +137,16 @@ impl RateLimiter {
         if !self.enabled {
             return now.max(not_before);
         }
-        let key = (ep, per_symbol(self.venue, ep).then(|| symbol.to_string()));
-        let venue = self.venue;
+        let key = (
+            ep,
+            self.api.limit_per_symbol(ep).then(|| symbol.to_string()),
+        );
+        let api = self.api;
         let at = st
             .windows
             .entry(key)
             .or_insert_with(|| Window {
-                limit: documented_limit(venue, ep),
+                limit: api.documented_limit(ep),
                 sent: VecDeque::new(),
             })
             .reserve(now, self.margin, not_before);
@@ -231,21 +219,5 @@ mod tests {
         assert_eq!(rl.reserve(Endpoint::Place, "X"), t0);
         rl.acquire(Endpoint::QueryOrder, "X").await;
         assert!(Instant::now() >= t0 + Duration::from_secs(2));
-    }
-
-    #[test]
-    fn documented_values() {
-        assert_eq!(
-            documented_limit(Venue::Mexc, Endpoint::Account),
-            Limit::new(2, 1000)
-        );
-        assert_eq!(
-            documented_limit(Venue::Mexc, Endpoint::Place),
-            Limit::new(500, 10_000)
-        );
-        assert_eq!(
-            documented_limit(Venue::Gate, Endpoint::Cancel),
-            Limit::new(200, 1000)
-        );
     }
 }

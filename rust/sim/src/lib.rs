@@ -28,6 +28,7 @@ pub mod matching;
 pub mod mexc;
 pub mod ratelimit;
 pub mod referee;
+pub mod sign;
 pub mod spec;
 pub mod state;
 pub mod ws;

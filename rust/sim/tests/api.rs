@@ -3,8 +3,8 @@
 //! faults, shutdown.
 
 use arb_core::fixed::parse_scaled;
-use arb_core::sign::mexc_sign;
 use arb_core::Venue;
+use arb_sim::mexc::sign::mexc_sign;
 use arb_sim::{FaultKind, FaultSpec, SimConfig, Simulator};
 
 fn quiet() -> SimConfig {

@@ -11,6 +11,7 @@ use crate::spec::BAL_SCALE;
 use crate::state::{hex_string, VenueRef, VenueState};
 
 pub mod rest;
+pub mod sign;
 pub mod ws;
 
 /// Gate.io as the simulator hosts it.

@@ -9,8 +9,9 @@
 
 use std::sync::atomic::Ordering;
 
+use super::sign::gate_rest_sign;
+use crate::sign::signatures_equal;
 use arb_core::fixed::{format_scaled, parse_scaled, FixedError};
-use arb_core::sign::{gate_rest_sign, signatures_equal};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde_json::{json, Value};

@@ -11,8 +11,9 @@
 
 use std::sync::atomic::Ordering;
 
+use super::sign::{gate_ws_api_sign, gate_ws_sign};
+use crate::sign::signatures_equal;
 use arb_core::fixed::{format_scaled, write_scaled};
-use arb_core::sign::{gate_ws_api_sign, gate_ws_sign, signatures_equal};
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;

@@ -9,6 +9,7 @@ use crate::state::{hex_string, VenueRef};
 
 pub mod proto;
 pub mod rest;
+pub mod sign;
 pub mod ws;
 
 /// MEXC as the simulator hosts it.

@@ -9,8 +9,9 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::sign::mexc_sign;
+use crate::sign::signatures_equal;
 use arb_core::fixed::{format_scaled, parse_scaled, FixedError};
-use arb_core::sign::{mexc_sign, signatures_equal};
 use axum::body::Body;
 use axum::http::{Method, Response, StatusCode};
 use serde_json::{json, Value};

@@ -1,65 +1,13 @@
-//! Gate.io API v4 spot REST: order bodies (JSON; a market buy's `amount` is quote),
-//! the HMAC-SHA512 signature headers, and the parsing of its answers into the
+//! Gate.io API v4 spot answers (REST and the private channels) parsed into the
 //! venue-neutral types.
 
 use arb_core::Venue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::amount::Amount;
 use crate::json::{amount, opt_amount, opt_int, opt_text, text};
 use crate::lifecycle::{Balance, Fill, OrderReport, OrderStatus, Source};
-use crate::order::{ClientOrderId, PreparedKind, PreparedOrder, Side, TimeInForce};
-
-/// The JSON body of `POST /spot/orders` (also the `req_param` of `spot.order_place`).
-pub fn place_body(p: &PreparedOrder) -> Value {
-    let mut b = json!({
-        "currency_pair": p.symbol,
-        "side": p.side.as_str(),
-        "account": "spot",
-        "text": p.client_id.wire(Venue::Gate),
-    });
-    let m = b.as_object_mut().expect("object literal");
-    match &p.kind {
-        PreparedKind::Limit { price, qty, tif } => {
-            m.insert("type".into(), "limit".into());
-            m.insert("amount".into(), qty.clone().into());
-            m.insert("price".into(), price.clone().into());
-            let t = match tif {
-                TimeInForce::Gtc => "gtc",
-                TimeInForce::Ioc => "ioc",
-                TimeInForce::Fok => "fok",
-                TimeInForce::PostOnly => "poc",
-            };
-            m.insert("time_in_force".into(), t.into());
-        }
-        PreparedKind::Market { qty } => {
-            m.insert("type".into(), "market".into());
-            m.insert("amount".into(), qty.clone().into());
-            m.insert("time_in_force".into(), "ioc".into());
-        }
-        PreparedKind::MarketQuote { quote } => {
-            m.insert("type".into(), "market".into());
-            m.insert("amount".into(), quote.clone().into());
-            m.insert("time_in_force".into(), "ioc".into());
-        }
-    }
-    b
-}
-
-/// The three auth headers: `KEY`, `Timestamp` (unix seconds), `SIGN`.
-pub fn sign_headers(
-    key: &str,
-    secret: &str,
-    method: &str,
-    full_path: &str,
-    query: &str,
-    body: &[u8],
-    timestamp_s: i64,
-) -> [(&'static str, String); 3] {
-    let ts = timestamp_s.to_string();
-    let sign = arb_core::sign::gate_rest_sign(secret, method, full_path, query, body, &ts);
-    [("KEY", key.to_string()), ("Timestamp", ts), ("SIGN", sign)]
-}
+use crate::order::{ClientOrderId, Side};
 
 fn client_id(v: &Value) -> Option<ClientOrderId> {
     opt_text(v, "text")
@@ -178,49 +126,6 @@ pub fn parse_fees(v: &Value) -> Result<(Amount, Amount), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::{Leg, OrderKind, OrderRequest, SymbolRules};
-    use std::sync::Arc;
-
-    #[test]
-    fn signature_matches_the_known_answer() {
-        let h = sign_headers(
-            "key",
-            "secret",
-            "GET",
-            "/api/v4/futures/orders",
-            "contract=BTC_USD&status=finished&limit=50",
-            b"",
-            1_541_993_715,
-        );
-        assert_eq!(h[1].1, "1541993715");
-        assert_eq!(h[2].1, "55f84ea195d6fe57ce62464daaa7c3c02fa9d1dde954e4c898289c9a2407a3d6fb3faf24deff16790d726b66ac9f74526668b13bd01029199cc4fcc522418b8a");
-    }
-
-    #[test]
-    fn bodies_per_kind() {
-        let rules = Arc::new(SymbolRules::new(
-            Venue::Gate,
-            "BTC_USDT",
-            1,
-            6,
-            Amount::parse("0.000001").unwrap(),
-            Amount::parse("3").unwrap(),
-        ));
-        let req = OrderRequest {
-            rules,
-            side: Side::Buy,
-            kind: OrderKind::MarketQuote {
-                quote: Amount::parse("10").unwrap(),
-            },
-            client_id: ClientOrderId::for_leg("ab", 7, Leg::B).unwrap(),
-        };
-        let b = place_body(&req.prepare().unwrap());
-        assert_eq!(
-            b,
-            json!({"currency_pair":"BTC_USDT","side":"buy","account":"spot","text":"t-ab_7_b",
-                   "type":"market","amount":"10.0","time_in_force":"ioc"})
-        );
-    }
 
     #[test]
     fn parses_the_documented_order_and_trade() {
