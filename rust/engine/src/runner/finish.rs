@@ -1,0 +1,162 @@
+//! A transaction's end, booked (ledger, PnL, risk, journal, Python), and the release of
+//! one refused before its orders went out.
+
+use std::sync::atomic::Ordering;
+
+use arb_core::time::now_ms;
+use arb_core::Venue;
+use arb_exec::Amount;
+use arb_telemetry::metrics;
+
+use super::{EngineEvent, Inner, Sym};
+use crate::accounting::Ledger;
+use crate::convert::scale_to_acct;
+use crate::detect::Opportunity;
+use crate::journal::{self, Dec, JournalRecord};
+use crate::tx::{ArbTx, Outcome};
+
+impl Inner {
+    /// Books a finished transaction: ledger, PnL, risk, journal, Python.
+    pub(super) fn finish(
+        &self,
+        sym: &Sym,
+        tx: &ArbTx,
+        outcome: Outcome,
+        notional: i128,
+        tick_to_trade_us: Option<i64>,
+    ) {
+        let mut ledger = Ledger::new();
+        let mut journal_fills = Vec::new();
+        for o in &tx.orders {
+            let Some(st) = self.tracker_state(o.venue, &o.client_id) else {
+                continue;
+            };
+            self.journal_tracked(tx.id, &o.client_id, o.role, sym, o.side.as_str(), &st);
+            for f in &st.fills {
+                ledger.record(f, &sym.base, &sym.quote);
+                journal_fills.push(f.clone());
+            }
+        }
+        for f in journal_fills {
+            self.journal_fill(tx.id, sym, &f);
+        }
+        // Mark residual base at the mid of the venues' tops (for PnL and risk).
+        let mark = self.mark_price(sym);
+        let pnl = ledger.pnl(&sym.quote, |asset| {
+            (asset == sym.base).then_some(mark).flatten()
+        });
+        let fees = ledger.fees_quote();
+        let residual = tx.residual();
+        let residual_acct = scale_to_acct(residual, sym.scales.qty);
+        merge_ledger(&mut self.stats.ledger.lock(), &tx.orders, self, sym);
+        *self.stats.pnl.lock() += pnl;
+        *self.stats.fees.lock() += fees;
+        *self
+            .stats
+            .outcomes
+            .lock()
+            .entry(outcome.label())
+            .or_insert(0) += 1;
+        metrics::counter("engine_transactions_total", &[("outcome", outcome.label())]).inc();
+        let kill = self.risk.lock().closed(
+            notional,
+            &sym.base,
+            pnl.mantissa(),
+            residual_acct,
+            mark.map_or(0, |m| m.mantissa()),
+            now_ms(),
+        );
+        if let Some(k) = kill {
+            self.halted(k);
+        }
+        let (bought, sold) = tx.bought_sold();
+        self.journal
+            .send(JournalRecord::TxFinish(Box::new(journal::TxFinish {
+                tx_id: tx.id,
+                finished_ms: now_ms(),
+                outcome: outcome.label(),
+                bought_qty: Dec::new(bought as i128, sym.scales.qty),
+                sold_qty: Dec::new(sold as i128, sym.scales.qty),
+                realized_pnl: Dec::new(pnl.mantissa(), 18),
+                fees_quote: Dec::new(fees.mantissa(), 18),
+                residual_base: Dec::new(residual, sym.scales.qty),
+                tick_to_trade_us,
+                detail: String::new(),
+            })));
+        self.emit(EngineEvent::Transaction {
+            tx_id: tx.id,
+            symbol: sym.unified.to_string(),
+            outcome: outcome.label().into(),
+            realized_pnl: pnl.to_string(),
+            fees_quote: fees.to_string(),
+            tick_to_trade_us,
+        });
+        sym.busy.store(false, Ordering::Release);
+    }
+
+    pub(crate) fn mark_price(&self, sym: &Sym) -> Option<Amount> {
+        let mut sum = 0u128;
+        let mut n = 0u128;
+        for v in Venue::ALL {
+            if let Some(t) = self.store.top(v, sym.id) {
+                if let (Some(b), Some(a)) = (t.bid, t.ask) {
+                    sum += b.price as u128 + a.price as u128;
+                    n += 2;
+                }
+            }
+        }
+        (n > 0).then(|| Amount::from_scaled((sum / n) as u64, sym.scales.price))
+    }
+
+    pub(super) fn release(&self, sym: &Sym, notional: i128) {
+        self.risk
+            .lock()
+            .closed(notional, &sym.base, 0, 0, 0, now_ms());
+        sym.busy.store(false, Ordering::Release);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn abandon(
+        &self,
+        sym: &Sym,
+        opp: &Opportunity,
+        buy: Venue,
+        notional: i128,
+        opp_id: u64,
+        book_age_ms: i64,
+        balance_age_ms: Option<i64>,
+        why: &str,
+    ) {
+        self.journal.send(self.opportunity_record(
+            sym,
+            opp,
+            buy,
+            opp_id,
+            book_age_ms,
+            balance_age_ms,
+            why,
+            None,
+        ));
+        self.emit(EngineEvent::Opportunity {
+            id: opp_id,
+            symbol: sym.unified.to_string(),
+            buy,
+            sell: buy.other(),
+            qty: arb_core::fixed::format_scaled(opp.qty as i128, sym.scales.qty),
+            edge_bps: arb_core::fixed::format_scaled(opp.edge as i128, 4),
+            decision: why.to_string(),
+        });
+        self.release(sym, notional);
+    }
+}
+
+/// Adds a finished transaction's fills to the running inventory ledger.
+fn merge_ledger(total: &mut Ledger, orders: &[crate::tx::LegOrder], inner: &Inner, sym: &Sym) {
+    for o in orders {
+        if let Some(st) = inner.tracker_state(o.venue, &o.client_id) {
+            for f in &st.fills {
+                total.record(f, &sym.base, &sym.quote);
+            }
+        }
+    }
+}
