@@ -29,7 +29,7 @@
 //! - [`journaling`]: the journal rows of opportunities, orders, acks and fills.
 //! - [`background`]: supervised tasks (health, balance listener, marker, spread sampler).
 //! - [`events`]: what Python is told and asked.
-//! - [`view`]: the snapshot an operator watches.
+//! - [`view`]: the snapshot an operator watches, as typed structs (the contract with Python).
 //! - This file: the [`Engine`] handle: start-up, control, shutdown.
 
 mod background;
@@ -40,11 +40,12 @@ mod hedge;
 mod hot_path;
 mod journaling;
 mod state;
-mod view;
+pub mod view;
 
 pub use events::{EngineEvent, EventSink, VetoFn, VetoRequest};
 pub use state::Inner;
 pub(crate) use state::Sym;
+pub use view::{Snapshot, StartupTimes};
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -59,7 +60,6 @@ use arb_exec::{Amount, ExecError};
 use arb_market::feed::{LogSink, MarketData};
 use arb_market::store::{BookChange, BookStore};
 use parking_lot::{Mutex, RwLock};
-use serde_json::json;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
@@ -265,7 +265,10 @@ impl Engine {
             cancel: CancellationToken::new(),
             handle: handle.clone(),
             started: t0,
-            ready_ms: Mutex::new(json!({ "venues_ms": venues_ready_ms })),
+            ready_ms: Mutex::new(StartupTimes {
+                venues_ms: venues_ready_ms,
+                ..StartupTimes::default()
+            }),
             healthy: [AtomicBool::new(true), AtomicBool::new(true)],
             cfg,
         });
@@ -287,7 +290,7 @@ impl Engine {
         // Crash recovery before any trading: cancel our leftover orders, adopt fills
         // the journal missed, close unfinished transactions per the hedge policy.
         let recovery = crate::recovery::recover(&inner).await;
-        inner.ready_ms.lock()["recovery"] = serde_json::to_value(&recovery).unwrap_or_default();
+        inner.ready_ms.lock().recovery = recovery;
 
         // The hot-path hook, then the feeds.
         let hook_inner = inner.clone();
@@ -296,7 +299,7 @@ impl Engine {
         inner.clone().spawn_health();
         inner.clone().spawn_spread_sampler();
         inner.clone().spawn_marker();
-        inner.ready_ms.lock()["engine_ms"] = json!(t0.elapsed().as_millis() as u64);
+        inner.ready_ms.lock().engine_ms = t0.elapsed().as_millis() as u64;
         Ok(Engine {
             inner,
             market: Mutex::new(Some(market)),

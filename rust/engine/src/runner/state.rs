@@ -17,7 +17,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
-use super::{EventSink, VetoFn};
+use super::{EventSink, StartupTimes, VetoFn};
 use crate::accounting::Ledger;
 use crate::balances::BalanceBook;
 use crate::config::{EngineConfig, Params};
@@ -120,7 +120,8 @@ pub struct Inner {
     pub(crate) cancel: CancellationToken,
     pub(crate) handle: Handle,
     pub(crate) started: Instant,
-    pub(crate) ready_ms: Mutex<serde_json::Value>,
+    /// Start-up times and the recovery report, as the view shows them.
+    pub(crate) ready_ms: Mutex<StartupTimes>,
     pub(crate) healthy: [AtomicBool; 2],
 }
 
