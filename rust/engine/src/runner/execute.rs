@@ -1,5 +1,5 @@
-//! Execution: the pre-trade checks (balances, veto, a final re-check on the current
-//! books), both legs sent at once, and the transaction driven to its end from the order
+//! Execution: once the pre-trade checks cleared an opportunity ([`super::pretrade`]), both
+//! legs sent at once, and the transaction driven to its end from the order
 //! trackers (cancel at the deadline, resolve unknown outcomes, hedge residuals).
 
 use std::sync::atomic::Ordering;
@@ -14,8 +14,9 @@ use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder
 use arb_exec::{Amount, ExecError};
 
 use super::journaling::{order_record, venue_name};
-use super::{EngineEvent, Inner, Sym, VetoRequest};
-use crate::config::{BalanceMode, MexcBuyOrder, OrderStyle, Params, PythonRiskMode};
+use super::pretrade::Cleared;
+use super::{EngineEvent, Inner, Sym};
+use crate::config::{MexcBuyOrder, OrderStyle, Params};
 use crate::convert::{amount_at, scale_to_acct};
 use crate::detect::Opportunity;
 use crate::journal::{self, Dec, JournalRecord};
@@ -35,138 +36,20 @@ impl Inner {
     ) {
         let opp_id = self.next_id();
         let sell = buy.other();
-        // Every refusal before the orders go out is journaled, told to Python and
-        // releases the symbol the same way.
-        let refuse =
-            |opp: &Opportunity, book_age_ms: i64, balance_age_ms: Option<i64>, why: &str| {
-                self.abandon(
-                    &sym,
-                    opp,
-                    buy,
-                    notional,
-                    opp_id,
-                    book_age_ms,
-                    balance_age_ms,
-                    why,
-                )
-            };
-        // Pre-trade: balances, then a final re-check on the current books.
-        let (caps, balance_age_ms) = match p.balance_mode {
-            BalanceMode::Fresh => {
-                let asked_ms = [
-                    self.clients[0].venue_now_ms(),
-                    self.clients[1].venue_now_ms(),
-                ];
-                let (a, b) = tokio::join!(self.clients[0].balances(), self.clients[1].balances());
-                match (a, b) {
-                    (Ok(a), Ok(b)) => {
-                        // Into the shared book: a newer push still wins, and in-flight
-                        // reservations of other trades still apply.
-                        let mut book = self.balances.lock();
-                        for (v, bals) in [(Venue::Mexc, a), (Venue::Gate, b)] {
-                            let listed = bals.into_iter().map(|x| (x.asset, x.free));
-                            book.snapshot(v, listed, asked_ms[v.index()], now_ms());
-                        }
-                        let c = [
-                            self.caps_from(&sym, Venue::Mexc, &book),
-                            self.caps_from(&sym, Venue::Gate, &book),
-                        ];
-                        (c, 0)
-                    }
-                    (Err(e), _) | (_, Err(e)) => {
-                        self.stats.error(e.class());
-                        refuse(
-                            &detected,
-                            book_age_ms,
-                            None,
-                            &format!("balance check failed: {e}"),
-                        );
-                        return;
-                    }
-                }
-            }
-            BalanceMode::Stream => {
-                let bal = self.balances.lock();
-                let age = now_ms() - bal.updated_ms[buy.index()].min(bal.updated_ms[sell.index()]);
-                let c = [
-                    self.caps_from(&sym, Venue::Mexc, &bal),
-                    self.caps_from(&sym, Venue::Gate, &bal),
-                ];
-                (c, age)
-            }
-        };
-        self.stats
-            .decision_balance_age
-            .record(Duration::from_millis(balance_age_ms.max(0) as u64));
-        self.stats
-            .decision_book_age
-            .record(Duration::from_millis(book_age_ms.max(0) as u64));
-        if balance_age_ms > p.max_balance_age_ms as i64 {
-            self.stats.stale_refused.inc();
-            refuse(
-                &detected,
-                book_age_ms,
-                Some(balance_age_ms),
-                "refused: balance data too old",
-            );
-            return;
-        }
-        let Some((opp, buy2, book_age_ms)) = self.best_opportunity(&sym, &p, Some(caps)) else {
-            self.stats.vanished.inc();
-            refuse(
-                &detected,
-                book_age_ms,
-                Some(balance_age_ms),
-                "vanished at re-check",
-            );
+        let Some(Cleared {
+            opp,
+            book_age_ms,
+            balance_age_ms,
+        }) = self
+            .pretrade(&sym, buy, &detected, notional, opp_id, book_age_ms, &p)
+            .await
+        else {
             return;
         };
-        if buy2 != buy {
-            self.stats.vanished.inc();
-            refuse(
-                &detected,
-                book_age_ms,
-                Some(balance_age_ms),
-                "direction flipped at re-check",
-            );
-            return;
-        }
-        // Python: veto (wait for approval) or notify (never wait).
         let scales = sym.scales;
         let nscale = scales.price + scales.qty;
         let qty_txt = || arb_core::fixed::format_scaled(opp.qty as i128, scales.qty);
         let edge_txt = || arb_core::fixed::format_scaled(opp.edge as i128, 4);
-        if p.python_risk_mode == PythonRiskMode::Veto {
-            // Veto mode approves only what Python approves: with no rule installed
-            // (e.g. the mode switched at runtime without one), nothing is sent.
-            let Some(veto) = self.veto.read().clone() else {
-                refuse(
-                    &opp,
-                    book_age_ms,
-                    Some(balance_age_ms),
-                    "refused: veto mode and no python rule installed",
-                );
-                return;
-            };
-            let t = Instant::now();
-            let rx = veto(VetoRequest {
-                symbol: sym.unified.to_string(),
-                buy,
-                sell,
-                qty: qty_txt(),
-                notional: arb_core::fixed::format_scaled(opp.buy_cost as i128, nscale),
-                edge_bps: edge_txt(),
-            });
-            let ok = matches!(
-                tokio::time::timeout(Duration::from_secs(1), rx).await,
-                Ok(Ok(true))
-            );
-            self.stats.veto_wait.record(t.elapsed());
-            if !ok {
-                refuse(&opp, book_age_ms, Some(balance_age_ms), "vetoed by python");
-                return;
-            }
-        }
 
         let tx_id = self.next_id();
         let prefix = self.cfg.client_id_prefix.clone();
@@ -204,8 +87,12 @@ impl Inner {
             Ok(x) => x,
             Err(e) => {
                 self.stats.error(e.class());
-                refuse(
+                self.abandon(
+                    &sym,
                     &opp,
+                    buy,
+                    notional,
+                    opp_id,
                     book_age_ms,
                     Some(balance_age_ms),
                     &format!("order preparation failed: {e}"),

@@ -22,8 +22,9 @@
 //! ## Where things are
 //! - [`state`]: the shared state ([`Inner`]), each symbol's precomputed rules, the stats.
 //! - [`hot_path`]: the book-change hook, detection over both books, balance caps.
-//! - [`execute`]: pre-trade checks, sending both legs, driving the transaction to its
-//!   end, resolving unknown outcomes.
+//! - [`pretrade`]: balances, the final re-check on the current books, Python's veto.
+//! - [`execute`]: sending both legs, driving the transaction to its end, resolving
+//!   unknown outcomes.
 //! - [`hedge`]: where and how a residual is hedged.
 //! - [`finish`]: booking a finished transaction, releasing one that never started.
 //! - [`journaling`]: the journal rows of opportunities, orders, acks and fills.
@@ -39,6 +40,7 @@ mod finish;
 mod hedge;
 mod hot_path;
 mod journaling;
+mod pretrade;
 mod state;
 pub mod view;
 
