@@ -5,6 +5,8 @@
 
 use arb_exec::Amount;
 
+use crate::journal::Dec;
+
 /// An accounting amount (18 decimals) at `scale` decimals, rounded down.
 #[inline]
 pub fn acct_to_scale(m18: i128, scale: u32) -> i128 {
@@ -52,4 +54,11 @@ pub(crate) fn fee_ppb8(fee: Amount) -> u64 {
 #[inline]
 pub(crate) fn amount_at(a: Amount, scale: u32) -> u64 {
     acct_to_scale(a.mantissa(), scale).clamp(0, u64::MAX as i128) as u64
+}
+
+/// An `Amount` as the journal's exact decimal (all 18 decimals; the text drops trailing
+/// zeros).
+#[inline]
+pub(crate) fn amount_dec(a: Amount) -> Dec {
+    Dec::new(a.mantissa(), 18)
 }

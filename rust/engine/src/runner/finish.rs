@@ -10,7 +10,7 @@ use arb_telemetry::metrics;
 
 use super::{EngineEvent, Inner, Sym};
 use crate::accounting::Ledger;
-use crate::convert::scale_to_acct;
+use crate::convert::{amount_dec, scale_to_acct};
 use crate::detect::Opportunity;
 use crate::journal::{self, Dec, JournalRecord};
 use crate::tx::{ArbTx, Outcome};
@@ -77,8 +77,8 @@ impl Inner {
                 outcome: outcome.label(),
                 bought_qty: Dec::new(bought as i128, sym.scales.qty),
                 sold_qty: Dec::new(sold as i128, sym.scales.qty),
-                realized_pnl: Dec::new(pnl.mantissa(), 18),
-                fees_quote: Dec::new(fees.mantissa(), 18),
+                realized_pnl: amount_dec(pnl),
+                fees_quote: amount_dec(fees),
                 residual_base: Dec::new(residual, sym.scales.qty),
                 tick_to_trade_us,
                 detail: String::new(),

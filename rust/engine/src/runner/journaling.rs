@@ -10,6 +10,7 @@ use arb_exec::order::{PreparedOrder, TimeInForce};
 use arb_exec::Amount;
 
 use super::{Inner, Sym};
+use crate::convert::amount_dec;
 use crate::detect::Opportunity;
 use crate::journal::{self, Dec, JournalRecord};
 use crate::tx::{LegRole, Side};
@@ -86,12 +87,12 @@ impl Inner {
                 symbol: sym.unified.clone(),
                 side: r.side.map_or("", Side::as_str),
                 kind: "",
-                price: r.price.map(|p| Dec::new(p.mantissa(), 18)),
-                qty: r.orig_qty.map(|q| Dec::new(q.mantissa(), 18)),
+                price: r.price.map(amount_dec),
+                qty: r.orig_qty.map(amount_dec),
                 quote_qty: None,
                 venue_order_id: Some(r.order_id.clone()),
                 status: r.status.as_str(),
-                filled_qty: r.filled_qty.map(|q| Dec::new(q.mantissa(), 18)),
+                filled_qty: r.filled_qty.map(amount_dec),
                 request_us: 0,
                 ack_us: None,
                 final_us: r.status.is_final().then(|| now_ns() / 1000),
@@ -125,7 +126,7 @@ impl Inner {
                 quote_qty: None,
                 venue_order_id: st.order_id.clone(),
                 status: st.status.as_str(),
-                filled_qty: Some(Dec::new(st.filled_qty.mantissa(), 18)),
+                filled_qty: Some(amount_dec(st.filled_qty)),
                 request_us: 0,
                 ack_us: None,
                 final_us: st.status.is_final().then(|| now_ns() / 1000),
@@ -208,10 +209,7 @@ pub(super) fn order_record(
         PreparedKind::Market { qty } => ("market", None, Some(qty.clone()), None),
         PreparedKind::MarketQuote { quote } => ("market_quote", None, None, Some(quote.clone())),
     };
-    let d = |s: Option<String>| {
-        s.and_then(|t| Amount::parse(&t).ok())
-            .map(|a| Dec::new(a.mantissa(), 18))
-    };
+    let d = |s: Option<String>| s.and_then(|t| Amount::parse(&t).ok()).map(amount_dec);
     JournalRecord::Order(Box::new(journal::OrderRecord {
         client_order_id: p.client_id.as_str().to_string(),
         tx_id,
