@@ -39,7 +39,6 @@ use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, Side};
 use arb_exec::Amount;
 
 use crate::accounting::Ledger;
-use crate::convert::amount_dec;
 use crate::journal::{self, Dec, JournalRecord};
 use crate::runner::{Inner, Sym};
 use crate::tx::HedgePolicy;
@@ -390,11 +389,11 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                     tx_id: txn,
                     finished_ms: now_ms(),
                     outcome: "recovered",
-                    bought_qty: amount_dec(bought),
-                    sold_qty: amount_dec(sold),
-                    realized_pnl: amount_dec(pnl),
-                    fees_quote: amount_dec(tx_ledger.fees_quote()),
-                    residual_base: amount_dec(residual),
+                    bought_qty: Dec::new(bought.mantissa(), 18),
+                    sold_qty: Dec::new(sold.mantissa(), 18),
+                    realized_pnl: Dec::new(pnl.mantissa(), 18),
+                    fees_quote: Dec::new(tx_ledger.fees_quote().mantissa(), 18),
+                    residual_base: Dec::new(residual.mantissa(), 18),
                     tick_to_trade_us: None,
                     detail: format!("recovered at start-up: residual {residual} {action}"),
                 }))),
@@ -430,11 +429,11 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
                     .journal
                     .send(JournalRecord::TxAmend(Box::new(journal::TxAmend {
                         tx_id: txn,
-                        bought_qty: amount_dec(bought_after),
-                        sold_qty: amount_dec(sold_after),
-                        realized_pnl: amount_dec(pnl),
-                        fees_quote: amount_dec(tx_ledger.fees_quote()),
-                        residual_base: amount_dec(left),
+                        bought_qty: Dec::new(bought_after.mantissa(), 18),
+                        sold_qty: Dec::new(sold_after.mantissa(), 18),
+                        realized_pnl: Dec::new(pnl.mantissa(), 18),
+                        fees_quote: Dec::new(tx_ledger.fees_quote().mantissa(), 18),
+                        residual_base: Dec::new(left.mantissa(), 18),
                         note,
                     })));
             }
@@ -516,7 +515,7 @@ async fn resolve_in_flight(
             quote_qty: None,
             venue_order_id: st.as_ref().and_then(|s| s.order_id.clone()),
             status: st.as_ref().map_or("not_found", |s| s.status.as_str()),
-            filled_qty: st.as_ref().map(|s| amount_dec(s.filled_qty)),
+            filled_qty: st.as_ref().map(|s| Dec::new(s.filled_qty.mantissa(), 18)),
             request_us: 0,
             ack_us: None,
             final_us: st
