@@ -274,23 +274,9 @@ impl RiskConfig {
     }
 }
 
-/// An accounting amount (18 decimals) at `scale` decimals, rounded down.
-pub fn acct_to_scale(m18: i128, scale: u32) -> i128 {
-    if scale >= 18 {
-        m18 * 10i128.pow(scale - 18)
-    } else {
-        m18 / 10i128.pow(18 - scale)
-    }
-}
-
-/// A mantissa at `scale` decimals as an accounting amount (18 decimals), rounded down.
-pub fn scale_to_acct(m: i128, scale: u32) -> i128 {
-    if scale >= 18 {
-        m / 10i128.pow(scale - 18)
-    } else {
-        m * 10i128.pow(18 - scale)
-    }
-}
+// The conversions between mantissas and accounting amounts live in `crate::convert`;
+// re-exported here, where they were first published.
+pub use crate::convert::{acct_to_scale, scale_to_acct};
 
 #[cfg(test)]
 mod tests {

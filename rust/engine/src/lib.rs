@@ -5,6 +5,7 @@
 pub mod accounting;
 pub mod balances;
 pub mod config;
+pub mod convert;
 pub mod detect;
 pub mod journal;
 pub mod recovery;

@@ -1,0 +1,136 @@
+//! The running engine's shared state: [`Inner`], each configured symbol with what the hot
+//! path needs precomputed ([`Sym`]), and the counters and histograms ([`Stats`]).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arb_core::ErrorClass;
+use arb_exec::client::VenueClient;
+use arb_exec::order::SymbolRules;
+use arb_exec::Amount;
+use arb_market::store::BookStore;
+use arb_market::SymbolId;
+use arb_telemetry::metrics::{self, Counter, Histogram};
+use parking_lot::{Mutex, RwLock};
+use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
+
+use super::{EventSink, StartupTimes, VetoFn};
+use crate::accounting::Ledger;
+use crate::balances::BalanceBook;
+use crate::config::{EngineConfig, Params};
+use crate::detect::{LegRules, Scales};
+use crate::journal::Journal;
+use crate::risk::RiskState;
+
+/// One configured symbol, with everything the hot path needs precomputed.
+pub(crate) struct Sym {
+    pub(crate) id: SymbolId,
+    pub(crate) unified: Arc<str>,
+    pub(crate) base: String,
+    pub(crate) quote: String,
+    pub(crate) scales: Scales,
+    /// Detection rules per venue (fees refreshed from the venues).
+    pub(crate) legs: RwLock<[LegRules; 2]>,
+    /// Order formatting rules per venue.
+    pub(crate) rules: [Arc<SymbolRules>; 2],
+    /// `now_ns` of the last opportunity acted on (cooldown).
+    pub(crate) last_act_ns: AtomicI64,
+    /// A transaction for this symbol is running.
+    pub(crate) busy: AtomicBool,
+    /// Paused after a rejection that cannot be fixed (e.g. not API-tradable).
+    pub(crate) paused: AtomicBool,
+    /// Paused until this `now_ns` after an invalid-order rejection: the venue's rules
+    /// differ from ours, and retrying the same order would be refused again.
+    pub(crate) paused_until_ns: AtomicI64,
+}
+
+/// Counters and histograms (also exported at `/metrics`).
+pub(crate) struct Stats {
+    pub(super) changes: Counter,
+    pub(super) detected: Counter,
+    pub(super) vetoed: Counter,
+    pub(super) vanished: Counter,
+    pub(super) taken: Counter,
+    pub(super) stale_refused: Counter,
+    pub(super) tick_to_trade: Histogram,
+    pub(super) decision_book_age: Histogram,
+    pub(super) decision_balance_age: Histogram,
+    pub(super) veto_wait: Histogram,
+    pub(super) leg_ack: [Histogram; 2],
+    pub(super) outcomes: Mutex<HashMap<&'static str, u64>>,
+    pub(super) errors: Mutex<HashMap<&'static str, u64>>,
+    pub(super) vetoes: Mutex<HashMap<&'static str, u64>>,
+    pub(super) pnl: Mutex<Amount>,
+    pub(super) fees: Mutex<Amount>,
+    pub(crate) ledger: Mutex<Ledger>,
+}
+
+impl Stats {
+    pub(super) fn new() -> Self {
+        let h = |n: &str| metrics::histogram(n, &[]);
+        Stats {
+            changes: metrics::counter("engine_book_changes_total", &[]),
+            detected: metrics::counter("engine_opportunities_detected_total", &[]),
+            vetoed: metrics::counter("engine_opportunities_vetoed_total", &[]),
+            vanished: metrics::counter("engine_opportunities_vanished_total", &[]),
+            taken: metrics::counter("engine_opportunities_taken_total", &[]),
+            stale_refused: metrics::counter("engine_decisions_refused_stale_total", &[]),
+            tick_to_trade: h("engine_tick_to_trade_seconds"),
+            decision_book_age: h("engine_decision_book_age_seconds"),
+            decision_balance_age: h("engine_decision_balance_age_seconds"),
+            veto_wait: h("engine_python_veto_seconds"),
+            leg_ack: [
+                metrics::histogram("engine_leg_ack_seconds", &[("venue", "mexc")]),
+                metrics::histogram("engine_leg_ack_seconds", &[("venue", "gateio")]),
+            ],
+            outcomes: Mutex::new(HashMap::new()),
+            errors: Mutex::new(HashMap::new()),
+            vetoes: Mutex::new(HashMap::new()),
+            pnl: Mutex::new(Amount::ZERO),
+            fees: Mutex::new(Amount::ZERO),
+            ledger: Mutex::new(Ledger::new()),
+        }
+    }
+
+    pub(super) fn error(&self, class: ErrorClass) {
+        *self.errors.lock().entry(class.as_str()).or_insert(0) += 1;
+        metrics::counter("engine_errors_total", &[("class", class.as_str())]).inc();
+    }
+}
+
+/// Shared state of the running engine.
+pub struct Inner {
+    pub(crate) cfg: EngineConfig,
+    pub(crate) store: Arc<BookStore>,
+    pub(crate) clients: [VenueClient; 2],
+    /// Indexed by `SymbolId::index()`; `None` for symbols not traded.
+    pub(crate) syms: Vec<Option<Arc<Sym>>>,
+    pub(crate) params: RwLock<Params>,
+    pub(crate) risk: Mutex<RiskState>,
+    /// Shared with background refreshes (hence the `Arc`).
+    pub(crate) balances: Arc<Mutex<BalanceBook>>,
+    pub(crate) journal: Journal,
+    pub(crate) next_id: AtomicU64,
+    pub(crate) stats: Stats,
+    pub(crate) events: RwLock<Option<EventSink>>,
+    pub(crate) veto: RwLock<Option<VetoFn>>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) handle: Handle,
+    pub(crate) started: Instant,
+    /// Start-up times and the recovery report, as the view shows them.
+    pub(crate) ready_ms: Mutex<StartupTimes>,
+    pub(crate) healthy: [AtomicBool; 2],
+}
+
+impl Inner {
+    pub(super) fn params(&self) -> Params {
+        self.params.read().clone()
+    }
+
+    pub(super) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
