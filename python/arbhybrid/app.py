@@ -19,6 +19,7 @@ from typing import Any
 from arbhybrid import reconcile, telemetry
 from arbhybrid.config import LiveConfig, Settings
 from arbhybrid.engine import RunningEngine, VenueEndpoints
+from arbhybrid.errors import StateInUse as StateInUse  # its old home
 from arbhybrid.rules import default_rules
 from arbhybrid.simulator import Simulator, config_from_settings
 from arbhybrid.status import StatusServer, serve_status, state_file_for
@@ -69,10 +70,6 @@ def run(
         return 130
     finally:
         lock.close()
-
-
-class StateInUse(RuntimeError):
-    """Another engine runs on this state directory."""
 
 
 def hold_state(state: Path) -> Any:

@@ -40,20 +40,13 @@ from pydantic import (
     model_validator,
 )
 
+from arbhybrid.errors import ConfigError as ConfigError  # its old home, still imported from here
+
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 ENV_OVERRIDE_PREFIX = "ARB__"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _UNIFIED_SYMBOL = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
 _OVERLAY_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be used. ``problems`` holds one line per problem,
-    each starting with the key path it concerns."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arbhybrid.errors import EngineNotRunning as EngineNotRunning  # its old home
+
 #: Where ``status`` looks by default (beside the default journal ``runs/journal.sqlite``).
 DEFAULT_STATE_FILE = "runs/engine.json"
 _MAX_REQUEST = 8192
@@ -156,10 +158,6 @@ async def serve_status(
     default ``engine.json`` beside the journal). Must be called inside the loop."""
     path = Path(state_file) if state_file is not None else state_file_for(journal)
     return await StatusServer(snapshot, path, str(journal), alerts).start()
-
-
-class EngineNotRunning(RuntimeError):
-    """No engine answers at the address in the state file (or there is no state file)."""
 
 
 @dataclass(frozen=True)
