@@ -23,6 +23,7 @@ from arbhybrid.errors import StateInUse as StateInUse  # its old home
 from arbhybrid.rules import default_rules
 from arbhybrid.simulator import Simulator, config_from_settings
 from arbhybrid.status import StatusServer, serve_status, state_file_for
+from arbhybrid.types import EngineEvent, RecoveryView, Snapshot
 from arbhybrid.view import make_view
 
 log = logging.getLogger("arbhybrid")
@@ -189,10 +190,9 @@ class RunStats:
     def __init__(self) -> None:
         self.halts: list[str] = []
 
-    def on_events(self, batch: list[dict[str, Any]]) -> None:
+    def on_events(self, batch: list[EngineEvent]) -> None:
         for ev in batch:
-            kind = ev.get("type")
-            if kind == "opportunity":
+            if ev["type"] == "opportunity":
                 log.info(
                     "opportunity %s %s buy %s sell %s qty %s edge %s bps: %s",
                     ev["id"],
@@ -203,7 +203,7 @@ class RunStats:
                     ev["edge_bps"],
                     ev["decision"],
                 )
-            elif kind == "transaction":
+            elif ev["type"] == "transaction":
                 log.info(
                     "transaction %s %s %s pnl %s fees %s tick-to-trade %s us",
                     ev["tx_id"],
@@ -213,13 +213,15 @@ class RunStats:
                     ev["fees_quote"],
                     ev["tick_to_trade_us"],
                 )
-            elif kind == "halted":
+            elif ev["type"] == "halted":
                 self.halts.append(ev["reason"])
                 log.critical("trading halted: %s", ev["reason"])
 
 
-def recovery_line(rec: dict[str, Any]) -> str:
+def recovery_line(rec: RecoveryView | None) -> str:
     """What start-up recovery did, or in a dry run what it would have done."""
+    if rec is None:
+        return "nothing to do"
     if rec.get("dry_run"):
         return "dry run, nothing sent: " + ("; ".join(rec.get("would", [])) or "nothing to do")
     txs = ", ".join(f"tx {t[0]} {t[1]} residual {t[2]} {t[3]}" for t in rec.get("transactions", []))
@@ -229,7 +231,9 @@ def recovery_line(rec: dict[str, Any]) -> str:
     )
 
 
-def log_recovery(rec: dict[str, Any]) -> None:
+def log_recovery(rec: RecoveryView | None) -> None:
+    if rec is None:
+        return
     log.info("start-up recovery: %s", recovery_line(rec))
     for w in rec.get("would", []):
         log.warning("dry run: recovery %s", w)
@@ -237,7 +241,7 @@ def log_recovery(rec: dict[str, Any]) -> None:
         log.error("start-up recovery: %s", e)
 
 
-def summary(snap: dict[str, Any], stats: RunStats) -> str:
+def summary(snap: Snapshot, stats: RunStats) -> str:
     dry_run = bool(snap.get("dry_run"))
     st = snap["stats"]
     ttt = st["tick_to_trade"]
@@ -260,7 +264,7 @@ def summary(snap: dict[str, Any], stats: RunStats) -> str:
         "  errors by class:      "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["errors"].items())) or "none"),
         f"  start-up:             {snap['startup_ms']}",
-        f"  recovery:             {recovery_line(snap['startup_ms'].get('recovery') or {})}",
+        f"  recovery:             {recovery_line(snap['startup_ms'].get('recovery'))}",
     ]
     if stats.halts:
         lines.append(f"  halts:                {'; '.join(stats.halts)}")
@@ -303,7 +307,7 @@ async def _main(
     engine = None
     status_server: StatusServer | None = None
 
-    def on_events(batch: list[dict[str, Any]]) -> None:
+    def on_events(batch: list[EngineEvent]) -> None:
         stats.on_events(batch)
         view.events(batch)
 
@@ -325,7 +329,7 @@ async def _main(
             # Not through the logger, so scrubbed here: a venue's error can echo a key.
             print(f"start-up failed: {telemetry.scrub_secrets(str(e))}", file=sys.stderr)
             return 2 if JOURNAL_REFUSED in str(e) else 1
-        log_recovery(engine.snapshot()["startup_ms"].get("recovery") or {})
+        log_recovery(engine.snapshot()["startup_ms"].get("recovery"))
         view.progress("venues ready; books syncing")
         # Loopback status endpoint for `python -m arbhybrid status` (see status.py).
         status_server = await serve_status(

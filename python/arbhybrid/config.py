@@ -425,6 +425,7 @@ def load_raw(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     data = _resolve_placeholders(data, environ, "", problems)
     if problems:
         raise ConfigError(problems)
+    assert isinstance(data, dict)  # placeholders resolve inside the mapping, never to it
     return data
 
 

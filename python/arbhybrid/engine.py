@@ -17,6 +17,14 @@ from arbhybrid.config import (
     Settings,
     StrategyConfig,
 )
+from arbhybrid.types import (
+    EngineEvent,
+    Snapshot,
+    VetoRequest,
+    event_from_native,
+    snapshot_from_native,
+    veto_request_from_native,
+)
 
 #: The default engine instance (``engine.instance``), which prefixes client order ids
 #: (``<instance>_<tx>_<leg>``).
@@ -117,14 +125,16 @@ def engine_config(
     return json.dumps(cfg)
 
 
-EventCallback = Callable[[list[dict[str, Any]]], None]
-VetoRule = Callable[[dict[str, Any]], bool]
+#: Receives each batch of engine events (on the asyncio loop).
+EventCallback = Callable[[list[EngineEvent]], None]
+#: Approves (True) or refuses one trade in ``veto`` mode.
+VetoRule = Callable[[VetoRequest], bool]
 
 
 class RunningEngine:
     """A started engine: its state, parameters, Python risk rules and shutdown."""
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _native.Engine) -> None:
         self._native = native
 
     @classmethod
@@ -149,11 +159,19 @@ class RunningEngine:
             mode=mode,
             session=session,
         )
-        native = await _native.start_engine(cfg, on_events)
+        forward = None
+        if on_events is not None:
+            handler = on_events
+
+            def forward(batch: list[dict[str, Any]]) -> None:
+                handler([event_from_native(ev) for ev in batch])
+
+        native = await _native.start_engine(cfg, forward)
         return cls(native)
 
-    def snapshot(self) -> dict[str, Any]:
-        return self._native.snapshot()
+    def snapshot(self) -> Snapshot:
+        """Everything an operator watches, checked against :class:`Snapshot`."""
+        return snapshot_from_native(self._native.snapshot())
 
     def apply(self, settings: Settings) -> None:
         """Pushes the (hot-reloadable) strategy and risk settings into the engine."""
@@ -169,10 +187,10 @@ class RunningEngine:
 
         log = logging.getLogger("arbhybrid.risk")
 
-        def on_batch(batch: list[tuple[dict[str, Any], Any]]) -> None:
+        def on_batch(batch: list[tuple[dict[str, Any], _native.VetoResponder]]) -> None:
             for request, respond in batch:
                 try:
-                    ok = bool(rule(request))
+                    ok = bool(rule(veto_request_from_native(request)))
                 except Exception:
                     log.exception("python risk rule raised; trade refused")
                     ok = False

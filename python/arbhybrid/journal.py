@@ -125,7 +125,8 @@ def transactions(
     limit: int | None = None,
 ) -> list[Transaction]:
     """Transactions, newest first, filtered as asked."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[str | int] = []
     if symbol:
         where.append("symbol = ?")
         args.append(symbol)

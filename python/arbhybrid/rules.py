@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from arbhybrid.config import Settings
+from arbhybrid.types import VetoRequest
 
-Rule = Callable[[dict[str, Any]], bool]
+#: Approves (True) or refuses one trade.
+Rule = Callable[[VetoRequest], bool]
 
 
 def edge_floor(min_edge_bps: Decimal) -> Rule:
     """Refuses trades whose expected edge (after fees) is below ``min_edge_bps``."""
 
-    def rule(req: dict[str, Any]) -> bool:
+    def rule(req: VetoRequest) -> bool:
         return Decimal(req["edge_bps"]) >= min_edge_bps
 
     return rule
@@ -29,14 +30,14 @@ def edge_floor(min_edge_bps: Decimal) -> Rule:
 def notional_cap(max_notional: Decimal) -> Rule:
     """Refuses trades whose buy notional exceeds ``max_notional``."""
 
-    def rule(req: dict[str, Any]) -> bool:
+    def rule(req: VetoRequest) -> bool:
         return Decimal(req["notional"]) <= max_notional
 
     return rule
 
 
 def all_of(*rules: Rule) -> Rule:
-    def rule(req: dict[str, Any]) -> bool:
+    def rule(req: VetoRequest) -> bool:
         return all(r(req) for r in rules)
 
     return rule

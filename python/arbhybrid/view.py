@@ -10,16 +10,18 @@ from __future__ import annotations
 import sys
 from typing import Any, Protocol
 
+from arbhybrid.types import EngineEvent, Snapshot
+
 
 class View(Protocol):
     def start(self) -> None: ...
     def progress(self, step: str) -> None: ...
-    def events(self, batch: list[dict[str, Any]]) -> None: ...
-    def update(self, snapshot: dict[str, Any]) -> None: ...
-    def close(self, snapshot: dict[str, Any] | None) -> None: ...
+    def events(self, batch: list[EngineEvent]) -> None: ...
+    def update(self, snapshot: Snapshot) -> None: ...
+    def close(self, snapshot: Snapshot | None) -> None: ...
 
 
-def status_line(snap: dict[str, Any]) -> str:
+def status_line(snap: Snapshot) -> str:
     """One line: opportunities, transactions, PnL, latency, venue health."""
     st = snap["stats"]
     ttt = st["tick_to_trade"]
@@ -59,15 +61,15 @@ class PlainView:
     def progress(self, step: str) -> None:
         print(f"... {step}", file=self.out, flush=True)
 
-    def events(self, batch: list[dict[str, Any]]) -> None:
+    def events(self, batch: list[EngineEvent]) -> None:
         pass  # already logged by the run's event handler
 
-    def update(self, snapshot: dict[str, Any]) -> None:
+    def update(self, snapshot: Snapshot) -> None:
         if snapshot["uptime_s"] - self._last >= self.every_s:
             self._last = snapshot["uptime_s"]
             print(status_line(snapshot), file=self.out, flush=True)
 
-    def close(self, snapshot: dict[str, Any] | None) -> None:
+    def close(self, snapshot: Snapshot | None) -> None:
         pass
 
 
