@@ -2,7 +2,25 @@
 
 The hot path (feeds, books, detection, order submission, logging) is Rust, compiled into
 ``arbhybrid._native``; this package supplies configuration, strategy parameters, risk
-rules and orchestration.
+rules and orchestration. Driving the engine from Python (see ``examples/``)::
+
+    settings = arbhybrid.load_config("config.yaml")
+    with arbhybrid.Simulator(arbhybrid.simulator_config(settings)) as sim:
+        mexc, gateio = arbhybrid.simulator_endpoints(sim)
+        engine = await arbhybrid.RunningEngine.start(settings, mexc, gateio, on_events=print)
+        snap: arbhybrid.Snapshot = engine.snapshot()
+        await engine.shutdown()
+
+What is here:
+
+- the engine handle: ``RunningEngine`` (start, snapshot, apply settings, veto rules,
+  halt/resume, shutdown), ``VenueEndpoints``, ``simulator_endpoints``; the exchange
+  simulator: ``Simulator``, ``simulator_config``;
+- configuration: ``Settings`` and ``load_config``;
+- what the engine reports: ``Snapshot``, the events ``EngineEvent`` (``OpportunityEvent``,
+  ``TransactionEvent``, ``HaltedEvent``) and ``VetoRequest``, with the ``Rule`` a risk
+  rule implements;
+- the errors: every exception the package raises derives from ``ArbError``.
 """
 
 from __future__ import annotations
@@ -10,6 +28,42 @@ from __future__ import annotations
 import atexit
 
 from arbhybrid import _native
+from arbhybrid.config import Settings, load_config
+from arbhybrid.engine import RunningEngine, VenueEndpoints, simulator_endpoints
+from arbhybrid.errors import (
+    ArbError,
+    AuthenticationError,
+    BrowserError,
+    ConfigError,
+    EngineNotRunning,
+    InsufficientFundsError,
+    InvalidOrderError,
+    InvalidValueError,
+    JournalError,
+    JournalNotFound,
+    MalformedError,
+    NetworkError,
+    NotAJournal,
+    RateLimitError,
+    RequestTimeout,
+    ResourceError,
+    StartupError,
+    StateInUse,
+    SymbolNotTradableError,
+    UnknownOutcomeError,
+    VenueError,
+)
+from arbhybrid.rules import Rule
+from arbhybrid.simulator import Simulator
+from arbhybrid.simulator import config_from_settings as simulator_config
+from arbhybrid.types import (
+    EngineEvent,
+    HaltedEvent,
+    OpportunityEvent,
+    Snapshot,
+    TransactionEvent,
+    VetoRequest,
+)
 
 __version__ = _native.__version__
 
@@ -17,4 +71,41 @@ __version__ = _native.__version__
 # into a dying interpreter and exit never hangs.
 atexit.register(_native.shutdown)
 
-__all__ = ["__version__"]
+__all__ = [
+    "ArbError",
+    "AuthenticationError",
+    "BrowserError",
+    "ConfigError",
+    "EngineEvent",
+    "EngineNotRunning",
+    "HaltedEvent",
+    "InsufficientFundsError",
+    "InvalidOrderError",
+    "InvalidValueError",
+    "JournalError",
+    "JournalNotFound",
+    "MalformedError",
+    "NetworkError",
+    "NotAJournal",
+    "OpportunityEvent",
+    "RateLimitError",
+    "RequestTimeout",
+    "ResourceError",
+    "Rule",
+    "RunningEngine",
+    "Settings",
+    "Simulator",
+    "Snapshot",
+    "StartupError",
+    "StateInUse",
+    "SymbolNotTradableError",
+    "TransactionEvent",
+    "UnknownOutcomeError",
+    "VenueEndpoints",
+    "VenueError",
+    "VetoRequest",
+    "__version__",
+    "load_config",
+    "simulator_config",
+    "simulator_endpoints",
+]

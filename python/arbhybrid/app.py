@@ -18,9 +18,11 @@ from typing import Any
 
 from arbhybrid import reconcile, telemetry
 from arbhybrid.config import LiveConfig, Settings
-from arbhybrid.engine import RunningEngine, VenueEndpoints
+from arbhybrid.display import asset_amount, latency, quote_asset, startup_times
+from arbhybrid.engine import RunningEngine, VenueEndpoints, simulator_endpoints
+from arbhybrid.errors import ConfigError
 from arbhybrid.errors import StateInUse as StateInUse  # its old home
-from arbhybrid.rules import default_rules
+from arbhybrid.rules import Plugins, default_rules, load_plugins
 from arbhybrid.simulator import Simulator, config_from_settings
 from arbhybrid.status import StatusServer, serve_status, state_file_for
 from arbhybrid.types import EngineEvent, RecoveryView, Snapshot
@@ -39,6 +41,12 @@ def run(
     journal_path: str | None = None,
 ) -> int:
     """Runs the main job; returns the process exit code."""
+    try:
+        plugins = load_plugins(settings)
+    except ConfigError as e:  # before anything starts: a usage error
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        return 2
     live = live or settings.mode == "live"
     if live and journal_path is None:
         refusal = old_live_journal(Path(settings.journal.path))
@@ -65,7 +73,7 @@ def run(
         return 1
     try:
         return asyncio.run(
-            _main(settings, Path(config_path), duration, live, dry_run, journal_path)
+            _main(settings, plugins, Path(config_path), duration, live, dry_run, journal_path)
         )
     except KeyboardInterrupt:
         return 130
@@ -115,12 +123,7 @@ def checkpoint(journal_path: str | Path) -> None:
 
 def _endpoints(settings: Settings, sim: Simulator | None) -> tuple[VenueEndpoints, VenueEndpoints]:
     if sim is not None:
-        e = sim.endpoints
-        m, g = sim.account("mexc"), sim.account("gateio")
-        return (
-            VenueEndpoints(e.mexc_rest, e.mexc_ws, m.api_key, m.api_secret),
-            VenueEndpoints(e.gate_rest, e.gate_ws, g.api_key, g.api_secret),
-        )
+        return simulator_endpoints(sim)
     ex = settings.exchanges
     return (
         VenueEndpoints(
@@ -241,10 +244,10 @@ def log_recovery(rec: RecoveryView | None) -> None:
         log.error("start-up recovery: %s", e)
 
 
-def summary(snap: Snapshot, stats: RunStats) -> str:
+def summary(snap: Snapshot, stats: RunStats, quote: str | None = None) -> str:
+    """What the run did, for people: amounts in ``quote`` at its precision."""
     dry_run = bool(snap.get("dry_run"))
     st = snap["stats"]
-    ttt = st["tick_to_trade"]
     lines = [
         "arbhybrid summary (dry run: no order sent)" if dry_run else "arbhybrid summary",
         f"  opportunities seen:   {st['opportunities_detected']} "
@@ -254,16 +257,12 @@ def summary(snap: Snapshot, stats: RunStats) -> str:
         else f"  opportunities taken:  {st['opportunities_taken']}",
         "  transactions:         "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["outcomes"].items())) or "none"),
-        f"  realized PnL (quote): {st['pnl']} (fees {st['fees']})",
-        "  tick-to-trade:        "
-        + (
-            f"p50 {ttt['p50_us']} us, p99 {ttt['p99_us']} us over {ttt['count']}"
-            if ttt["count"]
-            else "none"
-        ),
+        f"  realized PnL:         {asset_amount(st['pnl'], quote)} "
+        f"(fees {asset_amount(st['fees'], quote)})",
+        f"  tick-to-trade:        {latency(st['tick_to_trade'])}",
         "  errors by class:      "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["errors"].items())) or "none"),
-        f"  start-up:             {snap['startup_ms']}",
+        f"  start-up:             {startup_times(snap['startup_ms'])}",
         f"  recovery:             {recovery_line(snap['startup_ms'].get('recovery'))}",
     ]
     if stats.halts:
@@ -273,6 +272,7 @@ def summary(snap: Snapshot, stats: RunStats) -> str:
 
 async def _main(
     settings: Settings,
+    plugins: Plugins,
     config_path: Path,
     duration: float | None,
     live: bool,
@@ -286,7 +286,8 @@ async def _main(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    view = make_view()
+    quote = quote_asset(settings.strategy.symbols)
+    view = make_view(quote=quote)
     view.start()
     sim: Simulator | None = None
     start_balances = None
@@ -298,7 +299,8 @@ async def _main(
         run_started_ms = int(time.time() * 1000)
         if journal_path is None:
             journal_path = str(sim_journal(Path(settings.journal.path)))
-        log.info("embedded simulator: %s", sim.endpoints)
+        e = sim.endpoints
+        log.info("embedded simulator: MEXC %s, Gate.io %s", e.mexc_rest, e.gate_rest)
     else:
         journal_path = journal_path or str(live_journal(Path(settings.journal.path)))
     session = Path(journal_path).stem if sim is not None and journal_path else None
@@ -310,6 +312,12 @@ async def _main(
     def on_events(batch: list[EngineEvent]) -> None:
         stats.on_events(batch)
         view.events(batch)
+        for hook in plugins.hooks:
+            for ev in batch:
+                try:
+                    hook(ev)
+                except Exception:
+                    log.exception("python hook %s raised; the run goes on", hook)
 
     try:
         try:
@@ -344,13 +352,14 @@ async def _main(
         )
         # Installed whatever the mode: the engine consults it only in `veto` mode, so
         # switching to `veto` while running takes effect at the next trade.
-        engine.set_veto(default_rules(settings))
+        engine.set_veto(default_rules(settings, plugins.rules))
         live_cfg = LiveConfig(config_path, settings)
 
         def on_config(new: Settings, changes: dict[str, Any]) -> None:
             assert engine is not None
             engine.apply(new)
-            engine.set_veto(default_rules(new))  # the rules read the new thresholds
+            # The rules read the new thresholds (python_rules change only at restart).
+            engine.set_veto(default_rules(new, plugins.rules))
             level = telemetry.apply(new)
             if "logging.level" in changes and level is not None:
                 # Logged at the new level itself: it is written only if both the Python
@@ -375,7 +384,7 @@ async def _main(
         checkpoint(journal_path or settings.journal.path)
         final = engine.snapshot()
         view.close(final)
-        print(summary(final, stats), flush=True)
+        print(summary(final, stats, quote), flush=True)
         if sim is not None and start_balances is not None:
             # Every transaction accounted for against the venue's ground truth.
             rec = reconcile.reconcile(

@@ -58,6 +58,11 @@ class _Strict(BaseModel):
 
 
 PositiveDecimal = Annotated[Decimal, Field(gt=0)]
+#: ``"package.module:name"`` (``name`` may be dotted: ``module:Class.method``).
+ImportPath = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*$"),
+]
 NonNegDecimal = Annotated[Decimal, Field(ge=0)]
 
 
@@ -119,6 +124,13 @@ class StrategyConfig(_Strict):
     cooldown_ms: int = Field(500, ge=0)
     balance_mode: Literal["fresh", "stream"] = "fresh"
     python_risk_mode: Literal["veto", "notify"] = "notify"
+    #: Your own risk rules, consulted in ``veto`` mode after the built-in ones: each
+    #: ``"module:function"`` names a ``Rule`` (``VetoRequest -> bool``), imported at
+    #: start-up (an import that fails stops it). Python-side only: not sent to the engine.
+    python_rules: list[ImportPath] = []
+    #: Your own event hooks: each ``"module:function"`` is called with every engine event
+    #: (``EngineEvent``) on the loop; one that raises is logged and the run goes on.
+    python_hooks: list[ImportPath] = []
 
     @field_validator("symbols")
     @classmethod

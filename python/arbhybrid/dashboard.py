@@ -38,6 +38,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from arbhybrid.display import amount, micros
 from arbhybrid.types import EngineEvent, Snapshot
 
 #: How the dashboard reads a snapshot or an event: by key with defaults, because it also
@@ -63,28 +64,6 @@ EVENT_REFRESH_S = 0.25
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # The log line's ISO date and sub-millisecond digits: the panel has room for the time only.
 _LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d\.\d{3})\d*Z")
-
-
-def amount(text: str | None, places: int = 4) -> str:
-    """A decimal string rounded for display (half-even); the exact value stays in the
-    journal. ``-`` when absent."""
-    if text is None:
-        return "-"
-    try:
-        return f"{Decimal(text):.{places}f}"
-    except InvalidOperation:
-        return str(text)
-
-
-def micros(us: int | None) -> str:
-    """A duration in microseconds, shown in the unit that keeps it short."""
-    if us is None:
-        return "-"
-    if us < 1000:
-        return f"{us} µs"
-    if us < 1_000_000:
-        return f"{us / 1000:.1f} ms"
-    return f"{us / 1_000_000:.2f} s"
 
 
 def _signed_style(text: str | None) -> str:

@@ -17,6 +17,7 @@ from arbhybrid.config import (
     Settings,
     StrategyConfig,
 )
+from arbhybrid.simulator import Simulator
 from arbhybrid.types import (
     EngineEvent,
     Snapshot,
@@ -48,6 +49,17 @@ class VenueEndpoints:
         return f"VenueEndpoints(rest_url={self.rest_url!r}, ws_url={self.ws_url!r}, api_key=***)"
 
 
+def simulator_endpoints(sim: Simulator) -> tuple[VenueEndpoints, VenueEndpoints]:
+    """Both venues' endpoints on a running simulator, with its trader accounts
+    (``(mexc, gateio)``, the arguments ``RunningEngine.start`` takes)."""
+    e = sim.endpoints
+    m, g = sim.account("mexc"), sim.account("gateio")
+    return (
+        VenueEndpoints(e.mexc_rest, e.mexc_ws, m.api_key, m.api_secret),
+        VenueEndpoints(e.gate_rest, e.gate_ws, g.api_key, g.api_secret),
+    )
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, Decimal):
         return str(v)
@@ -58,8 +70,16 @@ def _plain(v: Any) -> Any:
     return v
 
 
+#: ``strategy:`` keys that Python alone uses (the engine's schema rejects unknown keys).
+PYTHON_ONLY_STRATEGY = frozenset({"python_rules", "python_hooks"})
+
+
+def _strategy(s: StrategyConfig) -> Any:
+    return _plain(s.model_dump(exclude=set(PYTHON_ONLY_STRATEGY)))
+
+
 def strategy_json(s: StrategyConfig) -> str:
-    return json.dumps(_plain(s.model_dump()))
+    return json.dumps(_strategy(s))
 
 
 def risk_json(r: RiskConfig) -> str:
@@ -98,7 +118,7 @@ def engine_config(
     venue's or instance's engine."""
     md = settings.market_data
     cfg = {
-        "strategy": _plain(settings.strategy.model_dump()),
+        "strategy": _strategy(settings.strategy),
         "risk": _plain(settings.risk.model_dump()),
         "feed": {
             "mexc_rest": mexc.rest_url,
