@@ -27,32 +27,10 @@ from __future__ import annotations
 
 import atexit
 
-from arbhybrid import _native
+from arbhybrid import _native, errors
 from arbhybrid.config import Settings, load_config
 from arbhybrid.engine import RunningEngine, VenueEndpoints, simulator_endpoints
-from arbhybrid.errors import (
-    ArbError,
-    AuthenticationError,
-    BrowserError,
-    ConfigError,
-    EngineNotRunning,
-    InsufficientFundsError,
-    InvalidOrderError,
-    InvalidValueError,
-    JournalError,
-    JournalNotFound,
-    MalformedError,
-    NetworkError,
-    NotAJournal,
-    RateLimitError,
-    RequestTimeout,
-    ResourceError,
-    StartupError,
-    StateInUse,
-    SymbolNotTradableError,
-    UnknownOutcomeError,
-    VenueError,
-)
+from arbhybrid.errors import *  # noqa: F403  (every error, listed in errors.__all__)
 from arbhybrid.rules import Rule
 from arbhybrid.simulator import Simulator
 from arbhybrid.simulator import config_from_settings as simulator_config
@@ -72,40 +50,20 @@ __version__ = _native.__version__
 atexit.register(_native.shutdown)
 
 __all__ = [
-    "ArbError",
-    "AuthenticationError",
-    "BrowserError",
-    "ConfigError",
     "EngineEvent",
-    "EngineNotRunning",
     "HaltedEvent",
-    "InsufficientFundsError",
-    "InvalidOrderError",
-    "InvalidValueError",
-    "JournalError",
-    "JournalNotFound",
-    "MalformedError",
-    "NetworkError",
-    "NotAJournal",
     "OpportunityEvent",
-    "RateLimitError",
-    "RequestTimeout",
-    "ResourceError",
     "Rule",
     "RunningEngine",
     "Settings",
     "Simulator",
     "Snapshot",
-    "StartupError",
-    "StateInUse",
-    "SymbolNotTradableError",
     "TransactionEvent",
-    "UnknownOutcomeError",
     "VenueEndpoints",
-    "VenueError",
     "VetoRequest",
     "__version__",
     "load_config",
     "simulator_config",
     "simulator_endpoints",
 ]
+__all__ += errors.__all__

@@ -4,7 +4,7 @@
 
 use arb_core::ErrorClass;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
@@ -78,87 +78,81 @@ create_exception!(
 
 // The bindings' own errors keep the builtin base they had before `ArbError` covered them
 // (`except ValueError` in callers keeps working), so they need two bases, which
-// `create_exception!` cannot make: they are built once with `type(name, bases, dict)`.
-static INVALID_VALUE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static STARTUP: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static RESOURCE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-
-/// `InvalidValueError(ArbError, ValueError)`: bad input (a configuration, an argument).
-fn invalid_value_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    let t = INVALID_VALUE.get_or_try_init(py, || {
-        two_based(
-            py,
-            "InvalidValueError",
-            &py.get_type::<PyValueError>(),
-            "Bad input: a configuration or argument the module cannot use.",
-        )
-    })?;
-    Ok(t.bind(py))
+// `create_exception!` cannot make: each is built once with `type(name, bases, dict)`.
+struct TwoBased {
+    cell: PyOnceLock<Py<PyType>>,
+    name: &'static str,
+    /// The builtin second base, by its name in `builtins`.
+    builtin: &'static str,
+    doc: &'static str,
 }
 
-/// `StartupError(ArbError, RuntimeError)`: something could not start (or is not running).
-fn startup_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    let t = STARTUP.get_or_try_init(py, || {
-        two_based(
-            py,
-            "StartupError",
-            &py.get_type::<PyRuntimeError>(),
-            "The engine, simulator, feed or stream could not start, or is not running.",
-        )
-    })?;
-    Ok(t.bind(py))
+impl TwoBased {
+    const fn new(name: &'static str, builtin: &'static str, doc: &'static str) -> Self {
+        Self {
+            cell: PyOnceLock::new(),
+            name,
+            builtin,
+            doc,
+        }
+    }
+
+    fn get<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyType>> {
+        let t = self.cell.get_or_try_init(py, || {
+            let builtins = py.import("builtins")?;
+            let bases = PyTuple::new(
+                py,
+                [
+                    py.get_type::<ArbError>().into_any(),
+                    builtins.getattr(self.builtin)?,
+                ],
+            )?;
+            let ns = PyDict::new(py);
+            ns.set_item("__module__", "arbhybrid._native")?;
+            ns.set_item("__doc__", self.doc)?;
+            let t = builtins.getattr("type")?.call1((self.name, bases, ns))?;
+            Ok::<_, PyErr>(t.cast_into::<PyType>()?.unbind())
+        })?;
+        Ok(t.bind(py))
+    }
+
+    fn err(&self, message: String) -> PyErr {
+        Python::attach(|py| match self.get(py) {
+            Ok(t) => PyErr::from_type(t.clone(), message),
+            Err(e) => e,
+        })
+    }
 }
 
-/// `ResourceError(ArbError, OSError)`: a file, port or thread could not be had.
-fn resource_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    let t = RESOURCE.get_or_try_init(py, || {
-        two_based(
-            py,
-            "ResourceError",
-            &py.get_type::<PyOSError>(),
-            "A file, port or thread the module needs could not be had.",
-        )
-    })?;
-    Ok(t.bind(py))
-}
-
-fn two_based(
-    py: Python<'_>,
-    name: &str,
-    builtin: &Bound<'_, PyType>,
-    doc: &str,
-) -> PyResult<Py<PyType>> {
-    let bases = PyTuple::new(py, [py.get_type::<ArbError>(), builtin.clone()])?;
-    let ns = PyDict::new(py);
-    ns.set_item("__module__", "arbhybrid._native")?;
-    ns.set_item("__doc__", doc)?;
-    let t = py
-        .import("builtins")?
-        .getattr("type")?
-        .call1((name, bases, ns))?;
-    Ok(t.cast_into::<PyType>()?.unbind())
-}
-
-fn raise(kind: fn(Python<'_>) -> PyResult<&Bound<'_, PyType>>, message: String) -> PyErr {
-    Python::attach(|py| match kind(py) {
-        Ok(t) => PyErr::from_type(t.clone(), message),
-        Err(e) => e,
-    })
-}
+static INVALID_VALUE: TwoBased = TwoBased::new(
+    "InvalidValueError",
+    "ValueError",
+    "Bad input: a configuration or argument the module cannot use.",
+);
+static STARTUP: TwoBased = TwoBased::new(
+    "StartupError",
+    "RuntimeError",
+    "The engine, simulator, feed or stream could not start, or is not running.",
+);
+static RESOURCE: TwoBased = TwoBased::new(
+    "ResourceError",
+    "OSError",
+    "A file, port or thread the module needs could not be had.",
+);
 
 /// Bad input: raised as `InvalidValueError` (an `ArbError` and a `ValueError`).
 pub fn value_error(message: impl Into<String>) -> PyErr {
-    raise(invalid_value_type, message.into())
+    INVALID_VALUE.err(message.into())
 }
 
 /// A start-up failure or a call before start: `StartupError` (also a `RuntimeError`).
 pub fn startup_error(message: impl Into<String>) -> PyErr {
-    raise(startup_type, message.into())
+    STARTUP.err(message.into())
 }
 
 /// An OS resource could not be had: `ResourceError` (also an `OSError`).
 pub fn resource_error(message: impl Into<String>) -> PyErr {
-    raise(resource_type, message.into())
+    RESOURCE.err(message.into())
 }
 
 /// Builds the Python exception for an error of `class` with `message`.
@@ -197,8 +191,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("VenueError", py.get_type::<VenueError>())?;
     m.add("UnknownOutcomeError", py.get_type::<UnknownOutcomeError>())?;
     m.add("MalformedError", py.get_type::<MalformedError>())?;
-    m.add("InvalidValueError", invalid_value_type(py)?)?;
-    m.add("StartupError", startup_type(py)?)?;
-    m.add("ResourceError", resource_type(py)?)?;
+    for t in [&INVALID_VALUE, &STARTUP, &RESOURCE] {
+        m.add(t.name, t.get(py)?)?;
+    }
     Ok(())
 }
