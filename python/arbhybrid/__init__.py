@@ -26,28 +26,65 @@ What is here:
 from __future__ import annotations
 
 import atexit
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from arbhybrid import _native, errors
-from arbhybrid.config import Settings, load_config
-from arbhybrid.engine import RunningEngine, VenueEndpoints, simulator_endpoints
 from arbhybrid.errors import *  # noqa: F403  (every error, listed in errors.__all__)
-from arbhybrid.rules import Rule
-from arbhybrid.simulator import Simulator
-from arbhybrid.simulator import config_from_settings as simulator_config
-from arbhybrid.types import (
-    EngineEvent,
-    HaltedEvent,
-    OpportunityEvent,
-    Snapshot,
-    TransactionEvent,
-    VetoRequest,
-)
+
+if TYPE_CHECKING:
+    from arbhybrid.config import Settings, load_config
+    from arbhybrid.engine import RunningEngine, VenueEndpoints, simulator_endpoints
+    from arbhybrid.rules import Rule
+    from arbhybrid.simulator import Simulator
+    from arbhybrid.simulator import config_from_settings as simulator_config
+    from arbhybrid.types import (
+        EngineEvent,
+        HaltedEvent,
+        OpportunityEvent,
+        Snapshot,
+        TransactionEvent,
+        VetoRequest,
+    )
 
 __version__ = _native.__version__
 
 # Stop every Rust task before the interpreter finalizes, so no runtime thread calls
 # into a dying interpreter and exit never hangs.
 atexit.register(_native.shutdown)
+
+#: Imported on first use (``import arbhybrid`` stays light: the command line must be able
+#: to stop quietly on a Ctrl-C at once, before pydantic and the rest are loaded).
+_LAZY: dict[str, tuple[str, str]] = {
+    "Settings": ("arbhybrid.config", "Settings"),
+    "load_config": ("arbhybrid.config", "load_config"),
+    "RunningEngine": ("arbhybrid.engine", "RunningEngine"),
+    "VenueEndpoints": ("arbhybrid.engine", "VenueEndpoints"),
+    "simulator_endpoints": ("arbhybrid.engine", "simulator_endpoints"),
+    "Rule": ("arbhybrid.rules", "Rule"),
+    "Simulator": ("arbhybrid.simulator", "Simulator"),
+    "simulator_config": ("arbhybrid.simulator", "config_from_settings"),
+    "EngineEvent": ("arbhybrid.types", "EngineEvent"),
+    "HaltedEvent": ("arbhybrid.types", "HaltedEvent"),
+    "OpportunityEvent": ("arbhybrid.types", "OpportunityEvent"),
+    "Snapshot": ("arbhybrid.types", "Snapshot"),
+    "TransactionEvent": ("arbhybrid.types", "TransactionEvent"),
+    "VetoRequest": ("arbhybrid.types", "VetoRequest"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'arbhybrid' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "EngineEvent",

@@ -299,8 +299,7 @@ async def _main(
         run_started_ms = int(time.time() * 1000)
         if journal_path is None:
             journal_path = str(sim_journal(Path(settings.journal.path)))
-        e = sim.endpoints
-        log.info("embedded simulator: MEXC %s, Gate.io %s", e.mexc_rest, e.gate_rest)
+        log.info("embedded simulator: %s", sim.endpoints)
     else:
         journal_path = journal_path or str(live_journal(Path(settings.journal.path)))
     session = Path(journal_path).stem if sim is not None and journal_path else None

@@ -4,9 +4,10 @@
 
 use arb_core::ErrorClass;
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::type_object::PyTypeInfo;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
 create_exception!(
@@ -115,13 +116,27 @@ impl TwoBased {
         })?;
         Ok(t.bind(py))
     }
+}
 
-    fn err(&self, message: String) -> PyErr {
-        Python::attach(|py| match self.get(py) {
-            Ok(t) => PyErr::from_type(t.clone(), message),
-            Err(e) => e,
-        })
-    }
+/// A marker per two-based type for `PyErr::new`, which is lazy: the type object is
+/// looked up when the error reaches Python, under the interpreter lock. So raising one
+/// never takes the lock itself, which a runtime thread must not do while the interpreter
+/// may be finalizing (an engine's start-up failure is raised on a runtime thread).
+macro_rules! lazy_type {
+    ($marker:ident, $two_based:ident, $fallback:ty) => {
+        struct $marker;
+
+        // SAFETY: the pointer is a type object kept alive by `$two_based` (a static), or
+        // the builtin fallback's, which lives as long as the interpreter.
+        unsafe impl PyTypeInfo for $marker {
+            fn type_object_raw(py: Python<'_>) -> *mut pyo3::ffi::PyTypeObject {
+                match $two_based.get(py) {
+                    Ok(t) => t.as_type_ptr(),
+                    Err(_) => py.get_type::<$fallback>().as_type_ptr(),
+                }
+            }
+        }
+    };
 }
 
 static INVALID_VALUE: TwoBased = TwoBased::new(
@@ -140,19 +155,23 @@ static RESOURCE: TwoBased = TwoBased::new(
     "A file, port or thread the module needs could not be had.",
 );
 
+lazy_type!(InvalidValueType, INVALID_VALUE, PyValueError);
+lazy_type!(StartupType, STARTUP, PyRuntimeError);
+lazy_type!(ResourceType, RESOURCE, PyOSError);
+
 /// Bad input: raised as `InvalidValueError` (an `ArbError` and a `ValueError`).
 pub fn value_error(message: impl Into<String>) -> PyErr {
-    INVALID_VALUE.err(message.into())
+    PyErr::new::<InvalidValueType, _>(message.into())
 }
 
 /// A start-up failure or a call before start: `StartupError` (also a `RuntimeError`).
 pub fn startup_error(message: impl Into<String>) -> PyErr {
-    STARTUP.err(message.into())
+    PyErr::new::<StartupType, _>(message.into())
 }
 
 /// An OS resource could not be had: `ResourceError` (also an `OSError`).
 pub fn resource_error(message: impl Into<String>) -> PyErr {
-    RESOURCE.err(message.into())
+    PyErr::new::<ResourceType, _>(message.into())
 }
 
 /// Builds the Python exception for an error of `class` with `message`.
