@@ -64,19 +64,19 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _full_config() -> dict[str, Any]:
+def _full_config(journal: Path) -> dict[str, Any]:
     # Python-only keys set too: they must not reach the engine.
     settings = settings_for_test(python_rules=["custom_rule:max_notional"], python_hooks=[])
     port = _closed_port()
     ep = VenueEndpoints(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", "k", "s")
-    cfg: dict[str, Any] = json.loads(engine_config(settings, ep, ep, journal_path="unused"))
+    cfg: dict[str, Any] = json.loads(engine_config(settings, ep, ep, journal_path=str(journal)))
     return cfg
 
 
-async def test_the_engine_accepts_everything_pydantic_emits() -> None:
+async def test_the_engine_accepts_everything_pydantic_emits(tmp_path: Path) -> None:
     """Parsed by the engine's own structs (unknown keys rejected): what fails afterwards
     is connecting to the closed port, a start-up error, never the configuration."""
-    cfg = _full_config()
+    cfg = _full_config(tmp_path / "journal.sqlite")
     with pytest.raises(arbhybrid.StartupError):
         await _native.start_engine(json.dumps(cfg))
     # The check can fail: an extra key anywhere is refused by name.
@@ -86,8 +86,8 @@ async def test_the_engine_accepts_everything_pydantic_emits() -> None:
         await _native.start_engine(json.dumps({**cfg, "strategy": strategy}))
 
 
-def test_every_engine_field_has_a_pydantic_source() -> None:
-    cfg = _full_config()
+def test_every_engine_field_has_a_pydantic_source(tmp_path: Path) -> None:
+    cfg = _full_config(tmp_path / "journal.sqlite")
     # Sections the engine takes whole from pydantic: the same keys, both ways.
     for struct, model, exclude in (
         ("StrategyConfig", StrategyConfig, PYTHON_ONLY_STRATEGY),
