@@ -7,7 +7,8 @@ plain ``dict`` the engine produced, so the wire shape (``status --json``, the jo
 code that reads them by key stay as they were, while a type checker sees every key.
 
 The ``*_from_native`` functions are the boundary: they check a value against its type
-(every key there, no key the mirror lacks, the right JSON types) and return it unchanged,
+(every key there, no key the mirror lacks, the right JSON types; ``MalformedError``, an
+``ArbError``, names what does not match) and return it unchanged,
 so a change on the Rust side that the mirror misses fails loudly at the first snapshot,
 not as a ``KeyError`` deep in a view. Money and quantities are exact decimal strings
 (``Decimal(s)`` to compute), never floats.
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypeAlias, cast
 
-from pydantic import ConfigDict, TypeAdapter, with_config
+from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict
+
+from arbhybrid.errors import MalformedError
 
 _EXACT = ConfigDict(extra="forbid")
 
@@ -260,22 +263,29 @@ _EVENT: TypeAdapter[EngineEvent] = TypeAdapter(EngineEvent)
 _VETO: TypeAdapter[VetoRequest] = TypeAdapter(VetoRequest)
 
 
+def _checked(adapter: TypeAdapter[Any], raw: dict[str, Any], what: str) -> None:
+    try:
+        adapter.validate_python(raw, strict=True)
+    except ValidationError as e:
+        raise MalformedError(f"{what} does not match arbhybrid.types: {e}") from None
+
+
 def snapshot_from_native(raw: dict[str, Any]) -> Snapshot:
     """The engine's snapshot, checked against :class:`Snapshot` (raises
-    ``pydantic.ValidationError`` naming the key that does not match)."""
-    _SNAPSHOT.validate_python(raw, strict=True)
+    ``MalformedError`` naming the key that does not match)."""
+    _checked(_SNAPSHOT, raw, "engine snapshot")
     return cast(Snapshot, raw)
 
 
 def event_from_native(raw: dict[str, Any]) -> EngineEvent:
     """One engine event, checked against :data:`EngineEvent`."""
-    _EVENT.validate_python(raw, strict=True)
+    _checked(_EVENT, raw, "engine event")
     return cast(EngineEvent, raw)
 
 
 def veto_request_from_native(raw: dict[str, Any]) -> VetoRequest:
     """One veto request, checked against :class:`VetoRequest`."""
-    _VETO.validate_python(raw, strict=True)
+    _checked(_VETO, raw, "veto request")
     return cast(VetoRequest, raw)
 
 
