@@ -18,10 +18,14 @@ from typing import Any
 
 from arbhybrid import reconcile, telemetry
 from arbhybrid.config import LiveConfig, Settings
-from arbhybrid.engine import RunningEngine, VenueEndpoints
-from arbhybrid.rules import default_rules
+from arbhybrid.display import asset_amount, latency, quote_asset, startup_times
+from arbhybrid.engine import RunningEngine, VenueEndpoints, simulator_endpoints
+from arbhybrid.errors import ConfigError
+from arbhybrid.errors import StateInUse as StateInUse  # its old home
+from arbhybrid.rules import Plugins, default_rules, load_plugins
 from arbhybrid.simulator import Simulator, config_from_settings
 from arbhybrid.status import StatusServer, serve_status, state_file_for
+from arbhybrid.types import EngineEvent, RecoveryView, Snapshot
 from arbhybrid.view import make_view
 
 log = logging.getLogger("arbhybrid")
@@ -37,6 +41,12 @@ def run(
     journal_path: str | None = None,
 ) -> int:
     """Runs the main job; returns the process exit code."""
+    try:
+        plugins = load_plugins(settings)
+    except ConfigError as e:  # before anything starts: a usage error
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        return 2
     live = live or settings.mode == "live"
     if live and journal_path is None:
         refusal = old_live_journal(Path(settings.journal.path))
@@ -63,16 +73,12 @@ def run(
         return 1
     try:
         return asyncio.run(
-            _main(settings, Path(config_path), duration, live, dry_run, journal_path)
+            _main(settings, plugins, Path(config_path), duration, live, dry_run, journal_path)
         )
     except KeyboardInterrupt:
         return 130
     finally:
         lock.close()
-
-
-class StateInUse(RuntimeError):
-    """Another engine runs on this state directory."""
 
 
 def hold_state(state: Path) -> Any:
@@ -117,12 +123,7 @@ def checkpoint(journal_path: str | Path) -> None:
 
 def _endpoints(settings: Settings, sim: Simulator | None) -> tuple[VenueEndpoints, VenueEndpoints]:
     if sim is not None:
-        e = sim.endpoints
-        m, g = sim.account("mexc"), sim.account("gateio")
-        return (
-            VenueEndpoints(e.mexc_rest, e.mexc_ws, m.api_key, m.api_secret),
-            VenueEndpoints(e.gate_rest, e.gate_ws, g.api_key, g.api_secret),
-        )
+        return simulator_endpoints(sim)
     ex = settings.exchanges
     return (
         VenueEndpoints(
@@ -192,10 +193,9 @@ class RunStats:
     def __init__(self) -> None:
         self.halts: list[str] = []
 
-    def on_events(self, batch: list[dict[str, Any]]) -> None:
+    def on_events(self, batch: list[EngineEvent]) -> None:
         for ev in batch:
-            kind = ev.get("type")
-            if kind == "opportunity":
+            if ev["type"] == "opportunity":
                 log.info(
                     "opportunity %s %s buy %s sell %s qty %s edge %s bps: %s",
                     ev["id"],
@@ -206,7 +206,7 @@ class RunStats:
                     ev["edge_bps"],
                     ev["decision"],
                 )
-            elif kind == "transaction":
+            elif ev["type"] == "transaction":
                 log.info(
                     "transaction %s %s %s pnl %s fees %s tick-to-trade %s us",
                     ev["tx_id"],
@@ -216,13 +216,15 @@ class RunStats:
                     ev["fees_quote"],
                     ev["tick_to_trade_us"],
                 )
-            elif kind == "halted":
+            elif ev["type"] == "halted":
                 self.halts.append(ev["reason"])
                 log.critical("trading halted: %s", ev["reason"])
 
 
-def recovery_line(rec: dict[str, Any]) -> str:
+def recovery_line(rec: RecoveryView | None) -> str:
     """What start-up recovery did, or in a dry run what it would have done."""
+    if rec is None:
+        return "nothing to do"
     if rec.get("dry_run"):
         return "dry run, nothing sent: " + ("; ".join(rec.get("would", [])) or "nothing to do")
     txs = ", ".join(f"tx {t[0]} {t[1]} residual {t[2]} {t[3]}" for t in rec.get("transactions", []))
@@ -232,7 +234,9 @@ def recovery_line(rec: dict[str, Any]) -> str:
     )
 
 
-def log_recovery(rec: dict[str, Any]) -> None:
+def log_recovery(rec: RecoveryView | None) -> None:
+    if rec is None:
+        return
     log.info("start-up recovery: %s", recovery_line(rec))
     for w in rec.get("would", []):
         log.warning("dry run: recovery %s", w)
@@ -240,10 +244,10 @@ def log_recovery(rec: dict[str, Any]) -> None:
         log.error("start-up recovery: %s", e)
 
 
-def summary(snap: dict[str, Any], stats: RunStats) -> str:
+def summary(snap: Snapshot, stats: RunStats, quote: str | None = None) -> str:
+    """What the run did, for people: amounts in ``quote`` at its precision."""
     dry_run = bool(snap.get("dry_run"))
     st = snap["stats"]
-    ttt = st["tick_to_trade"]
     lines = [
         "arbhybrid summary (dry run: no order sent)" if dry_run else "arbhybrid summary",
         f"  opportunities seen:   {st['opportunities_detected']} "
@@ -253,17 +257,13 @@ def summary(snap: dict[str, Any], stats: RunStats) -> str:
         else f"  opportunities taken:  {st['opportunities_taken']}",
         "  transactions:         "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["outcomes"].items())) or "none"),
-        f"  realized PnL (quote): {st['pnl']} (fees {st['fees']})",
-        "  tick-to-trade:        "
-        + (
-            f"p50 {ttt['p50_us']} us, p99 {ttt['p99_us']} us over {ttt['count']}"
-            if ttt["count"]
-            else "none"
-        ),
+        f"  realized PnL:         {asset_amount(st['pnl'], quote)} "
+        f"(fees {asset_amount(st['fees'], quote)})",
+        f"  tick-to-trade:        {latency(st['tick_to_trade'])}",
         "  errors by class:      "
         + (", ".join(f"{k} {v}" for k, v in sorted(st["errors"].items())) or "none"),
-        f"  start-up:             {snap['startup_ms']}",
-        f"  recovery:             {recovery_line(snap['startup_ms'].get('recovery') or {})}",
+        f"  start-up:             {startup_times(snap['startup_ms'])}",
+        f"  recovery:             {recovery_line(snap['startup_ms'].get('recovery'))}",
     ]
     if stats.halts:
         lines.append(f"  halts:                {'; '.join(stats.halts)}")
@@ -272,6 +272,7 @@ def summary(snap: dict[str, Any], stats: RunStats) -> str:
 
 async def _main(
     settings: Settings,
+    plugins: Plugins,
     config_path: Path,
     duration: float | None,
     live: bool,
@@ -285,7 +286,8 @@ async def _main(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    view = make_view()
+    quote = quote_asset(settings.strategy.symbols)
+    view = make_view(quote=quote)
     view.start()
     sim: Simulator | None = None
     start_balances = None
@@ -306,9 +308,15 @@ async def _main(
     engine = None
     status_server: StatusServer | None = None
 
-    def on_events(batch: list[dict[str, Any]]) -> None:
+    def on_events(batch: list[EngineEvent]) -> None:
         stats.on_events(batch)
         view.events(batch)
+        for hook in plugins.hooks:
+            for ev in batch:
+                try:
+                    hook(ev)
+                except Exception:
+                    log.exception("python hook %s raised; the run goes on", hook)
 
     try:
         try:
@@ -328,7 +336,7 @@ async def _main(
             # Not through the logger, so scrubbed here: a venue's error can echo a key.
             print(f"start-up failed: {telemetry.scrub_secrets(str(e))}", file=sys.stderr)
             return 2 if JOURNAL_REFUSED in str(e) else 1
-        log_recovery(engine.snapshot()["startup_ms"].get("recovery") or {})
+        log_recovery(engine.snapshot()["startup_ms"].get("recovery"))
         view.progress("venues ready; books syncing")
         # Loopback status endpoint for `python -m arbhybrid status` (see status.py).
         status_server = await serve_status(
@@ -343,13 +351,14 @@ async def _main(
         )
         # Installed whatever the mode: the engine consults it only in `veto` mode, so
         # switching to `veto` while running takes effect at the next trade.
-        engine.set_veto(default_rules(settings))
+        engine.set_veto(default_rules(settings, plugins.rules))
         live_cfg = LiveConfig(config_path, settings)
 
         def on_config(new: Settings, changes: dict[str, Any]) -> None:
             assert engine is not None
             engine.apply(new)
-            engine.set_veto(default_rules(new))  # the rules read the new thresholds
+            # The rules read the new thresholds (python_rules change only at restart).
+            engine.set_veto(default_rules(new, plugins.rules))
             level = telemetry.apply(new)
             if "logging.level" in changes and level is not None:
                 # Logged at the new level itself: it is written only if both the Python
@@ -374,7 +383,7 @@ async def _main(
         checkpoint(journal_path or settings.journal.path)
         final = engine.snapshot()
         view.close(final)
-        print(summary(final, stats), flush=True)
+        print(summary(final, stats, quote), flush=True)
         if sim is not None and start_balances is not None:
             # Every transaction accounted for against the venue's ground truth.
             rec = reconcile.reconcile(

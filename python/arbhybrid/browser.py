@@ -15,13 +15,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from arbhybrid.errors import BrowserError as BrowserError  # its old home
+from arbhybrid.errors import InvalidValueError
+
 _NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 #: Lines Chromium prints about the page itself (not about D-Bus, GPU or sandbox noise).
 _PAGE_ERROR = re.compile(r"Uncaught|Failed to load resource|net::ERR_", re.IGNORECASE)
-
-
-class BrowserError(RuntimeError):
-    """Chromium failed, or reported an error in the page."""
 
 
 def chromium() -> str | None:
@@ -101,7 +100,7 @@ def svg_size(svg: str | Path) -> tuple[int, int]:
     text = Path(svg).read_text(encoding="utf-8")[:4000]
     m = re.search(r'viewBox="\s*[-\d.]+\s+[-\d.]+\s+([\d.]+)\s+([\d.]+)\s*"', text)
     if not m:
-        raise ValueError(f"{svg}: no viewBox")
+        raise InvalidValueError(f"{svg}: no viewBox")
     return int(float(m.group(1)) + 0.999), int(float(m.group(2)) + 0.999)
 
 

@@ -51,7 +51,7 @@ def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # `run` is the default subcommand: `python -m arbhybrid --duration 5` means `run --duration 5`.
-    known = list(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    known = list(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr,arg-type]
     if args_list and not args_list[0].startswith("-") and args_list[0] not in known:
         close = difflib.get_close_matches(args_list[0], known, n=1)
         parser.print_usage(sys.stderr)

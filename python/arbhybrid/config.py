@@ -40,20 +40,13 @@ from pydantic import (
     model_validator,
 )
 
+from arbhybrid.errors import ConfigError as ConfigError  # its old home, still imported from here
+
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 ENV_OVERRIDE_PREFIX = "ARB__"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _UNIFIED_SYMBOL = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
 _OVERLAY_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be used. ``problems`` holds one line per problem,
-    each starting with the key path it concerns."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 # ---------------------------------------------------------------------------------------
@@ -65,6 +58,11 @@ class _Strict(BaseModel):
 
 
 PositiveDecimal = Annotated[Decimal, Field(gt=0)]
+#: ``"package.module:name"`` (``name`` may be dotted: ``module:Class.method``).
+ImportPath = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*$"),
+]
 NonNegDecimal = Annotated[Decimal, Field(ge=0)]
 
 
@@ -126,6 +124,13 @@ class StrategyConfig(_Strict):
     cooldown_ms: int = Field(500, ge=0)
     balance_mode: Literal["fresh", "stream"] = "fresh"
     python_risk_mode: Literal["veto", "notify"] = "notify"
+    #: Your own risk rules, consulted in ``veto`` mode after the built-in ones: each
+    #: ``"module:function"`` names a ``Rule`` (``VetoRequest -> bool``), imported at
+    #: start-up (an import that fails stops it). Python-side only: not sent to the engine.
+    python_rules: list[ImportPath] = []
+    #: Your own event hooks: each ``"module:function"`` is called with every engine event
+    #: (``EngineEvent``) on the loop; one that raises is logged and the run goes on.
+    python_hooks: list[ImportPath] = []
 
     @field_validator("symbols")
     @classmethod
@@ -432,6 +437,7 @@ def load_raw(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     data = _resolve_placeholders(data, environ, "", problems)
     if problems:
         raise ConfigError(problems)
+    assert isinstance(data, dict)  # placeholders resolve inside the mapping, never to it
     return data
 
 

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,7 +38,15 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from arbhybrid.display import amount, micros
+from arbhybrid.types import EngineEvent, Snapshot
 from arbhybrid.venues import VENUES
+
+#: How the dashboard reads a snapshot or an event: by key with defaults, because it also
+#: draws what ``status`` fetched from a running engine (possibly another version's) and
+#: journal rows shaped like events (with their time, ``at_s``); the typed shapes are
+#: ``Snapshot`` and ``EngineEvent``.
+Loose = Mapping[str, Any]
 
 VENUE_LABEL = {"mexc": "MEXC", "gateio": "Gate"}
 #: The two directions of a cross-venue arbitrage, as the snapshot names them.
@@ -56,28 +64,6 @@ EVENT_REFRESH_S = 0.25
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # The log line's ISO date and sub-millisecond digits: the panel has room for the time only.
 _LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d\.\d{3})\d*Z")
-
-
-def amount(text: str | None, places: int = 4) -> str:
-    """A decimal string rounded for display (half-even); the exact value stays in the
-    journal. ``-`` when absent."""
-    if text is None:
-        return "-"
-    try:
-        return f"{Decimal(text):.{places}f}"
-    except InvalidOperation:
-        return str(text)
-
-
-def micros(us: int | None) -> str:
-    """A duration in microseconds, shown in the unit that keeps it short."""
-    if us is None:
-        return "-"
-    if us < 1000:
-        return f"{us} µs"
-    if us < 1_000_000:
-        return f"{us / 1000:.1f} ms"
-    return f"{us / 1_000_000:.2f} s"
 
 
 def _signed_style(text: str | None) -> str:
@@ -164,7 +150,7 @@ class Dashboard:
         self.stale_ms = stale_ms
         self.svg_path = svg_path if svg_path is not None else os.environ.get("ARB_DASHBOARD_SVG")
         self._lock = threading.Lock()
-        self._snap: dict[str, Any] | None = None
+        self._snap: Loose | None = None
         self._steps: list[tuple[str, float, float | None]] = []  # (step, started, finished)
         self._activity: deque[tuple[float, str, Text]] = deque(maxlen=activity_rows)
         self._firing: dict[tuple[str, str], dict[str, Any]] = {}
@@ -211,9 +197,11 @@ class Dashboard:
         # printed (excepthook) or at exit, so nothing is lost in the pipe.
         self._prev_excepthook = sys.excepthook
 
+        prev = self._prev_excepthook
+
         def excepthook(*exc: Any) -> None:
             self.close(None)
-            self._prev_excepthook(*exc)
+            prev(*exc)
 
         sys.excepthook = excepthook
         atexit.register(self.close, None)
@@ -245,10 +233,11 @@ class Dashboard:
             self._steps.append((step, now, None))
         self._refresh()  # every step is drawn at least once, however short
 
-    def events(self, batch: list[dict[str, Any]]) -> None:
+    def events(self, batch: Sequence[EngineEvent] | Sequence[Loose]) -> None:
         now = time.time()
         with self._lock:
-            for ev in batch:
+            for item in batch:
+                ev: Loose = item
                 at = float(ev.get("at_s", now))  # when it happened, if the event says
                 kind = ev.get("type")
                 if kind == "opportunity":
@@ -263,7 +252,7 @@ class Dashboard:
                     )
         self._refresh(EVENT_REFRESH_S)
 
-    def update(self, snapshot: dict[str, Any]) -> None:
+    def update(self, snapshot: Snapshot | Loose) -> None:
         with self._lock:
             # After shutdown the feeds are stopped: keep showing the last books seen.
             with contextlib.suppress(Exception):  # a malformed snapshot is drawn as an error
@@ -286,7 +275,7 @@ class Dashboard:
                 self._on_stderr(f"ARB_DASHBOARD_SVG: cannot write {self.svg_path}: {e}")
                 self.svg_path = None
 
-    def close(self, snapshot: dict[str, Any] | None) -> None:
+    def close(self, snapshot: Snapshot | Loose | None) -> None:
         if self._closed:
             return
         self._closed = True
@@ -364,7 +353,7 @@ class Dashboard:
             parts.append(self._activity_panel())
             return Group(*parts)
 
-    def _header(self, snap: dict[str, Any] | None) -> RenderableType:
+    def _header(self, snap: Loose | None) -> RenderableType:
         t = Text()
         t.append(" arbhybrid ", "bold white on blue")
         if snap is None:
@@ -409,7 +398,7 @@ class Dashboard:
                 grid.add_row(Text("✓", "green"), Text(step, "dim"), Text(f"{t1 - t0:.1f}s", "dim"))
         return Panel(grid, title="start-up", border_style="yellow", expand=False)
 
-    def _book_cell(self, v: dict[str, Any]) -> Text:
+    def _book_cell(self, v: Loose) -> Text:
         state = v.get("state") or "none"
         age = v.get("age_ms")
         if not v.get("valid"):
@@ -442,7 +431,7 @@ class Dashboard:
             title_style="bold",
         )
 
-    def _books_compact(self, venues: dict[str, Any]) -> Text:
+    def _books_compact(self, venues: Loose) -> Text:
         """Both books in a few characters: ``ok 28ms`` (the older one's age) when both are
         in sync, else the venue(s) with a problem, e.g. ``G resyncing``."""
         problems = Text()
@@ -460,7 +449,7 @@ class Dashboard:
             return problems
         return Text(f"ok {max(ages, default=0)}ms", "green")
 
-    def _markets(self, snap: dict[str, Any]) -> RenderableType:
+    def _markets(self, snap: Loose) -> RenderableType:
         rows = []
         for symbol, s in sorted((snap.get("symbols") or {}).items()):
             venues = s.get("venues") or {}
@@ -512,7 +501,7 @@ class Dashboard:
             table.add_row(*row)
         return table
 
-    def _venues(self, snap: dict[str, Any]) -> RenderableType:
+    def _venues(self, snap: Loose) -> RenderableType:
         table = self._table("Venues", expand=True)
         table.add_column("venue", style="bold")
         table.add_column("connected")
@@ -573,7 +562,7 @@ class Dashboard:
             )
         return table
 
-    def _latency(self, snap: dict[str, Any]) -> RenderableType:
+    def _latency(self, snap: Loose) -> RenderableType:
         st = snap.get("stats") or {}
         table = self._table("Latency")
         for col in ("", "n", "p50", "p99", "max"):
@@ -598,7 +587,7 @@ class Dashboard:
             )
         return table
 
-    def _trading(self, snap: dict[str, Any]) -> RenderableType:
+    def _trading(self, snap: Loose) -> RenderableType:
         st = snap.get("stats") or {}
         risk = snap.get("risk") or {}
         grid = Table.grid(padding=(0, 2))
@@ -637,7 +626,7 @@ class Dashboard:
             grid.add_row("journal errors", Text(str(snap["journal_errors"]), "bold red"))
         return Panel(grid, title="Trading", title_align="left", border_style="blue")
 
-    def _inventory(self, snap: dict[str, Any]) -> RenderableType:
+    def _inventory(self, snap: Loose) -> RenderableType:
         inv = snap.get("inventory") or {}
         assets = sorted({a for per in inv.values() for a in per})
         table = self._table("Inventory change")
@@ -695,10 +684,10 @@ class Dashboard:
         if self._log:
             parts.append(Text("log", "bold dim"))
             for line in self._log:
-                t = Text.from_ansi(_LOG_TIME.sub(r"\1", line))
-                t.no_wrap = True
-                t.overflow = "ellipsis"
-                parts.append(t)
+                text = Text.from_ansi(_LOG_TIME.sub(r"\1", line))
+                text.no_wrap = True
+                text.overflow = "ellipsis"
+                parts.append(text)
         return Panel(
             Group(*parts),
             title="Alerts and log",
@@ -719,21 +708,21 @@ class Dashboard:
         return grid
 
     @staticmethod
-    def _opportunity_text(ev: dict[str, Any]) -> Text:
+    def _opportunity_text(ev: Loose) -> Text:
         decision = str(ev.get("decision"))
         t = Text()
         t.append("opportunity ", "cyan")
         t.append(f"{ev.get('symbol')} ", "bold")
         t.append(
-            f"buy {VENUE_LABEL.get(ev.get('buy'), ev.get('buy'))} "
-            f"sell {VENUE_LABEL.get(ev.get('sell'), ev.get('sell'))} "
+            f"buy {VENUE_LABEL.get(str(ev.get('buy')), ev.get('buy'))} "
+            f"sell {VENUE_LABEL.get(str(ev.get('sell')), ev.get('sell'))} "
             f"qty {ev.get('qty')} edge {ev.get('edge_bps')} bps "
         )
         t.append(decision, "green" if decision == "taken" else "yellow")
         return t
 
     @staticmethod
-    def _transaction_text(ev: dict[str, Any]) -> Text:
+    def _transaction_text(ev: Loose) -> Text:
         outcome = str(ev.get("outcome"))
         t = Text()
         t.append(f"tx {ev.get('tx_id')} ", "magenta")
@@ -747,7 +736,7 @@ class Dashboard:
         return t
 
 
-def _rate_limit_cell(venue: dict[str, Any]) -> Text:
+def _rate_limit_cell(venue: Loose) -> Text:
     rl = dict(venue.get("rate_limit") or {})
     if "rate_limit_headroom" in venue:
         rl.setdefault("headroom", venue["rate_limit_headroom"])
@@ -761,7 +750,7 @@ def _rate_limit_cell(venue: dict[str, Any]) -> Text:
     return t if t.plain else Text("ok", "green")
 
 
-def _books_empty(snap: dict[str, Any]) -> bool:
+def _books_empty(snap: Loose) -> bool:
     return not any(
         v.get("bid") or v.get("ask")
         for s in (snap.get("symbols") or {}).values()

@@ -17,6 +17,15 @@ from arbhybrid.config import (
     Settings,
     StrategyConfig,
 )
+from arbhybrid.simulator import Simulator
+from arbhybrid.types import (
+    EngineEvent,
+    Snapshot,
+    VetoRequest,
+    event_from_native,
+    snapshot_from_native,
+    veto_request_from_native,
+)
 
 #: The default engine instance (``engine.instance``), which prefixes client order ids
 #: (``<instance>_<tx>_<leg>``).
@@ -40,6 +49,17 @@ class VenueEndpoints:
         return f"VenueEndpoints(rest_url={self.rest_url!r}, ws_url={self.ws_url!r}, api_key=***)"
 
 
+def simulator_endpoints(sim: Simulator) -> tuple[VenueEndpoints, VenueEndpoints]:
+    """Both venues' endpoints on a running simulator, with its trader accounts
+    (``(mexc, gateio)``, the arguments ``RunningEngine.start`` takes)."""
+    e = sim.endpoints
+    m, g = sim.account("mexc"), sim.account("gateio")
+    return (
+        VenueEndpoints(e.mexc_rest, e.mexc_ws, m.api_key, m.api_secret),
+        VenueEndpoints(e.gate_rest, e.gate_ws, g.api_key, g.api_secret),
+    )
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, Decimal):
         return str(v)
@@ -50,8 +70,16 @@ def _plain(v: Any) -> Any:
     return v
 
 
+#: ``strategy:`` keys that Python alone uses (the engine's schema rejects unknown keys).
+PYTHON_ONLY_STRATEGY = frozenset({"python_rules", "python_hooks"})
+
+
+def _strategy(s: StrategyConfig) -> Any:
+    return _plain(s.model_dump(exclude=set(PYTHON_ONLY_STRATEGY)))
+
+
 def strategy_json(s: StrategyConfig) -> str:
-    return json.dumps(_plain(s.model_dump()))
+    return json.dumps(_strategy(s))
 
 
 def risk_json(r: RiskConfig) -> str:
@@ -90,7 +118,7 @@ def engine_config(
     venue's or instance's engine."""
     md = settings.market_data
     cfg = {
-        "strategy": _plain(settings.strategy.model_dump()),
+        "strategy": _strategy(settings.strategy),
         "risk": _plain(settings.risk.model_dump()),
         "feed": {
             "mexc_rest": mexc.rest_url,
@@ -117,14 +145,16 @@ def engine_config(
     return json.dumps(cfg)
 
 
-EventCallback = Callable[[list[dict[str, Any]]], None]
-VetoRule = Callable[[dict[str, Any]], bool]
+#: Receives each batch of engine events (on the asyncio loop).
+EventCallback = Callable[[list[EngineEvent]], None]
+#: Approves (True) or refuses one trade in ``veto`` mode.
+VetoRule = Callable[[VetoRequest], bool]
 
 
 class RunningEngine:
     """A started engine: its state, parameters, Python risk rules and shutdown."""
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _native.Engine) -> None:
         self._native = native
 
     @classmethod
@@ -149,11 +179,19 @@ class RunningEngine:
             mode=mode,
             session=session,
         )
-        native = await _native.start_engine(cfg, on_events)
+        forward = None
+        if on_events is not None:
+            handler = on_events
+
+            def forward(batch: list[dict[str, Any]]) -> None:
+                handler([event_from_native(ev) for ev in batch])
+
+        native = await _native.start_engine(cfg, forward)
         return cls(native)
 
-    def snapshot(self) -> dict[str, Any]:
-        return self._native.snapshot()
+    def snapshot(self) -> Snapshot:
+        """Everything an operator watches, checked against :class:`Snapshot`."""
+        return snapshot_from_native(self._native.snapshot())
 
     def apply(self, settings: Settings) -> None:
         """Pushes the (hot-reloadable) strategy and risk settings into the engine."""
@@ -169,10 +207,10 @@ class RunningEngine:
 
         log = logging.getLogger("arbhybrid.risk")
 
-        def on_batch(batch: list[tuple[dict[str, Any], Any]]) -> None:
+        def on_batch(batch: list[tuple[dict[str, Any], _native.VetoResponder]]) -> None:
             for request, respond in batch:
                 try:
-                    ok = bool(rule(request))
+                    ok = bool(rule(veto_request_from_native(request)))
                 except Exception:
                     log.exception("python risk rule raised; trade refused")
                     ok = False

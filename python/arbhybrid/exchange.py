@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from arbhybrid import _native
+from arbhybrid.errors import StartupError
 from arbhybrid.venues import VENUES as VENUES  # (re-exported: its old home)
 
 
@@ -432,7 +433,7 @@ class Exchange:
 
     def _md(self) -> Any:
         if self._market is None:
-            raise RuntimeError(f"{self.venue}: no market data attached to this exchange")
+            raise StartupError(f"{self.venue}: no market data attached to this exchange")
         return self._market
 
     def top(self, symbol: str) -> dict[str, Any]:

@@ -13,17 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-
-class JournalError(Exception):
-    """A journal that cannot be read: missing, or not a journal."""
-
-
-class JournalNotFound(JournalError, FileNotFoundError):
-    """The journal file does not exist."""
-
-
-class NotAJournal(JournalError):
-    """The file exists but is not an engine journal (not SQLite, or no journal tables)."""
+from arbhybrid.errors import JournalError as JournalError  # their old home
+from arbhybrid.errors import JournalNotFound as JournalNotFound
+from arbhybrid.errors import NotAJournal as NotAJournal
 
 
 @contextmanager
@@ -133,7 +125,8 @@ def transactions(
     limit: int | None = None,
 ) -> list[Transaction]:
     """Transactions, newest first, filtered as asked."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[str | int] = []
     if symbol:
         where.append("symbol = ?")
         args.append(symbol)

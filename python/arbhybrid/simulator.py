@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from arbhybrid import _native
+from arbhybrid.errors import StartupError
 from arbhybrid.venues import VENUES as VENUES  # (re-exported: its old home)
 
 
@@ -75,7 +76,7 @@ class Simulator:
     def info(self) -> dict[str, Any]:
         """Endpoints and accounts, as ``python -m arbhybrid sim`` prints them."""
         if self._info is None:
-            raise RuntimeError("simulator is not running")
+            raise StartupError("simulator is not running")
         return self._info
 
     @property

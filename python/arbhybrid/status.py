@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arbhybrid.errors import EngineNotRunning as EngineNotRunning  # its old home
+from arbhybrid.types import Snapshot
+
 #: Where ``status`` looks by default (beside the default journal ``runs/journal.sqlite``).
 DEFAULT_STATE_FILE = "runs/engine.json"
 _MAX_REQUEST = 8192
@@ -38,7 +41,7 @@ class StatusServer:
 
     def __init__(
         self,
-        snapshot: Callable[[], dict[str, Any]],
+        snapshot: Callable[[], Snapshot],
         state_file: Path,
         journal: str,
         alerts: bool,
@@ -103,6 +106,7 @@ class StatusServer:
                 raise ValueError("request too large")
             method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
             path = target.split("?", 1)[0]
+            payload: dict[str, Any]
             if method != "GET":
                 status, payload = "405 Method Not Allowed", {"error": "only GET"}
             elif path == "/status":
@@ -146,7 +150,7 @@ class StatusServer:
 
 
 async def serve_status(
-    snapshot: Callable[[], dict[str, Any]],
+    snapshot: Callable[[], Snapshot],
     journal: str | Path,
     *,
     state_file: str | Path | None = None,
@@ -156,10 +160,6 @@ async def serve_status(
     default ``engine.json`` beside the journal). Must be called inside the loop."""
     path = Path(state_file) if state_file is not None else state_file_for(journal)
     return await StatusServer(snapshot, path, str(journal), alerts).start()
-
-
-class EngineNotRunning(RuntimeError):
-    """No engine answers at the address in the state file (or there is no state file)."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from arbhybrid import _native
+from arbhybrid.errors import InvalidValueError
 
 __all__ = [
     "RingHandler",
@@ -109,7 +110,7 @@ def _section(settings: Any, name: str) -> dict[str, Any]:
     value = settings.get(name) if isinstance(settings, Mapping) else getattr(settings, name, None)
     plain = _plain(value) if value is not None else {}
     if not isinstance(plain, dict):
-        raise ValueError(f"{name}: expected a mapping, got {type(value).__name__}")
+        raise InvalidValueError(f"{name}: expected a mapping, got {type(value).__name__}")
     return plain
 
 
@@ -179,7 +180,7 @@ def setup(settings: Any = None, *, alert_interval_s: float = 1.0) -> Telemetry:
     enabled = bool(metrics_cfg.pop("enabled", True))
     port = int(metrics_cfg.pop("port", 0))
     if metrics_cfg:
-        raise ValueError(f"metrics: unknown key(s) {sorted(metrics_cfg)}")
+        raise InvalidValueError(f"metrics: unknown key(s) {sorted(metrics_cfg)}")
     bound: int | None = None
     if enabled:
         bound = _native.start_metrics_server(port)

@@ -10,19 +10,24 @@ from __future__ import annotations
 import sys
 from typing import Any, Protocol
 
+from arbhybrid.display import asset_amount, micros
+from arbhybrid.types import EngineEvent, Snapshot
+
 
 class View(Protocol):
     def start(self) -> None: ...
     def progress(self, step: str) -> None: ...
-    def events(self, batch: list[dict[str, Any]]) -> None: ...
-    def update(self, snapshot: dict[str, Any]) -> None: ...
-    def close(self, snapshot: dict[str, Any] | None) -> None: ...
+    def events(self, batch: list[EngineEvent]) -> None: ...
+    def update(self, snapshot: Snapshot) -> None: ...
+    def close(self, snapshot: Snapshot | None) -> None: ...
 
 
-def status_line(snap: dict[str, Any]) -> str:
-    """One line: opportunities, transactions, PnL, latency, venue health."""
+def status_line(snap: Snapshot, quote: str | None = None) -> str:
+    """One line: opportunities, transactions, PnL (in ``quote``, at its precision),
+    latency, venue health."""
     st = snap["stats"]
     ttt = st["tick_to_trade"]
+    t2t = f"p50 {micros(ttt['p50_us'])} p99 {micros(ttt['p99_us'])}" if ttt["count"] else "—"
     outcomes = " ".join(f"{k}={v}" for k, v in sorted(st["outcomes"].items())) or "-"
     venues = " ".join(
         f"{v}:{'ok' if d['healthy'] else 'DOWN'}" for v, d in sorted(snap["venues"].items())
@@ -35,21 +40,18 @@ def status_line(snap: dict[str, Any]) -> str:
     )
     return (
         f"[{snap['uptime_s']:6.1f}s] opportunities {st['opportunities_detected']} "
-        f"{taken} | tx {outcomes} | PnL {st['pnl']} fees {st['fees']} | "
-        f"t2t p50 {_us(ttt['p50_us'])} p99 {_us(ttt['p99_us'])} | {venues}"
+        f"{taken} | tx {outcomes} | PnL {asset_amount(st['pnl'], quote)} "
+        f"fees {asset_amount(st['fees'], quote)} | t2t {t2t} | {venues}"
         + (f" | HALTED: {halted}" if halted else "")
     )
-
-
-def _us(v: int | None) -> str:
-    return "-" if v is None else f"{v}us"
 
 
 class PlainView:
     """Plain lines: start-up steps as they happen, a status line every ``every_s``."""
 
-    def __init__(self, every_s: float = 5.0, out: Any = None) -> None:
+    def __init__(self, every_s: float = 5.0, out: Any = None, quote: str | None = None) -> None:
         self.every_s = every_s
+        self.quote = quote
         self.out = out or sys.stdout
         self._last = float("-inf")
 
@@ -59,29 +61,29 @@ class PlainView:
     def progress(self, step: str) -> None:
         print(f"... {step}", file=self.out, flush=True)
 
-    def events(self, batch: list[dict[str, Any]]) -> None:
+    def events(self, batch: list[EngineEvent]) -> None:
         pass  # already logged by the run's event handler
 
-    def update(self, snapshot: dict[str, Any]) -> None:
+    def update(self, snapshot: Snapshot) -> None:
         if snapshot["uptime_s"] - self._last >= self.every_s:
             self._last = snapshot["uptime_s"]
-            print(status_line(snapshot), file=self.out, flush=True)
+            print(status_line(snapshot, self.quote), file=self.out, flush=True)
 
-    def close(self, snapshot: dict[str, Any] | None) -> None:
+    def close(self, snapshot: Snapshot | None) -> None:
         pass
 
 
-def make_view(tty: bool | None = None) -> View:
-    """The live dashboard on a terminal, plain lines otherwise."""
+def make_view(tty: bool | None = None, quote: str | None = None) -> View:
+    """The live dashboard on a terminal, plain lines otherwise (amounts in ``quote``)."""
     if tty is None:
         tty = sys.stdout.isatty()
     if tty:
         try:
             from arbhybrid.dashboard import Dashboard
         except ImportError:
-            return PlainView(every_s=1.0)
+            return PlainView(every_s=1.0, quote=quote)
         return Dashboard()
-    return PlainView()
+    return PlainView(quote=quote)
 
 
 # --- reading a snapshot (the status endpoint's ``snapshot``) ------------------------------

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "campaign",
         help="fault campaign against the simulator (or --soak): the reliability table",

@@ -48,7 +48,7 @@ def _add_source_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--journal", metavar="PATH", help="only this journal file (SQLite)")
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rep = sub.add_parser("report", help="write an HTML report with plots from every run's journal")
     _add_source_arguments(rep)
     rep.add_argument("--out", default="runs/report", help="output directory")

@@ -13,7 +13,7 @@ from arbhybrid.commands._common import (
 from arbhybrid.config import DEFAULT_CONFIG_PATH
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="run the arbitrage engine (default: against the embedded simulator)",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sim", help="run the MEXC + Gate.io exchange simulator standalone")
     p.add_argument("--config", default="config.yaml", help="configuration file")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: config)")

@@ -15,7 +15,7 @@ from arbhybrid.status import EngineNotRunning, query, state_file_for
 RECENT = 8
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="show the state of the running engine")
     add_config_argument(p)
     p.add_argument(

@@ -113,7 +113,7 @@ pub fn log_callback_error(py: Python<'_>, err: &PyErr) {
     }
 }
 
-#[pyclass(frozen, name = "_Drain")]
+#[pyclass(frozen, name = "_Drain", module = "arbhybrid._native")]
 struct Drain {
     inner: Arc<dyn Drainer>,
 }
@@ -219,7 +219,7 @@ fn tick_to_py(py: Python<'_>, t: Tick) -> PyResult<Py<PyAny>> {
 }
 
 /// A running timer stream; `stop()` ends it. Created by `start_ticker`.
-#[pyclass(frozen)]
+#[pyclass(frozen, module = "arbhybrid._native")]
 pub struct Ticker {
     dispatcher: Dispatcher<Tick>,
     stop: tokio_util::sync::CancellationToken,

@@ -10,17 +10,17 @@ use arb_engine::runner::{Engine, EngineEvent, EventSink, VetoFn, VetoRequest};
 use arb_market::feed::{LogLevel, LogRecord, LogSink};
 use arb_telemetry::{Level, Value};
 use parking_lot::Mutex;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use tokio::sync::oneshot;
 
 use crate::bridge::{running_loop, Convert, Dispatcher};
+use crate::errors::{startup_error, value_error};
 use crate::runtime;
 
 /// JSON text -> Python object (through the stdlib `json`, which is exact for our
 /// decimal strings and ints).
 pub fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
-    let text = serde_json::to_string(v).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let text = serde_json::to_string(v).map_err(|e| value_error(e.to_string()))?;
     Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
 }
 
@@ -29,7 +29,7 @@ fn event_to_py(py: Python<'_>, ev: EngineEvent) -> PyResult<Py<PyAny>> {
 }
 
 /// Answers one veto request: call it with `True` to approve, `False` to refuse.
-#[pyclass(frozen)]
+#[pyclass(frozen, module = "arbhybrid._native")]
 struct VetoResponder {
     tx: Mutex<Option<oneshot::Sender<bool>>>,
 }
@@ -76,7 +76,7 @@ fn ring_log_sink() -> LogSink {
 }
 
 /// A running engine. Created by `await start_engine(config_json, on_event)`.
-#[pyclass(frozen, name = "Engine")]
+#[pyclass(frozen, name = "Engine", module = "arbhybrid._native")]
 pub struct PyEngine {
     engine: Arc<Engine>,
     events: Option<Dispatcher<EngineEvent>>,
@@ -94,12 +94,12 @@ impl PyEngine {
     /// `risk:` sections) while running. Raises ValueError naming the bad key.
     fn update(&self, strategy_json: &str, risk_json: &str) -> PyResult<()> {
         let s: StrategyConfig = serde_json::from_str(strategy_json)
-            .map_err(|e| PyValueError::new_err(format!("strategy: {e}")))?;
-        let r: RiskConfig = serde_json::from_str(risk_json)
-            .map_err(|e| PyValueError::new_err(format!("risk: {e}")))?;
+            .map_err(|e| value_error(format!("strategy: {e}")))?;
+        let r: RiskConfig =
+            serde_json::from_str(risk_json).map_err(|e| value_error(format!("risk: {e}")))?;
         self.engine
             .update(s, r)
-            .map_err(|e| PyValueError::new_err(e.to_string()))
+            .map_err(|e| value_error(e.to_string()))
     }
 
     /// Stops new arbitrages (operator halt); running ones finish.
@@ -173,7 +173,7 @@ fn start_engine<'py>(
     on_event: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let cfg: EngineConfig = serde_json::from_str(config_json)
-        .map_err(|e| PyValueError::new_err(format!("engine configuration: {e}")))?;
+        .map_err(|e| value_error(format!("engine configuration: {e}")))?;
     for v in [&cfg.mexc, &cfg.gateio] {
         arb_telemetry::register_secret(v.api_secret.expose());
     }
@@ -207,7 +207,7 @@ fn start_engine<'py>(
     pyo3_async_runtimes::tokio::future_into_py(py, async move {
         let engine = Engine::start(cfg, ring_log_sink())
             .await
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            .map_err(|e| startup_error(e.to_string()))?;
         engine.set_event_sink(sink);
         Python::attach(|py| {
             Py::new(

@@ -17,12 +17,11 @@ use arb_exec::{
     TimeInForce, UserStream, VenueClient, VenueConfig,
 };
 use parking_lot::Mutex;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::bridge::{self, Dispatcher};
-use crate::errors::py_err;
+use crate::errors::{py_err, startup_error, value_error};
 use crate::runtime::{runtime, shutdown_token};
 
 fn to_py_err(e: ExecError) -> PyErr {
@@ -62,7 +61,7 @@ fn ser<T: arb_exec::serde::Serialize>(v: &T) -> PyResult<Py<PyAny>> {
 }
 
 fn amount(field: &str, s: &str) -> PyResult<Amount> {
-    Amount::parse(s).map_err(|e| PyValueError::new_err(format!("{field}: {e}")))
+    Amount::parse(s).map_err(|e| value_error(format!("{field}: {e}")))
 }
 
 fn invalid(msg: impl Into<String>) -> PyErr {
@@ -132,9 +131,7 @@ fn order_ref(order_id: Option<String>, client_id: Option<String>) -> PyResult<Or
         (None, Some(c)) => Ok(OrderRef::Client(
             ClientOrderId::custom(&c).map_err(invalid)?,
         )),
-        _ => Err(PyValueError::new_err(
-            "give exactly one of order_id / client_id",
-        )),
+        _ => Err(value_error("give exactly one of order_id / client_id")),
     }
 }
 
@@ -163,7 +160,7 @@ impl PyVenueClient {
     #[new]
     fn new(config_json: &str) -> PyResult<Self> {
         let cfg: VenueConfig = serde_json::from_str(config_json)
-            .map_err(|e| PyValueError::new_err(format!("venue config: {e}")))?;
+            .map_err(|e| value_error(format!("venue config: {e}")))?;
         let _guard = runtime().enter();
         let client = VenueClient::new(cfg).map_err(to_py_err)?;
         Ok(PyVenueClient {
@@ -366,9 +363,7 @@ impl PyVenueClient {
     ) -> PyResult<()> {
         let mut slot = self.stream.lock();
         if slot.is_some() {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "user stream already running",
-            ));
+            return Err(startup_error("user stream already running"));
         }
         let _guard = runtime().enter();
         let forward = match callback {
@@ -512,14 +507,12 @@ fn client_order_id(prefix: &str, txn: u64, leg: &str) -> PyResult<String> {
             other
                 .strip_prefix('u')
                 .and_then(|n| n.parse().ok())
-                .ok_or_else(|| {
-                    PyValueError::new_err(format!("leg {other:?}: \"a\", \"b\" or \"u<n>\""))
-                })?,
+                .ok_or_else(|| value_error(format!("leg {other:?}: \"a\", \"b\" or \"u<n>\"")))?,
         ),
     };
     ClientOrderId::for_leg(prefix, txn, leg)
         .map(|c| c.to_string())
-        .map_err(PyValueError::new_err)
+        .map_err(value_error)
 }
 
 /// `(prefix, txn, leg)` of an id built by `client_order_id` (Gate's "t-" accepted), or None.

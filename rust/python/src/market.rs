@@ -22,12 +22,11 @@ use arb_market::{
     BookStore, FeedConfig, Health, MarketData, Scales, SymbolId, SymbolTable, VenueRules,
 };
 use parking_lot::Mutex;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
 use crate::bridge::{running_loop, Convert, Dispatcher};
-use crate::errors::py_err;
+use crate::errors::{py_err, startup_error, value_error};
 use crate::runtime::runtime;
 
 /// Venue from its name without allocating for the canonical spellings.
@@ -36,7 +35,7 @@ fn venue(v: &str) -> PyResult<Venue> {
     match v {
         "mexc" => Ok(Venue::Mexc),
         "gateio" | "gate" => Ok(Venue::Gate),
-        _ => Venue::from_str(v).map_err(|e| PyValueError::new_err(e.to_string())),
+        _ => Venue::from_str(v).map_err(|e| value_error(e.to_string())),
     }
 }
 
@@ -216,7 +215,7 @@ fn forwarder<E: Send + 'static>(dispatcher: Dispatcher<E>) -> PyResult<std::sync
                 }
             }
         })
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the event forwarder: {e}")))?;
+        .map_err(|e| startup_error(format!("cannot start the event forwarder: {e}")))?;
     Ok(tx)
 }
 
@@ -417,7 +416,7 @@ impl PyMarketData {
         let g = self.state.lock();
         let r = g
             .as_ref()
-            .ok_or_else(|| PyRuntimeError::new_err("market data is not running (call start())"))?;
+            .ok_or_else(|| startup_error("market data is not running (call start())"))?;
         f(r)
     }
 
@@ -427,13 +426,13 @@ impl PyMarketData {
             if store.table().info(SymbolId(id)).is_some() {
                 return Ok(SymbolId(id));
             }
-            return Err(PyValueError::new_err(format!("unknown symbol id {id}")));
+            return Err(value_error(format!("unknown symbol id {id}")));
         }
         let name: &str = symbol.extract()?;
         store
             .table()
             .id(name)
-            .ok_or_else(|| PyValueError::new_err(format!("unknown symbol {name:?}")))
+            .ok_or_else(|| value_error(format!("unknown symbol {name:?}")))
     }
 }
 
@@ -462,14 +461,14 @@ impl PyMarketData {
                 .extract()?
         };
         let mut v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| PyValueError::new_err(format!("market data config: {e}")))?;
+            .map_err(|e| value_error(format!("market data config: {e}")))?;
         let symbols = match v.as_object_mut().and_then(|o| o.remove("symbols")) {
             Some(s) => serde_json::from_value(s)
-                .map_err(|e| PyValueError::new_err(format!("market data config: symbols: {e}")))?,
+                .map_err(|e| value_error(format!("market data config: symbols: {e}")))?,
             None => Vec::new(),
         };
         let config: FeedConfig = serde_json::from_value(v)
-            .map_err(|e| PyValueError::new_err(format!("market data config: {e}")))?;
+            .map_err(|e| value_error(format!("market data config: {e}")))?;
         Ok(Self {
             config,
             symbols,
@@ -482,7 +481,7 @@ impl PyMarketData {
     /// background (watch `health`).
     fn start(&self, py: Python<'_>) -> PyResult<()> {
         if self.state.lock().is_some() {
-            return Err(PyRuntimeError::new_err("market data already started"));
+            return Err(startup_error("market data already started"));
         }
         let cfg = self.config.clone();
         let table = py
@@ -496,7 +495,7 @@ impl PyMarketData {
                 .iter()
                 .map(|s| {
                     table.id(s).ok_or_else(|| {
-                        PyValueError::new_err(format!("symbol {s:?} is listed on neither venue"))
+                        value_error(format!("symbol {s:?} is listed on neither venue"))
                     })
                 })
                 .collect::<PyResult<_>>()?
@@ -534,7 +533,7 @@ impl PyMarketData {
             let t = r
                 .store
                 .top(v, id)
-                .ok_or_else(|| PyValueError::new_err("no such book"))?;
+                .ok_or_else(|| value_error("no such book"))?;
             let d = PyDict::new(py);
             d.set_item("bid", level_py(py, t.bid, t.scales)?)?;
             d.set_item("ask", level_py(py, t.ask, t.scales)?)?;
@@ -558,13 +557,13 @@ impl PyMarketData {
             let (bids, asks, version) = r
                 .store
                 .depth(v, id, n)
-                .ok_or_else(|| PyValueError::new_err("no such book"))?;
+                .ok_or_else(|| value_error("no such book"))?;
             let valid = r.store.is_valid(v, id);
             let info = r
                 .store
                 .table()
                 .info(id)
-                .ok_or_else(|| PyValueError::new_err("no such symbol"))?;
+                .ok_or_else(|| value_error("no such symbol"))?;
             let s = Scales {
                 price: info.price_scale,
                 qty: info.qty_scale,
@@ -592,7 +591,7 @@ impl PyMarketData {
             let h = r
                 .store
                 .health(v, id)
-                .ok_or_else(|| PyValueError::new_err("no such book"))?;
+                .ok_or_else(|| value_error("no such book"))?;
             health_dict(py, &h)
         })
     }

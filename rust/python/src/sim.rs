@@ -7,9 +7,9 @@ use std::str::FromStr;
 use arb_core::Venue;
 use arb_sim::{SimConfig, Simulator};
 use parking_lot::Mutex;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+use crate::errors::{startup_error, value_error};
 use crate::runtime::runtime;
 
 /// A simulator configured from JSON (the fields of `arb_sim::SimConfig`; all optional).
@@ -20,11 +20,11 @@ pub struct PySimulator {
 }
 
 fn venue(v: &str) -> PyResult<Venue> {
-    Venue::from_str(v).map_err(|e| PyValueError::new_err(e.to_string()))
+    Venue::from_str(v).map_err(|e| value_error(e.to_string()))
 }
 
 fn to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
-    let s = serde_json::to_string(v).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let s = serde_json::to_string(v).map_err(|e| startup_error(e.to_string()))?;
     Ok(py.import("json")?.call_method1("loads", (s,))?.unbind())
 }
 
@@ -33,7 +33,7 @@ impl PySimulator {
         let g = self.inner.lock();
         let sim = g
             .as_ref()
-            .ok_or_else(|| PyRuntimeError::new_err("simulator is not running (call start())"))?;
+            .ok_or_else(|| startup_error("simulator is not running (call start())"))?;
         Ok(f(sim))
     }
 }
@@ -44,7 +44,7 @@ impl PySimulator {
     #[pyo3(signature = (config_json = "{}"))]
     fn new(config_json: &str) -> PyResult<Self> {
         let config: SimConfig = serde_json::from_str(config_json)
-            .map_err(|e| PyValueError::new_err(format!("simulator config: {e}")))?;
+            .map_err(|e| value_error(format!("simulator config: {e}")))?;
         Ok(PySimulator {
             config,
             inner: Mutex::new(None),
@@ -56,14 +56,14 @@ impl PySimulator {
     /// api_secret}, gateio: {...}}}`.
     fn start(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         if self.inner.lock().is_some() {
-            return Err(PyRuntimeError::new_err("simulator already started"));
+            return Err(startup_error("simulator already started"));
         }
         let cfg = self.config.clone();
         let sim = py
             .detach(|| runtime().block_on(Simulator::start(cfg)))
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        let mut v = serde_json::to_value(sim.endpoints())
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            .map_err(|e| startup_error(e.to_string()))?;
+        let mut v =
+            serde_json::to_value(sim.endpoints()).map_err(|e| startup_error(e.to_string()))?;
         let mut accounts = serde_json::Map::new();
         for venue in Venue::ALL {
             let t = sim.trader(venue);
@@ -120,10 +120,10 @@ impl PySimulator {
 
     /// Injects a fault from its JSON spec (see `arb_sim::FaultSpec`); returns its id.
     fn inject_fault(&self, spec_json: &str) -> PyResult<u64> {
-        let spec: arb_sim::FaultSpec = serde_json::from_str(spec_json)
-            .map_err(|e| PyValueError::new_err(format!("fault spec: {e}")))?;
+        let spec: arb_sim::FaultSpec =
+            serde_json::from_str(spec_json).map_err(|e| value_error(format!("fault spec: {e}")))?;
         self.with(|s| s.inject_fault(spec))?
-            .map_err(|e| PyValueError::new_err(e.to_string()))
+            .map_err(|e| value_error(e.to_string()))
     }
 
     /// Every fault injected, with how often each fired.

@@ -18,11 +18,11 @@ use arb_telemetry::metrics_server::MetricsServer;
 use arb_telemetry::record::{InlineStr, INLINE_CAP, MAX_FIELDS};
 use arb_telemetry::{Field, Level, Record, Registry, Text, Value};
 use parking_lot::{Mutex, RwLock};
-use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
 use crate::bridge::{self, Convert, Dispatcher};
+use crate::errors::{resource_error, value_error};
 
 // ---------------------------------------------------------------------------------
 // Interning: records carry `&'static str` targets and field keys. Python logger names
@@ -167,14 +167,13 @@ fn python_record(
 /// (`level`, `ring_capacity`, `overflow`, `console`, `file`, `rotate_bytes`, `backups`).
 #[pyfunction]
 fn configure_logging(py: Python<'_>, settings_json: &str) -> PyResult<()> {
-    let settings =
-        LogSettings::from_json(settings_json).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let settings = LogSettings::from_json(settings_json).map_err(|e| value_error(e.to_string()))?;
     let config = settings
         .to_config()
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        .map_err(|e| value_error(e.to_string()))?;
     let file = settings.file.clone();
     py.detach(|| logger::install(config)).map_err(|e| {
-        PyOSError::new_err(format!(
+        resource_error(format!(
             "logging.file: cannot open {:?}: {e}",
             file.unwrap_or_default()
         ))
@@ -436,9 +435,7 @@ static METRICS_SERVER: Mutex<Option<MetricsServer>> = Mutex::new(None);
 fn start_metrics_server(py: Python<'_>, port: u16) -> PyResult<u16> {
     let server = py
         .detach(|| MetricsServer::start(port, Registry::global().clone()))
-        .map_err(|e| {
-            PyOSError::new_err(format!("metrics.port: cannot bind 127.0.0.1:{port}: {e}"))
-        })?;
+        .map_err(|e| resource_error(format!("metrics.port: cannot bind 127.0.0.1:{port}: {e}")))?;
     let bound = server.local_addr().port();
     let old = METRICS_SERVER.lock().replace(server);
     py.detach(|| drop(old));
@@ -481,9 +478,9 @@ fn alert_to_py(py: Python<'_>, e: AlertEvent) -> PyResult<Py<PyAny>> {
 #[pyo3(signature = (thresholds_json = "{}", interval_s = 1.0))]
 fn start_alerts(py: Python<'_>, thresholds_json: &str, interval_s: f64) -> PyResult<()> {
     let t = Thresholds::from_json(thresholds_json)
-        .map_err(|e| PyValueError::new_err(format!("metrics.alerts: {e}")))?;
+        .map_err(|e| value_error(format!("metrics.alerts: {e}")))?;
     if !(interval_s > 0.0 && interval_s.is_finite()) {
-        return Err(PyValueError::new_err("alert interval_s must be > 0"));
+        return Err(value_error("alert interval_s must be > 0"));
     }
     py.detach(|| -> PyResult<()> {
         let mut slot = ALERTS.lock();
@@ -495,7 +492,7 @@ fn start_alerts(py: Python<'_>, thresholds_json: &str, interval_s: f64) -> PyRes
             AlertEngine::new(Registry::global().clone(), t),
             Duration::from_secs_f64(interval_s),
         )
-        .map_err(|e| PyOSError::new_err(format!("cannot start the alert thread: {e}")))?;
+        .map_err(|e| resource_error(format!("cannot start the alert thread: {e}")))?;
         *slot = Some(runner);
         Ok(())
     })
