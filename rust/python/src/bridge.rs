@@ -47,15 +47,17 @@ pub struct DispatchStats {
 /// Delivers events of type `E` to a Python callback on an asyncio loop, batched.
 pub struct Dispatcher<E: Send + 'static> {
     shared: Arc<Shared<E>>,
-    drain: Py<PyAny>,
+    drain: Arc<Py<PyAny>>,
 }
 
+// Cloning needs no interpreter (an `Arc` each), so a dispatcher can be cloned on any
+// thread, also while the process shuts down.
 impl<E: Send + 'static> Clone for Dispatcher<E> {
     fn clone(&self) -> Self {
-        Python::attach(|py| Self {
+        Self {
             shared: self.shared.clone(),
-            drain: self.drain.clone_ref(py),
-        })
+            drain: self.drain.clone(),
+        }
     }
 }
 
@@ -151,7 +153,10 @@ impl<E: Send + 'static> Dispatcher<E> {
             },
         )?
         .into_any();
-        Ok(Self { shared, drain })
+        Ok(Self {
+            shared,
+            drain: Arc::new(drain),
+        })
     }
 
     /// Queues an event; returns `false` once the dispatcher is closed (loop closed,
@@ -163,14 +168,15 @@ impl<E: Send + 'static> Dispatcher<E> {
         }
         s.queue.lock().push(event);
         if !s.scheduled.swap(true, Ordering::AcqRel) {
-            let ok = Python::attach(|py| {
+            // Through the gate: `None` once the process shuts down.
+            let ok = runtime::with_python(|py| {
                 s.event_loop
                     .call_method1(py, "call_soon_threadsafe", (self.drain.clone_ref(py),))
                     .is_ok()
             });
-            if !ok {
-                // The loop is closed: nobody will ever drain. Stop quietly but keep
-                // the fact visible to whoever reads the stats.
+            if ok != Some(true) {
+                // The loop is closed (or the process shuts down): nobody will ever
+                // drain. Stop quietly but keep the fact visible to whoever reads the stats.
                 s.closed.store(true, Ordering::Release);
                 return false;
             }
@@ -300,13 +306,13 @@ fn start_ticker(
 /// measure the cost of awaiting a Rust future from Python.
 #[pyfunction]
 fn echo<'py>(py: Python<'py>, value: Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(value) })
+    runtime::future_into_py(py, async move { Ok(value) })
 }
 
 /// An awaitable that sleeps on the runtime's timer (proves futures really run there).
 #[pyfunction]
 fn sleep_ms<'py>(py: Python<'py>, ms: u64) -> PyResult<Bound<'py, PyAny>> {
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    runtime::future_into_py(py, async move {
         tokio::time::sleep(Duration::from_millis(ms)).await;
         Ok(ms)
     })

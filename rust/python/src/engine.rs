@@ -149,7 +149,7 @@ impl PyEngine {
     fn shutdown<'py>(&self, py: Python<'py>, timeout_s: f64) -> PyResult<Bound<'py, PyAny>> {
         let engine = self.engine.clone();
         let events = self.events.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             engine
                 .shutdown(Duration::from_secs_f64(timeout_s.max(0.0)))
                 .await;
@@ -204,12 +204,12 @@ fn start_engine<'py>(
         f
     });
     let _guard = runtime::runtime().enter();
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    runtime::future_into_py(py, async move {
         let engine = Engine::start(cfg, ring_log_sink())
             .await
             .map_err(|e| startup_error(e.to_string()))?;
         engine.set_event_sink(sink);
-        Python::attach(|py| {
+        runtime::attach(|py| {
             Py::new(
                 py,
                 PyEngine {

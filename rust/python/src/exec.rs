@@ -22,7 +22,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::bridge::{self, Dispatcher};
 use crate::errors::{py_err, startup_error, value_error};
-use crate::runtime::{runtime, shutdown_token};
+use crate::runtime::{self, runtime, shutdown_token};
 
 fn to_py_err(e: ExecError) -> PyErr {
     py_err(e.class(), e.to_string())
@@ -57,7 +57,7 @@ fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
 
 fn ser<T: arb_exec::serde::Serialize>(v: &T) -> PyResult<Py<PyAny>> {
     let j = serde_json::to_value(v).map_err(|e| py_err(ErrorClass::Malformed, e.to_string()))?;
-    Python::attach(|py| json_to_py(py, &j))
+    runtime::attach(|py| json_to_py(py, &j))
 }
 
 fn amount(field: &str, s: &str) -> PyResult<Amount> {
@@ -224,15 +224,13 @@ impl PyVenueClient {
 
     fn server_time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            c.server_time().await.map_err(to_py_err)
-        })
+        runtime::future_into_py(py, async move { c.server_time().await.map_err(to_py_err) })
     }
 
     /// `[{"asset", "free", "locked"}]`.
     fn balances<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             let b = c.balances().await.map_err(to_py_err)?;
             ser(&b)
         })
@@ -241,7 +239,7 @@ impl PyVenueClient {
     /// `{"maker", "taker"}` fee rates.
     fn fees<'py>(&self, py: Python<'py>, symbol: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             let f = c.fees(&symbol).await.map_err(to_py_err)?;
             ser(&f)
         })
@@ -255,7 +253,7 @@ impl PyVenueClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let req = order_from_dict(&self.rules.lock(), self.client.venue(), order)?;
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             let s = c.place(&req).await.map_err(to_py_err)?;
             ser(&s)
         })
@@ -271,7 +269,7 @@ impl PyVenueClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let r = order_ref(order_id, client_id)?;
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             let s = c.query(&symbol, &r).await.map_err(to_py_err)?;
             ser(&s)
         })
@@ -287,7 +285,7 @@ impl PyVenueClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let r = order_ref(order_id, client_id)?;
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             let s = c.cancel(&symbol, &r).await.map_err(to_py_err)?;
             ser(&s)
         })
@@ -295,7 +293,7 @@ impl PyVenueClient {
 
     fn open_orders<'py>(&self, py: Python<'py>, symbol: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             let s = c.open_orders(&symbol).await.map_err(to_py_err)?;
             ser(&s)
         })
@@ -310,7 +308,7 @@ impl PyVenueClient {
         limit: u32,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             let s = c
                 .my_trades(&symbol, since_ms, limit)
                 .await
@@ -343,10 +341,10 @@ impl PyVenueClient {
         let id = ClientOrderId::custom(client_id).map_err(invalid)?;
         let c = self.client.clone();
         let t = std::time::Duration::from_secs_f64(timeout_s.max(0.0));
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             match c.tracker().wait_final(&id, t).await {
                 Some(s) => ser(&s),
-                None => Ok(Python::attach(|py| py.None())),
+                None => runtime::attach(|py| Ok(py.None())),
             }
         })
     }
@@ -450,7 +448,7 @@ impl PyVenueClient {
         since_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        runtime::future_into_py(py, async move {
             c.reconcile(&symbols, since_ms).await.map_err(to_py_err)
         })
     }
@@ -483,16 +481,16 @@ fn submit_pair<'py>(
     let a = order_from_dict(&client_a.rules.lock(), client_a.client.venue(), order_a)?;
     let b = order_from_dict(&client_b.rules.lock(), client_b.client.venue(), order_b)?;
     let (ca, cb) = (client_a.client.clone(), client_b.client.clone());
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    runtime::future_into_py(py, async move {
         let (ra, rb) = arb_exec::submit_pair(&ca, &a, &cb, &b).await;
         let conv = |r: Result<arb_exec::OrderState, ExecError>| -> PyResult<Py<PyAny>> {
             match r {
                 Ok(s) => ser(&s),
-                Err(e) => Python::attach(|py| Ok(to_py_err(e).into_value(py).into_any())),
+                Err(e) => runtime::attach(|py| Ok(to_py_err(e).into_value(py).into_any())),
             }
         };
         let (a, b) = (conv(ra)?, conv(rb)?);
-        Python::attach(|py| Ok(PyTuple::new(py, [a, b])?.into_any().unbind()))
+        runtime::attach(|py| Ok(PyTuple::new(py, [a, b])?.into_any().unbind()))
     })
 }
 

@@ -16,8 +16,8 @@ pub mod telemetry;
 
 /// Stops every long-running Rust task; called by the package's `atexit` hook.
 #[pyfunction]
-fn shutdown() {
-    runtime::shutdown();
+fn shutdown(py: Python<'_>) {
+    runtime::shutdown(py);
 }
 
 #[pymodule]
