@@ -6,8 +6,8 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use arb_market::venues::mexc::proto::{Body, PushDataV3ApiWrapper};
 use arb_core::Venue;
+use arb_market::venues::mexc::proto::{Body, PushDataV3ApiWrapper};
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use prost::Message as _;
