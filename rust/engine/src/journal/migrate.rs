@@ -127,107 +127,17 @@ pub fn to_current(c: &mut Connection, schema: &str) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use rusqlite::Connection;
 
     use super::SCHEMA_VERSION;
     use crate::journal::tests::{meta, temp};
     use crate::journal::{Dec, Journal, JournalError, JournalRecord, SpreadQuote, SpreadSample};
 
-    /// Schema 1 as the engine wrote it (the fixture of what exists on users' disks).
-    const V1_DDL: &str = r#"
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE opportunities (
-    id             BIGINT PRIMARY KEY,
-    t_ms           BIGINT NOT NULL,
-    symbol         TEXT   NOT NULL,
-    buy_venue      TEXT   NOT NULL,
-    sell_venue     TEXT   NOT NULL,
-    qty            TEXT   NOT NULL,
-    buy_cost       TEXT   NOT NULL,
-    sell_proceeds  TEXT   NOT NULL,
-    best_ask       TEXT   NOT NULL,
-    best_bid       TEXT   NOT NULL,
-    edge_bps       TEXT   NOT NULL,
-    book_age_ms    BIGINT NOT NULL,
-    balance_age_ms BIGINT,
-    decision       TEXT   NOT NULL,
-    tx_id          BIGINT
-);
-CREATE TABLE transactions (
-    tx_id            BIGINT PRIMARY KEY,
-    symbol           TEXT   NOT NULL,
-    buy_venue        TEXT   NOT NULL,
-    sell_venue       TEXT   NOT NULL,
-    qty              TEXT   NOT NULL,
-    expected_pnl     TEXT   NOT NULL,
-    started_ms       BIGINT NOT NULL,
-    finished_ms      BIGINT,
-    outcome          TEXT,
-    bought_qty       TEXT,
-    sold_qty         TEXT,
-    realized_pnl     TEXT,
-    fees_quote       TEXT,
-    residual_base    TEXT,
-    tick_to_trade_us BIGINT,
-    detail           TEXT
-);
-CREATE TABLE orders (
-    client_order_id TEXT   PRIMARY KEY,
-    tx_id           BIGINT NOT NULL,
-    leg             TEXT   NOT NULL,
-    venue           TEXT   NOT NULL,
-    symbol          TEXT   NOT NULL,
-    side            TEXT   NOT NULL,
-    kind            TEXT   NOT NULL,
-    price           TEXT,
-    qty             TEXT,
-    quote_qty       TEXT,
-    venue_order_id  TEXT,
-    status          TEXT   NOT NULL,
-    filled_qty      TEXT,
-    request_us      BIGINT NOT NULL,
-    ack_us          BIGINT,
-    final_us        BIGINT,
-    error_class     TEXT,
-    error           TEXT
-);
-CREATE TABLE fills (
-    venue           TEXT   NOT NULL,
-    trade_id        TEXT   NOT NULL,
-    client_order_id TEXT   NOT NULL,
-    venue_order_id  TEXT   NOT NULL,
-    tx_id           BIGINT,
-    symbol          TEXT   NOT NULL,
-    side            TEXT   NOT NULL,
-    price           TEXT   NOT NULL,
-    qty             TEXT   NOT NULL,
-    quote_qty       TEXT   NOT NULL,
-    fee             TEXT   NOT NULL,
-    fee_asset       TEXT   NOT NULL,
-    is_maker        BIGINT NOT NULL,
-    t_ms            BIGINT NOT NULL,
-    recv_us         BIGINT NOT NULL,
-    PRIMARY KEY (venue, trade_id)
-);
-CREATE TABLE spreads (
-    t_ms     BIGINT NOT NULL,
-    symbol   TEXT   NOT NULL,
-    mexc_bid TEXT,
-    mexc_ask TEXT,
-    gate_bid TEXT,
-    gate_ask TEXT
-);
-CREATE TABLE events (
-    t_ms   BIGINT NOT NULL,
-    kind   TEXT   NOT NULL,
-    detail TEXT   NOT NULL
-);
-CREATE INDEX fills_by_order ON fills (client_order_id);
-CREATE INDEX orders_by_tx ON orders (tx_id);
-"#;
+    /// Schema 1 as the engine wrote it (the fixture of what exists on users' disks,
+    /// shared with the Python readers' tests).
+    const V1_DDL: &str = include_str!("../../../../tests/fixtures/journal_schema_1.sql");
 
     /// Every old row but the spreads: the migration must leave these as they are.
     const V1_ROWS: &str = "
@@ -252,6 +162,18 @@ CREATE INDEX orders_by_tx ON orders (tx_id);
         INSERT INTO spreads VALUES (300, 'BTC/USDT', NULL, NULL, NULL, NULL);
         INSERT INTO spreads VALUES (400, 'BTC/USDT', '101', '101.1', NULL, NULL);
     ";
+
+    /// A schema-1 journal holding `rows`.
+    fn v1_journal(name: &str, rows: &[&str]) -> PathBuf {
+        let path = temp(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(V1_DDL).unwrap();
+        for sql in rows {
+            c.execute_batch(sql).unwrap();
+        }
+        path
+    }
 
     type SpreadRow = (i64, String, String, Option<String>, Option<String>);
 
@@ -324,14 +246,8 @@ CREATE INDEX orders_by_tx ON orders (tx_id);
 
     #[test]
     fn a_schema_1_journal_is_migrated_at_open_losing_nothing() {
-        let path = temp("migrate-v1");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let c = Connection::open(&path).unwrap();
-        c.execute_batch(V1_DDL).unwrap();
-        c.execute_batch(V1_ROWS).unwrap();
-        c.execute_batch(V1_SPREADS).unwrap();
-        let before = dump(&c);
-        drop(c);
+        let path = v1_journal("migrate-v1", &[V1_ROWS, V1_SPREADS]);
+        let before = dump(&Connection::open(&path).unwrap());
 
         let j = Journal::open(&path, &meta("sim")).unwrap();
         // The migrated journal takes new samples in the new shape.
@@ -383,13 +299,7 @@ CREATE INDEX orders_by_tx ON orders (tx_id);
 
     #[test]
     fn a_schema_1_journal_of_another_run_is_refused_and_left_untouched() {
-        let path = temp("migrate-foreign");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let c = Connection::open(&path).unwrap();
-        c.execute_batch(V1_DDL).unwrap();
-        c.execute_batch(V1_ROWS).unwrap();
-        c.execute_batch(V1_SPREADS).unwrap();
-        drop(c);
+        let path = v1_journal("migrate-foreign", &[V1_ROWS, V1_SPREADS]);
         let mut other = meta("sim");
         other.rest[0].1 = "https://api.mexc.com".into();
         let e = Journal::open(&path, &other).err().unwrap().to_string();
@@ -412,13 +322,7 @@ CREATE INDEX orders_by_tx ON orders (tx_id);
 
     #[test]
     fn the_oldest_journal_without_meta_is_migrated_by_a_simulator_run() {
-        let path = temp("migrate-nometa");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let c = Connection::open(&path).unwrap();
-        c.execute_batch(V1_DDL).unwrap();
-        c.execute_batch(V1_SPREADS).unwrap();
-        c.execute_batch("DROP TABLE meta").unwrap();
-        drop(c);
+        let path = v1_journal("migrate-nometa", &[V1_SPREADS, "DROP TABLE meta"]);
         // Refused live, as before the migration existed (and left as it is).
         let e = Journal::open(&path, &meta("live"))
             .err()
