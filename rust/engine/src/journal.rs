@@ -12,16 +12,16 @@
 //! later, always before the records sent after them.
 //!
 //! Every journal has a `meta` table written at creation: the schema version, the mode
-//! (`sim` / `live`), each venue's REST base URL (`rest.<venue>`), the engine instance (client-id prefix) and, for a
-//! simulator session, its name. [`Journal::open`] refuses a journal whose meta does
-//! not match the engine opening it, so crash recovery never acts at one venue on what
-//! another venue (or the simulator, or another instance) did.
+//! (`sim` / `live`), each venue's REST base URL (`rest.<venue>`), the engine instance
+//! (client-id prefix) and, for a simulator session, its name. [`Journal::open`] refuses
+//! a journal whose meta does not match the engine opening it, so crash recovery never
+//! acts at one venue on what another venue (or the simulator, or another instance) did.
 //!
 //! The schema uses only portable types (`TEXT` decimals, `BIGINT` times, composite
 //! primary keys) and `INSERT ... ON CONFLICT ... DO UPDATE/NOTHING`, which PostgreSQL
 //! accepts unchanged. Decimals are stored as exact strings, never floats. Rows name
 //! venues by their configuration name (`mexc`, `gateio`), never by column; an older
-//! journal is migrated at open ([`migrate`]).
+//! journal is migrated at open (`journal/migrate.rs`; SQLite only, like the writer).
 
 mod migrate;
 
@@ -418,7 +418,9 @@ impl Journal {
     /// Opens (creating if needed) the journal at `path` for the engine `meta` describes
     /// and starts the writer thread. A new journal gets `meta`; an existing one must
     /// carry the same mode, instance and venue URLs. One without meta (written by an
-    /// older version) is refused in live mode and adopted in simulator mode.
+    /// older version) is refused in live mode and adopted in simulator mode. Once it is
+    /// found to be ours, an older schema is migrated (`journal/migrate.rs`); a newer one is
+    /// refused before anything is compared or written.
     ///
     /// # Errors
     /// The database cannot be created or its schema applied, or it is another run's.
@@ -1025,7 +1027,7 @@ fn write_one(c: &Connection, rec: &JournalRecord) -> rusqlite::Result<()> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     fn fill(id: &str) -> JournalRecord {
