@@ -234,8 +234,8 @@ def test_live_run_never_recovers_from_the_simulator_journal(sim: Simulator, tmp_
     info = sim.info
     assert meta["mode"] == "live"
     assert meta["instance"] == "arb"
-    assert meta["mexc_rest"] == info["mexc_rest"]
-    assert meta["gateio_rest"] == info["gate_rest"]
+    assert meta["rest.mexc"] == info["mexc_rest"]
+    assert meta["rest.gateio"] == info["gate_rest"]
     assert not any("secret" in k or "key" in k for k in meta)
 
 
@@ -251,7 +251,7 @@ def test_live_refuses_a_journal_that_is_not_its_own(
         if damage == "other_mode":
             c.execute("UPDATE meta SET value = 'sim' WHERE key = 'mode'")
         elif damage == "other_venue":
-            c.execute("UPDATE meta SET value = 'https://api.mexc.com' WHERE key = 'mexc_rest'")
+            c.execute("UPDATE meta SET value = 'https://api.mexc.com' WHERE key = 'rest.mexc'")
         else:
             c.execute("DROP TABLE meta")
     if damage == "old_layout":  # where an older version kept the live journal

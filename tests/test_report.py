@@ -21,7 +21,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from arbhybrid import browser, cli, report
+from arbhybrid import browser, cli, journal, report
 from arbhybrid.simulator import Simulator, config_from_settings
 from test_engine_acceptance import run_engine, settings_for_test
 
@@ -200,3 +200,64 @@ def test_history_lists_the_runs_transactions_with_filters(
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert f"{sum(s <= starts[0] for s in starts)} transactions" in out
+
+
+#: Schema 1 as the engine wrote it (the fixture of the journals on users' disks).
+SCHEMA_1 = (Path(__file__).parent / "fixtures" / "journal_schema_1.sql").read_text()
+
+SCHEMA_1_ROWS = """
+INSERT INTO meta VALUES ('schema', '1'), ('mode', 'sim'), ('instance', 'arb'),
+    ('mexc_rest', 'http://127.0.0.1:1'), ('gateio_rest', 'http://127.0.0.1:2/api/v4');
+INSERT INTO opportunities VALUES (1, 1500, 'BTC/USDT', 'mexc', 'gateio', '0.5', '50',
+    '51', '100', '102', '12.5', 3, NULL, 'taken', 7);
+INSERT INTO transactions VALUES (7, 'BTC/USDT', 'mexc', 'gateio', '0.5', '1', 1500, 1600,
+    'success', '0.5', '0.5', '0.9', '0.1', '0', 150, NULL);
+INSERT INTO spreads VALUES (1000, 'BTC/USDT', '100.1', '100.2', '100.3', '100.4');
+INSERT INTO spreads VALUES (2000, 'BTC/USDT', '100.5', '100.6', NULL, NULL);
+INSERT INTO spreads VALUES (3000, 'BTC/USDT', NULL, NULL, NULL, NULL);
+INSERT INTO spreads VALUES (4000, 'BTC/USDT', '101', '101.1', '101.3', NULL);
+INSERT INTO spreads VALUES (5000, 'BTC/USDT', '100.9', '101', '101.2', '101.3');
+"""
+
+
+def test_report_and_history_read_a_schema_1_journal_and_a_schema_2_one(
+    run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as c:
+        c.executescript(SCHEMA_1 + SCHEMA_1_ROWS)
+    c.close()
+    # One venue-generic shape for both: a venue with neither side in an old row is absent.
+    with journal.open_journal(old) as conn:
+        quotes = journal.spreads(conn)
+    D = Decimal
+    assert quotes == [
+        journal.Quote(1000, "BTC/USDT", "mexc", D("100.1"), D("100.2")),
+        journal.Quote(1000, "BTC/USDT", "gateio", D("100.3"), D("100.4")),
+        journal.Quote(2000, "BTC/USDT", "mexc", D("100.5"), D("100.6")),
+        journal.Quote(4000, "BTC/USDT", "mexc", D("101"), D("101.1")),
+        journal.Quote(4000, "BTC/USDT", "gateio", D("101.3"), None),
+        journal.Quote(5000, "BTC/USDT", "mexc", D("100.9"), D("101")),
+        journal.Quote(5000, "BTC/USDT", "gateio", D("101.2"), D("101.3")),
+    ]
+    with journal.open_journal(run.journal) as conn:
+        assert journal.meta(conn)["schema"] == "2"
+        new = journal.spreads(conn)
+    assert {q.venue for q in new} == {"mexc", "gateio"}
+    assert {q.symbol for q in new} == set(run.symbols)
+
+    plots, _ = report.build(old)
+    by_key = {p.key: p for p in plots}
+    # The samples where both venues had both sides: 1000 and 5000.
+    assert by_key["spread-BTC/USDT"].points == {"spread samples gateio / mexc": 2}
+    assert by_key["spread-BTC/USDT"].png is not None
+    for j in (old, run.journal):
+        out_dir = tmp_path / j.stem
+        assert cli.main(["report", "--journal", str(j), "--out", str(out_dir)]) == 0
+        assert Path(capsys.readouterr().out.strip()) == out_dir / "report.html"
+        assert cli.main(["history", "--journal", str(j)]) == 0
+        out = capsys.readouterr().out
+        with sqlite3.connect(j) as c:
+            n = c.execute("SELECT COUNT(*) FROM transactions").fetchone()[0]
+        c.close()
+        assert f"{n} transactions" in out, out

@@ -182,8 +182,40 @@ def orders(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return list(conn.execute("SELECT * FROM orders ORDER BY request_us"))
 
 
-def spreads(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    return list(conn.execute("SELECT * FROM spreads ORDER BY t_ms"))
+@dataclass(frozen=True)
+class Quote:
+    """One venue's best bid and ask for one symbol at one time: a spread sample's row
+    (a sample is the quotes sharing ``t_ms`` and ``symbol``)."""
+
+    t_ms: int
+    symbol: str
+    venue: str
+    bid: Decimal | None
+    ask: Decimal | None
+
+
+#: Schema 1 named the venues in its ``spreads`` columns: venue -> (bid, ask) column (the
+#: engine migrates such a journal when it opens it; a read-only reader meets it as is).
+_V1_SPREAD_COLUMNS = {"mexc": ("mexc_bid", "mexc_ask"), "gateio": ("gate_bid", "gate_ask")}
+
+
+def spreads(conn: sqlite3.Connection) -> list[Quote]:
+    """Every spread sample's quotes, oldest first, in one shape for every schema: one per
+    venue that had a quote (a schema-1 row with neither side of a venue has none)."""
+    columns = {str(r["name"]) for r in conn.execute("PRAGMA table_info(spreads)")}
+    if not columns:  # a journal from before spreads were sampled
+        return []
+    if "venue" in columns:
+        return [
+            Quote(r["t_ms"], r["symbol"], r["venue"], dec(r["bid"]), dec(r["ask"]))
+            for r in conn.execute("SELECT * FROM spreads ORDER BY t_ms, rowid")
+        ]
+    return [
+        Quote(r["t_ms"], r["symbol"], venue, dec(r[bid]), dec(r[ask]))
+        for r in conn.execute("SELECT * FROM spreads ORDER BY t_ms, rowid")
+        for venue, (bid, ask) in _V1_SPREAD_COLUMNS.items()
+        if r[bid] is not None or r[ask] is not None
+    ]
 
 
 def opportunities(conn: sqlite3.Connection) -> list[sqlite3.Row]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import math
 import sqlite3
 from collections import Counter, defaultdict
@@ -59,83 +60,87 @@ RUN_BREAK_MS = 10_000
 
 
 def spread_plots(
-    spreads: list[sqlite3.Row], opportunities: list[sqlite3.Row], txs: list[journal.Transaction]
+    spreads: list[journal.Quote], opportunities: list[sqlite3.Row], txs: list[journal.Transaction]
 ) -> list[Plot]:
-    """Per symbol: the two directional cross-venue edges (bps) over time, trades marked."""
-    by_symbol: dict[str, list[sqlite3.Row]] = defaultdict(list)
-    for r in sorted(spreads, key=lambda r: r["t_ms"]):
-        by_symbol[r["symbol"]].append(r)
+    """Per symbol, one panel per pair of venues present: the pair's two directional
+    cross-venue edges (bps) over time, detections dotted, trades marked."""
+    # symbol -> sample time -> venue -> (bid, ask), for quotes with both sides.
+    samples: dict[str, dict[int, dict[str, tuple[Decimal, Decimal]]]] = defaultdict(dict)
+    for q in sorted(spreads, key=lambda q: q.t_ms):
+        at = samples[q.symbol].setdefault(q.t_ms, {})
+        if q.bid is not None and q.ask is not None:
+            at[q.venue] = (q.bid, q.ask)
     opps: dict[str, list[sqlite3.Row]] = defaultdict(list)
     for o in sorted(opportunities, key=lambda o: o["t_ms"]):
         opps[o["symbol"]].append(o)
     plots = []
     # One time origin for samples, detections and trades, so none lands left of zero.
     t0 = min(
-        [rows[0]["t_ms"] for rows in by_symbol.values()]
+        [min(by_t) for by_t in samples.values()]
         + [rows[0]["t_ms"] for rows in opps.values()]
         + [t.started_ms for t in txs],
         default=0,
     )
-    for symbol in sorted(by_symbol):
-        rows = by_symbol[symbol]
-        ts: list[float] = []
-        m2g: list[float] = []
-        g2m: list[float] = []
-        last_ms = None
-        for r in rows:
-            if None in (r["mexc_bid"], r["mexc_ask"], r["gate_bid"], r["gate_ask"]):
-                continue
-            if last_ms is not None and r["t_ms"] - last_ms > RUN_BREAK_MS:
-                ts.append(_ms_to_s(t0, last_ms))
-                m2g.append(math.nan)
-                g2m.append(math.nan)
-            last_ms = r["t_ms"]
-            mb, ma = Decimal(r["mexc_bid"]), Decimal(r["mexc_ask"])
-            gb, ga = Decimal(r["gate_bid"]), Decimal(r["gate_ask"])
-            ts.append(_ms_to_s(t0, r["t_ms"]))
-            m2g.append(float((gb - ma) / ma * BPS))  # buy MEXC, sell Gate
-            g2m.append(float((mb - ga) / ga * BPS))  # buy Gate, sell MEXC
-        if not ts:
+    for symbol in sorted(samples):
+        by_t = samples[symbol]
+        venues = sorted({v for at in by_t.values() for v in at})
+        # Each pair's edges: (a, b, times, buy a / sell b, buy b / sell a).
+        series = []
+        for a, b in itertools.combinations(venues, 2):
+            ts: list[float] = []
+            a2b: list[float] = []
+            b2a: list[float] = []
+            last_ms = None
+            for t_ms, at in by_t.items():
+                if a not in at or b not in at:
+                    continue
+                if last_ms is not None and t_ms - last_ms > RUN_BREAK_MS:
+                    ts.append(_ms_to_s(t0, last_ms))
+                    a2b.append(math.nan)
+                    b2a.append(math.nan)
+                last_ms = t_ms
+                (a_bid, a_ask), (b_bid, b_ask) = at[a], at[b]
+                ts.append(_ms_to_s(t0, t_ms))
+                a2b.append(float((b_bid - a_ask) / a_ask * BPS))  # buy at a, sell at b
+                b2a.append(float((a_bid - b_ask) / b_ask * BPS))  # buy at b, sell at a
+            if ts:
+                series.append((a, b, ts, a2b, b2a))
+        if not series:
             continue
-        fig, ax = plt.subplots(figsize=(9, 3.2))
-        ax.plot(ts, m2g, lw=0.8, label="buy MEXC / sell Gate")
-        ax.plot(ts, g2m, lw=0.8, label="buy Gate / sell MEXC")
-        ax.axhline(0, color="grey", lw=0.5)
-        # What the engine saw at detection (net of fees, at the traded depth), between the
-        # once-a-second samples.
-        for buy, colour, label in (
-            ("mexc", "tab:blue", "detected net edge, buy MEXC"),
-            ("gateio", "tab:orange", "detected net edge, buy Gate"),
-        ):
-            pts = [o for o in opps[symbol] if o["buy_venue"] == buy]
-            if pts:
-                ax.scatter(
-                    [_ms_to_s(t0, o["t_ms"]) for o in pts],
-                    [float(Decimal(o["edge_bps"])) for o in pts],
-                    s=14,
-                    color=colour,
-                    marker="o",
-                    label=label,
-                    zorder=3,
-                )
-        trades = [t for t in txs if t.symbol == symbol]
-        for t in trades:
-            ax.axvline(_ms_to_s(t0, t.started_ms), color="tab:red", lw=0.6, alpha=0.6)
-        ax.set_xlabel("seconds")
-        ax.set_ylabel("edge (bps)")
-        ax.legend(loc="upper right", fontsize=7)
-        ax.set_title(
-            f"{symbol}: gross top-of-book edge (lines), detections (dots) "
-            f"({len(trades)} trades, red)"
-        )
-        plots.append(
-            Plot(
-                f"spread-{symbol}",
-                f"Spread {symbol}",
-                _png(fig),
-                points={"spread samples": sum(not math.isnan(v) for v in m2g)},
+        fig, axes = plt.subplots(len(series), 1, figsize=(9, 3.2 * len(series)), squeeze=False)
+        points: dict[str, int] = {}
+        for ax, (a, b, ts, a2b, b2a) in zip(axes[:, 0], series, strict=True):
+            trades = [
+                t for t in txs if t.symbol == symbol and {t.buy_venue, t.sell_venue} == {a, b}
+            ]
+            ax.plot(ts, a2b, lw=0.8, label=f"buy {a} / sell {b}")
+            ax.plot(ts, b2a, lw=0.8, label=f"buy {b} / sell {a}")
+            ax.axhline(0, color="grey", lw=0.5)
+            # What the engine saw at detection (net of fees, at the traded depth), between
+            # the once-a-second samples.
+            for buy, sell, colour in ((a, b, "tab:blue"), (b, a, "tab:orange")):
+                pts = [o for o in opps[symbol] if (o["buy_venue"], o["sell_venue"]) == (buy, sell)]
+                if pts:
+                    ax.scatter(
+                        [_ms_to_s(t0, o["t_ms"]) for o in pts],
+                        [float(Decimal(o["edge_bps"])) for o in pts],
+                        s=14,
+                        color=colour,
+                        marker="o",
+                        label=f"detected net edge, buy {buy}",
+                        zorder=3,
+                    )
+            for t in trades:
+                ax.axvline(_ms_to_s(t0, t.started_ms), color="tab:red", lw=0.6, alpha=0.6)
+            ax.set_xlabel("seconds")
+            ax.set_ylabel("edge (bps)")
+            ax.legend(loc="upper right", fontsize=7)
+            ax.set_title(
+                f"{symbol} {a} / {b}: gross top-of-book edge (lines), detections (dots) "
+                f"({len(trades)} trades, red)"
             )
-        )
+            points[f"spread samples {a} / {b}"] = sum(not math.isnan(v) for v in a2b)
+        plots.append(Plot(f"spread-{symbol}", f"Spread {symbol}", _png(fig), points=points))
     if not plots:
         plots.append(Plot("spread", "Spread", None, "no spread samples in the journal"))
     return plots
@@ -289,7 +294,7 @@ def build(source: str | Path | list[journal.Run]) -> tuple[list[Plot], dict[str,
     """Renders every plot and a summary from one journal or every run's."""
     runs = source if isinstance(source, list) else [journal.Run(Path(source).stem, Path(source))]
     txs: list[journal.Transaction] = []
-    spreads: list[sqlite3.Row] = []
+    spreads: list[journal.Quote] = []
     opps: list[sqlite3.Row] = []
     orders: list[sqlite3.Row] = []
     buy_bps: list[float] = []

@@ -159,8 +159,13 @@ impl EngineConfig {
         crate::journal::JournalMeta {
             mode: self.mode.clone(),
             instance: self.client_id_prefix.clone(),
-            mexc_rest: self.mexc.rest_url.clone(),
-            gateio_rest: self.gateio.rest_url.clone(),
+            rest: [
+                (arb_core::Venue::Mexc, &self.mexc),
+                (arb_core::Venue::Gate, &self.gateio),
+            ]
+            .into_iter()
+            .map(|(v, c)| (v.as_str().to_string(), c.rest_url.clone()))
+            .collect(),
             session: self.session.clone(),
         }
     }

@@ -11,15 +11,21 @@
 //! on the send path); the writer drains it at its next wake-up, at most [`STAGE_POLL`]
 //! later, always before the records sent after them.
 //!
-//! Every journal has a `meta` table written at creation: the mode (`sim` / `live`),
-//! both venues' REST base URLs, the engine instance (client-id prefix) and, for a
-//! simulator session, its name. [`Journal::open`] refuses a journal whose meta does
-//! not match the engine opening it, so crash recovery never acts at one venue on what
-//! another venue (or the simulator, or another instance) did.
+//! Every journal has a `meta` table written at creation: the schema version, the mode
+//! (`sim` / `live`), each venue's REST base URL (`rest.<venue>`), the engine instance
+//! (client-id prefix) and, for a simulator session, its name. [`Journal::open`] refuses
+//! a journal whose meta does not match the engine opening it, so crash recovery never
+//! acts at one venue on what another venue (or the simulator, or another instance) did.
 //!
 //! The schema uses only portable types (`TEXT` decimals, `BIGINT` times, composite
 //! primary keys) and `INSERT ... ON CONFLICT ... DO UPDATE/NOTHING`, which PostgreSQL
-//! accepts unchanged. Decimals are stored as exact strings, never floats.
+//! accepts unchanged. Decimals are stored as exact strings, never floats. Rows name
+//! venues by their configuration name (`mexc`, `gateio`), never by column; an older
+//! journal is migrated at open (`journal/migrate.rs`; SQLite only, like the writer).
+
+mod migrate;
+
+pub use migrate::SCHEMA_VERSION;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -127,12 +133,11 @@ CREATE TABLE IF NOT EXISTS fills (
     PRIMARY KEY (venue, trade_id)
 );
 CREATE TABLE IF NOT EXISTS spreads (
-    t_ms     BIGINT NOT NULL,
-    symbol   TEXT   NOT NULL,
-    mexc_bid TEXT,
-    mexc_ask TEXT,
-    gate_bid TEXT,
-    gate_ask TEXT
+    t_ms   BIGINT NOT NULL,
+    symbol TEXT   NOT NULL,
+    venue  TEXT   NOT NULL,
+    bid    TEXT,
+    ask    TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     t_ms   BIGINT NOT NULL,
@@ -248,14 +253,21 @@ pub struct FillRecord {
     pub recv_us: i64,
 }
 
-/// Both venues' best bid and ask for one symbol at one time (absent when a book is not
-/// valid).
+/// The venues' best bid and ask for one symbol at one time: one quote per venue whose
+/// book is valid (a venue without one is absent).
 #[derive(Clone, Debug)]
 pub struct SpreadSample {
     pub t_ms: i64,
     pub symbol: Arc<str>,
-    pub mexc: Option<(Dec, Dec)>,
-    pub gate: Option<(Dec, Dec)>,
+    pub quotes: Vec<SpreadQuote>,
+}
+
+/// One venue's best bid and ask in a [`SpreadSample`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpreadQuote {
+    pub venue: &'static str,
+    pub bid: Dec,
+    pub ask: Dec,
 }
 
 /// What the hot path sends to the writer.
@@ -272,7 +284,7 @@ pub enum JournalRecord {
         kind: &'static str,
         detail: String,
     },
-    /// A periodic sample of both venues' best prices for one symbol (for the report).
+    /// A periodic sample of the venues' best prices for one symbol (for the report).
     Spread(Box<SpreadSample>),
     /// Reply on the channel once everything sent before it is committed.
     Flush(mpsc::SyncSender<()>),
@@ -296,6 +308,17 @@ pub enum JournalError {
     /// The journal belongs to another mode, venue or instance (or says nothing).
     #[error("journal {path}: {REFUSED}: {why}")]
     Foreign { path: PathBuf, why: String },
+    /// A newer engine wrote the journal: this one would not know what its rows mean.
+    #[error(
+        "journal {path}: {REFUSED}: its schema is version {found}, but this engine knows \
+         versions up to {known} (a newer engine wrote it). Run that engine, or point \
+         journal.path at another journal"
+    )]
+    Schema {
+        path: PathBuf,
+        found: String,
+        known: u32,
+    },
 }
 
 /// The words every "not this engine's journal" error carries (the CLI exits 2 on them).
@@ -309,23 +332,26 @@ pub struct JournalMeta {
     pub mode: String,
     /// The client-id prefix naming the engine instance.
     pub instance: String,
-    pub mexc_rest: String,
-    pub gateio_rest: String,
+    /// Each venue's configuration name (`mexc`, `gateio`) and REST base URL.
+    pub rest: Vec<(String, String)>,
     /// The simulator session (informative; not compared: the URLs already differ).
     pub session: Option<String>,
 }
 
 impl JournalMeta {
-    fn rows(&self) -> Vec<(&'static str, String)> {
+    fn rows(&self) -> Vec<(String, String)> {
         let mut v = vec![
-            ("schema", "1".to_string()),
-            ("mode", self.mode.clone()),
-            ("instance", self.instance.clone()),
-            ("mexc_rest", self.mexc_rest.clone()),
-            ("gateio_rest", self.gateio_rest.clone()),
+            ("schema".to_string(), SCHEMA_VERSION.to_string()),
+            ("mode".to_string(), self.mode.clone()),
+            ("instance".to_string(), self.instance.clone()),
         ];
+        v.extend(
+            self.rest
+                .iter()
+                .map(|(venue, url)| (migrate::rest_key(venue), url.clone())),
+        );
         if let Some(s) = &self.session {
-            v.push(("session", s.clone()));
+            v.push(("session".to_string(), s.clone()));
         }
         v
     }
@@ -333,20 +359,33 @@ impl JournalMeta {
     /// Why a journal with `found` meta is not ours, if it is not.
     fn mismatch(&self, found: &std::collections::HashMap<String, String>) -> Option<String> {
         let norm = |s: &str| s.trim_end_matches('/').to_string();
-        let want = [
-            ("mode", self.mode.clone()),
-            ("instance", self.instance.clone()),
-            ("mexc_rest", norm(&self.mexc_rest)),
-            ("gateio_rest", norm(&self.gateio_rest)),
+        let mut want: Vec<(String, Option<String>)> = vec![
+            ("mode".into(), Some(self.mode.clone())),
+            ("instance".into(), Some(self.instance.clone())),
         ];
+        want.extend(
+            self.rest
+                .iter()
+                .map(|(venue, url)| (migrate::rest_key(venue), Some(norm(url)))),
+        );
+        // A venue the journal has and this engine does not: its transactions there
+        // could not be recovered here.
+        let mut theirs: Vec<&String> = found
+            .keys()
+            .filter(|k| k.starts_with(&migrate::rest_key("")))
+            .filter(|k| !want.iter().any(|(w, _)| w == *k))
+            .collect();
+        theirs.sort();
+        want.extend(theirs.into_iter().map(|k| (k.clone(), None)));
         let diffs: Vec<String> = want
             .iter()
             .filter_map(|(k, v)| {
-                let got = found.get(*k).map(|g| norm(g));
-                (got.as_deref() != Some(v.as_str())).then(|| {
+                let got = found.get(k).map(|g| norm(g));
+                (got != *v).then(|| {
                     format!(
-                        "{k} is {} there but {v} here",
-                        got.as_deref().unwrap_or("missing")
+                        "{k} is {} there but {} here",
+                        got.as_deref().unwrap_or("missing"),
+                        v.as_deref().unwrap_or("missing")
                     )
                 })
             })
@@ -379,7 +418,9 @@ impl Journal {
     /// Opens (creating if needed) the journal at `path` for the engine `meta` describes
     /// and starts the writer thread. A new journal gets `meta`; an existing one must
     /// carry the same mode, instance and venue URLs. One without meta (written by an
-    /// older version) is refused in live mode and adopted in simulator mode.
+    /// older version) is refused in live mode and adopted in simulator mode. Once it is
+    /// found to be ours, an older schema is migrated (`journal/migrate.rs`); a newer one is
+    /// refused before anything is compared or written.
     ///
     /// # Errors
     /// The database cannot be created or its schema applied, or it is another run's.
@@ -395,12 +436,25 @@ impl Journal {
             path: path.clone(),
             source,
         };
-        let conn = Connection::open(&path).map_err(sq)?;
+        let mut conn = Connection::open(&path).map_err(sq)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
         )
         .map_err(sq)?;
+        match migrate::version(&conn).map_err(sq)? {
+            Some(Ok(v)) if v <= SCHEMA_VERSION => {}
+            None => {}
+            Some(found) => {
+                return Err(JournalError::Schema {
+                    path: path.clone(),
+                    found: found.map_or_else(|text| format!("{text:?}"), |v| v.to_string()),
+                    known: SCHEMA_VERSION,
+                })
+            }
+        }
+        // Compared before anything is rewritten: another run's journal stays untouched.
         check_meta(&conn, &path, meta)?;
+        migrate::to_current(&mut conn, SCHEMA).map_err(sq)?;
         conn.execute_batch(SCHEMA).map_err(sq)?;
         for (k, v) in meta.rows() {
             conn.execute(
@@ -506,11 +560,12 @@ fn check_meta(conn: &Connection, path: &Path, meta: &JournalMeta) -> Result<(), 
         });
     }
     let mut q = conn.prepare("SELECT key, value FROM meta").map_err(sq)?;
-    let found: std::collections::HashMap<String, String> = q
+    let mut found: std::collections::HashMap<String, String> = q
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(sq)?
         .collect::<Result<_, _>>()
         .map_err(sq)?;
+    migrate::upgrade_meta_keys(&mut found);
     match meta.mismatch(&found) {
         Some(why) => Err(JournalError::Foreign {
             path: path.to_path_buf(),
@@ -953,14 +1008,18 @@ fn write_one(c: &Connection, rec: &JournalRecord) -> rusqlite::Result<()> {
                 .execute(params![t_ms, kind, detail])?;
         }
         JournalRecord::Spread(sp) => {
-            let side = |x: Option<(Dec, Dec)>| x.map(|(b, a)| (b.text(), a.text())).unzip();
-            let (mb, ma) = side(sp.mexc);
-            let (gb, ga) = side(sp.gate);
-            c.prepare_cached(
-                "INSERT INTO spreads (t_ms, symbol, mexc_bid, mexc_ask, gate_bid, gate_ask) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![sp.t_ms, &*sp.symbol, mb, ma, gb, ga])?;
+            let mut q = c.prepare_cached(
+                "INSERT INTO spreads (t_ms, symbol, venue, bid, ask) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for quote in &sp.quotes {
+                q.execute(params![
+                    sp.t_ms,
+                    &*sp.symbol,
+                    quote.venue,
+                    quote.bid.text(),
+                    quote.ask.text()
+                ])?;
+            }
         }
         JournalRecord::Flush(_) => {}
     }
@@ -1014,17 +1073,19 @@ mod tests {
         }))
     }
 
-    fn meta(mode: &str) -> JournalMeta {
+    pub(super) fn meta(mode: &str) -> JournalMeta {
         JournalMeta {
             mode: mode.into(),
             instance: "arb".into(),
-            mexc_rest: "http://127.0.0.1:1".into(),
-            gateio_rest: "http://127.0.0.1:2/api/v4".into(),
+            rest: vec![
+                ("mexc".into(), "http://127.0.0.1:1".into()),
+                ("gateio".into(), "http://127.0.0.1:2/api/v4".into()),
+            ],
             session: None,
         }
     }
 
-    fn temp(name: &str) -> PathBuf {
+    pub(super) fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("arb-journal-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir.join("j.sqlite")
@@ -1044,7 +1105,7 @@ mod tests {
         drop(c);
         // The same engine again (a trailing slash is the same URL): accepted.
         let mut again = meta("live");
-        again.gateio_rest.push('/');
+        again.rest[1].1.push('/');
         drop(Journal::open(&path, &again).unwrap());
         // Another mode, instance or venue: refused, naming the difference.
         let other = |f: &dyn Fn(&mut JournalMeta)| {
@@ -1059,8 +1120,21 @@ mod tests {
         );
         let e = other(&|m| m.instance = "arb2".into());
         assert!(e.contains("instance is arb there but arb2 here"), "{e}");
-        let e = other(&|m| m.mexc_rest = "https://api.mexc.com".into());
-        assert!(e.contains("mexc_rest"), "{e}");
+        let e = other(&|m| m.rest[0].1 = "https://api.mexc.com".into());
+        assert!(
+            e.contains("rest.mexc is http://127.0.0.1:1 there but https://api.mexc.com here"),
+            "{e}"
+        );
+        // A venue more or fewer than the journal's: refused too.
+        let e = other(&|m| m.rest.push(("kraken".into(), "http://127.0.0.1:3".into())));
+        assert!(e.contains("rest.kraken is missing there"), "{e}");
+        let e = other(&|m| {
+            m.rest.pop();
+        });
+        assert!(
+            e.contains("rest.gateio is http://127.0.0.1:2/api/v4 there but missing here"),
+            "{e}"
+        );
         // A journal without meta (older version): refused live, adopted by a simulator run.
         Connection::open(&path)
             .unwrap()

@@ -197,7 +197,7 @@ impl Inner {
         }
     }
 
-    /// Samples both venues' tops per symbol into the journal for the report.
+    /// Samples every venue's top per symbol into the journal for the report.
     pub(super) fn spawn_spread_sampler(self: Arc<Self>) {
         if self.cfg.spread_sample_ms == 0 {
             return;
@@ -214,20 +214,25 @@ impl Inner {
                 _ = tokio::time::sleep(every) => {}
             }
             for sym in self.syms.iter().flatten() {
-                let side = |v| {
-                    self.store.top(v, sym.id).filter(|t| t.valid).and_then(|t| {
-                        Some((
-                            Dec::new(t.bid?.price as i128, sym.scales.price),
-                            Dec::new(t.ask?.price as i128, sym.scales.price),
-                        ))
+                let quotes: Vec<journal::SpreadQuote> = Venue::ALL
+                    .into_iter()
+                    .filter_map(|v| {
+                        let t = self.store.top(v, sym.id).filter(|t| t.valid)?;
+                        Some(journal::SpreadQuote {
+                            venue: v.as_str(),
+                            bid: Dec::new(t.bid?.price as i128, sym.scales.price),
+                            ask: Dec::new(t.ask?.price as i128, sym.scales.price),
+                        })
                     })
-                };
+                    .collect();
+                if quotes.is_empty() {
+                    continue; // no valid book anywhere: nothing to sample
+                }
                 self.journal
                     .send(JournalRecord::Spread(Box::new(journal::SpreadSample {
                         t_ms: now_ms(),
                         symbol: sym.unified.clone(),
-                        mexc: side(Venue::Mexc),
-                        gate: side(Venue::Gate),
+                        quotes,
                     })));
             }
         }
