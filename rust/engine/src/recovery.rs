@@ -230,13 +230,14 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             .iter()
             .filter_map(|r| journaled_fill(r, &sym))
             .collect();
-        let (mut bought, mut sold) = (Amount::ZERO, Amount::ZERO);
-        for f in fills.iter().chain(journaled.iter()) {
-            match f.side {
-                Side::Buy => bought += f.qty,
-                Side::Sell => sold += f.qty,
-            }
-        }
+        let Some((bought, sold)) = base_sums(fills.iter().chain(journaled.iter())) else {
+            // Venue values no real account holds: nothing is sent for this transaction;
+            // the operator sees why.
+            rep.errors.push(format!(
+                "tx {txn}: its fills' base quantities do not fit a sum; left as it is"
+            ));
+            continue;
+        };
         let residual = bought - sold;
         let flatten_venue = if residual.is_negative() {
             // Buy back on MEXC (base-sized market buys exist there only).
@@ -624,4 +625,58 @@ async fn flatten(
         inner.journal_fill(txn, sym, f);
     }
     Ok(st.fills)
+}
+
+/// Base bought and sold over `fills`, checked: venue quantities are bounded
+/// (`MAX_PARSED`), but a venue can send any number of fills. `None` if a sum does not fit.
+fn base_sums<'a>(fills: impl Iterator<Item = &'a Fill>) -> Option<(Amount, Amount)> {
+    let (mut bought, mut sold) = (Amount::ZERO, Amount::ZERO);
+    for f in fills {
+        match f.side {
+            Side::Buy => bought = bought.checked_add(f.qty)?,
+            Side::Sell => sold = sold.checked_add(f.qty)?,
+        }
+    }
+    Some((bought, sold))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arb_exec::amount::MAX_PARSED;
+    use arb_exec::lifecycle::Source;
+
+    fn fill(n: usize, side: Side, qty: Amount) -> Fill {
+        Fill {
+            venue: Venue::Mexc,
+            trade_id: n.to_string(),
+            order_id: "1".into(),
+            client_id: None,
+            symbol: "BTCUSDT".into(),
+            side,
+            price: Amount::from_mantissa(1),
+            qty,
+            quote_qty: qty,
+            fee: Amount::ZERO,
+            fee_currency: "USDT".into(),
+            is_maker: false,
+            time_ms: 0,
+            source: Source::Rest,
+        }
+    }
+
+    #[test]
+    fn fills_whose_base_sum_does_not_fit_are_refused_not_summed() {
+        // Each quantity is at the parser's bound; 200 of them exceed i128.
+        let many: Vec<Fill> = (0..200).map(|n| fill(n, Side::Buy, MAX_PARSED)).collect();
+        assert_eq!(base_sums(many.iter()), None);
+        let two = [
+            fill(1, Side::Buy, MAX_PARSED),
+            fill(2, Side::Sell, Amount::from_mantissa(5)),
+        ];
+        assert_eq!(
+            base_sums(two.iter()),
+            Some((MAX_PARSED, Amount::from_mantissa(5)))
+        );
+    }
 }
