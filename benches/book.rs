@@ -224,7 +224,7 @@ fn bench(c: &mut Criterion) {
         let table = Arc::new(SymbolTable::from_json(None, Some(gate_list)).unwrap());
         let id = table.id("BTC/USDT").unwrap();
         let store = BookStore::new(table);
-        let sc = store.top(Venue::Gate, id).unwrap().scales;
+        let sc = store.top(Venue::GATE, id).unwrap().scales;
         assert_eq!(sc, SCALES);
         store.add_listener(Arc::new(|c| {
             black_box(c.bid);
@@ -233,7 +233,7 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     let (s, book) = live(BookSync::gate_obu(), &bids, &asks);
-                    *store.lock(Venue::Gate, id).unwrap() = book;
+                    *store.lock(Venue::GATE, id).unwrap() = book;
                     (s, Diff::default())
                 },
                 |(mut sync, mut diff)| {
@@ -243,11 +243,11 @@ fn bench(c: &mut Criterion) {
                         };
                         p.fill(sc, &mut diff).unwrap();
                         let top = {
-                            let mut book = store.lock(Venue::Gate, id).unwrap();
+                            let mut book = store.lock(Venue::GATE, id).unwrap();
                             sync.on_diff(&diff, &mut book).unwrap();
                             (book.best_bid(), book.best_ask())
                         };
-                        store.applied(Venue::Gate, id, diff.last, false, top, 0);
+                        store.applied(Venue::GATE, id, diff.last, false, top, 0);
                     }
                 },
                 BatchSize::LargeInput,

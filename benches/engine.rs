@@ -103,8 +103,8 @@ fn bench(c: &mut Criterion) {
             base_asset: "BTC",
             qty: q(1) / 1000,
             notional: q(60),
-            buy: Venue::Mexc,
-            sell: Venue::Gate,
+            buy: Venue::MEXC,
+            sell: Venue::GATE,
         };
         b.iter(|| black_box(risk.check(black_box(&prop), 1_000)))
     });

@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use arb_exec::order::{
     ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, Side, SymbolRules, TimeInForce,
 };
@@ -25,9 +25,9 @@ fn amt(s: &str) -> Amount {
 }
 
 fn rules(venue: Venue) -> Arc<SymbolRules> {
-    Arc::new(match venue {
-        Venue::Mexc => SymbolRules::new(venue, "BTCUSDT", 2, 6, amt("0.000001"), amt("1")),
-        Venue::Gate => SymbolRules::new(venue, "BTC_USDT", 1, 6, amt("0.00001"), amt("3")),
+    Arc::new(match venue.kind() {
+        VenueKind::Mexc => SymbolRules::new(venue, "BTCUSDT", 2, 6, amt("0.000001"), amt("1")),
+        VenueKind::Gate => SymbolRules::new(venue, "BTC_USDT", 1, 6, amt("0.00001"), amt("3")),
     })
 }
 
@@ -43,7 +43,7 @@ fn order(venue: Venue, txn: u64, price: Amount, tif: TimeInForce) -> OrderReques
         client_id: ClientOrderId::for_leg(
             "bn",
             txn,
-            if venue == Venue::Mexc { Leg::A } else { Leg::B },
+            if venue == Venue::MEXC { Leg::A } else { Leg::B },
         )
         .unwrap(),
     }
@@ -52,7 +52,7 @@ fn order(venue: Venue, txn: u64, price: Amount, tif: TimeInForce) -> OrderReques
 const SECRET: &str = "45d0b3c26f2644f19bfb98b07741b2f5";
 
 fn signing(c: &mut Criterion) {
-    let p = order(Venue::Mexc, 123_456_789, amt("65000.12"), TimeInForce::Ioc)
+    let p = order(Venue::MEXC, 123_456_789, amt("65000.12"), TimeInForce::Ioc)
         .prepare()
         .unwrap();
     let mut q = String::new();
@@ -60,7 +60,7 @@ fn signing(c: &mut Criterion) {
         arb_exec::mexc::push_param(&mut q, k, &v);
     }
     q.push_str("&timestamp=1644489390087&recvWindow=5000");
-    let gp = order(Venue::Gate, 123_456_789, amt("65000.1"), TimeInForce::Ioc)
+    let gp = order(Venue::GATE, 123_456_789, amt("65000.1"), TimeInForce::Ioc)
         .prepare()
         .unwrap();
     let body = arb_exec::gate::place_body(&gp).to_string();
@@ -101,8 +101,8 @@ fn signing(c: &mut Criterion) {
 }
 
 fn serialization(c: &mut Criterion) {
-    let mreq = order(Venue::Mexc, 987_654_321, amt("65000.129"), TimeInForce::Ioc);
-    let greq = order(Venue::Gate, 987_654_321, amt("65000.19"), TimeInForce::Ioc);
+    let mreq = order(Venue::MEXC, 987_654_321, amt("65000.129"), TimeInForce::Ioc);
+    let greq = order(Venue::GATE, 987_654_321, amt("65000.19"), TimeInForce::Ioc);
     let mp = mreq.prepare().unwrap();
     let gp = greq.prepare().unwrap();
     let mut g = c.benchmark_group("order");
@@ -237,7 +237,7 @@ fn gate_order_paths_loopback(c: &mut Criterion) {
     let mut g = c.benchmark_group("gate_order_path_loopback");
     for (name, path) in [("rest_place", OrderPath::Rest), ("ws_place", OrderPath::Ws)] {
         let mut cfg = VenueConfig::new(
-            Venue::Gate,
+            Venue::GATE,
             format!("{rest_url}/api/v4"),
             ws_url.clone(),
             "k",
@@ -253,7 +253,7 @@ fn gate_order_paths_loopback(c: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     txn += 1;
-                    let p = order(Venue::Gate, txn, amt("65000.1"), TimeInForce::Ioc)
+                    let p = order(Venue::GATE, txn, amt("65000.1"), TimeInForce::Ioc)
                         .prepare()
                         .unwrap();
                     let start = Instant::now();
@@ -311,14 +311,14 @@ fn pair_submission(c: &mut Criterion) {
         r#"{"id":"1","text":"t-bn_1_b","status":"open","currency_pair":"BTC_USDT","type":"limit","side":"buy","amount":"0.0123","price":"65000.1","left":"0.0123","finish_as":"open"}"#,
     ));
     let mexc = bench_client(
-        Venue::Mexc,
+        Venue::MEXC,
         mexc_url,
         "ws://127.0.0.1:1/ws".into(),
         "k",
         SECRET,
     );
     let gate = bench_client(
-        Venue::Gate,
+        Venue::GATE,
         format!("{gate_url}/api/v4"),
         "ws://127.0.0.1:1/ws/v4/".into(),
         "k",
@@ -332,10 +332,10 @@ fn pair_submission(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 txn += 1;
-                let a = order(Venue::Mexc, txn, amt("65000.12"), TimeInForce::Ioc)
+                let a = order(Venue::MEXC, txn, amt("65000.12"), TimeInForce::Ioc)
                     .prepare()
                     .unwrap();
-                let bb = order(Venue::Gate, txn, amt("65000.1"), TimeInForce::Ioc)
+                let bb = order(Venue::GATE, txn, amt("65000.1"), TimeInForce::Ioc)
                     .prepare()
                     .unwrap();
                 let start = Instant::now();
@@ -376,18 +376,18 @@ fn sim_runtime_and_clients(
     let sim = rt.block_on(Simulator::start(cfg)).unwrap();
     let e = sim.endpoints().clone();
     let (m, g) = (
-        sim.trader(Venue::Mexc).clone(),
-        sim.trader(Venue::Gate).clone(),
+        sim.trader(Venue::MEXC).clone(),
+        sim.trader(Venue::GATE).clone(),
     );
     let mexc = bench_client(
-        Venue::Mexc,
+        Venue::MEXC,
         e.mexc_rest.clone(),
         e.mexc_ws.clone(),
         &m.api_key,
         &m.api_secret,
     );
     let mut gcfg = VenueConfig::new(
-        Venue::Gate,
+        Venue::GATE,
         e.gate_rest.clone(),
         e.gate_ws.clone(),
         g.api_key.clone(),
@@ -402,7 +402,7 @@ fn sim_runtime_and_clients(
 /// A buy far under the market as IOC: it expires at once, so a long run leaves no open
 /// orders behind (MEXC caps them at 500).
 fn unfillable(sim: &Simulator, venue: Venue, txn: u64) -> PreparedOrder {
-    let sym = if venue == Venue::Mexc {
+    let sym = if venue == Venue::MEXC {
         "BTCUSDT"
     } else {
         "BTC_USDT"
@@ -432,7 +432,7 @@ fn gate_order_paths(c: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     txn += 1;
-                    let p = unfillable(&sim, Venue::Gate, txn);
+                    let p = unfillable(&sim, Venue::GATE, txn);
                     let start = Instant::now();
                     rt.block_on(gate.place_prepared(&p)).unwrap();
                     let d = start.elapsed();
@@ -461,8 +461,8 @@ fn sim_pair_round_trip(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 txn += 1;
-                let a = unfillable(&sim, Venue::Mexc, txn);
-                let bb = unfillable(&sim, Venue::Gate, txn);
+                let a = unfillable(&sim, Venue::MEXC, txn);
+                let bb = unfillable(&sim, Venue::GATE, txn);
                 let start = Instant::now();
                 let (ra, rb) = rt.block_on(arb_exec::submit_pair_prepared(&mexc, &a, &gate, &bb));
                 let d = start.elapsed();
@@ -487,7 +487,7 @@ fn sim_pair_round_trip(c: &mut Criterion) {
 fn connection_reuse() {
     let (rt, sim, mexc, gate) = sim_runtime_and_clients(OrderPath::Rest);
     let sim = Arc::new(sim);
-    for (venue, client) in [(Venue::Mexc, &mexc), (Venue::Gate, &gate)] {
+    for (venue, client) in [(Venue::MEXC, &mexc), (Venue::GATE, &gate)] {
         rt.block_on(async {
             let mut next = 0u64;
             let mut set = tokio::task::JoinSet::new();

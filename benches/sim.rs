@@ -75,7 +75,7 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(10));
     for (venue, url, request, binary, name) in [
         (
-            Venue::Mexc,
+            Venue::MEXC,
             ep.mexc_ws.clone(),
             r#"{"method":"SUBSCRIPTION","params":["spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"]}"#
                 .to_string(),
@@ -83,7 +83,7 @@ fn bench(c: &mut Criterion) {
             "mexc_protobuf_depth_frames_to_one_ws_subscriber",
         ),
         (
-            Venue::Gate,
+            Venue::GATE,
             ep.gate_ws.clone(),
             r#"{"time":0,"channel":"spot.obu","event":"subscribe","payload":["ob.BTC_USDT.50"]}"#
                 .to_string(),

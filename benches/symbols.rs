@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
         .collect();
     let mexc_names: Vec<String> = common
         .iter()
-        .map(|&i| table.venue_symbol(i, Venue::Mexc).unwrap().to_owned())
+        .map(|&i| table.venue_symbol(i, Venue::MEXC).unwrap().to_owned())
         .collect();
 
     let mut g = c.benchmark_group("symbols");
@@ -92,7 +92,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("id_to_venue_symbol", |b| {
         b.iter(|| {
             k = (k + 1) & 255;
-            black_box(table.venue_symbol(black_box(common[k]), Venue::Gate))
+            black_box(table.venue_symbol(black_box(common[k]), Venue::GATE))
         })
     });
     g.bench_function("venue_symbol_to_unified", |b| {
@@ -100,7 +100,7 @@ fn bench(c: &mut Criterion) {
             k = (k + 1) & 255;
             black_box(
                 table
-                    .id_by_venue(Venue::Mexc, black_box(&mexc_names[k]))
+                    .id_by_venue(Venue::MEXC, black_box(&mexc_names[k]))
                     .and_then(|id| table.unified(id)),
             )
         })

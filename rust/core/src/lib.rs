@@ -13,4 +13,4 @@ pub mod venue;
 pub use error::ErrorClass;
 pub use fixed::{format_scaled, parse_scaled, FixedError};
 pub use side::Side;
-pub use venue::Venue;
+pub use venue::{Route, Venue, VenueKind, VenueMap, MAX_VENUES};

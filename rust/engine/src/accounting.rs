@@ -105,7 +105,7 @@ impl Ledger {
             .fees_quote
             .checked_add(other.fees_quote)
             .ok_or_else(|| BookingOverflow {
-                venue: Venue::Mexc,
+                venue: Venue::MEXC,
                 trade_id: "(merged ledger)".into(),
                 asset: "fees".into(),
             })?;
@@ -190,21 +190,21 @@ mod tests {
         // Buy 0.5 BTC at 100 on MEXC, fee 0.05% in quote; sell 0.5 at 101 on Gate,
         // fee 0.1% in quote.
         l.record(
-            &fill(Venue::Mexc, Side::Buy, "100", "0.5", "0.025", "USDT"),
+            &fill(Venue::MEXC, Side::Buy, "100", "0.5", "0.025", "USDT"),
             "BTC",
             "USDT",
         )
         .unwrap();
         l.record(
-            &fill(Venue::Gate, Side::Sell, "101", "0.5", "0.0505", "USDT"),
+            &fill(Venue::GATE, Side::Sell, "101", "0.5", "0.0505", "USDT"),
             "BTC",
             "USDT",
         )
         .unwrap();
-        assert_eq!(l.delta(Venue::Mexc, "BTC"), amt("0.5"));
-        assert_eq!(l.delta(Venue::Mexc, "USDT"), amt("-50.025"));
-        assert_eq!(l.delta(Venue::Gate, "BTC"), amt("-0.5"));
-        assert_eq!(l.delta(Venue::Gate, "USDT"), amt("50.4495"));
+        assert_eq!(l.delta(Venue::MEXC, "BTC"), amt("0.5"));
+        assert_eq!(l.delta(Venue::MEXC, "USDT"), amt("-50.025"));
+        assert_eq!(l.delta(Venue::GATE, "BTC"), amt("-0.5"));
+        assert_eq!(l.delta(Venue::GATE, "USDT"), amt("50.4495"));
         assert_eq!(l.fees_quote(), amt("0.0755"));
         assert_eq!(l.pnl("USDT", |_| Some(amt("100.5"))), Some(amt("0.4245")));
     }
@@ -215,12 +215,12 @@ mod tests {
     #[test]
     fn products_of_absurd_venue_values_do_not_panic() {
         let mut l = Ledger::new();
-        let mut f = fill(Venue::Mexc, Side::Buy, "100", "0.5", "0", "BTC");
+        let mut f = fill(Venue::MEXC, Side::Buy, "100", "0.5", "0", "BTC");
         f.fee = amt("1000000000000000000");
         f.price = amt("1000000000000000000");
         l.record(&f, "BTC", "USDT").unwrap();
         // The fee is booked exactly in its own currency; only its quote valuation is lost.
-        assert_eq!(l.delta(Venue::Mexc, "BTC"), amt("-999999999999999999.5"));
+        assert_eq!(l.delta(Venue::MEXC, "BTC"), amt("-999999999999999999.5"));
         assert_eq!(l.fees_quote(), Amount::ZERO);
         let _ = l.pnl("USDT", |_| Some(amt("1000000000000000000")));
     }
@@ -231,7 +231,7 @@ mod tests {
     fn a_booking_whose_sum_does_not_fit_is_refused_whole() {
         let mut l = Ledger::new();
         let half = Amount::from_mantissa(i128::MAX / 2 + 1);
-        let mut f = fill(Venue::Gate, Side::Buy, "1", "1", "0", "BTC");
+        let mut f = fill(Venue::GATE, Side::Buy, "1", "1", "0", "BTC");
         f.qty = half;
         l.record(&f, "BTC", "USDT").unwrap();
         let before = l.clone();
@@ -248,10 +248,10 @@ mod tests {
         assert_eq!(total, before);
         // A PnL whose sum does not fit is none, not a wrapped number.
         let mut g = Ledger::new();
-        let mut sell = fill(Venue::Gate, Side::Sell, "1", "1", "0", "BTC");
+        let mut sell = fill(Venue::GATE, Side::Sell, "1", "1", "0", "BTC");
         sell.quote_qty = half;
         g.record(&sell, "BTC", "USDT").unwrap();
-        sell.venue = Venue::Mexc;
+        sell.venue = Venue::MEXC;
         g.record(&sell, "BTC", "USDT").unwrap();
         assert_eq!(g.pnl("USDT", |_| None), None);
     }
@@ -267,12 +267,12 @@ mod tests {
     fn base_fees_are_valued_at_the_fill_price() {
         let mut l = Ledger::new();
         l.record(
-            &fill(Venue::Gate, Side::Buy, "100", "1", "0.001", "BTC"),
+            &fill(Venue::GATE, Side::Buy, "100", "1", "0.001", "BTC"),
             "BTC",
             "USDT",
         )
         .unwrap();
-        assert_eq!(l.delta(Venue::Gate, "BTC"), amt("0.999"));
+        assert_eq!(l.delta(Venue::GATE, "BTC"), amt("0.999"));
         assert_eq!(l.fees_quote(), amt("0.1"));
         // Net 0.999 BTC marked at 100 against 100 USDT spent: -0.1.
         assert_eq!(l.pnl("USDT", |_| Some(amt("100"))), Some(amt("-0.1")));

@@ -218,7 +218,7 @@ mod tests {
         Amount::parse(s).unwrap()
     }
 
-    const G: Venue = Venue::Gate;
+    const G: Venue = Venue::GATE;
 
     #[test]
     fn a_rest_snapshot_older_than_a_push_does_not_overwrite_it() {
@@ -246,7 +246,7 @@ mod tests {
         // A later snapshot that does not list BTC: sold out.
         b.snapshot(G, [("USDT".to_string(), a("5"))], 3_000, 0);
         assert_eq!(b.available(G, "BTC").unwrap(), Amount::ZERO);
-        assert_eq!(b.available(Venue::Mexc, "BTC").unwrap(), Amount::ZERO);
+        assert_eq!(b.available(Venue::MEXC, "BTC").unwrap(), Amount::ZERO);
     }
 
     #[test]
@@ -254,13 +254,13 @@ mod tests {
         let mut b = BalanceBook::default();
         b.snapshot(G, [("USDT".to_string(), a("100"))], 1_000, 0);
         b.reserve(7, G, "USDT", a("30")).unwrap();
-        b.reserve(7, Venue::Mexc, "BTC", a("0.1")).unwrap(); // nothing filled there
+        b.reserve(7, Venue::MEXC, "BTC", a("0.1")).unwrap(); // nothing filled there
         assert_eq!(b.available(G, "USDT").unwrap(), a("70"));
         // The buy filled at venue time 2000; the trade ends before its balance push.
         b.finish(7, [None, Some(2_000)], 10);
         assert_eq!(b.available(G, "USDT").unwrap(), a("70"));
         assert_eq!(
-            b.reserved()[&(Venue::Mexc, "BTC".to_string())],
+            b.reserved()[&(Venue::MEXC, "BTC".to_string())],
             Amount::ZERO
         );
         // A push from before the fill does not release it...

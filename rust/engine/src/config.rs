@@ -160,8 +160,8 @@ impl EngineConfig {
             mode: self.mode.clone(),
             instance: self.client_id_prefix.clone(),
             rest: [
-                (arb_core::Venue::Mexc, &self.mexc),
-                (arb_core::Venue::Gate, &self.gateio),
+                (arb_core::Venue::MEXC, &self.mexc),
+                (arb_core::Venue::GATE, &self.gateio),
             ]
             .into_iter()
             .map(|(v, c)| (v.as_str().to_string(), c.rest_url.clone()))

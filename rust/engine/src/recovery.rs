@@ -118,7 +118,7 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
     let mut adopted: BTreeMap<u64, (Arc<Sym>, Vec<Fill>)> = BTreeMap::new();
 
     for sym in inner.syms.iter().flatten() {
-        for v in Venue::ALL {
+        for v in [Venue::MEXC, Venue::GATE] {
             let c = &inner.clients[v.index()];
             let vs = sym.rules[v.index()].venue_symbol.clone();
             // 1. Cancel what is still open.
@@ -241,14 +241,14 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         let residual = bought - sold;
         let flatten_venue = if residual.is_negative() {
             // Buy back on MEXC (base-sized market buys exist there only).
-            Venue::Mexc
+            Venue::MEXC
         } else {
             // Sell the base where it was bought.
             fills
                 .iter()
                 .chain(journaled.iter())
                 .find(|f| f.side == Side::Buy)
-                .map_or(Venue::Mexc, |f| f.venue)
+                .map_or(Venue::MEXC, |f| f.venue)
         };
         if dry {
             if !fills.is_empty() {
@@ -306,14 +306,14 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             let buy_venue = fills
                 .iter()
                 .find(|f| f.side == Side::Buy)
-                .map_or(Venue::Mexc, |f| f.venue);
+                .map_or(Venue::MEXC, |f| f.venue);
             inner
                 .journal
                 .send(JournalRecord::TxStart(Box::new(journal::TxStart {
                     tx_id: txn,
                     symbol: sym.unified.clone(),
                     buy_venue: buy_venue.as_str(),
-                    sell_venue: buy_venue.other().as_str(),
+                    sell_venue: crate::convert::two_venue_other(buy_venue).as_str(),
                     qty: Dec::new(bought.mantissa().max(sold.mantissa()), 18),
                     expected_pnl: Dec::new(0, 0),
                     started_ms: fills.iter().map(|f| f.time_ms).min().unwrap_or_else(now_ms),
@@ -648,7 +648,7 @@ mod tests {
 
     fn fill(n: usize, side: Side, qty: Amount) -> Fill {
         Fill {
-            venue: Venue::Mexc,
+            venue: Venue::MEXC,
             trade_id: n.to_string(),
             order_id: "1".into(),
             client_id: None,

@@ -389,8 +389,8 @@ mod tests {
             base_asset: "BTC",
             qty,
             notional,
-            buy: Venue::Mexc,
-            sell: Venue::Gate,
+            buy: Venue::MEXC,
+            sell: Venue::GATE,
         }
     }
 
@@ -427,10 +427,10 @@ mod tests {
         });
         r.opened(q(300));
         assert_eq!(r.check(&prop(q(200), q(1) / 10), 0), Err(Veto::Exposure));
-        r.set_venue_healthy(Venue::Gate, false);
+        r.set_venue_healthy(Venue::GATE, false);
         assert_eq!(
             r.check(&prop(q(10), 1), 0),
-            Err(Veto::VenueUnhealthy(Venue::Gate))
+            Err(Veto::VenueUnhealthy(Venue::GATE))
         );
     }
 

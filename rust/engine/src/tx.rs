@@ -424,8 +424,8 @@ mod tests {
     fn tx(policy: HedgePolicy) -> ArbTx {
         ArbTx::new(
             7,
-            Venue::Mexc,
-            Venue::Gate,
+            Venue::MEXC,
+            Venue::GATE,
             100,
             "b".into(),
             "s".into(),
@@ -466,7 +466,7 @@ mod tests {
             t.next_action(),
             Action::Cancel {
                 client_id: "s".into(),
-                venue: Venue::Gate
+                venue: Venue::GATE
             }
         );
         t.apply("s", fill("s2", 40));
@@ -510,13 +510,13 @@ mod tests {
             t.next_action(),
             Action::Hedge {
                 role: LegRole::Hedge(1),
-                venue: Venue::Mexc,
+                venue: Venue::MEXC,
                 side: Side::Sell,
                 qty: 70,
                 ioc: false
             }
         );
-        t.add_hedge(LegRole::Hedge(1), Venue::Mexc, Side::Sell, "h1".into(), 70);
+        t.add_hedge(LegRole::Hedge(1), Venue::MEXC, Side::Sell, "h1".into(), 70);
         assert_eq!(t.next_action(), Action::Wait);
         t.apply("h1", fin(OrderEnd::Filled, 70));
         assert_eq!(t.next_action(), Action::Done(Outcome::Unwound));
@@ -539,7 +539,7 @@ mod tests {
             t.next_action(),
             Action::Cancel {
                 client_id: "s".into(),
-                venue: Venue::Gate
+                venue: Venue::GATE
             }
         );
     }
@@ -556,25 +556,25 @@ mod tests {
             t.next_action(),
             Action::Hedge {
                 role: LegRole::Hedge(1),
-                venue: Venue::Mexc,
+                venue: Venue::MEXC,
                 side: Side::Buy,
                 qty: 100,
                 ioc: true
             }
         );
-        t.add_hedge(LegRole::Hedge(1), Venue::Mexc, Side::Buy, "h1".into(), 100);
+        t.add_hedge(LegRole::Hedge(1), Venue::MEXC, Side::Buy, "h1".into(), 100);
         t.apply("h1", fin(OrderEnd::Canceled, 40)); // IOC partially filled
         assert_eq!(
             t.next_action(),
             Action::Hedge {
                 role: LegRole::Hedge(2),
-                venue: Venue::Mexc,
+                venue: Venue::MEXC,
                 side: Side::Buy,
                 qty: 60,
                 ioc: true
             }
         );
-        t.add_hedge(LegRole::Hedge(2), Venue::Mexc, Side::Buy, "h2".into(), 60);
+        t.add_hedge(LegRole::Hedge(2), Venue::MEXC, Side::Buy, "h2".into(), 60);
         t.apply("h2", fin(OrderEnd::Filled, 60));
         assert_eq!(t.next_action(), Action::Done(Outcome::Hedged));
     }
@@ -625,7 +625,7 @@ mod tests {
             t.next_action(),
             Action::Resolve {
                 client_id: "b".into(),
-                venue: Venue::Mexc
+                venue: Venue::MEXC
             }
         );
         // The query finds it filled.

@@ -199,7 +199,7 @@ mod tests {
                 "api_key":"mx0vglKEY123456","api_secret":"very-secret","order_path":"ws"}"#,
         )
         .unwrap();
-        assert_eq!(c.venue, Venue::Gate);
+        assert_eq!(c.venue, Venue::GATE);
         assert_eq!(c.pool_size, 100);
         assert_eq!(c.order_path, OrderPath::Ws);
         let shown = format!("{c:?}");

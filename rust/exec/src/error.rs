@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn not_found_is_precise_and_display_has_no_secret() {
         let e = ExecError::new(
-            Venue::Gate,
+            Venue::GATE,
             "query",
             ErrorClass::InvalidOrder,
             "no such order",
@@ -125,10 +125,10 @@ mod tests {
             "gateio query: invalid_order (HTTP 404, ORDER_NOT_FOUND): no such order"
         );
         let e =
-            ExecError::new(Venue::Mexc, "query", ErrorClass::InvalidOrder, "x").with_code("-2011");
+            ExecError::new(Venue::MEXC, "query", ErrorClass::InvalidOrder, "x").with_code("-2011");
         assert!(e.is_order_not_found());
         let e =
-            ExecError::new(Venue::Mexc, "query", ErrorClass::InvalidOrder, "x").with_code("30002");
+            ExecError::new(Venue::MEXC, "query", ErrorClass::InvalidOrder, "x").with_code("30002");
         assert!(!e.is_order_not_found());
     }
 }

@@ -663,7 +663,7 @@ mod tests {
 
     fn report(status: OrderStatus, filled: &str) -> OrderReport {
         OrderReport {
-            venue: Venue::Mexc,
+            venue: Venue::MEXC,
             order_id: "O1".into(),
             client_id: Some(cid("c1")),
             symbol: "BTCUSDT".into(),
@@ -680,7 +680,7 @@ mod tests {
 
     fn fill(trade: &str, qty: &str, with_client_id: bool) -> Fill {
         Fill {
-            venue: Venue::Mexc,
+            venue: Venue::MEXC,
             trade_id: trade.into(),
             order_id: "O1".into(),
             client_id: with_client_id.then(|| cid("c1")),
@@ -699,7 +699,7 @@ mod tests {
 
     #[test]
     fn fill_before_ack_and_stale_reports_never_move_backwards() {
-        let t = OrderTracker::new(Venue::Mexc);
+        let t = OrderTracker::new(Venue::MEXC);
         t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
         assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::PendingNew);
         // The stream's fill beats the REST acknowledgement.
@@ -735,7 +735,7 @@ mod tests {
 
     #[test]
     fn a_fill_known_only_by_venue_id_joins_its_order_when_the_ack_names_both() {
-        let t = OrderTracker::new(Venue::Mexc);
+        let t = OrderTracker::new(Venue::MEXC);
         t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
         // The fill names only the venue id, which nobody has told us yet.
         assert_eq!(t.on_fill(&fill("T1", "2", false)), Ok(true));
@@ -754,7 +754,7 @@ mod tests {
     /// profile, a wrapped quantity in release.
     #[test]
     fn a_fill_whose_sums_do_not_fit_is_refused_and_nothing_of_it_is_kept() {
-        let t = OrderTracker::new(Venue::Mexc);
+        let t = OrderTracker::new(Venue::MEXC);
         t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, None);
         let half = Amount::from_mantissa(i128::MAX / 2 + 1);
         let big = |trade: &str| Fill {
@@ -801,7 +801,7 @@ mod tests {
     /// long run stayed in memory.
     #[test]
     fn the_tracker_prunes_itself_as_orders_are_placed() {
-        let t = OrderTracker::new(Venue::Mexc).with_final_retention(Duration::ZERO);
+        let t = OrderTracker::new(Venue::MEXC).with_final_retention(Duration::ZERO);
         for i in 0..5_000 {
             let c = cid(&format!("c{i}"));
             t.on_submit(&c, "BTCUSDT", Side::Buy, Some(amt("2")));
@@ -816,7 +816,7 @@ mod tests {
 
     #[test]
     fn prunes_only_final_orders() {
-        let t = OrderTracker::new(Venue::Mexc);
+        let t = OrderTracker::new(Venue::MEXC);
         t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
         t.on_report(&report(OrderStatus::Canceled, "0"));
         t.on_submit(&cid("c2"), "BTCUSDT", Side::Buy, Some(amt("2")));
@@ -829,7 +829,7 @@ mod tests {
 
     #[test]
     fn unknown_resolves_by_evidence_or_rejection() {
-        let t = OrderTracker::new(Venue::Mexc);
+        let t = OrderTracker::new(Venue::MEXC);
         t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
         t.on_unknown(&cid("c1"), "timeout");
         assert_eq!(t.get(&cid("c1")).unwrap().status, OrderStatus::Unknown);
@@ -848,7 +848,7 @@ mod tests {
 
     #[tokio::test]
     async fn waiters_wake_on_final_state_and_fills() {
-        let t = std::sync::Arc::new(OrderTracker::new(Venue::Mexc));
+        let t = std::sync::Arc::new(OrderTracker::new(Venue::MEXC));
         t.on_submit(&cid("c1"), "BTCUSDT", Side::Buy, Some(amt("2")));
         let t2 = t.clone();
         let waiter = tokio::spawn(async move {

@@ -419,7 +419,7 @@ mod tests {
 
     fn gate_btc() -> Arc<SymbolRules> {
         Arc::new(SymbolRules::new(
-            Venue::Gate,
+            Venue::GATE,
             "BTC_USDT",
             1,
             6,

@@ -189,7 +189,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn never_more_than_max_in_any_window() {
-        let rl = RateLimiter::new(Venue::Gate, true);
+        let rl = RateLimiter::new(Venue::GATE, true);
         let t0 = Instant::now();
         let slots: Vec<Instant> = (0..35)
             .map(|_| rl.reserve(Endpoint::Place, "BTC_USDT"))
@@ -209,7 +209,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn venue_block_holds_every_request_of_the_class() {
-        let rl = RateLimiter::new(Venue::Mexc, false);
+        let rl = RateLimiter::new(Venue::MEXC, false);
         let t0 = Instant::now();
         rl.block_until(Endpoint::QueryOrder, t0 + Duration::from_secs(2));
         assert_eq!(

@@ -19,7 +19,7 @@ async fn a_balance_beyond_the_bound_is_a_malformed_answer_naming_field_and_value
     let huge = "10000000000000000000";
     cfg.trader_balances.insert("BTC".into(), huge.into());
     let sim = Simulator::start(cfg).await.expect("simulator starts");
-    for (venue, field) in [(Venue::Mexc, "free"), (Venue::Gate, "available")] {
+    for (venue, field) in [(Venue::MEXC, "free"), (Venue::GATE, "available")] {
         let e = client(&sim, venue).balances().await.unwrap_err();
         assert_eq!(e.class(), ErrorClass::Malformed, "{venue}: {e}");
         let text = e.to_string();
@@ -38,7 +38,7 @@ async fn a_balance_beyond_the_bound_is_a_malformed_answer_naming_field_and_value
     cfg.trader_balances
         .insert("BTC".into(), "1000000000000000000".into());
     let sim = Simulator::start(cfg).await.expect("simulator starts");
-    for venue in Venue::ALL {
+    for venue in [Venue::MEXC, Venue::GATE] {
         let bal = client(&sim, venue).balances().await.unwrap();
         let btc = bal.iter().find(|b| b.asset == "BTC").expect("BTC listed");
         assert_eq!(btc.free, arb_exec::amount::MAX_PARSED, "{venue}");

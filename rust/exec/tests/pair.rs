@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use arb_exec::order::ClientOrderId;
 use arb_exec::{
     submit_pair, Leg, OrderKind, OrderRequest, OrderStatus, Side, TimeInForce, VenueClient,
@@ -63,9 +63,9 @@ async fn behind_barrier(
     barrier: Arc<Barrier>,
 ) -> VenueClient {
     let e = sim.endpoints();
-    let (upstream, prefix) = match venue {
-        Venue::Mexc => (e.mexc_rest.clone(), ""),
-        Venue::Gate => (
+    let (upstream, prefix) = match venue.kind() {
+        VenueKind::Mexc => (e.mexc_rest.clone(), ""),
+        VenueKind::Gate => (
             e.gate_rest.trim_end_matches("/api/v4").to_string(),
             "/api/v4",
         ),
@@ -88,13 +88,13 @@ async fn behind_barrier(
 async fn both_legs_are_in_flight_at_once_and_exist_once() {
     let sim = quiet_sim().await;
     let barrier = Arc::new(Barrier::new(2));
-    let mexc = behind_barrier(&sim, Venue::Mexc, barrier.clone()).await;
-    let gate = behind_barrier(&sim, Venue::Gate, barrier).await;
-    let (_, mexc_ask) = best(&sim, Venue::Mexc);
-    let (gate_bid, _) = best(&sim, Venue::Gate);
+    let mexc = behind_barrier(&sim, Venue::MEXC, barrier.clone()).await;
+    let gate = behind_barrier(&sim, Venue::GATE, barrier).await;
+    let (_, mexc_ask) = best(&sim, Venue::MEXC);
+    let (gate_bid, _) = best(&sim, Venue::GATE);
     let txn = 77;
     let buy = OrderRequest {
-        rules: rules(&sim, Venue::Mexc).await,
+        rules: rules(&sim, Venue::MEXC).await,
         side: Side::Buy,
         kind: OrderKind::Limit {
             price: mexc_ask,
@@ -104,7 +104,7 @@ async fn both_legs_are_in_flight_at_once_and_exist_once() {
         client_id: ClientOrderId::for_leg("pr", txn, Leg::A).unwrap(),
     };
     let sell = OrderRequest {
-        rules: rules(&sim, Venue::Gate).await,
+        rules: rules(&sim, Venue::GATE).await,
         side: Side::Sell,
         kind: OrderKind::Limit {
             price: gate_bid,
@@ -117,8 +117,8 @@ async fn both_legs_are_in_flight_at_once_and_exist_once() {
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a.order_id.is_some() && b.order_id.is_some());
     for (venue, cid, st) in [
-        (Venue::Mexc, &buy.client_id, &a),
-        (Venue::Gate, &sell.client_id, &b),
+        (Venue::MEXC, &buy.client_id, &a),
+        (Venue::GATE, &sell.client_id, &b),
     ] {
         let n = sim
             .orders(venue, &sim.trader(venue).api_key)

@@ -16,7 +16,7 @@ use common::*;
 /// What detection would price for buying `qty`: the worst ask touched and the cost.
 fn priced(sim: &Simulator, qty: Amount) -> (Amount, Amount) {
     let b = sim
-        .truth_book(Venue::Mexc, symbol(Venue::Mexc), 50)
+        .truth_book(Venue::MEXC, symbol(Venue::MEXC), 50)
         .unwrap();
     let (mut left, mut cost) = (qty, Amount::ZERO);
     for (p, q) in &b.asks {
@@ -34,7 +34,7 @@ fn priced(sim: &Simulator, qty: Amount) -> (Amount, Amount) {
 /// The venue's fills of one order: (base, quote, highest price).
 fn fills_of(sim: &Simulator, c: &VenueClient, cid: &ClientOrderId) -> (Amount, Amount, Amount) {
     let order_id = c.tracker().get(cid).unwrap().order_id.unwrap();
-    sim.fills(Venue::Mexc, &sim.trader(Venue::Mexc).api_key)
+    sim.fills(Venue::MEXC, &sim.trader(Venue::MEXC).api_key)
         .iter()
         .filter(|f| f.order_id == order_id)
         .fold(
@@ -70,13 +70,13 @@ fn ioc(price: Amount, qty: Amount) -> OrderKind {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ioc_limit_never_fills_beyond_the_cap_when_the_book_moves_away() {
     let sim = quiet_sim().await;
-    let c = client(&sim, Venue::Mexc);
-    let rules = rules(&sim, Venue::Mexc).await;
+    let c = client(&sim, Venue::MEXC);
+    let rules = rules(&sim, Venue::MEXC).await;
     let qty = amt("0.01");
     let (cap, _) = priced(&sim, qty);
     // Between detection and the order, someone takes every ask up to the cap.
     let book = sim
-        .truth_book(Venue::Mexc, symbol(Venue::Mexc), 50)
+        .truth_book(Venue::MEXC, symbol(Venue::MEXC), 50)
         .unwrap();
     let swept = book
         .asks
@@ -117,8 +117,8 @@ async fn measure_slippage_market_vs_ioc_limit() {
     })
     .await
     .unwrap();
-    let c = client(&sim, Venue::Mexc);
-    let rules = rules(&sim, Venue::Mexc).await;
+    let c = client(&sim, Venue::MEXC);
+    let rules = rules(&sim, Venue::MEXC).await;
     let qty = amt("0.005");
     // Per kind: slippage in bps vs the priced average (f64: a statistic, never money),
     // fill ratio, trials that filled beyond the priced worst ask.

@@ -18,9 +18,9 @@ async fn bursts_are_spread_so_the_venue_never_says_429() {
         ..SimConfig::default()
     };
     let sim = Simulator::start(cfg).await.unwrap();
-    let gate = client(&sim, Venue::Gate);
-    let rules = rules(&sim, Venue::Gate).await;
-    let (bid, _) = best(&sim, Venue::Gate);
+    let gate = client(&sim, Venue::GATE);
+    let rules = rules(&sim, Venue::GATE).await;
+    let (bid, _) = best(&sim, Venue::GATE);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..25u64 {
         let c = gate.clone();
@@ -36,7 +36,7 @@ async fn bursts_are_spread_so_the_venue_never_says_429() {
         };
         tasks.spawn(async move { c.place(&req).await.map(|_| ()) });
     }
-    let mexc = client(&sim, Venue::Mexc);
+    let mexc = client(&sim, Venue::MEXC);
     for _ in 0..6 {
         let c = mexc.clone();
         tasks.spawn(async move { c.balances().await.map(|_| ()) });
@@ -48,7 +48,7 @@ async fn bursts_are_spread_so_the_venue_never_says_429() {
     assert_eq!(counters["gateio"]["rate_limited"], 0, "{counters}");
     assert_eq!(counters["mexc"]["rate_limited"], 0, "{counters}");
     assert_eq!(
-        sim.orders(Venue::Gate, &sim.trader(Venue::Gate).api_key)
+        sim.orders(Venue::GATE, &sim.trader(Venue::GATE).api_key)
             .len(),
         25
     );

@@ -16,7 +16,7 @@ fn id(txn: u64, leg: Leg) -> ClientOrderId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn place_query_cancel_fill_on_both_venues() {
     let sim = quiet_sim().await;
-    for (n, venue) in Venue::ALL.into_iter().enumerate() {
+    for (n, venue) in [Venue::MEXC, Venue::GATE].into_iter().enumerate() {
         let c = client(&sim, venue);
         let key = sim.trader(venue).api_key.clone();
         let rules = rules(&sim, venue).await;
@@ -184,7 +184,7 @@ async fn place_query_cancel_fill_on_both_venues() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_clock_is_resynchronised_and_the_refused_request_sent_again() {
     let sim = quiet_sim().await;
-    for venue in Venue::ALL {
+    for venue in [Venue::MEXC, Venue::GATE] {
         let c = client(&sim, venue);
         // Our idea of the venue's clock is two minutes behind: outside MEXC's recvWindow
         // and Gate's 60 s.
@@ -206,7 +206,7 @@ async fn a_stale_clock_is_resynchronised_and_the_refused_request_sent_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fok_post_only_and_base_sized_market_orders() {
     let sim = quiet_sim().await;
-    for (n, venue) in Venue::ALL.into_iter().enumerate() {
+    for (n, venue) in [Venue::MEXC, Venue::GATE].into_iter().enumerate() {
         let c = client(&sim, venue);
         let key = sim.trader(venue).api_key.clone();
         let rules = rules(&sim, venue).await;

@@ -14,7 +14,7 @@ use common::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicked_private_stream_is_restarted() {
     let sim = quiet_sim().await;
-    let venue = Venue::Gate;
+    let venue = Venue::GATE;
     let c = client(&sim, venue);
     let mut events = c.tracker().subscribe_events();
     UserStream::panic_next_start();

@@ -87,7 +87,7 @@ async fn trade_some(sim: &Simulator, c: &VenueClient, venue: Venue, txn0: u64, n
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_fills_equal_the_simulators_fills() {
     let sim = quiet_sim().await;
-    for (k, venue) in Venue::ALL.into_iter().enumerate() {
+    for (k, venue) in [Venue::MEXC, Venue::GATE].into_iter().enumerate() {
         let c = client(&sim, venue);
         let mut events = c.tracker().subscribe_events();
         let stream = UserStream::start(c.clone(), vec![symbol(venue).to_string()]);
@@ -129,7 +129,7 @@ async fn expired_listen_key_loses_no_private_event() {
         ..SimConfig::default()
     };
     let sim = Simulator::start(cfg).await.unwrap();
-    let venue = Venue::Mexc;
+    let venue = Venue::MEXC;
     let c = client(&sim, venue);
     let stream = UserStream::start(c.clone(), vec![symbol(venue).to_string()]);
     eventually("connected", || {
@@ -158,11 +158,11 @@ async fn expired_listen_key_loses_no_private_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gate_websocket_order_path_places_and_cancels() {
     let sim = quiet_sim().await;
-    let mut cfg = config(&sim, Venue::Gate);
+    let mut cfg = config(&sim, Venue::GATE);
     cfg.order_path = OrderPath::Ws;
     let c = VenueClient::new(cfg).unwrap();
-    let rules = rules(&sim, Venue::Gate).await;
-    let (bid, ask) = best(&sim, Venue::Gate);
+    let rules = rules(&sim, Venue::GATE).await;
+    let (bid, ask) = best(&sim, Venue::GATE);
     let resting = OrderRequest {
         rules: rules.clone(),
         side: Side::Buy,
@@ -177,7 +177,7 @@ async fn gate_websocket_order_path_places_and_cancels() {
     assert_eq!(s.status, OrderStatus::Open);
     let r = c
         .cancel(
-            symbol(Venue::Gate),
+            symbol(Venue::GATE),
             &OrderRef::Client(resting.client_id.clone()),
         )
         .await
@@ -194,7 +194,7 @@ async fn gate_websocket_order_path_places_and_cancels() {
     };
     let s = c.place(&ioc).await.unwrap();
     assert_eq!(s.status, OrderStatus::Filled, "{s:?}");
-    let orders = sim.orders(Venue::Gate, &sim.trader(Venue::Gate).api_key);
+    let orders = sim.orders(Venue::GATE, &sim.trader(Venue::GATE).api_key);
     assert_eq!(orders.len(), 2);
     assert_eq!(
         c.conn_stats().requests,
@@ -212,27 +212,27 @@ async fn keep_alive_keeps_one_listen_key_past_its_lifetime() {
         ..SimConfig::default()
     };
     let sim = Simulator::start(cfg).await.unwrap();
-    let mut vc = config(&sim, Venue::Mexc);
+    let mut vc = config(&sim, Venue::MEXC);
     // Extended every second, a 2 s key never lapses.
     vc.listen_key_keepalive_ms = 1_000;
     let c = VenueClient::new(vc).unwrap();
-    let stream = UserStream::start(c.clone(), vec![symbol(Venue::Mexc).to_string()]);
+    let stream = UserStream::start(c.clone(), vec![symbol(Venue::MEXC).to_string()]);
     eventually("connected", || {
         stream.stats.reconciles.load(Ordering::Acquire) >= 1
     })
     .await;
     // Trade until well past two key lifetimes, counting on the venue's clock of fills.
     let start = sim
-        .fills(Venue::Mexc, &sim.trader(Venue::Mexc).api_key)
+        .fills(Venue::MEXC, &sim.trader(Venue::MEXC).api_key)
         .len();
     let t0 = std::time::Instant::now();
     let mut txn = 9000;
     while t0.elapsed() < Duration::from_secs(5) {
-        trade_some(&sim, &c, Venue::Mexc, txn, 1).await;
+        trade_some(&sim, &c, Venue::MEXC, txn, 1).await;
         txn += 1;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let truth = sim_trade_ids(&sim, Venue::Mexc);
+    let truth = sim_trade_ids(&sim, Venue::MEXC);
     assert!(truth.len() > start);
     eventually("every fill recorded", || tracked_trade_ids(&c) == truth).await;
     assert_eq!(stream.stats.listen_keys_created.load(Ordering::Relaxed), 1);

@@ -35,14 +35,14 @@ async fn ioc_buy(sim: &Simulator, venue: Venue, txn: u64) -> OrderRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gate_finds_a_finished_order_by_text_only_in_its_histories() {
     let sim = quiet_sim().await;
-    let c = client(&sim, Venue::Gate);
-    let req = ioc_buy(&sim, Venue::Gate, 1).await;
+    let c = client(&sim, Venue::GATE);
+    let req = ioc_buy(&sim, Venue::GATE, 1).await;
     let s = c.place(&req).await.unwrap();
     assert_eq!(s.status, OrderStatus::Filled);
     // As Gate documents: a custom id names only an open order.
     let e = c
         .query(
-            symbol(Venue::Gate),
+            symbol(Venue::GATE),
             &OrderRef::Client(req.client_id.clone()),
         )
         .await
@@ -50,7 +50,7 @@ async fn gate_finds_a_finished_order_by_text_only_in_its_histories() {
     assert!(e.is_order_not_found(), "{e}");
     let id = s.order_id.clone().unwrap();
     let r = c
-        .query(symbol(Venue::Gate), &OrderRef::Venue(id))
+        .query(symbol(Venue::GATE), &OrderRef::Venue(id))
         .await
         .unwrap();
     assert_eq!(r.client_id.as_ref(), Some(&req.client_id));
@@ -60,17 +60,17 @@ async fn gate_finds_a_finished_order_by_text_only_in_its_histories() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gate_ioc_whose_answer_was_lost_is_found_not_sent_again() {
     let sim = quiet_sim().await;
-    let mut cfg = config(&sim, Venue::Gate);
+    let mut cfg = config(&sim, Venue::GATE);
     cfg.request_timeout_ms = 500;
     let c = arb_exec::VenueClient::new(cfg).unwrap();
-    let req = ioc_buy(&sim, Venue::Gate, 2).await;
-    apply_then_timeout(&sim, Venue::Gate);
+    let req = ioc_buy(&sim, Venue::GATE, 2).await;
+    apply_then_timeout(&sim, Venue::GATE);
     let s = c.place(&req).await.unwrap();
-    assert_eq!(copies(&sim, Venue::Gate, &req.client_id), 1);
+    assert_eq!(copies(&sim, Venue::GATE, &req.client_id), 1);
     assert_eq!(s.status, OrderStatus::Filled);
     assert_eq!(s.filled_qty, amt("0.01"));
     let truth: Vec<String> = sim
-        .fills(Venue::Gate, &sim.trader(Venue::Gate).api_key)
+        .fills(Venue::GATE, &sim.trader(Venue::GATE).api_key)
         .into_iter()
         .map(|f| f.trade_id)
         .collect();
@@ -93,20 +93,20 @@ async fn mexc_market_buy_whose_answer_was_lost_is_found_despite_the_read_lag() {
     })
     .await
     .unwrap();
-    let mut cfg = config(&sim, Venue::Mexc);
+    let mut cfg = config(&sim, Venue::MEXC);
     cfg.request_timeout_ms = 500;
     // Not waiting the lag out: the order history must show what the query hides.
     cfg.read_after_write_ms = Some(0);
     let c = arb_exec::VenueClient::new(cfg).unwrap();
     let req = OrderRequest {
-        rules: rules(&sim, Venue::Mexc).await,
+        rules: rules(&sim, Venue::MEXC).await,
         side: Side::Buy,
         kind: OrderKind::Market { qty: amt("0.01") },
         client_id: ClientOrderId::for_leg("uo", 3, Leg::A).unwrap(),
     };
-    apply_then_timeout(&sim, Venue::Mexc);
+    apply_then_timeout(&sim, Venue::MEXC);
     let s = c.place(&req).await.unwrap();
-    assert_eq!(copies(&sim, Venue::Mexc, &req.client_id), 1);
+    assert_eq!(copies(&sim, Venue::MEXC, &req.client_id), 1);
     assert_eq!(s.status, OrderStatus::Filled);
     assert_eq!(s.filled_qty, amt("0.01"));
     assert!(!s.fills.is_empty());
@@ -116,12 +116,12 @@ async fn mexc_market_buy_whose_answer_was_lost_is_found_despite_the_read_lag() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outcome_nothing_can_prove_stays_unknown_until_the_histories_answer() {
     let sim = quiet_sim().await;
-    let mut cfg = config(&sim, Venue::Gate);
+    let mut cfg = config(&sim, Venue::GATE);
     cfg.request_timeout_ms = 500;
     cfg.read_attempts = 1;
     let c = arb_exec::VenueClient::new(cfg).unwrap();
-    let req = ioc_buy(&sim, Venue::Gate, 4).await;
-    apply_then_timeout(&sim, Venue::Gate);
+    let req = ioc_buy(&sim, Venue::GATE, 4).await;
+    apply_then_timeout(&sim, Venue::GATE);
     let placing = {
         let (c, req) = (c.clone(), req.clone());
         tokio::spawn(async move { c.place(&req).await })
@@ -129,14 +129,14 @@ async fn an_outcome_nothing_can_prove_stays_unknown_until_the_histories_answer()
     // Once the venue has the order (its answer is held back), every later request
     // fails: neither the order nor its absence can be proven.
     for _ in 0..2_000 {
-        if copies(&sim, Venue::Gate, &req.client_id) > 0 {
+        if copies(&sim, Venue::GATE, &req.client_id) > 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    assert_eq!(copies(&sim, Venue::Gate, &req.client_id), 1);
+    assert_eq!(copies(&sim, Venue::GATE, &req.client_id), 1);
     sim.inject_fault(fault(
-        Venue::Gate,
+        Venue::GATE,
         FaultKind::RestStatus { status: 503 },
         None,
     ))
@@ -151,7 +151,7 @@ async fn an_outcome_nothing_can_prove_stays_unknown_until_the_histories_answer()
     // by client id alone says "not found" for this filled IOC; resolving it from the
     // histories finds it with its fills.
     sim.clear_faults();
-    let sym = symbol(Venue::Gate);
+    let sym = symbol(Venue::GATE);
     let by_text = c.query(sym, &OrderRef::Client(req.client_id.clone())).await;
     assert!(by_text.unwrap_err().is_order_not_found());
     let Located::Found(s) = c.resolve_unknown(sym, &req.client_id).await.unwrap() else {
@@ -159,6 +159,6 @@ async fn an_outcome_nothing_can_prove_stays_unknown_until_the_histories_answer()
     };
     assert_eq!((s.status, s.filled_qty), (OrderStatus::Filled, amt("0.01")));
     assert!(!s.fills.is_empty());
-    assert_eq!(copies(&sim, Venue::Gate, &req.client_id), 1);
+    assert_eq!(copies(&sim, Venue::GATE, &req.client_id), 1);
     sim.shutdown().await;
 }

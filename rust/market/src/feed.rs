@@ -315,7 +315,7 @@ pub async fn fetch_symbols(cfg: &FeedConfig) -> Result<SymbolTable, FeedError> {
     let http = http_client(cfg);
     let cfg = Arc::new(cfg.clone());
     let mut bodies = Vec::new();
-    for venue in Venue::ALL {
+    for venue in [Venue::MEXC, Venue::GATE] {
         let proto = crate::venues::feed_protocol(venue, &cfg);
         if proto.enabled() {
             bodies.push((venue, get_text(&http, venue, &proto.symbols_url()).await?));
@@ -415,7 +415,7 @@ impl MarketData {
         let cfg = Arc::new(cfg);
         let mut tasks = Vec::new();
         let streams = cfg.streams();
-        for venue in Venue::ALL {
+        for venue in [Venue::MEXC, Venue::GATE] {
             let proto = crate::venues::feed_protocol(venue, &cfg);
             if !proto.enabled() {
                 continue;

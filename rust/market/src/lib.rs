@@ -23,9 +23,10 @@
 //! let store = Arc::new(BookStore::new(table.clone()));
 //! let s = store.clone();
 //! store.add_listener(Arc::new(move |c: &BookChange| {
-//!     let other = c.venue.other();
-//!     if s.is_valid(c.venue, c.symbol) && s.is_valid(other, c.symbol) {
-//!         let _cost = s.read(other, c.symbol, |book, _valid| book.sweep(BookSide::Ask, 1_000_000));
+//!     for other in [Venue::MEXC, Venue::GATE].into_iter().filter(|&v| v != c.venue) {
+//!         if s.is_valid(c.venue, c.symbol) && s.is_valid(other, c.symbol) {
+//!             let _cost = s.read(other, c.symbol, |book, _valid| book.sweep(BookSide::Ask, 1_000_000));
+//!         }
 //!     }
 //! }));
 //! let md = MarketData::start(cfg, store, table.common(), &tokio::runtime::Handle::current(), arb_market::feed::stderr_log());

@@ -222,7 +222,7 @@ impl BookStore {
                     price: info.price_scale,
                     qty: info.qty_scale,
                 };
-                Venue::ALL.map(|_| Slot {
+                [Venue::MEXC, Venue::GATE].map(|_| Slot {
                     book: Mutex::new(OrderBook::new(scales)),
                     state: AtomicU8::new(SyncState::Idle as u8),
                     version: AtomicU64::new(0),
@@ -512,7 +512,7 @@ mod tests {
     #[test]
     fn validity_follows_state_and_staleness() {
         let (st, id) = store();
-        let v = Venue::Gate;
+        let v = Venue::GATE;
         assert_eq!(st.health(v, id).unwrap().state, HealthState::Idle);
         st.set_resyncing(v, id);
         assert!(!st.is_valid(v, id));

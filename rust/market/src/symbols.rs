@@ -590,10 +590,10 @@ mod tests {
         let t = SymbolTable::from_json(Some(MEXC), Some(GATE)).unwrap();
         assert_eq!(t.len(), 4);
         let btc = t.id("BTC/USDT").unwrap();
-        assert_eq!(t.id_by_venue(Venue::Mexc, "BTCUSDT"), Some(btc));
-        assert_eq!(t.id_by_venue(Venue::Gate, "BTC_USDT"), Some(btc));
-        assert_eq!(t.venue_symbol(btc, Venue::Mexc), Some("BTCUSDT"));
-        assert_eq!(t.venue_symbol(btc, Venue::Gate), Some("BTC_USDT"));
+        assert_eq!(t.id_by_venue(Venue::MEXC, "BTCUSDT"), Some(btc));
+        assert_eq!(t.id_by_venue(Venue::GATE, "BTC_USDT"), Some(btc));
+        assert_eq!(t.venue_symbol(btc, Venue::MEXC), Some("BTCUSDT"));
+        assert_eq!(t.venue_symbol(btc, Venue::GATE), Some("BTC_USDT"));
         assert_eq!(t.unified(btc), Some("BTC/USDT"));
         let names: Vec<_> = t
             .common()
@@ -601,16 +601,16 @@ mod tests {
             .map(|&id| t.unified(id).unwrap())
             .collect();
         assert_eq!(names, ["BTC/USDT", "ETH/USDT"]);
-        assert_eq!(t.id_by_venue(Venue::Mexc, "BTC_USDT"), None);
-        assert_eq!(t.venue_symbol(t.id("HAI/ETH").unwrap(), Venue::Mexc), None);
+        assert_eq!(t.id_by_venue(Venue::MEXC, "BTC_USDT"), None);
+        assert_eq!(t.venue_symbol(t.id("HAI/ETH").unwrap(), Venue::MEXC), None);
     }
 
     #[test]
     fn rules_are_exact_and_scales_cover_both_venues() {
         let t = SymbolTable::from_json(Some(MEXC), Some(GATE)).unwrap();
         let btc = t.info(t.id("BTC/USDT").unwrap()).unwrap();
-        let m = btc.rules(Venue::Mexc).unwrap();
-        let g = btc.rules(Venue::Gate).unwrap();
+        let m = btc.rules(Venue::MEXC).unwrap();
+        let g = btc.rules(Venue::GATE).unwrap();
         assert_eq!((m.price_decimals, m.amount_decimals), (2, 6));
         assert_eq!((g.price_decimals, g.amount_decimals), (1, 6));
         assert_eq!(m.min_qty.to_string(), "0.000001");
@@ -622,22 +622,22 @@ mod tests {
         assert_eq!(btc.price_scale, 4);
         assert_eq!(btc.qty_scale, 12);
         let eth = t.info(t.id("ETH/USDT").unwrap()).unwrap();
-        assert_eq!(eth.rules(Venue::Mexc).unwrap().status, SymbolStatus::Paused);
-        assert!(!eth.rules(Venue::Mexc).unwrap().api_tradable);
+        assert_eq!(eth.rules(Venue::MEXC).unwrap().status, SymbolStatus::Paused);
+        assert!(!eth.rules(Venue::MEXC).unwrap().api_tradable);
         assert_eq!(
-            eth.rules(Venue::Mexc).unwrap().min_qty.to_string(),
+            eth.rules(Venue::MEXC).unwrap().min_qty.to_string(),
             "0.0001"
         );
         assert_eq!(
-            eth.rules(Venue::Gate).unwrap().status,
+            eth.rules(Venue::GATE).unwrap().status,
             SymbolStatus::SellOnly
         );
-        let mx = t.rules(t.id("MX/USDT").unwrap(), Venue::Mexc).unwrap();
+        let mx = t.rules(t.id("MX/USDT").unwrap(), Venue::MEXC).unwrap();
         assert!(!mx.api_tradable);
         let hai = t.info(t.id("HAI/ETH").unwrap()).unwrap();
         assert_eq!(hai.qty_scale, 10);
         assert!(arb_core::fixed::parse_scaled("20.51071557", hai.qty_scale).is_ok());
-        assert!(!hai.rules(Venue::Gate).unwrap().api_tradable);
+        assert!(!hai.rules(Venue::GATE).unwrap().api_tradable);
     }
 
     #[test]
@@ -668,13 +668,13 @@ mod tests {
         let body = capture_body(text.lines().next().unwrap()).unwrap();
         let t = SymbolTable::from_json(None, Some(body)).unwrap();
         assert_eq!(t.len(), 1458);
-        let hai = t.id_by_venue(Venue::Gate, "HAI_ETH").unwrap();
+        let hai = t.id_by_venue(Venue::GATE, "HAI_ETH").unwrap();
         assert_eq!(t.unified(hai), Some("HAI/ETH"));
         for info in t.iter() {
-            let g = info.rules(Venue::Gate).unwrap();
-            assert_eq!(t.id_by_venue(Venue::Gate, &g.venue_symbol), Some(info.id));
+            let g = info.rules(Venue::GATE).unwrap();
+            assert_eq!(t.id_by_venue(Venue::GATE, &g.venue_symbol), Some(info.id));
             assert_eq!(
-                venue_spelling(&info.unified, Venue::Gate).as_deref(),
+                venue_spelling(&info.unified, Venue::GATE).as_deref(),
                 Some(&*g.venue_symbol)
             );
         }
@@ -729,9 +729,9 @@ mod tests {
 
     #[test]
     fn spelling_without_table() {
-        assert_eq!(venue_spelling("BTC/USDT", Venue::Mexc).unwrap(), "BTCUSDT");
-        assert_eq!(venue_spelling("BTC/USDT", Venue::Gate).unwrap(), "BTC_USDT");
-        assert!(venue_spelling("BTCUSDT", Venue::Gate).is_none());
-        assert!(venue_spelling("A/B/C", Venue::Gate).is_none());
+        assert_eq!(venue_spelling("BTC/USDT", Venue::MEXC).unwrap(), "BTCUSDT");
+        assert_eq!(venue_spelling("BTC/USDT", Venue::GATE).unwrap(), "BTC_USDT");
+        assert!(venue_spelling("BTCUSDT", Venue::GATE).is_none());
+        assert!(venue_spelling("A/B/C", Venue::GATE).is_none());
     }
 }

@@ -74,7 +74,7 @@ fn load() -> (SymbolTable, Vec<(f64, Ev)>) {
 
 fn scales(table: &SymbolTable, pair: &str) -> Scales {
     let info = table
-        .info(table.id_by_venue(Venue::Gate, pair).unwrap())
+        .info(table.id_by_venue(Venue::GATE, pair).unwrap())
         .unwrap();
     Scales {
         price: info.price_scale,

@@ -202,7 +202,7 @@ async fn books_equal_truth_over_100k_updates(gate_channel: GateBookChannel, seed
         log,
     );
     assert_eq!(md.shards(), 3);
-    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+    let books: Vec<(Venue, SymbolId)> = [Venue::MEXC, Venue::GATE]
         .iter()
         .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
         .collect();
@@ -277,7 +277,7 @@ async fn injected_gaps_are_detected_and_resynced() {
         &tokio::runtime::Handle::current(),
         log,
     );
-    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+    let books: Vec<(Venue, SymbolId)> = [Venue::MEXC, Venue::GATE]
         .iter()
         .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
         .collect();
@@ -360,7 +360,7 @@ async fn quiet_books_go_stale_and_recover() {
         &tokio::runtime::Handle::current(),
         log,
     );
-    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+    let books: Vec<(Venue, SymbolId)> = [Venue::MEXC, Venue::GATE]
         .iter()
         .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
         .collect();
@@ -431,7 +431,7 @@ async fn connections_are_replaced_without_a_hole_and_sharded_by_30() {
         log,
     );
     assert_eq!(md.shards(), 3, "MEXC 30 + 2, Gate 32 on one");
-    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+    let books: Vec<(Venue, SymbolId)> = [Venue::MEXC, Venue::GATE]
         .iter()
         .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
         .collect();
@@ -446,7 +446,7 @@ async fn connections_are_replaced_without_a_hole_and_sharded_by_30() {
     wait_for(
         "three rotations per MEXC shard",
         Duration::from_secs(40),
-        || md.counters(Venue::Mexc).rotations >= 6,
+        || md.counters(Venue::MEXC).rotations >= 6,
     )
     .await;
     checkpoint(&sim, &store, &books).await;
@@ -470,7 +470,7 @@ async fn connections_are_replaced_without_a_hole_and_sharded_by_30() {
         "a rotation forced a resync:\n{:#?}",
         lines.lock()
     );
-    let c = md.counters(Venue::Mexc);
+    let c = md.counters(Venue::MEXC);
     assert_eq!(c.disconnects, 0);
     assert!(c.connects >= 8, "{c:?}");
     md.shutdown().await;
@@ -507,12 +507,12 @@ async fn unreachable_venue_is_retried_with_backoff_and_never_valid() {
         log,
     );
     wait_for("five failed attempts", Duration::from_secs(60), || {
-        md.counters(Venue::Gate).connect_failures >= 5
+        md.counters(Venue::GATE).connect_failures >= 5
     })
     .await;
-    assert!(!store.is_valid(Venue::Gate, id));
+    assert!(!store.is_valid(Venue::GATE, id));
     assert_eq!(
-        store.health(Venue::Gate, id).unwrap().state,
+        store.health(Venue::GATE, id).unwrap().state,
         HealthState::Resyncing
     );
     let logged = lines
@@ -523,7 +523,7 @@ async fn unreachable_venue_is_retried_with_backoff_and_never_valid() {
     assert!(logged >= 5, "every attempt is logged with its reason");
     md.shutdown().await;
     assert_eq!(
-        store.health(Venue::Gate, id).unwrap().state,
+        store.health(Venue::GATE, id).unwrap().state,
         HealthState::Idle
     );
     let _ = InvalidReason::Gap;
@@ -580,7 +580,7 @@ async fn tickers_and_trades_are_delivered_exactly() {
         &tokio::runtime::Handle::current(),
         log,
     );
-    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+    let books: Vec<(Venue, SymbolId)> = [Venue::MEXC, Venue::GATE]
         .iter()
         .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
         .collect();
@@ -605,7 +605,7 @@ async fn tickers_and_trades_are_delivered_exactly() {
             .await;
         }
         let counters = sim.counters();
-        for v in Venue::ALL {
+        for v in [Venue::MEXC, Venue::GATE] {
             let sent = counters[v.as_str()]["frames"]["trades"].as_u64().unwrap();
             wait_for(
                 "every trade frame delivered",
@@ -642,7 +642,7 @@ async fn mexc_shards_count_channels_not_symbols() {
     let pushed: Arc<Mutex<std::collections::HashSet<SymbolId>>> = Arc::default();
     let p2 = pushed.clone();
     store.add_listener(Arc::new(move |c: &BookChange| {
-        if c.venue == Venue::Mexc && c.kind == ChangeKind::Update {
+        if c.venue == Venue::MEXC && c.kind == ChangeKind::Update {
             p2.lock().insert(c.symbol);
         }
     }));
@@ -698,7 +698,7 @@ async fn long_silence_clears_resubscribes_and_replaces_the_connection() {
         &tokio::runtime::Handle::current(),
         log,
     );
-    let books: Vec<(Venue, SymbolId)> = Venue::ALL
+    let books: Vec<(Venue, SymbolId)> = [Venue::MEXC, Venue::GATE]
         .iter()
         .flat_map(|&v| ids.iter().map(move |&i| (v, i)))
         .collect();
@@ -712,7 +712,11 @@ async fn long_silence_clears_resubscribes_and_replaces_the_connection() {
     wait_for(
         "connections replaced after silence",
         Duration::from_secs(60),
-        || Venue::ALL.iter().all(|&v| md.counters(v).disconnects >= 1),
+        || {
+            [Venue::MEXC, Venue::GATE]
+                .iter()
+                .all(|&v| md.counters(v).disconnects >= 1)
+        },
     )
     .await;
     for &(v, i) in &books {
@@ -784,7 +788,7 @@ async fn one_symbol_feed(
 }
 
 fn all_valid(store: &BookStore, ids: &[SymbolId]) -> bool {
-    Venue::ALL
+    [Venue::MEXC, Venue::GATE]
         .iter()
         .all(|&v| ids.iter().all(|&i| store.is_valid(v, i)))
 }
@@ -822,7 +826,7 @@ async fn a_frame_nested_50000_deep_is_an_unparsable_frame() {
         all_valid(&store, &ids)
     })
     .await;
-    for v in Venue::ALL {
+    for v in [Venue::MEXC, Venue::GATE] {
         let symbol = table.venue_symbol(ids[0], v).unwrap().to_string();
         sim.inject_fault(arb_sim::FaultSpec {
             venue: v,

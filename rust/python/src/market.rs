@@ -33,8 +33,8 @@ use crate::runtime::runtime;
 #[inline]
 fn venue(v: &str) -> PyResult<Venue> {
     match v {
-        "mexc" => Ok(Venue::Mexc),
-        "gateio" | "gate" => Ok(Venue::Gate),
+        "mexc" => Ok(Venue::MEXC),
+        "gateio" | "gate" => Ok(Venue::GATE),
         _ => Venue::from_str(v).map_err(|e| value_error(e.to_string())),
     }
 }
@@ -55,8 +55,8 @@ impl PySymbolTable {
                 let s = |x: Option<&str>| x.map(|x| PyString::intern(py, x).unbind());
                 [
                     s(Some(&i.unified)),
-                    s(i.rules(Venue::Mexc).map(|r| &*r.venue_symbol)),
-                    s(i.rules(Venue::Gate).map(|r| &*r.venue_symbol)),
+                    s(i.rules(Venue::MEXC).map(|r| &*r.venue_symbol)),
+                    s(i.rules(Venue::GATE).map(|r| &*r.venue_symbol)),
                 ]
             })
             .collect();

@@ -65,7 +65,7 @@ impl PySimulator {
         let mut v =
             serde_json::to_value(sim.endpoints()).map_err(|e| startup_error(e.to_string()))?;
         let mut accounts = serde_json::Map::new();
-        for venue in Venue::ALL {
+        for venue in [Venue::MEXC, Venue::GATE] {
             let t = sim.trader(venue);
             accounts.insert(
                 venue.as_str().into(),

@@ -3,7 +3,7 @@
 //! fair price, its routes and URLs; and [`adapter`], the one place that maps an adapter
 //! kind to its adapter.
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use axum::Router;
 use rand_chacha::ChaCha8Rng;
 
@@ -38,8 +38,8 @@ pub struct Adapter {
 
 /// The adapter of a venue kind.
 pub fn adapter(kind: Venue) -> &'static Adapter {
-    match kind {
-        Venue::Mexc => &crate::mexc::ADAPTER,
-        Venue::Gate => &crate::gate::ADAPTER,
+    match kind.kind() {
+        VenueKind::Mexc => &crate::mexc::ADAPTER,
+        VenueKind::Gate => &crate::gate::ADAPTER,
     }
 }

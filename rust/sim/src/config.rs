@@ -88,8 +88,8 @@ impl SimConfig {
             port,
         };
         vec![
-            instance(Venue::Mexc, self.mexc_port),
-            instance(Venue::Gate, self.gateio_port),
+            instance(Venue::MEXC, self.mexc_port),
+            instance(Venue::GATE, self.gateio_port),
         ]
     }
 }

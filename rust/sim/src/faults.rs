@@ -339,7 +339,7 @@ mod tests {
 
     fn spec(kind: FaultKind, count: Option<u64>) -> FaultSpec {
         FaultSpec {
-            venue: Venue::Mexc,
+            venue: Venue::MEXC,
             symbol: None,
             kind,
             count,
@@ -394,7 +394,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.kind, FaultKind::PartialFill { pct: 30 });
-        assert_eq!((s.venue, s.count), (Venue::Gate, Some(2)));
+        assert_eq!((s.venue, s.count), (Venue::GATE, Some(2)));
         let s: FaultSpec = serde_json::from_str(
             r#"{"venue":"mexc","type":"reject_order","error":"symbol_not_tradable"}"#,
         )

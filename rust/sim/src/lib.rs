@@ -161,7 +161,7 @@ impl Simulator {
             .collect();
         let urls_of = |v: Venue| urls[shared.venue(v).index].clone();
         let ((mexc_rest, mexc_ws), (gate_rest, gate_ws)) =
-            (urls_of(Venue::Mexc), urls_of(Venue::Gate));
+            (urls_of(Venue::MEXC), urls_of(Venue::GATE));
         let endpoints = Endpoints {
             mexc_rest,
             mexc_ws,

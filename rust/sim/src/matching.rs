@@ -1133,7 +1133,7 @@ mod tests {
     /// A Gate BTC_USDT exchange (price 1 dp, qty 6 dp, min 3 USDT, fees 0.1 %/0.1 %)
     /// with two funded accounts.
     fn gate_btc() -> (Exchange, u32, u32) {
-        let g = specs_for("BTC/USDT", 0, 7, arb_core::Venue::Gate).unwrap();
+        let g = specs_for("BTC/USDT", 0, 7, arb_core::Venue::GATE).unwrap();
         let mut ex = Exchange::new(Arc::new(vec![g]), 1);
         let funds = |u: &str, b: &str| {
             let mut m = BTreeMap::new();

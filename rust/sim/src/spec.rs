@@ -211,8 +211,8 @@ mod tests {
 
     #[test]
     fn venues_disagree_on_btc_rules() {
-        let m = specs_for("BTC/USDT", 0, 7, Venue::Mexc).unwrap();
-        let g = specs_for("BTC/USDT", 0, 7, Venue::Gate).unwrap();
+        let m = specs_for("BTC/USDT", 0, 7, Venue::MEXC).unwrap();
+        let g = specs_for("BTC/USDT", 0, 7, Venue::GATE).unwrap();
         assert_eq!(m.venue_symbol, "BTCUSDT");
         assert_eq!(g.venue_symbol, "BTC_USDT");
         assert_eq!((m.price_decimals, m.qty_decimals), (2, 6));
@@ -224,17 +224,17 @@ mod tests {
     #[test]
     fn unknown_symbols_are_deterministic_and_valid() {
         for i in 0..200 {
-            let a: Vec<SymbolSpec> = Venue::ALL
+            let a: Vec<SymbolSpec> = [Venue::MEXC, Venue::GATE]
                 .iter()
                 .map(|v| specs_for(&format!("C{i}/USDT"), i, 9, *v).unwrap())
                 .collect();
-            let b = specs_for(&format!("C{i}/USDT"), i, 9, Venue::Mexc).unwrap();
+            let b = specs_for(&format!("C{i}/USDT"), i, 9, Venue::MEXC).unwrap();
             assert_eq!(a[0].price_decimals, b.price_decimals);
             for s in &a {
                 assert!(s.notional_scale() <= 12);
                 assert!(s.fair_to_ticks(s.initial_fair) > 0, "{s:?}");
             }
         }
-        assert!(specs_for("BTCUSDT", 0, 1, Venue::Mexc).is_err());
+        assert!(specs_for("BTCUSDT", 0, 1, Venue::MEXC).is_err());
     }
 }

@@ -34,13 +34,13 @@ async fn rest_snapshot_matches_truth_and_orders_reach_ground_truth() {
         .json()
         .await
         .unwrap();
-    let truth = sim.truth_book(Venue::Mexc, "BTCUSDT", 5).unwrap();
+    let truth = sim.truth_book(Venue::MEXC, "BTCUSDT", 5).unwrap();
     assert_eq!(depth["lastUpdateId"], truth.version);
     assert_eq!(depth["bids"][0][0], truth.bids[0].0.as_str());
     assert_eq!(depth["asks"][4][1], truth.asks[4].1.as_str());
 
     // A signed limit buy 10 % under the best bid rests and locks its quote.
-    let t = sim.trader(Venue::Mexc).clone();
+    let t = sim.trader(Venue::MEXC).clone();
     assert!(format!("{t:?}").contains("***") && !format!("{t:?}").contains(&t.api_secret));
     let bid: f64 = truth.bids[0].0.parse().unwrap();
     let price = format!("{:.2}", bid * 0.9);
@@ -59,18 +59,18 @@ async fn rest_snapshot_matches_truth_and_orders_reach_ground_truth() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let orders = sim.orders(Venue::Mexc, &t.api_key);
+    let orders = sim.orders(Venue::MEXC, &t.api_key);
     assert_eq!(orders.len(), 1);
     let p = parse_scaled(&price, 2).unwrap();
     assert_eq!(orders[0].status, "new");
     assert_eq!(parse_scaled(&orders[0].price, 2).unwrap(), p);
     // Locked quote = price * 0.01 exactly (4 decimals).
-    let usdt = &sim.balances(Venue::Mexc, &t.api_key)["USDT"];
+    let usdt = &sim.balances(Venue::MEXC, &t.api_key)["USDT"];
     assert_eq!(parse_scaled(&usdt.1, 4).unwrap(), p);
 
     // A fault from Rust: the next REST request gets a 503 with MEXC's body.
     sim.inject_fault(FaultSpec {
-        venue: Venue::Mexc,
+        venue: Venue::MEXC,
         symbol: None,
         kind: FaultKind::RestStatus { status: 503 },
         count: Some(1),
@@ -85,7 +85,7 @@ async fn rest_snapshot_matches_truth_and_orders_reach_ground_truth() {
     assert_eq!(r.status(), 503);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], 503);
     assert_eq!(sim.faults()[0]["fired"], 1);
-    assert!(sim.truth_book(Venue::Gate, "BTC_USDT", 1).is_some());
-    assert!(sim.truth_book(Venue::Gate, "BTCUSDT", 1).is_none());
+    assert!(sim.truth_book(Venue::GATE, "BTC_USDT", 1).is_some());
+    assert!(sim.truth_book(Venue::GATE, "BTCUSDT", 1).is_none());
     sim.shutdown().await;
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use arb_sim::market::Market;
 use arb_sim::{FaultKind, FaultSpec, SimConfig, Simulator};
 use futures_util::{SinkExt, StreamExt};
@@ -25,14 +25,14 @@ fn quiet() -> SimConfig {
 /// The venue's WebSocket URL and a request subscribing to BTC/USDT book increments.
 fn depth_subscription(sim: &Simulator, venue: Venue) -> (String, String) {
     let e = sim.endpoints();
-    match venue {
-        Venue::Mexc => (
+    match venue.kind() {
+        VenueKind::Mexc => (
             e.mexc_ws.clone(),
             serde_json::json!({"method": "SUBSCRIPTION", "id": 1,
                 "params": ["spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT"]})
             .to_string(),
         ),
-        Venue::Gate => (
+        VenueKind::Gate => (
             e.gate_ws.clone(),
             serde_json::json!({"time": arb_core::time::now_ms() / 1000, "id": 1,
                 "channel": "spot.order_book_update", "event": "subscribe",
@@ -96,10 +96,10 @@ async fn a_consumer_behind_by_more_than_the_backlog_is_disconnected(venue: Venue
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mexc_disconnects_a_slow_consumer() {
-    a_consumer_behind_by_more_than_the_backlog_is_disconnected(Venue::Mexc).await;
+    a_consumer_behind_by_more_than_the_backlog_is_disconnected(Venue::MEXC).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gate_disconnects_a_slow_consumer() {
-    a_consumer_behind_by_more_than_the_backlog_is_disconnected(Venue::Gate).await;
+    a_consumer_behind_by_more_than_the_backlog_is_disconnected(Venue::GATE).await;
 }

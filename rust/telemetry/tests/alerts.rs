@@ -173,7 +173,7 @@ fn logging_latency_over_10us() {
 #[test]
 fn api_response_over_100ms_per_venue() {
     let mut b = Bench::new();
-    let mexc = VenueMetrics::new(&b.registry, Venue::Mexc);
+    let mexc = VenueMetrics::new(&b.registry, Venue::MEXC);
     let m2 = mexc.clone();
     assert_fires_then_clears(
         &mut b,
@@ -226,7 +226,7 @@ fn logging_throughput_under_400k_msgs() {
 #[test]
 fn api_failures_over_1_percent_are_critical() {
     let mut b = Bench::new();
-    let g = VenueMetrics::new(&b.registry, Venue::Gate);
+    let g = VenueMetrics::new(&b.registry, Venue::GATE);
     let g2 = g.clone();
     assert_fires_then_clears(
         &mut b,
@@ -251,7 +251,7 @@ fn api_failures_over_1_percent_are_critical() {
 #[test]
 fn exchange_disconnection_is_critical() {
     let mut b = Bench::new();
-    let m = VenueMetrics::new(&b.registry, Venue::Mexc);
+    let m = VenueMetrics::new(&b.registry, Venue::MEXC);
     let m2 = m.clone();
     let now = b.now;
     assert_fires_then_clears(
@@ -273,14 +273,14 @@ fn exchange_disconnection_is_critical() {
 #[test]
 fn a_venue_that_never_connected_does_not_raise_disconnection() {
     let mut b = Bench::new();
-    let _m = VenueMetrics::new(&b.registry, Venue::Mexc);
+    let _m = VenueMetrics::new(&b.registry, Venue::MEXC);
     assert!(b.tick(1.0, None).is_empty());
 }
 
 #[test]
 fn websocket_data_stale_over_10s() {
     let mut b = Bench::new();
-    let m = VenueMetrics::new(&b.registry, Venue::Gate);
+    let m = VenueMetrics::new(&b.registry, Venue::GATE);
     m.ws_message(b.now);
     // 1 s later: fresh.
     assert!(b.tick(1.0, None).iter().all(|e| e.name != "ws_stale"));
@@ -323,7 +323,7 @@ fn memory_growth_over_10mb_per_hour() {
 #[test]
 fn connection_reuse_under_90_percent() {
     let mut b = Bench::new();
-    let m = VenueMetrics::new(&b.registry, Venue::Mexc);
+    let m = VenueMetrics::new(&b.registry, Venue::MEXC);
     let m2 = m.clone();
     assert_fires_then_clears(
         &mut b,
@@ -346,7 +346,7 @@ fn connection_reuse_under_90_percent() {
 #[test]
 fn error_counters_by_class_are_exported() {
     let r = Registry::new();
-    let m = VenueMetrics::new(&r, Venue::Mexc);
+    let m = VenueMetrics::new(&r, Venue::MEXC);
     m.error(ErrorClass::RateLimit);
     m.error(ErrorClass::RateLimit);
     assert_eq!(
@@ -371,7 +371,7 @@ fn thresholds_are_configurable_and_unknown_keys_rejected() {
     // A raised threshold stops a latency that would fire by default.
     let r = Registry::new();
     let mut e = AlertEngine::new(r.clone(), t);
-    VenueMetrics::new(&r, Venue::Mexc).http_request(Duration::from_millis(150), true, true);
+    VenueMetrics::new(&r, Venue::MEXC).http_request(Duration::from_millis(150), true, true);
     assert!(e
         .evaluate(0.0, None)
         .iter()

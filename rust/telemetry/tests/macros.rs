@@ -26,7 +26,7 @@ fn macros_reach_the_installed_logger_with_typed_fields_and_level_filtering() {
     arb_info!(
         "arb_market::mexc",
         "book resynced",
-        venue = Venue::Mexc,
+        venue = Venue::MEXC,
         symbol = Value::inline(&symbol),
         update_id = 123_456_789u64,
         spread_bps = 1.25,
@@ -40,7 +40,7 @@ fn macros_reach_the_installed_logger_with_typed_fields_and_level_filtering() {
         Level::Warn,
         "arb_market",
         format!("gap at update {} (expected {})", 10, 9),
-        [arb_telemetry::Field::new("venue", Venue::Gate)],
+        [arb_telemetry::Field::new("venue", Venue::GATE)],
     );
     global().flush();
 

@@ -21,7 +21,7 @@ fn get(port: u16, path: &str) -> String {
 #[test]
 fn serves_the_registry_in_prometheus_text_format() {
     let r = Registry::new();
-    let m = VenueMetrics::new(&r, arb_core::Venue::Mexc);
+    let m = VenueMetrics::new(&r, arb_core::Venue::MEXC);
     m.book_updates.add(42);
     m.http_request(std::time::Duration::from_micros(1_500), true, true);
     let mut server = MetricsServer::start(0, r).unwrap();

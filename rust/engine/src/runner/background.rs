@@ -108,7 +108,7 @@ impl Inner {
         // A dead health check vouches for nothing: every venue is unhealthy (no trading)
         // until it runs again.
         let unhealthy: fn(&Inner) = |me| {
-            for v in Venue::ALL {
+            for v in [Venue::MEXC, Venue::GATE] {
                 me.healthy[v.index()].store(false, Ordering::Relaxed);
                 me.risk.lock().set_venue_healthy(v, false);
             }
@@ -132,7 +132,7 @@ impl Inner {
                 _ = tokio::time::sleep(tick) => {}
             }
             if stream_mode {
-                for v in Venue::ALL {
+                for v in [Venue::MEXC, Venue::GATE] {
                     let c = &self.clients[v.index()];
                     let asked_ms = c.venue_now_ms();
                     if let Ok(bals) = c.balances().await {
@@ -145,7 +145,7 @@ impl Inner {
                 continue;
             }
             next_health = Instant::now() + every;
-            for v in Venue::ALL {
+            for v in [Venue::MEXC, Venue::GATE] {
                 let c = &self.clients[v.index()];
                 let t = Instant::now();
                 let ok = c.server_time().await.is_ok();
@@ -214,7 +214,7 @@ impl Inner {
                 _ = tokio::time::sleep(every) => {}
             }
             for sym in self.syms.iter().flatten() {
-                let quotes: Vec<journal::SpreadQuote> = Venue::ALL
+                let quotes: Vec<journal::SpreadQuote> = [Venue::MEXC, Venue::GATE]
                     .into_iter()
                     .filter_map(|v| {
                         let t = self.store.top(v, sym.id).filter(|t| t.valid)?;

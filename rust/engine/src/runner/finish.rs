@@ -123,7 +123,7 @@ impl Inner {
     pub(crate) fn mark_price(&self, sym: &Sym) -> Option<Amount> {
         let mut sum = 0u128;
         let mut n = 0u128;
-        for v in Venue::ALL {
+        for v in [Venue::MEXC, Venue::GATE] {
             if let Some(t) = self.store.top(v, sym.id) {
                 if let (Some(b), Some(a)) = (t.bid, t.ask) {
                     sum += b.price as u128 + a.price as u128;
@@ -167,7 +167,7 @@ impl Inner {
             id: opp_id,
             symbol: sym.unified.to_string(),
             buy,
-            sell: buy.other(),
+            sell: crate::convert::two_venue_other(buy),
             qty: arb_core::fixed::format_scaled(opp.qty as i128, sym.scales.qty),
             edge_bps: arb_core::fixed::format_scaled(opp.edge as i128, 4),
             decision: why.to_string(),

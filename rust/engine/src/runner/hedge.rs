@@ -43,7 +43,7 @@ impl Inner {
         // What `venue` takes and at which price: an IOC limit through the touch (chase,
         // and buys on Gate, which has no base-sized market buy) or a market order.
         let on = |venue: Venue, ioc: bool| {
-            let limit = ioc || (side == Side::Buy && venue == Venue::Gate);
+            let limit = ioc || (side == Side::Buy && venue == Venue::GATE);
             let q = hedge_quote(
                 qty,
                 self.touch(sym, venue, side),
@@ -63,7 +63,7 @@ impl Inner {
         if here.qty == qty {
             return Some(here);
         }
-        let there = on(venue.other(), true);
+        let there = on(crate::convert::two_venue_other(venue), true);
         if there.qty == qty {
             return Some(there);
         }

@@ -56,7 +56,7 @@ impl Inner {
                 qty,
                 notional,
                 buy,
-                sell: buy.other(),
+                sell: crate::convert::two_venue_other(buy),
             },
             now / 1_000_000,
         );
@@ -127,7 +127,7 @@ impl Inner {
         let mut n_bids = [0usize; 2];
         let mut n_asks = [0usize; 2];
         let mut age_ms = 0i64;
-        for v in Venue::ALL {
+        for v in [Venue::MEXC, Venue::GATE] {
             let i = v.index();
             let ok = self.store.read(v, sym.id, |book, valid| {
                 if !valid {
@@ -164,8 +164,8 @@ impl Inner {
             max_cost,
         };
         let mut best: Option<(Opportunity, Venue)> = None;
-        for buy in Venue::ALL {
-            let (b, s) = (buy.index(), buy.other().index());
+        for buy in [Venue::MEXC, Venue::GATE] {
+            let (b, s) = (buy.index(), crate::convert::two_venue_other(buy).index());
             let c = caps.map_or(Caps::UNLIMITED, |c| c[b]);
             if let Ok(o) = detect(
                 &asks[b][..n_asks[b]],
@@ -191,7 +191,7 @@ impl Inner {
             .available(buy, &sym.quote)
             .map_or(0, |a| a.mantissa().max(0));
         let base = bal
-            .available(buy.other(), &sym.base)
+            .available(crate::convert::two_venue_other(buy), &sym.base)
             .map_or(0, |a| a.mantissa().max(0));
         Caps {
             buy_quote: acct_to_scale(quote, nscale) as u128,

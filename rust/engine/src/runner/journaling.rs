@@ -34,7 +34,7 @@ impl Inner {
             t_ms: now_ms(),
             symbol: sym.unified.clone(),
             buy_venue: venue_name(buy),
-            sell_venue: venue_name(buy.other()),
+            sell_venue: venue_name(crate::convert::two_venue_other(buy)),
             qty: Dec::new(opp.qty as i128, qs),
             buy_cost: Dec::new(opp.buy_cost as i128, ps + qs),
             sell_proceeds: Dec::new(opp.sell_proceeds as i128, ps + qs),

@@ -203,7 +203,7 @@ impl Engine {
             };
             let mut legs = [None, None];
             let mut rules = Vec::new();
-            for v in Venue::ALL {
+            for v in [Venue::MEXC, Venue::GATE] {
                 let r = info.rules(v).ok_or_else(|| {
                     StartError::Symbols(format!("{unified} is not listed on {v}"))
                 })?;
@@ -248,7 +248,7 @@ impl Engine {
 
         let store = Arc::new(BookStore::new(table.clone()));
         let mut balances = BalanceBook::default();
-        for (v, (bals, asked_ms)) in [(Venue::Mexc, m_bal), (Venue::Gate, g_bal)] {
+        for (v, (bals, asked_ms)) in [(Venue::MEXC, m_bal), (Venue::GATE, g_bal)] {
             let listed = bals.into_iter().map(|b| (b.asset, b.free));
             balances.snapshot(v, listed, asked_ms, now_ms());
         }
@@ -277,7 +277,7 @@ impl Engine {
 
         // Private streams: order, fill and balance pushes for both venues.
         let mut streams = Vec::new();
-        for v in Venue::ALL {
+        for v in [Venue::MEXC, Venue::GATE] {
             let venue_syms: Vec<String> = ids
                 .iter()
                 .filter_map(|&id| table.venue_symbol(id, v).map(str::to_string))

@@ -35,7 +35,7 @@ impl Inner {
         book_age_ms: i64,
         p: &Params,
     ) -> Option<Cleared> {
-        let sell = buy.other();
+        let sell = crate::convert::two_venue_other(buy);
         // Every refusal before the orders go out is journaled, told to Python and
         // releases the symbol the same way.
         let refuse =
@@ -64,13 +64,13 @@ impl Inner {
                         // Into the shared book: a newer push still wins, and in-flight
                         // reservations of other trades still apply.
                         let mut book = self.balances.lock();
-                        for (v, bals) in [(Venue::Mexc, a), (Venue::Gate, b)] {
+                        for (v, bals) in [(Venue::MEXC, a), (Venue::GATE, b)] {
                             let listed = bals.into_iter().map(|x| (x.asset, x.free));
                             book.snapshot(v, listed, asked_ms[v.index()], now_ms());
                         }
                         let c = [
-                            self.caps_from(sym, Venue::Mexc, &book),
-                            self.caps_from(sym, Venue::Gate, &book),
+                            self.caps_from(sym, Venue::MEXC, &book),
+                            self.caps_from(sym, Venue::GATE, &book),
                         ];
                         (c, 0)
                     }
@@ -90,8 +90,8 @@ impl Inner {
                 let bal = self.balances.lock();
                 let age = now_ms() - bal.updated_ms[buy.index()].min(bal.updated_ms[sell.index()]);
                 let c = [
-                    self.caps_from(sym, Venue::Mexc, &bal),
-                    self.caps_from(sym, Venue::Gate, &bal),
+                    self.caps_from(sym, Venue::MEXC, &bal),
+                    self.caps_from(sym, Venue::GATE, &bal),
                 ];
                 (c, age)
             }

@@ -31,15 +31,16 @@ pub struct PerVenue<T> {
 impl<T> PerVenue<T> {
     fn from_fn(mut f: impl FnMut(Venue) -> T) -> Self {
         PerVenue {
-            mexc: f(Venue::Mexc),
-            gateio: f(Venue::Gate),
+            mexc: f(Venue::MEXC),
+            gateio: f(Venue::GATE),
         }
     }
 
     fn get_mut(&mut self, v: Venue) -> &mut T {
-        match v {
-            Venue::Mexc => &mut self.mexc,
-            Venue::Gate => &mut self.gateio,
+        if v == Venue::MEXC {
+            &mut self.mexc
+        } else {
+            &mut self.gateio
         }
     }
 }
@@ -271,7 +272,10 @@ impl Engine {
         let mut v = self.inner.view(self.market.lock().as_ref());
         // Private streams (order/fill/balance pushes): connections, listenKeys, fills
         // recovered by the REST reconciliation after each reconnect.
-        for (venue, s) in Venue::ALL.iter().zip(self.streams.lock().iter()) {
+        for (venue, s) in [Venue::MEXC, Venue::GATE]
+            .iter()
+            .zip(self.streams.lock().iter())
+        {
             let st = &s.stats;
             let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
             v.venues.get_mut(*venue).private_stream = Some(PrivateStreamView {

@@ -2,7 +2,7 @@
 //! error classification, documented limits, client-id wire format, private stream,
 //! capabilities), and the registry that picks one by [`Venue`].
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 
 use crate::venue_api::VenueApi;
 
@@ -14,9 +14,9 @@ static GATE: gate::GateApi = gate::GateApi;
 
 /// The adapter of `venue`: the one place that chooses by venue.
 pub fn adapter_for(venue: Venue) -> &'static dyn VenueApi {
-    match venue {
-        Venue::Mexc => &MEXC,
-        Venue::Gate => &GATE,
+    match venue.kind() {
+        VenueKind::Mexc => &MEXC,
+        VenueKind::Gate => &GATE,
     }
 }
 
@@ -26,7 +26,7 @@ mod tests {
 
     #[test]
     fn every_venue_has_its_own_adapter() {
-        for v in Venue::ALL {
+        for v in [Venue::MEXC, Venue::GATE] {
             assert_eq!(adapter_for(v).venue(), v);
         }
     }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use arb_exec::order::ClientOrderId;
 use arb_exec::{Amount, OrderRef, OrderReport, Secret, SymbolRules, VenueClient, VenueConfig};
 use arb_sim::{FaultKind, FaultSpec, SimConfig, Simulator};
@@ -22,9 +22,9 @@ pub async fn quiet_sim() -> Simulator {
 pub fn config(sim: &Simulator, venue: Venue) -> VenueConfig {
     let e = sim.endpoints();
     let acct = sim.trader(venue);
-    let (rest, ws) = match venue {
-        Venue::Mexc => (e.mexc_rest.clone(), e.mexc_ws.clone()),
-        Venue::Gate => (e.gate_rest.clone(), e.gate_ws.clone()),
+    let (rest, ws) = match venue.kind() {
+        VenueKind::Mexc => (e.mexc_rest.clone(), e.mexc_ws.clone()),
+        VenueKind::Gate => (e.gate_rest.clone(), e.gate_ws.clone()),
     };
     let mut c = VenueConfig::new(
         venue,
@@ -44,9 +44,9 @@ pub fn client(sim: &Simulator, venue: Venue) -> VenueClient {
 }
 
 pub fn symbol(venue: Venue) -> &'static str {
-    match venue {
-        Venue::Mexc => "BTCUSDT",
-        Venue::Gate => "BTC_USDT",
+    match venue.kind() {
+        VenueKind::Mexc => "BTCUSDT",
+        VenueKind::Gate => "BTC_USDT",
     }
 }
 
@@ -54,12 +54,12 @@ pub fn symbol(venue: Venue) -> &'static str {
 /// parsed by arb-market.
 pub async fn rules(sim: &Simulator, venue: Venue) -> Arc<SymbolRules> {
     let e = sim.endpoints();
-    let (url, parse): (String, fn(&str) -> _) = match venue {
-        Venue::Mexc => (
+    let (url, parse): (String, fn(&str) -> _) = match venue.kind() {
+        VenueKind::Mexc => (
             format!("{}/api/v3/exchangeInfo", e.mexc_rest),
             arb_market::symbols::parse_mexc,
         ),
-        Venue::Gate => (
+        VenueKind::Gate => (
             format!("{}/spot/currency_pairs", e.gate_rest),
             arb_market::symbols::parse_gate,
         ),

@@ -42,7 +42,7 @@ static WS_TRADING: ws_trade::GateWsApi = ws_trade::GateWsApi;
 
 impl VenueApi for GateApi {
     fn venue(&self) -> Venue {
-        Venue::Gate
+        Venue::GATE
     }
 
     fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {

@@ -56,7 +56,7 @@ pub fn parse_order(v: &Value, source: Source) -> Result<OrderReport, String> {
         other => return Err(format!("unknown order status {other:?}")),
     };
     Ok(OrderReport {
-        venue: Venue::Gate,
+        venue: Venue::GATE,
         order_id: text(v, "id")?,
         client_id: client_id(v),
         symbol: text(v, "currency_pair")?,
@@ -81,7 +81,7 @@ pub fn parse_trade(v: &Value, source: Source) -> Result<Fill, String> {
         .checked_mul(qty)
         .ok_or("fields \"price\" x \"amount\" out of range")?;
     Ok(Fill {
-        venue: Venue::Gate,
+        venue: Venue::GATE,
         trade_id: text(v, "id")?,
         order_id: text(v, "order_id")?,
         client_id: client_id(v),

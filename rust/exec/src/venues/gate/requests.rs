@@ -240,7 +240,7 @@ mod tests {
     #[test]
     fn bodies_per_kind() {
         let rules = Arc::new(SymbolRules::new(
-            Venue::Gate,
+            Venue::GATE,
             "BTC_USDT",
             1,
             6,

@@ -167,7 +167,7 @@ fn update(client: &VenueClient, v: &Value, stats: &StreamStats) {
                 })();
                 match b {
                     Ok(balance) => tracker.publish(ExecEvent::Balance {
-                        venue: Venue::Gate,
+                        venue: Venue::GATE,
                         balance,
                         time_ms: crate::json::opt_int(it, "timestamp_ms").unwrap_or(0),
                     }),

@@ -81,7 +81,7 @@ impl WsTradeApi for GateWsApi {
             let label = errs.get("label").and_then(Value::as_str);
             let msg = errs.get("message").and_then(Value::as_str).unwrap_or("");
             let class = classify_gate(if status == 200 { 400 } else { status }, label);
-            let mut e = ExecError::new(Venue::Gate, op, class, msg.to_string()).with_status(status);
+            let mut e = ExecError::new(Venue::GATE, op, class, msg.to_string()).with_status(status);
             if let Some(l) = label {
                 e = e.with_code(l);
             }
@@ -89,7 +89,7 @@ impl WsTradeApi for GateWsApi {
         }
         answer.pointer("/data/result").cloned().ok_or_else(|| {
             ExecError::new(
-                Venue::Gate,
+                Venue::GATE,
                 op,
                 ErrorClass::Malformed,
                 "WebSocket answer without data.result",
@@ -119,7 +119,7 @@ mod tests {
         assert_eq!(e.code.as_deref(), Some("BALANCE_NOT_ENOUGH"));
         let frame: Value = serde_json::from_str(&api.request_frame(
             &VenueConfig::new(
-                Venue::Gate,
+                Venue::GATE,
                 "http://x",
                 "ws://x",
                 "k",

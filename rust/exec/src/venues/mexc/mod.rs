@@ -31,7 +31,7 @@ pub struct MexcApi;
 
 impl VenueApi for MexcApi {
     fn venue(&self) -> Venue {
-        Venue::Mexc
+        Venue::MEXC
     }
 
     fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {

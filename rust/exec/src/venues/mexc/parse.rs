@@ -30,7 +30,7 @@ fn client_id(v: &Value, name: &str) -> Option<ClientOrderId> {
 pub fn parse_order(v: &Value) -> Result<OrderReport, String> {
     let side = Side::parse(&text(v, "side")?);
     Ok(OrderReport {
-        venue: Venue::Mexc,
+        venue: Venue::MEXC,
         order_id: text(v, "orderId")?,
         client_id: client_id(v, "clientOrderId").or_else(|| client_id(v, "origClientOrderId")),
         symbol: text(v, "symbol")?,
@@ -51,7 +51,7 @@ pub fn parse_order(v: &Value) -> Result<OrderReport, String> {
 /// as far as this answer says, and later evidence moves it on).
 pub fn parse_ack(v: &Value, p: &PreparedOrder) -> Result<OrderReport, String> {
     Ok(OrderReport {
-        venue: Venue::Mexc,
+        venue: Venue::MEXC,
         order_id: text(v, "orderId")?,
         client_id: Some(p.client_id.clone()),
         symbol: p.symbol.clone(),
@@ -76,7 +76,7 @@ pub fn parse_trade(v: &Value) -> Result<Fill, String> {
         .and_then(Value::as_bool)
         .ok_or("missing field \"isBuyer\"")?;
     Ok(Fill {
-        venue: Venue::Mexc,
+        venue: Venue::MEXC,
         trade_id: text(v, "id")?,
         order_id: text(v, "orderId")?,
         client_id: client_id(v, "clientOrderId"),

@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn order_params_per_kind() {
         let rules = Arc::new(SymbolRules::new(
-            Venue::Mexc,
+            Venue::MEXC,
             "BTCUSDT",
             2,
             6,

@@ -33,7 +33,7 @@ impl GateFeed {
 
 impl FeedProtocol for GateFeed {
     fn venue(&self) -> Venue {
-        Venue::Gate
+        Venue::GATE
     }
 
     fn enabled(&self) -> bool {

@@ -12,7 +12,7 @@ pub struct GateSymbols;
 
 impl SymbolFormat for GateSymbols {
     fn venue(&self) -> Venue {
-        Venue::Gate
+        Venue::GATE
     }
 
     fn parse_list(&self, body: &str) -> Result<Vec<Listing>, SymbolError> {
@@ -50,7 +50,7 @@ struct GatePair {
 /// # Errors
 /// Invalid JSON or an unreadable field.
 pub fn parse_gate(body: &str) -> Result<Vec<Listing>, SymbolError> {
-    let v = Venue::Gate;
+    let v = Venue::GATE;
     let pairs: Vec<GatePair> =
         serde_json::from_str(body).map_err(|source| SymbolError::Json { venue: v, source })?;
     let mut out = Vec::with_capacity(pairs.len());

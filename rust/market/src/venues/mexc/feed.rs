@@ -64,7 +64,7 @@ fn on_other_push(bytes: &[u8], to: &mut dyn FrameHandler) {
 
 impl FeedProtocol for MexcFeed {
     fn venue(&self) -> Venue {
-        Venue::Mexc
+        Venue::MEXC
     }
 
     fn enabled(&self) -> bool {

@@ -12,7 +12,7 @@ pub struct MexcSymbols;
 
 impl SymbolFormat for MexcSymbols {
     fn venue(&self) -> Venue {
-        Venue::Mexc
+        Venue::MEXC
     }
 
     fn parse_list(&self, body: &str) -> Result<Vec<Listing>, SymbolError> {
@@ -63,7 +63,7 @@ struct MexcSymbol {
 /// # Errors
 /// Invalid JSON or an unreadable field.
 pub fn parse_mexc(body: &str) -> Result<Vec<Listing>, SymbolError> {
-    let v = Venue::Mexc;
+    let v = Venue::MEXC;
     let info: MexcInfo =
         serde_json::from_str(body).map_err(|source| SymbolError::Json { venue: v, source })?;
     let mut out = Vec::with_capacity(info.symbols.len());
