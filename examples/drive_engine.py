@@ -31,9 +31,9 @@ async def drive(config: Path, seconds: float, journal: Path) -> int:
                 print(f"halted: {ev['reason']}")
 
     with arbhybrid.Simulator(arbhybrid.simulator_config(settings)) as sim:
-        mexc, gateio = arbhybrid.simulator_endpoints(sim)
+        endpoints = arbhybrid.simulator_endpoints(sim)
         engine = await arbhybrid.RunningEngine.start(
-            settings, mexc, gateio, on_events=on_events, journal_path=str(journal)
+            settings, endpoints, on_events=on_events, journal_path=str(journal)
         )
         try:
             await asyncio.sleep(seconds / 2)

@@ -65,9 +65,9 @@ async def test_dashboard_shows_books_edges_transactions_and_pnl_of_a_real_run(
     sim = Simulator(config_from_settings(settings)).start()
     try:
         dash.progress("connecting to both venues")
-        mexc, gateio = endpoints(sim)
+        eps = endpoints(sim)
         engine = await RunningEngine.start(
-            settings, mexc, gateio, on_events=on_events, journal_path=str(tmp_path / "j.sqlite")
+            settings, eps, on_events=on_events, journal_path=str(tmp_path / "j.sqlite")
         )
         try:
             # Snapshots as the main job gives them, until two transactions were shown

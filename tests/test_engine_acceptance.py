@@ -15,7 +15,7 @@ import pytest
 
 from arbhybrid import reconcile
 from arbhybrid.config import Settings, load_config
-from arbhybrid.engine import RunningEngine, VenueEndpoints
+from arbhybrid.engine import RunningEngine, VenueEndpoints, simulator_endpoints
 from arbhybrid.simulator import Simulator, config_from_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,22 +32,17 @@ def settings_for_test(**strategy: Any) -> Settings:
     return Settings.model_validate(data)
 
 
-def endpoints(sim: Simulator) -> tuple[VenueEndpoints, VenueEndpoints]:
-    e = sim.endpoints
-    m, g = sim.account("mexc"), sim.account("gateio")
-    return (
-        VenueEndpoints(e.mexc_rest, e.mexc_ws, m.api_key, m.api_secret),
-        VenueEndpoints(e.gate_rest, e.gate_ws, g.api_key, g.api_secret),
-    )
+def endpoints(sim: Simulator) -> dict[str, VenueEndpoints]:
+    return simulator_endpoints(sim)
 
 
 async def run_engine(
     settings: Settings, sim: Simulator, journal: Path, seconds: float
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     events: list[dict[str, Any]] = []
-    mexc, gateio = endpoints(sim)
+    eps = endpoints(sim)
     engine = await RunningEngine.start(
-        settings, mexc, gateio, on_events=events.extend, journal_path=str(journal)
+        settings, eps, on_events=events.extend, journal_path=str(journal)
     )
     try:
         await asyncio.sleep(seconds)

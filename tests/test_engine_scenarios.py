@@ -44,8 +44,8 @@ async def run_scenario(
     sim = Simulator({**config_from_settings(settings), **(sim_overrides or {})}).start()
     start = reconcile.balances(sim)
     journal = tmp_path / "journal.sqlite"
-    mexc, gateio = endpoints(sim)
-    engine = await RunningEngine.start(settings, mexc, gateio, journal_path=str(journal))
+    eps = endpoints(sim)
+    engine = await RunningEngine.start(settings, eps, journal_path=str(journal))
     try:
         await inject(sim, engine)
         await asyncio.sleep(seconds)

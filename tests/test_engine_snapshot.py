@@ -180,9 +180,9 @@ async def test_the_snapshot_keeps_its_shape_while_running_and_after_shutdown(
 ) -> None:
     settings = settings_for_test()
     sim = Simulator(config_from_settings(settings)).start()
-    mexc, gateio = endpoints(sim)
+    eps = endpoints(sim)
     engine = await RunningEngine.start(
-        settings, mexc, gateio, journal_path=str(tmp_path / "journal.sqlite")
+        settings, eps, journal_path=str(tmp_path / "journal.sqlite")
     )
     try:
         # Wait (bounded) until a trade went through, so stats, inventory and books are

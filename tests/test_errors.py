@@ -130,7 +130,9 @@ async def test_engine_start_up_failure_is_a_startup_error(tmp_path: Path) -> Non
     port = _closed_port()
     ep = VenueEndpoints(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", "k", "s")
     with pytest.raises(arbhybrid.StartupError) as e:
-        await RunningEngine.start(settings_for_test(), ep, ep, journal_path=str(tmp_path / "j"))
+        await RunningEngine.start(
+            settings_for_test(), {"mexc": ep, "gateio": ep}, journal_path=str(tmp_path / "j")
+        )
     _arb(e, RuntimeError)
     with pytest.raises(arbhybrid.InvalidValueError) as e2:
         await _native.start_engine("{}")

@@ -59,9 +59,9 @@ async def _real_run(tmp_path: Path, seconds: float) -> tuple[dict[str, Any], lis
     settings = settings_for_test()
     events: list[Any] = []
     with arbhybrid.Simulator(arbhybrid.simulator_config(settings)) as sim:
-        mexc, gateio = arbhybrid.simulator_endpoints(sim)
+        endpoints = arbhybrid.simulator_endpoints(sim)
         engine = await arbhybrid.RunningEngine.start(
-            settings, mexc, gateio, on_events=events.extend, journal_path=str(tmp_path / "j")
+            settings, endpoints, on_events=events.extend, journal_path=str(tmp_path / "j")
         )
         try:
             first = dict(engine.snapshot())

@@ -30,10 +30,10 @@ async def test_a_panicked_transaction_releases_and_pauses_its_symbol(tmp_path: P
     settings = settings_for_test()
     sim = Simulator(config_from_settings(settings)).start()
     events: list[dict[str, Any]] = []
-    mexc, gateio = endpoints(sim)
+    eps = endpoints(sim)
     journal = tmp_path / "journal.sqlite"
     engine = await RunningEngine.start(
-        settings, mexc, gateio, on_events=events.extend, journal_path=str(journal)
+        settings, eps, on_events=events.extend, journal_path=str(journal)
     )
     try:
         _native.Engine._panic_next_transaction()
@@ -73,9 +73,9 @@ async def test_a_panicked_background_task_is_started_again(tmp_path: Path) -> No
     its last value and trading went on unchecked."""
     settings = settings_for_test().model_copy(update={"health_interval_s": 1})
     sim = Simulator(config_from_settings(settings)).start()
-    mexc, gateio = endpoints(sim)
+    eps = endpoints(sim)
     journal = tmp_path / "journal.sqlite"
-    engine = await RunningEngine.start(settings, mexc, gateio, journal_path=str(journal))
+    engine = await RunningEngine.start(settings, eps, journal_path=str(journal))
 
     def rounds() -> int:
         s = _native.histogram_summary("engine_health_rtt_seconds", {"venue": "mexc"})

@@ -35,9 +35,9 @@ async def real_state(journal: Path) -> tuple[dict[str, Any], list[dict[str, Any]
     sim = Simulator(config_from_settings(settings)).start()
     events: list[dict[str, Any]] = []
     try:
-        m, g = endpoints(sim)
+        eps = endpoints(sim)
         engine = await RunningEngine.start(
-            settings, m, g, on_events=events.extend, journal_path=str(journal)
+            settings, eps, on_events=events.extend, journal_path=str(journal)
         )
         await asyncio.sleep(RUN_S)
         snap = engine.snapshot()

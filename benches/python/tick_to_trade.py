@@ -31,7 +31,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from arbhybrid.config import Settings, load_config
-from arbhybrid.engine import RunningEngine, VenueEndpoints
+from arbhybrid.engine import RunningEngine, simulator_endpoints
 from arbhybrid.simulator import Simulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,13 +70,10 @@ async def run_mode(balance_mode: str, risk_mode: str, probes: int) -> dict[str, 
         }
     ).start()
     try:
-        e = sim.endpoints
-        m, g = sim.account("mexc"), sim.account("gateio")
         with TemporaryDirectory() as tmp:
             engine = await RunningEngine.start(
                 settings,
-                VenueEndpoints(e.mexc_rest, e.mexc_ws, m.api_key, m.api_secret),
-                VenueEndpoints(e.gate_rest, e.gate_ws, g.api_key, g.api_secret),
+                simulator_endpoints(sim),
                 journal_path=f"{tmp}/journal.sqlite",
             )
             if risk_mode == "veto":

@@ -6,8 +6,8 @@ rules and orchestration. Driving the engine from Python (see ``examples/``)::
 
     settings = arbhybrid.load_config("config.yaml")
     with arbhybrid.Simulator(arbhybrid.simulator_config(settings)) as sim:
-        mexc, gateio = arbhybrid.simulator_endpoints(sim)
-        engine = await arbhybrid.RunningEngine.start(settings, mexc, gateio, on_events=print)
+        endpoints = arbhybrid.simulator_endpoints(sim)
+        engine = await arbhybrid.RunningEngine.start(settings, endpoints, on_events=print)
         snap: arbhybrid.Snapshot = engine.snapshot()
         await engine.shutdown()
 

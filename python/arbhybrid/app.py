@@ -121,24 +121,20 @@ def checkpoint(journal_path: str | Path) -> None:
         log.warning("journal %s: checkpoint at shutdown failed: %s", journal_path, e)
 
 
-def _endpoints(settings: Settings, sim: Simulator | None) -> tuple[VenueEndpoints, VenueEndpoints]:
+def _endpoints(settings: Settings, sim: Simulator | None) -> dict[str, VenueEndpoints]:
+    """Each enabled venue's endpoints by name: the simulator's instances, or the
+    configured URLs and keys."""
     if sim is not None:
         return simulator_endpoints(sim)
-    ex = settings.exchanges
-    return (
-        VenueEndpoints(
-            ex.mexc.rest_url,
-            ex.mexc.ws_url,
-            ex.mexc.api_key.get_secret_value(),
-            ex.mexc.api_secret.get_secret_value(),
-        ),
-        VenueEndpoints(
-            ex.gateio.rest_url,
-            ex.gateio.ws_url,
-            ex.gateio.api_key.get_secret_value(),
-            ex.gateio.api_secret.get_secret_value(),
-        ),
-    )
+    return {
+        name: VenueEndpoints(
+            ex.rest_url,
+            ex.ws_url,
+            ex.api_key.get_secret_value(),
+            ex.api_secret.get_secret_value(),
+        )
+        for name, ex in settings.exchanges.enabled()
+    }
 
 
 #: The words of the engine's refusal of a journal that is not its own (Rust
@@ -303,7 +299,7 @@ async def _main(
     else:
         journal_path = journal_path or str(live_journal(Path(settings.journal.path)))
     session = Path(journal_path).stem if sim is not None and journal_path else None
-    mexc, gateio = _endpoints(settings, sim)
+    endpoints = _endpoints(settings, sim)
     stats = RunStats()
     engine = None
     status_server: StatusServer | None = None
@@ -320,11 +316,10 @@ async def _main(
 
     try:
         try:
-            view.progress("connecting to both venues, loading symbols and fees")
+            view.progress(f"connecting to {', '.join(endpoints)}, loading symbols and fees")
             engine = await RunningEngine.start(
                 settings,
-                mexc,
-                gateio,
+                endpoints,
                 on_events=on_events,
                 journal_path=journal_path,
                 dry_run=dry_run,

@@ -34,6 +34,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     SecretStr,
     ValidationError,
     field_validator,
@@ -71,9 +72,18 @@ class Timeouts(_Strict):
     request_ms: int = Field(5000, gt=0, description="whole-request timeout for REST calls")
 
 
+#: The venue kinds with adapters (each a folder per layer); a venue's ``kind`` names one.
+VENUE_KINDS: tuple[str, ...] = ("mexc", "gateio")
+#: A configured venue's name (its key under ``exchanges:``), as the engine accepts it.
+VENUE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
+
+
 class ExchangeConfig(_Strict):
     """One venue: credentials (secrets), endpoints and connection settings."""
 
+    #: Which adapter speaks for it; may be left out when the venue's name is a kind's
+    #: (``mexc``, ``gateio``). A second MEXC account is ``mexc_b: {kind: mexc, ...}``.
+    kind: Literal["mexc", "gateio"] | None = None
     enabled: bool = True
     api_key: SecretStr = SecretStr("")
     api_secret: SecretStr = SecretStr("")
@@ -100,13 +110,48 @@ class ExchangeConfig(_Strict):
         return bool(self.api_key.get_secret_value() and self.api_secret.get_secret_value())
 
 
-class Exchanges(_Strict):
-    mexc: ExchangeConfig
-    gateio: ExchangeConfig
+class Exchanges(RootModel[dict[str, ExchangeConfig]]):
+    """``exchanges:``: the venues by name, in the file's order. Each has a ``kind``
+    (defaulting to its name when that is a kind's); at least two must be enabled."""
+
+    @model_validator(mode="after")
+    def _names_and_kinds(self) -> Exchanges:
+        for name, ex in self.root.items():
+            if not VENUE_NAME.match(name):
+                raise ValueError(
+                    f"venue name {name!r}: 1 to 24 characters of a-z, 0-9 and _, "
+                    "starting with a letter"
+                )
+            if ex.kind is None and name not in VENUE_KINDS:
+                raise ValueError(
+                    f"{name}.kind: required for a venue not named after its kind "
+                    f"(one of {', '.join(VENUE_KINDS)})"
+                )
+        return self
+
+    def kind_of(self, name: str) -> str:
+        """The venue's kind: its ``kind``, else its name (validated to be a kind's)."""
+        return self.root[name].kind or name
 
     def items(self) -> Iterator[tuple[str, ExchangeConfig]]:
-        yield "mexc", self.mexc
-        yield "gateio", self.gateio
+        yield from self.root.items()
+
+    def enabled(self) -> list[tuple[str, ExchangeConfig]]:
+        """The enabled venues, in the file's order: the ones the engine trades."""
+        return [(n, ex) for n, ex in self.root.items() if ex.enabled]
+
+    def __getitem__(self, name: str) -> ExchangeConfig:
+        return self.root[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.root
+
+    def __getattr__(self, name: str) -> ExchangeConfig:
+        # ``settings.exchanges.mexc``: attribute access to a venue by name.
+        root = self.__dict__.get("root")
+        if root is not None and name in root:
+            return root[name]  # type: ignore[no-any-return]
+        raise AttributeError(name)
 
 
 class StrategyConfig(_Strict):
@@ -524,7 +569,9 @@ def diff_settings(old: Settings, new: Settings) -> dict[str, tuple[Any, Any]]:
             changed[key] = (a.get(key), b.get(key))
     # A secret edited to another non-empty secret masks to the same string: compare raw.
     for venue, ex_old in old.exchanges.items():
-        ex_new = getattr(new.exchanges, venue)
+        if venue not in new.exchanges:
+            continue
+        ex_new = new.exchanges[venue]
         for field in ("api_key", "api_secret"):
             if getattr(ex_old, field) != getattr(ex_new, field):
                 key = f"exchanges.{venue}.{field}"

@@ -4,13 +4,14 @@ configuration, starts it, forwards its events and applies configuration changes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from arbhybrid import _native
 from arbhybrid.config import (
+    ConfigError,
     EngineSettings,
     ExchangeConfig,
     RiskConfig,
@@ -49,15 +50,18 @@ class VenueEndpoints:
         return f"VenueEndpoints(rest_url={self.rest_url!r}, ws_url={self.ws_url!r}, api_key=***)"
 
 
-def simulator_endpoints(sim: Simulator) -> tuple[VenueEndpoints, VenueEndpoints]:
-    """Both venues' endpoints on a running simulator, with its trader accounts
-    (``(mexc, gateio)``, the arguments ``RunningEngine.start`` takes)."""
-    e = sim.endpoints
-    m, g = sim.account("mexc"), sim.account("gateio")
-    return (
-        VenueEndpoints(e.mexc_rest, e.mexc_ws, m.api_key, m.api_secret),
-        VenueEndpoints(e.gate_rest, e.gate_ws, g.api_key, g.api_secret),
-    )
+#: Where each venue is, by its configured name (the ``exchanges:`` keys).
+Endpoints = Mapping[str, VenueEndpoints]
+
+
+def simulator_endpoints(sim: Simulator) -> dict[str, VenueEndpoints]:
+    """Every venue instance's endpoints on a running simulator, with its trader account,
+    by name (what ``RunningEngine.start`` takes)."""
+    out: dict[str, VenueEndpoints] = {}
+    for name, ep in sim.endpoints.venues.items():
+        a = sim.account(name)
+        out[name] = VenueEndpoints(ep.rest, ep.ws, a.api_key, a.api_secret)
+    return out
 
 
 def _plain(v: Any) -> Any:
@@ -86,9 +90,9 @@ def risk_json(r: RiskConfig) -> str:
     return json.dumps(_plain(r.model_dump()))
 
 
-def _venue(name: str, ex: ExchangeConfig, ep: VenueEndpoints) -> dict[str, Any]:
+def _venue(name: str, kind: str, ex: ExchangeConfig, ep: VenueEndpoints) -> dict[str, Any]:
     return {
-        "venue": name,
+        "venue": {"name": name, "kind": kind},
         "rest_url": ep.rest_url,
         "ws_url": ep.ws_url,
         "api_key": ep.api_key,
@@ -102,37 +106,54 @@ def _venue(name: str, ex: ExchangeConfig, ep: VenueEndpoints) -> dict[str, Any]:
     }
 
 
+def traded_venues(settings: Settings, endpoints: Endpoints) -> list[tuple[str, str]]:
+    """``(name, kind)`` of every enabled venue, in the configuration's order.
+
+    Raises :class:`ConfigError` for an enabled venue without endpoints."""
+    out = []
+    for name, _ex in settings.exchanges.enabled():
+        if name not in endpoints:
+            raise ConfigError(
+                [f"exchanges.{name}: enabled but no endpoints for it (have: {', '.join(endpoints)})"]
+            )
+        out.append((name, settings.exchanges.kind_of(name)))
+    return out
+
+
 def engine_config(
     settings: Settings,
-    mexc: VenueEndpoints,
-    gateio: VenueEndpoints,
+    endpoints: Endpoints,
     *,
     journal_path: str | None = None,
     dry_run: bool = False,
     mode: str | None = None,
     session: str | None = None,
 ) -> str:
-    """The engine's configuration (JSON) for these settings and venue endpoints.
+    """The engine's configuration (JSON) for these settings and each enabled venue's
+    endpoints (by name).
     ``mode`` (``sim``/``live``, default ``settings.mode``) and ``session`` (a simulator
     session's name) are recorded in the journal, which then refuses another mode's,
     venue's or instance's engine."""
     md = settings.market_data
+    venues = traded_venues(settings, endpoints)
     cfg = {
         "strategy": _strategy(settings.strategy),
         "risk": _plain(settings.risk.model_dump()),
         "feed": {
-            "mexc_rest": mexc.rest_url,
-            "mexc_ws": mexc.ws_url,
-            "gate_rest": gateio.rest_url,
-            "gate_ws": gateio.ws_url,
-            "mexc_enabled": settings.exchanges.mexc.enabled,
-            "gate_enabled": settings.exchanges.gateio.enabled,
+            "venues": [
+                {
+                    "name": n,
+                    "kind": k,
+                    "rest": endpoints[n].rest_url,
+                    "ws": endpoints[n].ws_url,
+                }
+                for n, k in venues
+            ],
             "gate_channel": md.gate_channel,
             "stale_after_ms": md.staleness_ms,
             "reset_after_ms": md.reconnect_after_stale_ms,
         },
-        "mexc": _venue("mexc", settings.exchanges.mexc, mexc),
-        "gateio": _venue("gateio", settings.exchanges.gateio, gateio),
+        "venues": [_venue(n, k, settings.exchanges[n], endpoints[n]) for n, k in venues],
         "journal_path": journal_path or settings.journal.path,
         "mode": mode or settings.mode,
         "session": session,
@@ -161,8 +182,7 @@ class RunningEngine:
     async def start(
         cls,
         settings: Settings,
-        mexc: VenueEndpoints,
-        gateio: VenueEndpoints,
+        endpoints: Endpoints,
         *,
         on_events: EventCallback | None = None,
         journal_path: str | None = None,
@@ -172,8 +192,7 @@ class RunningEngine:
     ) -> RunningEngine:
         cfg = engine_config(
             settings,
-            mexc,
-            gateio,
+            endpoints,
             journal_path=journal_path,
             dry_run=dry_run,
             mode=mode,

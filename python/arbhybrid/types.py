@@ -25,7 +25,8 @@ from arbhybrid.errors import MalformedError
 
 _EXACT = ConfigDict(extra="forbid")
 
-VenueName: TypeAlias = Literal["mexc", "gateio"]
+#: A configured venue's name (an ``exchanges:`` key: ``mexc``, ``gateio``, ``mexc_b``).
+VenueName: TypeAlias = str
 
 # ---------------------------------------------------------------------------------------
 # Events (EngineEvent: serde tag "type")
@@ -101,12 +102,9 @@ class BookView(TypedDict):
     updates: int | None
 
 
-@with_config(_EXACT)
-class EdgeView(TypedDict):
-    """Gross top-of-book edge in bps for both directions (None without both books)."""
-
-    buy_mexc_sell_gateio: str | None
-    buy_gateio_sell_mexc: str | None
+#: Gross top-of-book edge in bps per route, keyed ``buy_<venue>_sell_<venue>``
+#: (``buy_mexc_sell_gateio``); None without both books.
+EdgeView: TypeAlias = dict[str, str | None]
 
 
 @with_config(_EXACT)
@@ -169,10 +167,8 @@ class LatencyView(TypedDict):
     max_us: int | None
 
 
-@with_config(_EXACT)
-class LegAckView(TypedDict):
-    mexc: LatencyView
-    gateio: LatencyView
+#: Per venue (by name): how long its order acknowledgements took.
+LegAckView: TypeAlias = dict[str, LatencyView]
 
 
 @with_config(_EXACT)
@@ -227,8 +223,10 @@ class RecoveryView(TypedDict):
 class StartupView(TypedDict):
     """Start-up milestones, milliseconds from the engine's start."""
 
-    #: Both venues' clients, credentials and symbol lists (they are fetched at once).
+    #: Every venue's client, credentials and symbol list (they are fetched at once).
     venues_ms: int
+    #: Each venue's own check (server time, signed balances), by name.
+    per_venue_ms: NotRequired[dict[str, int]]
     recovery: NotRequired[RecoveryView]
     #: Ready to trade.
     engine_ms: NotRequired[int]

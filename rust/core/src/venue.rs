@@ -156,6 +156,24 @@ impl Venue {
         Err(VenueError::Full)
     }
 
+    /// The configured instance `name` of `kind` (by default the kind `name` names), as
+    /// a configuration declares it: registers it.
+    ///
+    /// # Errors
+    /// An unknown kind, no kind for a name that is not a kind's, a bad name, or a name
+    /// already registered with another kind — each naming the venue.
+    pub fn configure(name: &str, kind: Option<&str>) -> Result<Venue, String> {
+        let kind = match kind {
+            Some(k) => k
+                .parse::<VenueKind>()
+                .map_err(|e| format!("venue {name:?}: {e}"))?,
+            None => name
+                .parse::<VenueKind>()
+                .map_err(|_| format!("venue {name:?}: no kind given (kind: mexc | gateio)"))?,
+        };
+        Venue::register(name, kind).map_err(|e| e.to_string())
+    }
+
     /// The registered instance called `name` (the kinds' aliases `gate` and `gate.io`
     /// name `gateio`).
     pub fn named(name: &str) -> Option<Venue> {
@@ -227,6 +245,30 @@ impl FromStr for Venue {
 impl serde::Serialize for Venue {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+/// Deserializes a configured venue: a name (registered already, or a kind's name) or
+/// `{name, kind}` (registered here). For `#[serde(deserialize_with = ...)]` on the
+/// fields that declare a venue; plain `Venue` fields accept registered names only.
+pub fn configured<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Venue, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Name(String),
+        Full {
+            name: String,
+            #[serde(default)]
+            kind: Option<String>,
+        },
+    }
+    let (name, kind) = match <Form as serde::Deserialize>::deserialize(d)? {
+        Form::Name(n) => (n, None),
+        Form::Full { name, kind } => (name, kind),
+    };
+    match (Venue::named(&name), &kind) {
+        (Some(v), None) => Ok(v),
+        _ => Venue::configure(&name, kind.as_deref()).map_err(serde::de::Error::custom),
     }
 }
 

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueMap};
 use arb_exec::Amount;
 
 /// How long (local ms) a finished trade's reservations wait for a balance that reflects
@@ -67,10 +67,15 @@ pub struct BalanceBook {
     running: HashMap<u64, Vec<(Venue, String, Amount)>>,
     settling: Vec<Settling>,
     /// Local time of the last update applied per venue (the balance age).
-    pub updated_ms: [i64; 2],
+    updated_ms: VenueMap<i64>,
 }
 
 impl BalanceBook {
+    /// Local time (ms) of the last update applied for `venue`; 0 if none yet.
+    pub fn updated_ms(&self, venue: Venue) -> i64 {
+        self.updated_ms.get(venue).copied().unwrap_or(0)
+    }
+
     /// Free minus reserved, or `None` when the difference does not fit (a venue balance
     /// beyond any real account: callers treat it as nothing available).
     pub fn available(&self, venue: Venue, asset: &str) -> Option<Amount> {
@@ -93,7 +98,7 @@ impl BalanceBook {
         });
         if key >= e.key {
             *e = Held { free, key };
-            self.updated_ms[venue.index()] = now_ms;
+            self.updated_ms.insert(venue, now_ms);
         }
         self.settle(now_ms);
     }
@@ -127,7 +132,7 @@ impl BalanceBook {
                 *e = Held { free, key };
             }
         }
-        self.updated_ms[venue.index()] = now_ms;
+        self.updated_ms.insert(venue, now_ms);
         self.settle(now_ms);
     }
 
@@ -162,9 +167,9 @@ impl BalanceBook {
     /// Transaction `tx` ended; its last fill on each venue was at `last_fill_ms[venue]`
     /// (venue time; `None`: nothing filled there). Each reservation is released once its
     /// balance is as of that fill, or at `now_ms +` [`SETTLE_TIMEOUT_MS`].
-    pub fn finish(&mut self, tx: u64, last_fill_ms: [Option<i64>; 2], now_ms: i64) {
+    pub fn finish(&mut self, tx: u64, last_fill_ms: &VenueMap<i64>, now_ms: i64) {
         for (venue, asset, amount) in self.running.remove(&tx).unwrap_or_default() {
-            match last_fill_ms[venue.index()] {
+            match last_fill_ms.get(venue).copied() {
                 None => self.release(venue, &asset, amount),
                 Some(t) => self.settling.push(Settling {
                     venue,
@@ -257,7 +262,7 @@ mod tests {
         b.reserve(7, Venue::MEXC, "BTC", a("0.1")).unwrap(); // nothing filled there
         assert_eq!(b.available(G, "USDT").unwrap(), a("70"));
         // The buy filled at venue time 2000; the trade ends before its balance push.
-        b.finish(7, [None, Some(2_000)], 10);
+        b.finish(7, &[(Venue::GATE, 2_000)].into_iter().collect(), 10);
         assert_eq!(b.available(G, "USDT").unwrap(), a("70"));
         assert_eq!(
             b.reserved()[&(Venue::MEXC, "BTC".to_string())],
@@ -278,7 +283,7 @@ mod tests {
         b.snapshot(G, [("USDT".to_string(), a("100"))], 1_000, 0);
         b.reserve(8, G, "USDT", a("30")).unwrap();
         b.reserve(8, G, "USDT", a("10")).unwrap(); // a hedge of the same trade
-        b.finish(8, [None, Some(5_000)], 100);
+        b.finish(8, &[(Venue::GATE, 5_000)].into_iter().collect(), 100);
         assert_eq!(b.available(G, "USDT").unwrap(), a("60"));
         // An unrelated asset's push, before the time is up: still held.
         b.push(G, "BTC", a("1"), 6_000, 100 + SETTLE_TIMEOUT_MS - 1);
@@ -287,7 +292,7 @@ mod tests {
         assert_eq!(b.available(G, "USDT").unwrap(), a("100"));
         // A snapshot requested after the fill also releases it.
         b.reserve(9, G, "USDT", a("50")).unwrap();
-        b.finish(9, [None, Some(7_000)], 200);
+        b.finish(9, &[(Venue::GATE, 7_000)].into_iter().collect(), 200);
         b.snapshot(G, [("USDT".to_string(), a("60"))], 7_001, 210);
         assert_eq!(b.available(G, "USDT").unwrap(), a("60"));
     }
@@ -308,8 +313,8 @@ mod tests {
             format!("gateio USDT: reserving {huge} more does not fit")
         );
         assert_eq!(b.available(G, "USDT"), Some(a("4")));
-        b.finish(2, [None, None], 0);
-        b.finish(1, [None, None], 0);
+        b.finish(2, &VenueMap::new(), 0);
+        b.finish(1, &VenueMap::new(), 0);
         assert_eq!(b.available(G, "USDT"), Some(a("5")));
     }
 }

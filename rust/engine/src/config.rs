@@ -126,8 +126,8 @@ pub struct EngineConfig {
     pub strategy: StrategyConfig,
     pub risk: RiskConfig,
     pub feed: FeedConfig,
-    pub mexc: VenueConfig,
-    pub gateio: VenueConfig,
+    /// The venues traded, in order: one client each. The feed serves the same list.
+    pub venues: Vec<VenueConfig>,
     pub journal_path: String,
     /// `sim` or `live`: recorded in the journal, which refuses another mode's engine.
     #[serde(default = "sim_mode")]
@@ -154,18 +154,55 @@ fn sim_mode() -> String {
 }
 
 impl EngineConfig {
+    /// The venue list is usable: at least two venues, each once, and the feed serving
+    /// exactly the venues the clients trade.
+    ///
+    /// # Errors
+    /// The key and what is wrong with it.
+    pub fn check_venues(&self) -> Result<(), ConfigError> {
+        let names: Vec<&str> = self.venues.iter().map(|v| v.venue.as_str()).collect();
+        if names.len() < 2 {
+            return Err(bad(
+                "exchanges",
+                format!(
+                    "at least two enabled venues are needed to arbitrage, got {}",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            ));
+        }
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(bad("exchanges", format!("venue {n} is configured twice")));
+            }
+        }
+        let fed: Vec<&str> = self.feed.venues.iter().map(|v| v.venue.as_str()).collect();
+        if fed != names {
+            return Err(bad(
+                "feed.venues",
+                format!(
+                    "the feed serves [{}] but the clients trade [{}]",
+                    fed.join(", "),
+                    names.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// What the journal records about this engine (no secrets).
     pub fn journal_meta(&self) -> crate::journal::JournalMeta {
         crate::journal::JournalMeta {
             mode: self.mode.clone(),
             instance: self.client_id_prefix.clone(),
-            rest: [
-                (arb_core::Venue::MEXC, &self.mexc),
-                (arb_core::Venue::GATE, &self.gateio),
-            ]
-            .into_iter()
-            .map(|(v, c)| (v.as_str().to_string(), c.rest_url.clone()))
-            .collect(),
+            rest: self
+                .venues
+                .iter()
+                .map(|c| (c.venue.as_str().to_string(), c.rest_url.clone()))
+                .collect(),
             session: self.session.clone(),
         }
     }

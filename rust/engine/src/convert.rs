@@ -62,13 +62,3 @@ pub(crate) fn amount_at(a: Amount, scale: u32) -> u64 {
 pub(crate) fn amount_dec(a: Amount) -> Dec {
     Dec::new(a.mantissa(), 18)
 }
-
-/// Transitional: the other venue of the default MEXC / Gate pair, until the engine routes
-/// over any venues (replaced by `arb_core::Route`).
-pub(crate) fn two_venue_other(v: arb_core::Venue) -> arb_core::Venue {
-    if v == arb_core::Venue::MEXC {
-        arb_core::Venue::GATE
-    } else {
-        arb_core::Venue::MEXC
-    }
-}

@@ -118,9 +118,9 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
     let mut adopted: BTreeMap<u64, (Arc<Sym>, Vec<Fill>)> = BTreeMap::new();
 
     for sym in inner.syms.iter().flatten() {
-        for v in [Venue::MEXC, Venue::GATE] {
-            let c = &inner.clients[v.index()];
-            let vs = sym.rules[v.index()].venue_symbol.clone();
+        for &v in &sym.venues {
+            let c = &inner.clients[v];
+            let vs = sym.rules[v].venue_symbol.clone();
             // 1. Cancel what is still open.
             match c.open_orders(&vs).await {
                 Ok(open) => {
@@ -239,16 +239,14 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             continue;
         };
         let residual = bought - sold;
+        let all_fills = || fills.iter().chain(journaled.iter());
+        let venue_of = |side: Side| all_fills().find(|f| f.side == side).map(|f| f.venue);
         let flatten_venue = if residual.is_negative() {
-            // Buy back on MEXC (base-sized market buys exist there only).
-            Venue::MEXC
+            // Buy back where a market buy is sized in base (MEXC; Gate's are in quote).
+            base_market_buy_venue(&sym)
         } else {
             // Sell the base where it was bought.
-            fills
-                .iter()
-                .chain(journaled.iter())
-                .find(|f| f.side == Side::Buy)
-                .map_or(Venue::MEXC, |f| f.venue)
+            venue_of(Side::Buy).unwrap_or(sym.venues[0])
         };
         if dry {
             if !fills.is_empty() {
@@ -303,17 +301,19 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
         if finished.is_none() {
             // The journal may never have seen it start (crash before the write):
             // create it (a no-op when it did).
-            let buy_venue = fills
-                .iter()
-                .find(|f| f.side == Side::Buy)
-                .map_or(Venue::MEXC, |f| f.venue);
+            let buy_venue = venue_of(Side::Buy).unwrap_or(sym.venues[0]);
+            // Where it sold; with no sell fill, the symbol's first other venue (the
+            // route is only informative for a transaction the journal never saw).
+            let sell_venue = venue_of(Side::Sell)
+                .or_else(|| sym.venues.iter().copied().find(|&v| v != buy_venue))
+                .unwrap_or(buy_venue);
             inner
                 .journal
                 .send(JournalRecord::TxStart(Box::new(journal::TxStart {
                     tx_id: txn,
                     symbol: sym.unified.clone(),
                     buy_venue: buy_venue.as_str(),
-                    sell_venue: crate::convert::two_venue_other(buy_venue).as_str(),
+                    sell_venue: sell_venue.as_str(),
                     qty: Dec::new(bought.mantissa().max(sold.mantissa()), 18),
                     expected_pnl: Dec::new(0, 0),
                     started_ms: fills.iter().map(|f| f.time_ms).min().unwrap_or_else(now_ms),
@@ -329,8 +329,8 @@ pub async fn recover(inner: &Arc<Inner>) -> RecoveryReport {
             if !seen_orders.insert((f.venue, f.order_id.clone())) {
                 continue;
             }
-            let c = &inner.clients[f.venue.index()];
-            let vs = &sym.rules[f.venue.index()].venue_symbol;
+            let c = &inner.clients[f.venue];
+            let vs = &sym.rules[f.venue].venue_symbol;
             match c.query(vs, &OrderRef::Venue(f.order_id.clone())).await {
                 Ok(r) => inner.journal_order_state(txn, &sym, f.venue, &r),
                 Err(e) => rep
@@ -503,8 +503,8 @@ async fn resolve_in_flight(
     ) else {
         return; // a symbol no longer configured: nothing to ask
     };
-    let c = &inner.clients[venue.index()];
-    let vs = &sym.rules[venue.index()].venue_symbol;
+    let c = &inner.clients[venue];
+    let vs = &sym.rules[venue].venue_symbol;
     let cid = ClientOrderId::from_venue(&o.client_order_id);
     let st = match c.locate(vs, &cid, o.request_ms).await {
         Ok(Located::Found(st)) => Some(st),
@@ -555,7 +555,7 @@ fn journaled_fill(r: &journal::JournaledFill, sym: &Sym) -> Option<Fill> {
         trade_id: r.trade_id.clone(),
         order_id: String::new(),
         client_id: None,
-        symbol: sym.rules[venue.index()].venue_symbol.clone(),
+        symbol: sym.rules[venue].venue_symbol.clone(),
         side: Side::parse(&r.side)?,
         price: Amount::parse(&r.price).ok()?,
         qty: Amount::parse(&r.qty).ok()?,
@@ -585,11 +585,11 @@ async fn flatten(
     } else {
         (Side::Sell, residual)
     };
-    let c = &inner.clients[venue.index()];
+    let c = &inner.clients[venue];
     let cid = ClientOrderId::for_leg(&inner.cfg.client_id_prefix, txn, Leg::Unwind(leg))
         .map_err(|e| e.to_string())?;
     let req = OrderRequest {
-        rules: sym.rules[venue.index()].clone(),
+        rules: sym.rules[venue].clone(),
         side,
         kind: OrderKind::Market { qty },
         client_id: cid.clone(),
@@ -638,6 +638,21 @@ fn base_sums<'a>(fills: impl Iterator<Item = &'a Fill>) -> Option<(Amount, Amoun
         }
     }
     Some((bought, sold))
+}
+
+/// The first venue of `sym` whose market buys are sized in base (a residual short is
+/// bought back there by quantity); the symbol's first venue if none is.
+fn base_market_buy_venue(sym: &Sym) -> Venue {
+    let market = OrderKind::Market { qty: Amount::ZERO };
+    sym.venues
+        .iter()
+        .copied()
+        .find(|&v| {
+            arb_exec::adapter_for(v)
+                .check_sizing(Side::Buy, &market)
+                .is_ok()
+        })
+        .unwrap_or(sym.venues[0])
 }
 
 #[cfg(test)]

@@ -144,7 +144,8 @@ pub struct RiskState {
     day: i64,
     hedge_failures_in_row: u32,
     halted: Option<KillReason>,
-    unhealthy: [bool; 2],
+    /// Bit `venue.index()` set: that venue is unhealthy.
+    unhealthy: u64,
     resync_times_ms: std::collections::VecDeque<i64>,
 }
 
@@ -161,7 +162,7 @@ impl RiskState {
             day: now_ms.div_euclid(86_400_000),
             hedge_failures_in_row: 0,
             halted: None,
-            unhealthy: [false; 2],
+            unhealthy: 0,
             resync_times_ms: Default::default(),
         }
     }
@@ -188,11 +189,16 @@ impl RiskState {
     }
 
     pub fn set_venue_healthy(&mut self, venue: Venue, healthy: bool) {
-        self.unhealthy[venue.index()] = !healthy;
+        let bit = 1u64 << venue.index();
+        if healthy {
+            self.unhealthy &= !bit;
+        } else {
+            self.unhealthy |= bit;
+        }
     }
 
     pub fn venue_healthy(&self, venue: Venue) -> bool {
-        !self.unhealthy[venue.index()]
+        self.unhealthy & (1u64 << venue.index()) == 0
     }
 
     pub fn open_arbitrages(&self) -> u32 {
@@ -229,7 +235,7 @@ impl RiskState {
             return Err(Veto::Halted(r.clone()));
         }
         for v in [p.buy, p.sell] {
-            if self.unhealthy[v.index()] {
+            if self.unhealthy & (1u64 << v.index()) != 0 {
                 return Err(Veto::VenueUnhealthy(v));
             }
         }

@@ -249,6 +249,14 @@ impl ArbTx {
         self.done
     }
 
+    /// Where it buys and where it sells.
+    pub fn route(&self) -> arb_core::Route {
+        arb_core::Route {
+            buy: self.buy_venue,
+            sell: self.sell_venue,
+        }
+    }
+
     pub fn order(&self, client_id: &str) -> Option<&LegOrder> {
         self.orders.iter().find(|o| o.client_id == client_id)
     }

@@ -427,7 +427,10 @@ impl VenueClient {
     }
 
     fn parse_order(&self, op: &'static str, v: &Value) -> Result<OrderReport, ExecError> {
-        self.inner.api.parse_order(v).map_err(self.malformed(op))
+        self.inner
+            .api
+            .parse_order(self.venue(), v)
+            .map_err(self.malformed(op))
     }
 
     /// One order by venue id or client id; the answer also updates the tracker.
@@ -498,7 +501,7 @@ impl VenueClient {
         let rows = crate::json::array(&v, "trades").map_err(self.malformed("my_trades"))?;
         let fills = rows
             .iter()
-            .map(|t| self.inner.api.parse_trade(t))
+            .map(|t| self.inner.api.parse_trade(self.venue(), t))
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.malformed("my_trades"))?;
         for f in &fills {
@@ -640,7 +643,7 @@ impl VenueClient {
             }
             None => self.execute(&api.place(p), Kind::Place).await?,
         };
-        api.parse_ack(&v, p)
+        api.parse_ack(self.venue(), &v, p)
             .map_err(|m| self.err("place", ErrorClass::Malformed, m).with_status(200))
     }
 

@@ -61,6 +61,8 @@ fn d_keepalive() -> u64 {
 /// Its `Debug` masks the key and the secret (written out below, not derived).
 #[derive(Clone, serde::Deserialize)]
 pub struct VenueConfig {
+    /// The instance: a name, or `{name, kind}` for an instance not named after its kind.
+    #[serde(deserialize_with = "arb_core::venue::configured")]
     pub venue: Venue,
     /// REST base: `https://api.mexc.com` / `https://api.gateio.ws/api/v4` (the scheme
     /// decides TLS: the simulator is plain `http` on loopback).

@@ -107,6 +107,7 @@ pub struct LimiterStats {
 
 /// The rate limiter of one venue, at the limits its adapter documents.
 pub struct RateLimiter {
+    venue: Venue,
     api: &'static dyn VenueApi,
     enabled: bool,
     /// Extra spacing added to every window, for the jitter between our send time and
@@ -118,6 +119,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     pub fn new(venue: Venue, enabled: bool) -> Self {
         RateLimiter {
+            venue,
             api: crate::venues::adapter_for(venue),
             enabled,
             margin: Duration::from_millis(25),
@@ -126,7 +128,7 @@ impl RateLimiter {
     }
 
     pub fn venue(&self) -> Venue {
-        self.api.venue()
+        self.venue
     }
 
     /// Reserves a slot for one request and returns when it may be sent. Does not wait.

@@ -9,6 +9,7 @@
 //! so an event lost while disconnected is still recorded; the tracker de-duplicates
 //! fills by trade id, so seeing one twice is harmless.
 
+use arb_core::Venue;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub struct StreamStats {
 
 /// A running private stream; stops when [`UserStream::stop`] is called or dropped.
 pub struct UserStream {
+    venue: Venue,
     stop: CancellationToken,
     pub stats: Arc<StreamStats>,
 }
@@ -50,8 +52,14 @@ impl UserStream {
         let stop = CancellationToken::new();
         let stats = Arc::new(StreamStats::default());
         let (s, st) = (stop.clone(), stats.clone());
+        let venue = client.venue();
         tokio::spawn(supervise(client, symbols, s, st));
-        UserStream { stop, stats }
+        UserStream { venue, stop, stats }
+    }
+
+    /// The venue whose stream this is.
+    pub fn venue(&self) -> Venue {
+        self.venue
     }
 
     /// Test hook: the next private stream task to start panics.

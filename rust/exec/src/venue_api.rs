@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use arb_core::{ErrorClass, Side, Venue};
+use arb_core::{ErrorClass, Side, Venue, VenueKind};
 use futures_util::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
@@ -99,7 +99,8 @@ pub enum TradePaging {
 /// classification, documented rate limits, the client-order-id wire format and the
 /// capabilities the generic code must respect.
 pub trait VenueApi: Send + Sync {
-    fn venue(&self) -> Venue;
+    /// The protocol family this adapter speaks (every instance of it shares the adapter).
+    fn kind(&self) -> VenueKind;
 
     // ------------------------------------------------------------ signing, errors
 
@@ -188,10 +189,10 @@ pub trait VenueApi: Send + Sync {
     /// `(maker, taker)` fee rates.
     fn parse_fees(&self, v: &Value) -> Result<(Amount, Amount), String>;
     /// An order as the query, cancel and list endpoints return it.
-    fn parse_order(&self, v: &Value) -> Result<OrderReport, String>;
+    fn parse_order(&self, venue: Venue, v: &Value) -> Result<OrderReport, String>;
     /// The placement answer.
-    fn parse_ack(&self, v: &Value, p: &PreparedOrder) -> Result<OrderReport, String>;
-    fn parse_trade(&self, v: &Value) -> Result<Fill, String>;
+    fn parse_ack(&self, venue: Venue, v: &Value, p: &PreparedOrder) -> Result<OrderReport, String>;
+    fn parse_trade(&self, venue: Venue, v: &Value) -> Result<Fill, String>;
 
     // ------------------------------------------------------------ sessions
 
@@ -263,5 +264,5 @@ pub trait WsTradeApi: Send + Sync {
     /// The request id an answer belongs to, unless it is only an intermediate ack.
     fn answer_id<'v>(&self, v: &'v Value) -> Option<&'v str>;
     /// The result of a final answer, or the venue's classified error.
-    fn result(&self, op: &'static str, answer: Value) -> Result<Value, ExecError>;
+    fn result(&self, venue: Venue, op: &'static str, answer: Value) -> Result<Value, ExecError>;
 }

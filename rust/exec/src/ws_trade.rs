@@ -229,7 +229,7 @@ impl WsTrader {
                 ));
             }
         };
-        self.api.result(op, answer)
+        self.api.result(self.venue, op, answer)
     }
 
     /// Places an order; returns the venue's order object.

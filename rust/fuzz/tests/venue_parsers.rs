@@ -245,8 +245,8 @@ proptest! {
     ) {
         use arb_exec::mexc;
         for e in [
-            mexc::parse_order(&order).err(),
-            mexc::parse_trade(&trade).err(),
+            mexc::parse_order(arb_core::Venue::MEXC, &order).err(),
+            mexc::parse_trade(arb_core::Venue::MEXC, &trade).err(),
             mexc::parse_balances(&account).err(),
             mexc::parse_fees(&fees).err(),
         ].into_iter().flatten() {
@@ -266,8 +266,8 @@ proptest! {
         use arb_exec::gate;
         let src = if stream { Source::Stream } else { Source::Rest };
         for e in [
-            gate::parse_order(&order, src).err(),
-            gate::parse_trade(&trade, src).err(),
+            gate::parse_order(arb_core::Venue::GATE, &order, src).err(),
+            gate::parse_trade(arb_core::Venue::GATE, &trade, src).err(),
             gate::parse_balances(&balances).err(),
             gate::parse_fees(&fees).err(),
         ].into_iter().flatten() {
@@ -304,7 +304,9 @@ fn gate_trade_whose_notional_overflows_is_an_error() {
         "role": "taker", "price": "18446744073709551616", "amount": "1",
         "fee": "0", "fee_currency": "USDT", "create_time_ms": "0",
     });
-    let r = std::panic::catch_unwind(|| arb_exec::gate::parse_trade(&trade, Source::Rest));
+    let r = std::panic::catch_unwind(|| {
+        arb_exec::gate::parse_trade(arb_core::Venue::GATE, &trade, Source::Rest)
+    });
     assert!(r.is_ok(), "arb_exec::gate::parse_trade panicked");
     let parsed = r.unwrap();
     assert!(

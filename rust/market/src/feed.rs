@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind, VenueMap};
 use rand::Rng;
 use serde::Deserialize;
 use tokio::runtime::Handle;
@@ -32,16 +32,9 @@ use crate::symbols::{SymbolId, SymbolTable};
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedConfig {
-    /// `https://api.mexc.com` (paths `/api/v3/...` are appended).
-    pub mexc_rest: String,
-    /// `wss://wbs-api.mexc.com/ws`.
-    pub mexc_ws: String,
-    /// `https://api.gateio.ws/api/v4`.
-    pub gate_rest: String,
-    /// `wss://api.gateio.ws/ws/v4/`.
-    pub gate_ws: String,
-    pub mexc_enabled: bool,
-    pub gate_enabled: bool,
+    /// The venues to feed, in order: each instance with its endpoints. The protocol
+    /// knobs below (`mexc_*`, `gate_*`) apply to every instance of that kind.
+    pub venues: Vec<FeedVenue>,
     /// `spot.obu` (default, like ccxt) or `spot.order_book_update`.
     pub gate_channel: GateBookChannel,
     /// spot.obu depth: 50 or 400.
@@ -88,6 +81,63 @@ pub struct FeedConfig {
     pub http_timeout: Duration,
 }
 
+/// One venue instance's feed endpoints. URLs carry the scheme: `ws://`/`http://` for
+/// the simulator, `wss://`/`https://` for the venues.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawFeedVenue")]
+pub struct FeedVenue {
+    pub venue: Venue,
+    /// REST base: `https://api.mexc.com` (paths `/api/v3/...` are appended),
+    /// `https://api.gateio.ws/api/v4`.
+    pub rest: String,
+    /// `wss://wbs-api.mexc.com/ws`, `wss://api.gateio.ws/ws/v4/`.
+    pub ws: String,
+}
+
+impl FeedVenue {
+    pub fn new(venue: Venue, rest: impl Into<String>, ws: impl Into<String>) -> Self {
+        Self {
+            venue,
+            rest: rest.into(),
+            ws: ws.into(),
+        }
+    }
+
+    /// `venue` at its kind's public production endpoints.
+    pub fn public(venue: Venue) -> Self {
+        match venue.kind() {
+            VenueKind::Mexc => {
+                Self::new(venue, "https://api.mexc.com", "wss://wbs-api.mexc.com/ws")
+            }
+            VenueKind::Gate => Self::new(
+                venue,
+                "https://api.gateio.ws/api/v4",
+                "wss://api.gateio.ws/ws/v4/",
+            ),
+        }
+    }
+}
+
+/// `{name, kind, rest, ws}` as configured; `kind` may be left out when the name is a
+/// kind's (`mexc`, `gateio`). Reading it registers the instance.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeedVenue {
+    name: String,
+    #[serde(default)]
+    kind: Option<String>,
+    rest: String,
+    ws: String,
+}
+
+impl TryFrom<RawFeedVenue> for FeedVenue {
+    type Error = String;
+    fn try_from(r: RawFeedVenue) -> Result<Self, String> {
+        let venue = Venue::configure(&r.name, r.kind.as_deref())?;
+        Ok(FeedVenue::new(venue, r.rest, r.ws))
+    }
+}
+
 mod millis {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
@@ -99,12 +149,10 @@ mod millis {
 impl Default for FeedConfig {
     fn default() -> Self {
         Self {
-            mexc_rest: "https://api.mexc.com".into(),
-            mexc_ws: "wss://wbs-api.mexc.com/ws".into(),
-            gate_rest: "https://api.gateio.ws/api/v4".into(),
-            gate_ws: "wss://api.gateio.ws/ws/v4/".into(),
-            mexc_enabled: true,
-            gate_enabled: true,
+            venues: VenueKind::ALL
+                .iter()
+                .map(|&k| FeedVenue::public(k.default_venue()))
+                .collect(),
             gate_channel: GateBookChannel::Obu,
             gate_obu_depth: 50,
             gate_interval: "100ms".into(),
@@ -315,11 +363,12 @@ pub async fn fetch_symbols(cfg: &FeedConfig) -> Result<SymbolTable, FeedError> {
     let http = http_client(cfg);
     let cfg = Arc::new(cfg.clone());
     let mut bodies = Vec::new();
-    for venue in [Venue::MEXC, Venue::GATE] {
-        let proto = crate::venues::feed_protocol(venue, &cfg);
-        if proto.enabled() {
-            bodies.push((venue, get_text(&http, venue, &proto.symbols_url()).await?));
-        }
+    for fv in &cfg.venues {
+        let proto = crate::venues::feed_protocol(fv, &cfg);
+        bodies.push((
+            fv.venue,
+            get_text(&http, fv.venue, &proto.symbols_url()).await?,
+        ));
     }
     Ok(SymbolTable::from_bodies(
         bodies.iter().map(|(v, b)| (*v, b.as_str())),
@@ -383,7 +432,7 @@ pub struct MarketData {
     store: Arc<BookStore>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
-    counters: [Arc<VenueCounters>; 2],
+    counters: VenueMap<Arc<VenueCounters>>,
 }
 
 impl std::fmt::Debug for MarketData {
@@ -407,19 +456,16 @@ impl MarketData {
         install_crypto_provider();
         store.set_stale_after(cfg.stale_after);
         let cancel = CancellationToken::new();
-        let counters = [
-            Arc::new(VenueCounters::default()),
-            Arc::new(VenueCounters::default()),
-        ];
+        let counters = VenueMap::from_fn(cfg.venues.iter().map(|v| v.venue), |_| {
+            Arc::new(VenueCounters::default())
+        });
         let http = http_client(&cfg);
         let cfg = Arc::new(cfg);
         let mut tasks = Vec::new();
         let streams = cfg.streams();
-        for venue in [Venue::MEXC, Venue::GATE] {
-            let proto = crate::venues::feed_protocol(venue, &cfg);
-            if !proto.enabled() {
-                continue;
-            }
+        for fv in &cfg.venues {
+            let venue = fv.venue;
+            let proto = crate::venues::feed_protocol(fv, &cfg);
             let per_conn = proto.symbols_per_connection(streams);
             let table = store.table().clone();
             let listed: Vec<SymbolId> = symbols
@@ -441,7 +487,7 @@ impl MarketData {
                     http.clone(),
                     log.clone(),
                 );
-                let (counters, cancel) = (counters[venue.index()].clone(), cancel.child_token());
+                let (counters, cancel) = (counters[venue].clone(), cancel.child_token());
                 let ids = chunk.to_vec();
                 let make = move || {
                     let books = ids
@@ -484,8 +530,12 @@ impl MarketData {
         self.tasks.len()
     }
 
+    /// A venue's feed counters (zero for a venue this feed does not serve).
     pub fn counters(&self, venue: Venue) -> CountersSnapshot {
-        self.counters[venue.index()].snapshot()
+        self.counters
+            .get(venue)
+            .map(|c| c.snapshot())
+            .unwrap_or_default()
     }
 
     /// Stops every feed (idempotent); books become idle once their shard has exited.
@@ -526,8 +576,15 @@ mod tests {
 
     #[test]
     fn config_from_json_with_defaults() {
-        let c: FeedConfig = serde_json::from_str(r#"{"mexc_ws":"ws://127.0.0.1:1/ws","gate_channel":"order_book_update","stale_after_ms":700}"#).unwrap();
-        assert_eq!(c.mexc_ws, "ws://127.0.0.1:1/ws");
+        let c: FeedConfig = serde_json::from_str(r#"{"venues":[{"name":"mexc","rest":"http://127.0.0.1:1","ws":"ws://127.0.0.1:1/ws"}],"gate_channel":"order_book_update","stale_after_ms":700}"#).unwrap();
+        assert_eq!(
+            c.venues,
+            [FeedVenue::new(
+                Venue::MEXC,
+                "http://127.0.0.1:1",
+                "ws://127.0.0.1:1/ws"
+            )]
+        );
         assert_eq!(c.gate_channel, GateBookChannel::OrderBookUpdate);
         assert_eq!(c.stale_after, Duration::from_millis(700));
         assert_eq!(c.reset_after, Duration::from_secs(30));
@@ -536,5 +593,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("stale_after"), "{e}");
+        assert_eq!(FeedConfig::default().venues.len(), 2);
+    }
+
+    #[test]
+    fn venue_instances_are_registered_from_config_with_precise_errors() {
+        let c: FeedConfig = serde_json::from_str(
+            r#"{"venues":[{"name":"mexc_feed_cfg","kind":"mexc","rest":"http://r","ws":"ws://w"}]}"#,
+        )
+        .unwrap();
+        let v = c.venues[0].venue;
+        assert_eq!((v.as_str(), v.kind()), ("mexc_feed_cfg", VenueKind::Mexc));
+        for (json, want) in [
+            (
+                r#"{"name":"x_feed_cfg","rest":"","ws":""}"#,
+                "no kind given",
+            ),
+            (
+                r#"{"name":"y_feed_cfg","kind":"binance","rest":"","ws":""}"#,
+                "unknown venue kind",
+            ),
+            (
+                r#"{"name":"mexc_feed_cfg","kind":"gateio","rest":"","ws":""}"#,
+                "already registered",
+            ),
+            (
+                r#"{"name":"Bad Name","kind":"mexc","rest":"","ws":""}"#,
+                "not valid",
+            ),
+            (
+                r#"{"name":"z_feed_cfg","kind":"mexc","rest":"","ws":"","extra":1}"#,
+                "extra",
+            ),
+        ] {
+            let e = serde_json::from_str::<FeedConfig>(&format!(r#"{{"venues":[{json}]}}"#))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{json}: {e}");
+        }
     }
 }

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 
 use crate::book::{Level, Scales};
 use crate::symbols::{Listing, SymbolError};
@@ -89,9 +89,8 @@ pub trait FrameHandler {
 /// A venue's public market-data protocol, configured (URLs, intervals, depth) from the
 /// [`crate::FeedConfig`] it was built with.
 pub trait FeedProtocol: Send + Sync {
+    /// The instance this protocol serves (its kind picked the implementation).
     fn venue(&self) -> Venue;
-    /// Whether the configuration enables this venue's feeds.
-    fn enabled(&self) -> bool;
     /// The public WebSocket URL.
     fn ws_url(&self) -> &str;
     /// How many symbols one connection carries with `streams` (the venue's
@@ -126,8 +125,9 @@ pub trait FeedProtocol: Send + Sync {
 
 /// A venue's symbol list and spelling; needs no configuration.
 pub trait SymbolFormat: Sync {
-    fn venue(&self) -> Venue;
-    /// Parses the venue's symbol list body (MEXC `exchangeInfo`, Gate `currency_pairs`).
+    fn kind(&self) -> VenueKind;
+    /// Parses the venue's symbol list body (MEXC `exchangeInfo`, Gate `currency_pairs`);
+    /// errors name the kind's default venue ([`SymbolError::at`] renames them).
     ///
     /// # Errors
     /// Invalid JSON or an unreadable field (named in the error).

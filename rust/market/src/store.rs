@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arb_core::Venue;
+use arb_core::{Venue, MAX_VENUES};
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::book::{BookSide, Level, OrderBook, Scales};
@@ -193,7 +193,12 @@ struct Slot {
 /// Every book for a symbol table; share it in an `Arc`.
 pub struct BookStore {
     table: Arc<SymbolTable>,
+    /// One row per symbol, one column per venue of the table.
     slots: Box<[Slot]>,
+    /// Column of each venue (by [`Venue::index`]); `NO_COLUMN` for a venue the table
+    /// does not list.
+    columns: [u8; MAX_VENUES],
+    width: usize,
     epoch: Instant,
     stale_after_ns: AtomicI64,
     listeners: RwLock<Vec<(u64, OnChange)>>,
@@ -209,12 +214,19 @@ impl std::fmt::Debug for BookStore {
     }
 }
 
+const NO_COLUMN: u8 = u8::MAX;
+
 /// Default staleness limit.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(5);
 
 impl BookStore {
     /// Creates an empty (idle) book for every symbol on every venue, at the symbol's scales.
     pub fn new(table: Arc<SymbolTable>) -> Self {
+        let venues = table.venues();
+        let mut columns = [NO_COLUMN; MAX_VENUES];
+        for (c, v) in venues.iter().enumerate() {
+            columns[v.index()] = c as u8;
+        }
         let slots = table
             .iter()
             .flat_map(|info| {
@@ -222,7 +234,7 @@ impl BookStore {
                     price: info.price_scale,
                     qty: info.qty_scale,
                 };
-                [Venue::MEXC, Venue::GATE].map(|_| Slot {
+                venues.iter().map(move |_| Slot {
                     book: Mutex::new(OrderBook::new(scales)),
                     state: AtomicU8::new(SyncState::Idle as u8),
                     version: AtomicU64::new(0),
@@ -238,6 +250,8 @@ impl BookStore {
         Self {
             table,
             slots,
+            columns,
+            width: venues.len(),
             epoch: Instant::now(),
             stale_after_ns: AtomicI64::new(DEFAULT_STALE_AFTER.as_nanos() as i64),
             listeners: RwLock::new(Vec::new()),
@@ -261,7 +275,11 @@ impl BookStore {
 
     #[inline]
     fn slot(&self, venue: Venue, id: SymbolId) -> Option<&Slot> {
-        self.slots.get(id.index() * 2 + venue.index())
+        let c = *self.columns.get(venue.index())?;
+        if c == NO_COLUMN {
+            return None;
+        }
+        self.slots.get(id.index() * self.width + c as usize)
     }
 
     #[inline]

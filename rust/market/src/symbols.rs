@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueMap};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
@@ -81,8 +81,8 @@ pub struct SymbolInfo {
     pub unified: Box<str>,
     pub base: Box<str>,
     pub quote: Box<str>,
-    /// Indexed by [`Venue::index`].
-    pub venues: [Option<VenueRules>; 2],
+    /// The venues that list it.
+    pub venues: VenueMap<VenueRules>,
     /// Decimals of book prices on both venues: the larger price precision plus
     /// [`PRICE_HEADROOM`].
     pub price_scale: u32,
@@ -94,7 +94,7 @@ pub struct SymbolInfo {
 
 impl SymbolInfo {
     pub fn rules(&self, venue: Venue) -> Option<&VenueRules> {
-        self.venues[venue.index()].as_ref()
+        self.venues.get(venue)
     }
 }
 
@@ -127,6 +127,26 @@ pub enum SymbolError {
         field: &'static str,
         reason: String,
     },
+}
+
+impl SymbolError {
+    /// The same error, naming `venue` (an instance of the kind that parsed the list).
+    pub fn at(self, venue: Venue) -> Self {
+        match self {
+            SymbolError::Json { source, .. } => SymbolError::Json { venue, source },
+            SymbolError::Field {
+                symbol,
+                field,
+                reason,
+                ..
+            } => SymbolError::Field {
+                venue,
+                symbol,
+                field,
+                reason,
+            },
+        }
+    }
 }
 
 /// FxHash (rustc's hasher): a multiply-rotate per word, a few ns for a short symbol.
@@ -312,12 +332,12 @@ impl KeyIndex {
     }
 }
 
-/// Every symbol known on either venue. Read-only after construction; share it in an `Arc`.
+/// Every symbol known on any venue. Read-only after construction; share it in an `Arc`.
 #[derive(Clone, Default)]
 pub struct SymbolTable {
     infos: Vec<SymbolInfo>,
     by_unified: Index,
-    by_venue: [Index; 2],
+    by_venue: VenueMap<Index>,
     common: Vec<SymbolId>,
 }
 
@@ -349,7 +369,9 @@ impl SymbolTable {
     ) -> Result<Self, SymbolError> {
         let mut listings = Vec::new();
         for (venue, body) in bodies {
-            let parsed = crate::venues::symbol_format(venue).parse_list(body)?;
+            let parsed = crate::venues::symbol_format(venue)
+                .parse_list(body)
+                .map_err(|e| e.at(venue))?;
             listings.extend(parsed.into_iter().map(|l| (venue, l)));
         }
         Ok(Self::from_listings(listings))
@@ -363,7 +385,7 @@ impl SymbolTable {
         let mut t = SymbolTable {
             infos: Vec::with_capacity(n),
             by_unified: KeyIndex::with_capacity(n),
-            by_venue: [KeyIndex::with_capacity(n), KeyIndex::with_capacity(n)],
+            by_venue: VenueMap::new(),
             common: Vec::new(),
         };
         let mut unified = String::with_capacity(24);
@@ -381,7 +403,7 @@ impl SymbolTable {
                         unified: unified.as_str().into(),
                         base: l.base.as_str().into(),
                         quote: l.quote.as_str().into(),
-                        venues: [None, None],
+                        venues: VenueMap::new(),
                         price_scale: 0,
                         qty_scale: 0,
                     });
@@ -390,16 +412,18 @@ impl SymbolTable {
                 }
             };
             let info = &mut t.infos[id.index()];
-            if info.venues[venue.index()].is_some() {
+            if info.venues.contains(venue) {
                 continue;
             }
-            t.by_venue[venue.index()].insert(&l.rules.venue_symbol, id);
-            info.venues[venue.index()] = Some(l.rules);
+            t.by_venue
+                .get_or_insert_with(venue, || KeyIndex::with_capacity(n))
+                .insert(&l.rules.venue_symbol, id);
+            info.venues.insert(venue, l.rules);
         }
         for info in &mut t.infos {
-            let rules = info.venues.iter().flatten();
-            let price = rules.clone().map(|r| r.price_decimals).max().unwrap_or(0);
-            let amount = rules.map(|r| r.amount_decimals).max().unwrap_or(0);
+            let price = info.venues.values().map(|r| r.price_decimals).max();
+            let amount = info.venues.values().map(|r| r.amount_decimals).max();
+            let (price, amount) = (price.unwrap_or(0), amount.unwrap_or(0));
             info.price_scale = (price + PRICE_HEADROOM)
                 .min(MAX_PRICE_SCALE)
                 .max(price)
@@ -408,7 +432,7 @@ impl SymbolTable {
                 .clamp(MIN_QTY_SCALE, MAX_QTY_SCALE)
                 .max(amount)
                 .min(arb_core::fixed::MAX_SCALE);
-            if info.venues.iter().all(Option::is_some) {
+            if info.venues.len() >= 2 {
                 t.common.push(info.id);
             }
         }
@@ -432,7 +456,7 @@ impl SymbolTable {
     /// A venue's spelling (`BTCUSDT` / `BTC_USDT`) -> id.
     #[inline]
     pub fn id_by_venue(&self, venue: Venue, venue_symbol: &str) -> Option<SymbolId> {
-        self.by_venue[venue.index()].get(venue_symbol)
+        self.by_venue.get(venue)?.get(venue_symbol)
     }
 
     /// Id -> unified `BASE/QUOTE`. Ids come from this table; a foreign id gives `None`.
@@ -460,13 +484,19 @@ impl SymbolTable {
         self.infos.get(id.index())?.rules(venue)
     }
 
-    /// Symbols listed on both venues, in id order (computed once at build).
+    /// Symbols listed on at least two venues (tradable across venues), in id order
+    /// (computed once at build).
     pub fn common(&self) -> &[SymbolId] {
         &self.common
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &SymbolInfo> {
         self.infos.iter()
+    }
+
+    /// The venues with at least one listing, in index order.
+    pub fn venues(&self) -> Vec<Venue> {
+        self.by_venue.venues().collect()
     }
 }
 

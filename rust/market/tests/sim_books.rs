@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use arb_core::fixed::parse_scaled;
 use arb_core::Venue;
-use arb_market::feed::{fetch_symbols, panic_next_shard, FeedConfig, LogRecord, LogSink};
+use arb_market::feed::{
+    fetch_symbols, panic_next_shard, FeedConfig, FeedVenue, LogRecord, LogSink,
+};
 use arb_market::gate::GateBookChannel;
 use arb_market::store::{BookChange, ChangeKind, HealthState, InvalidReason, MarketEvent};
 use arb_market::{BookStore, Level, MarketData, SymbolId};
@@ -45,10 +47,10 @@ fn quiet_log() -> (LogSink, Arc<Mutex<Vec<String>>>) {
 fn feed_config(sim: &Simulator, gate_channel: GateBookChannel) -> FeedConfig {
     let e = sim.endpoints();
     FeedConfig {
-        mexc_rest: e.mexc_rest.clone(),
-        mexc_ws: e.mexc_ws.clone(),
-        gate_rest: e.gate_rest.clone(),
-        gate_ws: e.gate_ws.clone(),
+        venues: vec![
+            FeedVenue::new(Venue::MEXC, &e.mexc_rest, &e.mexc_ws),
+            FeedVenue::new(Venue::GATE, &e.gate_rest, &e.gate_ws),
+        ],
         gate_channel,
         backoff_min: Duration::from_millis(20),
         backoff_max: Duration::from_millis(500),
@@ -491,9 +493,11 @@ async fn unreachable_venue_is_retried_with_backoff_and_never_valid() {
     let id = table.id("BTC/USDT").unwrap();
     let store = Arc::new(BookStore::new(table));
     let cfg = FeedConfig {
-        gate_ws: format!("ws://127.0.0.1:{port}/ws/v4/"),
-        gate_rest: format!("http://127.0.0.1:{port}/api/v4"),
-        mexc_enabled: false,
+        venues: vec![FeedVenue::new(
+            Venue::GATE,
+            format!("http://127.0.0.1:{port}/api/v4"),
+            format!("ws://127.0.0.1:{port}/ws/v4/"),
+        )],
         backoff_min: Duration::from_millis(5),
         backoff_max: Duration::from_millis(40),
         ..FeedConfig::default()

@@ -174,7 +174,7 @@ fn start_engine<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let cfg: EngineConfig = serde_json::from_str(config_json)
         .map_err(|e| value_error(format!("engine configuration: {e}")))?;
-    for v in [&cfg.mexc, &cfg.gateio] {
+    for v in &cfg.venues {
         arb_telemetry::register_secret(v.api_secret.expose());
     }
     let events = match on_event {

@@ -15,7 +15,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use arb_core::fixed::format_scaled;
-use arb_core::{ErrorClass, Venue};
+use arb_core::{ErrorClass, Venue, VenueMap};
 use arb_market::book::Level;
 use arb_market::store::{BookChange, ChangeKind, MarketEvent};
 use arb_market::{
@@ -43,30 +43,38 @@ fn venue(v: &str) -> PyResult<Venue> {
 #[pyclass(name = "SymbolTable", module = "arbhybrid._native", frozen)]
 pub struct PySymbolTable {
     table: Arc<SymbolTable>,
-    /// Per symbol: unified name, MEXC name, Gate name.
-    names: Vec<[Option<Py<PyString>>; 3]>,
+    /// Per symbol: the unified name and each listing venue's spelling, interned.
+    names: Vec<Names>,
+}
+
+struct Names {
+    unified: Py<PyString>,
+    venues: VenueMap<Py<PyString>>,
 }
 
 impl PySymbolTable {
     fn wrap(py: Python<'_>, table: Arc<SymbolTable>) -> Self {
         let names = table
             .iter()
-            .map(|i| {
-                let s = |x: Option<&str>| x.map(|x| PyString::intern(py, x).unbind());
-                [
-                    s(Some(&i.unified)),
-                    s(i.rules(Venue::MEXC).map(|r| &*r.venue_symbol)),
-                    s(i.rules(Venue::GATE).map(|r| &*r.venue_symbol)),
-                ]
+            .map(|i| Names {
+                unified: PyString::intern(py, &i.unified).unbind(),
+                venues: i
+                    .venues
+                    .iter()
+                    .map(|(v, r)| (v, PyString::intern(py, &r.venue_symbol).unbind()))
+                    .collect(),
             })
             .collect();
         Self { table, names }
     }
 
-    fn name(&self, py: Python<'_>, id: u32, slot: usize) -> Option<Py<PyString>> {
-        self.names.get(id as usize)?[slot]
-            .as_ref()
-            .map(|s| s.clone_ref(py))
+    /// The unified name (`venue: None`) or `venue`'s spelling of symbol `id`.
+    fn name(&self, py: Python<'_>, id: u32, venue: Option<Venue>) -> Option<Py<PyString>> {
+        let n = self.names.get(id as usize)?;
+        match venue {
+            None => Some(n.unified.clone_ref(py)),
+            Some(v) => n.venues.get(v).map(|s| s.clone_ref(py)),
+        }
     }
 }
 
@@ -118,7 +126,7 @@ impl PySymbolTable {
 
     /// Id -> unified name.
     fn unified(&self, py: Python<'_>, id: u32) -> Option<Py<PyString>> {
-        self.name(py, id, 0)
+        self.name(py, id, None)
     }
 
     /// Id -> the venue's spelling, or None if not listed there.
@@ -128,7 +136,7 @@ impl PySymbolTable {
         id: u32,
         venue_name: &str,
     ) -> PyResult<Option<Py<PyString>>> {
-        Ok(self.name(py, id, 1 + venue(venue_name)?.index()))
+        Ok(self.name(py, id, Some(venue(venue_name)?)))
     }
 
     /// Unified -> venue spelling in one call (`"BTC/USDT", "gateio"` -> `"BTC_USDT"`).
@@ -142,7 +150,7 @@ impl PySymbolTable {
         Ok(self
             .table
             .id(unified)
-            .and_then(|id| self.name(py, id.0, 1 + v.index())))
+            .and_then(|id| self.name(py, id.0, Some(v))))
     }
 
     /// Venue spelling -> unified in one call.
@@ -157,7 +165,7 @@ impl PySymbolTable {
         Ok(self
             .table
             .id_by_venue(v, venue_symbol)
-            .and_then(|id| self.name(py, id.0, 0)))
+            .and_then(|id| self.name(py, id.0, None)))
     }
 
     /// The venue's trading rules for a symbol (decimals as exact strings), or None.
@@ -378,12 +386,13 @@ impl PyMarketEventSubscription {
     }
 }
 
-/// Feeds for a set of symbols on both venues.
+/// Feeds for a set of symbols on every configured venue.
 ///
 /// `config` is a dict or JSON string with the fields of `arb_market::FeedConfig`
-/// (`mexc_rest`, `mexc_ws`, `gate_rest`, `gate_ws`, `gate_channel` = `obu` |
-/// `order_book_update`, `stale_after_ms`, ...) plus `symbols`: unified names (default:
-/// every symbol listed on both venues).
+/// (`venues`: a list of `{name, kind, rest, ws}` — `kind` may be left out when the name
+/// is a kind's, `mexc` or `gateio`; `gate_channel` = `obu` | `order_book_update`,
+/// `stale_after_ms`, ...) plus `symbols`: unified names (default: every symbol listed on
+/// at least two venues).
 #[pyclass(name = "MarketData", module = "arbhybrid._native")]
 pub struct PyMarketData {
     config: FeedConfig,

@@ -19,7 +19,7 @@ impl Inner {
     /// Re-reads one venue's balances over REST into the streamed view (in the
     /// background: called from the execution path).
     pub(super) fn refresh_balances(&self, venue: Venue) {
-        let client = self.clients[venue.index()].clone();
+        let client = self.clients[venue].clone();
         let balances = self.balances.clone();
         self.handle.spawn(async move {
             let asked_ms = client.venue_now_ms();
@@ -77,7 +77,7 @@ impl Inner {
     }
 
     pub(super) async fn balance_listener(self: Arc<Self>, venue: Venue) {
-        let mut rx = self.clients[venue.index()].tracker().subscribe_events();
+        let mut rx = self.clients[venue].tracker().subscribe_events();
         let cancel = self.cancel.clone();
         loop {
             tokio::select! {
@@ -89,7 +89,7 @@ impl Inner {
                         let t = if time_ms > 0 {
                             time_ms
                         } else {
-                            self.clients[venue.index()].venue_now_ms()
+                            self.clients[venue].venue_now_ms()
                         };
                         self.balances.lock().push(venue, &balance.asset, balance.free, t, now_ms());
                     }
@@ -108,8 +108,8 @@ impl Inner {
         // A dead health check vouches for nothing: every venue is unhealthy (no trading)
         // until it runs again.
         let unhealthy: fn(&Inner) = |me| {
-            for v in [Venue::MEXC, Venue::GATE] {
-                me.healthy[v.index()].store(false, Ordering::Relaxed);
+            for &v in &me.venues {
+                me.healthy[v].store(false, Ordering::Relaxed);
                 me.risk.lock().set_venue_healthy(v, false);
             }
         };
@@ -132,8 +132,8 @@ impl Inner {
                 _ = tokio::time::sleep(tick) => {}
             }
             if stream_mode {
-                for v in [Venue::MEXC, Venue::GATE] {
-                    let c = &self.clients[v.index()];
+                for &v in &self.venues {
+                    let c = &self.clients[v];
                     let asked_ms = c.venue_now_ms();
                     if let Ok(bals) = c.balances().await {
                         let listed = bals.into_iter().map(|x| (x.asset, x.free));
@@ -145,8 +145,8 @@ impl Inner {
                 continue;
             }
             next_health = Instant::now() + every;
-            for v in [Venue::MEXC, Venue::GATE] {
-                let c = &self.clients[v.index()];
+            for &v in &self.venues {
+                let c = &self.clients[v];
                 let t = Instant::now();
                 let ok = c.server_time().await.is_ok();
                 metrics::histogram("engine_health_rtt_seconds", &[("venue", v.as_str())])
@@ -155,7 +155,7 @@ impl Inner {
                     .set(c.clock_offset_ms() as f64);
                 let breaker_ok = c.breaker_state() != arb_exec::BreakerState::Open;
                 let healthy = ok && breaker_ok;
-                self.healthy[v.index()].store(healthy, Ordering::Relaxed);
+                self.healthy[v].store(healthy, Ordering::Relaxed);
                 self.risk.lock().set_venue_healthy(v, healthy);
                 metrics::gauge("engine_venue_healthy", &[("venue", v.as_str())]).set(if healthy {
                     1.0
@@ -214,9 +214,10 @@ impl Inner {
                 _ = tokio::time::sleep(every) => {}
             }
             for sym in self.syms.iter().flatten() {
-                let quotes: Vec<journal::SpreadQuote> = [Venue::MEXC, Venue::GATE]
-                    .into_iter()
-                    .filter_map(|v| {
+                let quotes: Vec<journal::SpreadQuote> = sym
+                    .venues
+                    .iter()
+                    .filter_map(|&v| {
                         let t = self.store.top(v, sym.id).filter(|t| t.valid)?;
                         Some(journal::SpreadQuote {
                             venue: v.as_str(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arb_core::time::{now_ms, now_ns};
-use arb_core::{ErrorClass, Venue};
+use arb_core::{ErrorClass, Route, Venue, VenueKind, VenueMap};
 use arb_exec::client::{Located, OrderRef, VenueClient};
 use arb_exec::lifecycle::{OrderState, OrderStatus};
 use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, TimeInForce};
@@ -27,7 +27,7 @@ impl Inner {
     pub(super) async fn execute(
         self: Arc<Self>,
         sym: Arc<Sym>,
-        buy: Venue,
+        route: Route,
         detected: Opportunity,
         notional: i128,
         recv_ns: i64,
@@ -35,13 +35,13 @@ impl Inner {
         p: Params,
     ) {
         let opp_id = self.next_id();
-        let sell = crate::convert::two_venue_other(buy);
+        let Route { buy, sell } = route;
         let Some(Cleared {
             opp,
             book_age_ms,
             balance_age_ms,
         }) = self
-            .pretrade(&sym, buy, &detected, notional, opp_id, book_age_ms, &p)
+            .pretrade(&sym, route, &detected, notional, opp_id, book_age_ms, &p)
             .await
         else {
             return;
@@ -56,7 +56,6 @@ impl Inner {
         let id =
             |leg| ClientOrderId::for_leg(&prefix, tx_id, leg).expect("prefix validated at start");
         let (buy_id, sell_id) = (id(Leg::A), id(Leg::B));
-        let (bk, sk) = (buy.index(), sell.index());
         let price = |m: u64| Amount::from_scaled(m, scales.price);
         let qty = Amount::from_scaled(opp.qty, scales.qty);
         let buy_kind = buy_order_kind(&p, buy, price(opp.buy_limit), qty);
@@ -69,13 +68,13 @@ impl Inner {
             },
         };
         let buy_req = OrderRequest {
-            rules: sym.rules[bk].clone(),
+            rules: sym.rules[buy].clone(),
             side: Side::Buy,
             kind: buy_kind,
             client_id: buy_id.clone(),
         };
         let sell_req = OrderRequest {
-            rules: sym.rules[sk].clone(),
+            rules: sym.rules[sell].clone(),
             side: Side::Sell,
             kind: sell_kind,
             client_id: sell_id.clone(),
@@ -90,7 +89,7 @@ impl Inner {
                 self.abandon(
                     &sym,
                     &opp,
-                    buy,
+                    route,
                     notional,
                     opp_id,
                     book_age_ms,
@@ -114,7 +113,7 @@ impl Inner {
             self.journal.send(self.opportunity_record(
                 &sym,
                 &opp,
-                buy,
+                route,
                 opp_id,
                 book_age_ms,
                 bal,
@@ -134,7 +133,7 @@ impl Inner {
                 .reserve(tx_id, buy, &sym.quote, quote_res)
                 .and_then(|()| b.reserve(tx_id, sell, &sym.base, qty));
             if r.is_err() {
-                b.finish(tx_id, [None, None], now_ms());
+                b.finish(tx_id, &VenueMap::new(), now_ms());
             }
             r
         };
@@ -158,7 +157,7 @@ impl Inner {
         self.journal.stage(self.opportunity_record(
             &sym,
             &opp,
-            buy,
+            route,
             opp_id,
             book_age_ms,
             Some(balance_age_ms),
@@ -187,13 +186,13 @@ impl Inner {
         // Both legs at once (as `arb_exec::submit_pair_prepared`), each timed on its own
         // so the per-venue acknowledgement latency is that venue's.
         let ((ra, ack_a), (rb, ack_b)) = tokio::join!(
-            timed_place(&self.clients[bk], &pb),
-            timed_place(&self.clients[sk], &ps)
+            timed_place(&self.clients[buy], &pb),
+            timed_place(&self.clients[sell], &ps)
         );
         self.emit(opportunity_event("taken"));
         for (v, r, ack_us, p) in [(buy, &ra, ack_a, &pb), (sell, &rb, ack_b, &ps)] {
             if let Ok(st) = r {
-                self.stats.leg_ack[v.index()]
+                self.stats.leg_ack[v]
                     .record(Duration::from_micros((ack_us - request_us).max(0) as u64));
                 self.journal_ack(tx_id, p, st, ack_us);
             }
@@ -215,7 +214,7 @@ impl Inner {
         self.settle_fills(&tx, &sym, submitted_ms).await;
         // Reservations (legs and hedges) stay until the balances reflect the fills.
         let last_fill_ms = self.last_fill_ms(&tx);
-        self.balances.lock().finish(tx.id, last_fill_ms, now_ms());
+        self.balances.lock().finish(tx.id, &last_fill_ms, now_ms());
         self.finish(&sym, &tx, outcome, notional, Some(tick_to_trade_us));
     }
 
@@ -304,7 +303,7 @@ impl Inner {
     }
 
     pub(super) fn tracker_state(&self, venue: Venue, client_id: &str) -> Option<OrderState> {
-        self.clients[venue.index()]
+        self.clients[venue]
             .tracker()
             .get(&ClientOrderId::from_venue(client_id))
     }
@@ -357,9 +356,9 @@ impl Inner {
                 }
                 Action::Cancel { client_id, venue } => {
                     tx.apply(&client_id, LegEvent::CancelSent);
-                    let r = self.clients[venue.index()]
+                    let r = self.clients[venue]
                         .cancel(
-                            &sym.rules[venue.index()].venue_symbol,
+                            &sym.rules[venue].venue_symbol,
                             &OrderRef::Client(ClientOrderId::from_venue(&client_id)),
                         )
                         .await;
@@ -405,7 +404,9 @@ impl Inner {
                     // Where the residual can be traded: the policy's venue if its
                     // amount precision and minimum take it exactly, else the other venue
                     // (chasing there) if that one can; what neither can take is dust.
-                    let Some(plan) = self.hedge_plan(sym, venue, side, qty, ioc, p.slippage) else {
+                    let route = tx.route();
+                    let Some(plan) = self.hedge_plan(sym, route, venue, side, qty, ioc, p.slippage)
+                    else {
                         self.journal.send(JournalRecord::Event {
                             t_ms: now_ms(),
                             kind: "dust",
@@ -437,7 +438,7 @@ impl Inner {
         let futs: Vec<Waiter> = live
             .iter()
             .map(|(v, cid)| -> Waiter {
-                let tracker = self.clients[v.index()].tracker().clone();
+                let tracker = self.clients[*v].tracker().clone();
                 let cid = ClientOrderId::from_venue(cid);
                 // The version is read now, before waiting, so a change that lands in
                 // between is not missed.
@@ -460,8 +461,8 @@ impl Inner {
     /// read lag); only that proof of absence makes it final with nothing filled. A
     /// source that cannot be read leaves it unknown, asked again on the next round.
     pub(super) async fn resolve(&self, tx: &mut ArbTx, sym: &Sym, venue: Venue, client_id: &str) {
-        let c = &self.clients[venue.index()];
-        let symbol = &sym.rules[venue.index()].venue_symbol;
+        let c = &self.clients[venue];
+        let symbol = &sym.rules[venue].venue_symbol;
         let venue_id = tx
             .order(client_id)
             .and_then(|o| o.venue_id.clone())
@@ -509,7 +510,7 @@ impl Inner {
             st.fills.iter().fold(Amount::ZERO, |a, f| a + f.qty) >= effective_filled(st)
         }
         for o in &tx.orders {
-            let c = &self.clients[o.venue.index()];
+            let c = &self.clients[o.venue];
             let cid = ClientOrderId::from_venue(&o.client_id);
             if c.tracker().get(&cid).is_none_or(|s| complete(&s)) {
                 continue;
@@ -519,7 +520,7 @@ impl Inner {
                 .wait_until(&cid, Duration::from_millis(1500), complete)
                 .await;
             if settled.is_none() {
-                let venue_symbol = &sym.rules[o.venue.index()].venue_symbol;
+                let venue_symbol = &sym.rules[o.venue].venue_symbol;
                 if let Err(e) = c.my_trades(venue_symbol, Some(since_ms - 5_000), 100).await {
                     self.stats.error(e.class());
                 }
@@ -530,8 +531,8 @@ impl Inner {
     /// The venue time of the transaction's last fill on each venue (`None`: nothing
     /// filled there). An order reported filled whose fills are not in is taken as filled
     /// now.
-    pub(super) fn last_fill_ms(&self, tx: &ArbTx) -> [Option<i64>; 2] {
-        let mut last = [None, None];
+    pub(super) fn last_fill_ms(&self, tx: &ArbTx) -> VenueMap<i64> {
+        let mut last = VenueMap::new();
         for o in &tx.orders {
             let Some(st) = self.tracker_state(o.venue, &o.client_id) else {
                 continue;
@@ -539,10 +540,10 @@ impl Inner {
             let t = match st.fills.iter().map(|f| f.time_ms).max() {
                 Some(t) => t,
                 None if effective_filled(&st).is_zero() => continue,
-                None => self.clients[o.venue.index()].venue_now_ms(),
+                None => self.clients[o.venue].venue_now_ms(),
             };
-            let l = &mut last[o.venue.index()];
-            *l = Some(l.map_or(t, |x: i64| x.max(t)));
+            let l = last.get_or_insert_with(o.venue, || t);
+            *l = (*l).max(t);
         }
         last
     }
@@ -584,11 +585,13 @@ fn effective_filled(st: &OrderState) -> Amount {
 }
 
 /// The buy leg: capped at the worst ask detection priced (an IOC limit; `prepare()`
-/// rounds a buy price down to the venue's tick, the safe side of the cap) unless MEXC is
-/// told to buy at market (`strategy.mexc_buy_order: market`).
+/// rounds a buy price down to the venue's tick, the safe side of the cap) unless a MEXC
+/// venue (any instance) is told to buy at market (`strategy.mexc_buy_order: market`).
 fn buy_order_kind(p: &Params, venue: Venue, cap: Amount, qty: Amount) -> OrderKind {
-    match (p.order_style, venue, p.mexc_buy_order) {
-        (OrderStyle::MarketLimit, Venue::MEXC, MexcBuyOrder::Market) => OrderKind::Market { qty },
+    match (p.order_style, venue.kind(), p.mexc_buy_order) {
+        (OrderStyle::MarketLimit, VenueKind::Mexc, MexcBuyOrder::Market) => {
+            OrderKind::Market { qty }
+        }
         _ => OrderKind::Limit {
             price: cap,
             qty,

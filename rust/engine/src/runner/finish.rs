@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use arb_core::time::now_ms;
-use arb_core::{ErrorClass, Venue};
+use arb_core::{ErrorClass, Route};
 use arb_exec::Amount;
 use arb_telemetry::metrics;
 
@@ -123,7 +123,7 @@ impl Inner {
     pub(crate) fn mark_price(&self, sym: &Sym) -> Option<Amount> {
         let mut sum = 0u128;
         let mut n = 0u128;
-        for v in [Venue::MEXC, Venue::GATE] {
+        for &v in &sym.venues {
             if let Some(t) = self.store.top(v, sym.id) {
                 if let (Some(b), Some(a)) = (t.bid, t.ask) {
                     sum += b.price as u128 + a.price as u128;
@@ -146,7 +146,7 @@ impl Inner {
         &self,
         sym: &Sym,
         opp: &Opportunity,
-        buy: Venue,
+        route: Route,
         notional: i128,
         opp_id: u64,
         book_age_ms: i64,
@@ -156,7 +156,7 @@ impl Inner {
         self.journal.send(self.opportunity_record(
             sym,
             opp,
-            buy,
+            route,
             opp_id,
             book_age_ms,
             balance_age_ms,
@@ -166,8 +166,8 @@ impl Inner {
         self.emit(EngineEvent::Opportunity {
             id: opp_id,
             symbol: sym.unified.to_string(),
-            buy,
-            sell: crate::convert::two_venue_other(buy),
+            buy: route.buy,
+            sell: route.sell,
             qty: arb_core::fixed::format_scaled(opp.qty as i128, sym.scales.qty),
             edge_bps: arb_core::fixed::format_scaled(opp.edge as i128, 4),
             decision: why.to_string(),

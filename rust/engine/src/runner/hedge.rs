@@ -2,7 +2,7 @@
 //! and the hedge order itself.
 
 use arb_core::time::{now_ms, now_ns};
-use arb_core::{ErrorClass, Venue};
+use arb_core::{ErrorClass, Route, Venue};
 use arb_exec::order::{ClientOrderId, Leg, OrderKind, OrderRequest, TimeInForce};
 use arb_exec::Amount;
 
@@ -28,22 +28,28 @@ impl Inner {
         })
     }
 
-    /// Chooses where a hedge goes, or `None` when the residual is dust neither venue can
-    /// trade.
+    /// Chooses where a hedge goes — `venue`, else the other venue of the transaction's
+    /// `route` — or `None` when the residual is dust neither venue can trade.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn hedge_plan(
         &self,
         sym: &Sym,
+        route: Route,
         venue: Venue,
         side: Side,
         qty: u64,
         ioc: bool,
         slippage: u64,
     ) -> Option<HedgePlan> {
-        let legs = *sym.legs.read();
+        let legs = sym.legs.read();
         // What `venue` takes and at which price: an IOC limit through the touch (chase,
-        // and buys on Gate, which has no base-sized market buy) or a market order.
+        // and on a venue whose market orders this side are not sized in base, as Gate's
+        // market buys) or a market order.
         let on = |venue: Venue, ioc: bool| {
-            let limit = ioc || (side == Side::Buy && venue == Venue::GATE);
+            let base_sized_market = arb_exec::venues::adapter_for(venue)
+                .check_sizing(side, &OrderKind::Market { qty: Amount::ZERO })
+                .is_ok();
+            let limit = ioc || !base_sized_market;
             let q = hedge_quote(
                 qty,
                 self.touch(sym, venue, side),
@@ -51,7 +57,7 @@ impl Inner {
                 limit,
                 slippage,
                 sym.scales,
-                &legs[venue.index()],
+                &legs[venue],
             );
             HedgePlan {
                 venue,
@@ -63,7 +69,10 @@ impl Inner {
         if here.qty == qty {
             return Some(here);
         }
-        let there = on(crate::convert::two_venue_other(venue), true);
+        let Some(other) = route.other(venue) else {
+            return Some(here).filter(|h| h.qty > 0);
+        };
+        let there = on(other, true);
         if there.qty == qty {
             return Some(there);
         }
@@ -85,7 +94,7 @@ impl Inner {
     ) -> Option<bool> {
         let HedgePlan { venue, qty, limit } = plan;
         let scales = sym.scales;
-        let rules = &sym.rules[venue.index()];
+        let rules = &sym.rules[venue];
         let q = Amount::from_scaled(qty, scales.qty);
         let cid = ClientOrderId::for_leg(&self.cfg.client_id_prefix, tx.id, leg_of(role))
             .expect("validated prefix");
@@ -147,7 +156,7 @@ impl Inner {
             });
         }
         self.journal_order(tx.id, role, sym, &prepared, now_ns() / 1000);
-        let r = self.clients[venue.index()].place_prepared(&prepared).await;
+        let r = self.clients[venue].place_prepared(&prepared).await;
         let ok = r.is_ok();
         self.fold_result(tx, sym, cid.as_str(), r);
         Some(ok)

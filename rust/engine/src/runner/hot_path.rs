@@ -1,11 +1,12 @@
-//! The hot path: the hook the feed calls inline on every book change, detection over both
-//! venues' books in both directions, and the balance caps detection prices under.
+//! The hot path: the hook the feed calls inline on every book change, detection over the
+//! books of every venue that lists the symbol on every route (ordered pair of venues),
+//! and the balance caps detection prices under.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use arb_core::time::{now_ms, now_ns};
-use arb_core::Venue;
+use arb_core::{Route, Venue};
 use arb_market::store::{BookChange, ChangeKind};
 use arb_market::BookSide;
 
@@ -18,6 +19,35 @@ use crate::risk::Proposal;
 
 /// Levels of each side copied out of a book for detection.
 const DEPTH: usize = 20;
+
+/// One venue's top levels, copied out of its book under the book's lock.
+struct Levels {
+    venue: Venue,
+    bids: [(u64, u64); DEPTH],
+    asks: [(u64, u64); DEPTH],
+    n_bids: usize,
+    n_asks: usize,
+    age_ms: i64,
+}
+
+impl Levels {
+    fn new(venue: Venue) -> Self {
+        Levels {
+            venue,
+            bids: [(0, 0); DEPTH],
+            asks: [(0, 0); DEPTH],
+            n_bids: 0,
+            n_asks: 0,
+            age_ms: 0,
+        }
+    }
+}
+
+thread_local! {
+    /// The copied books of the symbol being priced: reused, so the hot path allocates
+    /// only the first time a thread prices as many venues.
+    static SCRATCH: std::cell::RefCell<Vec<Levels>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 impl Inner {
     /// The hot-path hook: runs inline on the feed task after each applied change.
@@ -44,7 +74,7 @@ impl Inner {
         {
             return;
         }
-        let Some((opp, buy, book_age_ms)) = self.best_opportunity(sym, &p, None) else {
+        let Some((opp, route, book_age_ms)) = self.best_opportunity(sym, &p, None) else {
             return;
         };
         self.stats.detected.inc();
@@ -55,8 +85,8 @@ impl Inner {
                 base_asset: &sym.base,
                 qty,
                 notional,
-                buy,
-                sell: crate::convert::two_venue_other(buy),
+                buy: route.buy,
+                sell: route.sell,
             },
             now / 1_000_000,
         );
@@ -96,7 +126,7 @@ impl Inner {
                 me.clone()
                     .execute(
                         sym.clone(),
-                        buy,
+                        route,
                         opp,
                         notional,
                         recv_ns,
@@ -114,84 +144,113 @@ impl Inner {
         });
     }
 
-    /// Copies both books' top levels (valid and fresh only) and prices both directions.
-    /// Returns the better opportunity, its buy venue and the older book's age (ms).
+    /// Copies the top levels of every venue's book for the symbol (valid and fresh only;
+    /// a venue whose book is not is left out of the routes) and prices every route.
+    /// Returns the best opportunity, its route and the older of its two books' ages (ms).
+    /// `caps` prices under each route's balances (the pre-trade re-check); `None` is
+    /// unlimited (detection on the feed thread).
     pub(super) fn best_opportunity(
         &self,
         sym: &Sym,
         p: &Params,
-        caps: Option<[Caps; 2]>,
-    ) -> Option<(Opportunity, Venue, i64)> {
-        let mut bids = [[(0u64, 0u64); DEPTH]; 2];
-        let mut asks = [[(0u64, 0u64); DEPTH]; 2];
-        let mut n_bids = [0usize; 2];
-        let mut n_asks = [0usize; 2];
-        let mut age_ms = 0i64;
-        for v in [Venue::MEXC, Venue::GATE] {
-            let i = v.index();
-            let ok = self.store.read(v, sym.id, |book, valid| {
-                if !valid {
-                    return false;
+        caps: Option<&dyn Fn(Route) -> Caps>,
+    ) -> Option<(Opportunity, Route, i64)> {
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let books = &mut *scratch;
+            books.clear();
+            for &v in &sym.venues {
+                let mut b = Levels::new(v);
+                let ok = self.store.read(v, sym.id, |book, valid| {
+                    if !valid {
+                        return false;
+                    }
+                    for (k, l) in book.depth(BookSide::Bid, DEPTH).enumerate() {
+                        b.bids[k] = (l.price, l.qty);
+                        b.n_bids = k + 1;
+                    }
+                    for (k, l) in book.depth(BookSide::Ask, DEPTH).enumerate() {
+                        b.asks[k] = (l.price, l.qty);
+                        b.n_asks = k + 1;
+                    }
+                    true
+                });
+                if ok != Some(true) {
+                    continue;
                 }
-                for (k, l) in book.depth(BookSide::Bid, DEPTH).enumerate() {
-                    bids[i][k] = (l.price, l.qty);
-                    n_bids[i] = k + 1;
-                }
-                for (k, l) in book.depth(BookSide::Ask, DEPTH).enumerate() {
-                    asks[i][k] = (l.price, l.qty);
-                    n_asks[i] = k + 1;
-                }
-                true
-            })?;
-            if !ok {
-                return None;
+                b.age_ms = self
+                    .store
+                    .age(v, sym.id)
+                    .map_or(i64::MAX, |d| d.as_millis() as i64);
+                books.push(b);
             }
-            let age = self
-                .store
-                .age(v, sym.id)
-                .map_or(i64::MAX, |d| d.as_millis() as i64);
-            age_ms = age_ms.max(age);
-        }
-        if age_ms > p.max_book_age_ms as i64 {
-            self.stats.stale_refused.inc();
-            return None;
-        }
-        let legs = *sym.legs.read();
-        let max_cost =
-            acct_to_scale(p.trade_notional, sym.scales.price + sym.scales.qty).max(0) as u128;
-        let dp = DetectParams {
-            threshold: p.threshold,
-            max_cost,
-        };
-        let mut best: Option<(Opportunity, Venue)> = None;
-        for buy in [Venue::MEXC, Venue::GATE] {
-            let (b, s) = (buy.index(), crate::convert::two_venue_other(buy).index());
-            let c = caps.map_or(Caps::UNLIMITED, |c| c[b]);
-            if let Ok(o) = detect(
-                &asks[b][..n_asks[b]],
-                &bids[s][..n_bids[s]],
-                sym.scales,
-                &legs[b],
-                &legs[s],
-                &dp,
-                &c,
-            ) {
-                if best.as_ref().is_none_or(|(x, _)| o.profit_e8 > x.profit_e8) {
-                    best = Some((o, buy));
+            let legs = sym.legs.read();
+            let max_cost =
+                acct_to_scale(p.trade_notional, sym.scales.price + sym.scales.qty).max(0) as u128;
+            let dp = DetectParams {
+                threshold: p.threshold,
+                max_cost,
+            };
+            let mut best: Option<(Opportunity, Route, i64)> = None;
+            let mut stale = false;
+            for b in books.iter() {
+                for s in books.iter() {
+                    if b.venue == s.venue {
+                        continue;
+                    }
+                    let route = Route {
+                        buy: b.venue,
+                        sell: s.venue,
+                    };
+                    let (Some(lb), Some(ls)) = (legs.get(b.venue), legs.get(s.venue)) else {
+                        continue;
+                    };
+                    let age_ms = b.age_ms.max(s.age_ms);
+                    if age_ms > p.max_book_age_ms as i64 {
+                        stale = true;
+                        continue;
+                    }
+                    let c = caps.map_or(Caps::UNLIMITED, |f| f(route));
+                    if let Ok(o) = detect(
+                        &b.asks[..b.n_asks],
+                        &s.bids[..s.n_bids],
+                        sym.scales,
+                        lb,
+                        ls,
+                        &dp,
+                        &c,
+                    ) {
+                        if best
+                            .as_ref()
+                            .is_none_or(|(x, _, _)| o.profit_e8 > x.profit_e8)
+                        {
+                            best = Some((o, route, age_ms));
+                        }
+                    }
                 }
             }
-        }
-        best.map(|(o, v)| (o, v, age_ms))
+            if best.is_none() && stale {
+                self.stats.stale_refused.inc();
+            }
+            best
+        })
     }
 
-    pub(super) fn caps_from(&self, sym: &Sym, buy: Venue, bal: &BalanceBook) -> Caps {
+    /// The caps of every route of the symbol under `bal` (computed under its lock).
+    pub(super) fn route_caps(&self, sym: &Sym, bal: &BalanceBook) -> Vec<(Route, Caps)> {
+        Route::all(&sym.venues)
+            .map(|r| (r, self.caps_from(sym, r, bal)))
+            .collect()
+    }
+
+    pub(super) fn caps_from(&self, sym: &Sym, route: Route, bal: &BalanceBook) -> Caps {
         let nscale = sym.scales.price + sym.scales.qty;
         // A balance whose available amount does not fit is none to trade with.
         let quote = bal
-            .available(buy, &sym.quote)
+            .available(route.buy, &sym.quote)
             .map_or(0, |a| a.mantissa().max(0));
         let base = bal
-            .available(crate::convert::two_venue_other(buy), &sym.base)
+            .available(route.sell, &sym.base)
             .map_or(0, |a| a.mantissa().max(0));
         Caps {
             buy_quote: acct_to_scale(quote, nscale) as u128,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arb_core::time::{now_ms, now_ns};
-use arb_core::Venue;
+use arb_core::{Route, Venue};
 use arb_exec::lifecycle::OrderState;
 use arb_exec::order::{PreparedOrder, TimeInForce};
 use arb_exec::Amount;
@@ -21,7 +21,7 @@ impl Inner {
         &self,
         sym: &Sym,
         opp: &Opportunity,
-        buy: Venue,
+        route: Route,
         id: u64,
         book_age_ms: i64,
         balance_age_ms: Option<i64>,
@@ -33,8 +33,8 @@ impl Inner {
             id,
             t_ms: now_ms(),
             symbol: sym.unified.clone(),
-            buy_venue: venue_name(buy),
-            sell_venue: venue_name(crate::convert::two_venue_other(buy)),
+            buy_venue: venue_name(route.buy),
+            sell_venue: venue_name(route.sell),
             qty: Dec::new(opp.qty as i128, qs),
             buy_cost: Dec::new(opp.buy_cost as i128, ps + qs),
             sell_proceeds: Dec::new(opp.sell_proceeds as i128, ps + qs),

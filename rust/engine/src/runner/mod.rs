@@ -54,7 +54,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arb_core::time::now_ms;
-use arb_core::Venue;
+use arb_core::{Venue, VenueMap};
 use arb_exec::client::VenueClient;
 use arb_exec::order::{ClientOrderId, Leg, SymbolRules};
 use arb_exec::user_stream::UserStream;
@@ -143,6 +143,7 @@ impl Engine {
         let t0 = Instant::now();
         let params = cfg.strategy.params(&cfg.risk)?;
         let limits = cfg.risk.limits()?;
+        cfg.check_venues()?;
         // The hot path builds ids with this prefix and cannot fail there.
         ClientOrderId::for_leg(&cfg.client_id_prefix, 0, Leg::A).map_err(|why| ConfigError {
             key: "engine.instance".into(),
@@ -159,12 +160,17 @@ impl Engine {
                 source,
             })
         };
-        let clients = [client(&cfg.mexc)?, client(&cfg.gateio)?];
+        let venues: Vec<Venue> = cfg.venues.iter().map(|v| v.venue).collect();
+        let mut clients = VenueMap::new();
+        for vc in &cfg.venues {
+            clients.insert(vc.venue, client(vc)?);
+        }
 
-        // Both venues at once: a signed call proves the credentials (a bad key fails
+        // Every venue at once: a signed call proves the credentials (a bad key fails
         // here, naming its venue) and syncs the clock offset.
         let check = |c: VenueClient| async move {
             let venue = c.venue();
+            let t = Instant::now();
             c.server_time().await.map_err(|source| StartError::Venue {
                 venue,
                 what: "server time",
@@ -173,51 +179,52 @@ impl Engine {
             let asked_ms = c.venue_now_ms();
             c.balances()
                 .await
-                .map(|b| (b, asked_ms))
+                .map(|b| (venue, b, asked_ms, t.elapsed().as_millis() as u64))
                 .map_err(|source| StartError::Venue {
                     venue,
                     what: "credentials check (signed balance call)",
                     source,
                 })
         };
-        let (symbols, m_bal, g_bal) = tokio::join!(
+        let (symbols, checked) = tokio::join!(
             arb_market::feed::fetch_symbols(&cfg.feed),
-            check(clients[0].clone()),
-            check(clients[1].clone())
+            futures_util::future::join_all(clients.values().cloned().map(check))
         );
-        let (m_bal, g_bal) = (m_bal?, g_bal?);
+        let checked = checked.into_iter().collect::<Result<Vec<_>, _>>()?;
         let venues_ready_ms = t0.elapsed().as_millis() as u64;
         let table = Arc::new(symbols.map_err(|e| StartError::Symbols(e.to_string()))?);
 
-        // Configured symbols: must exist on both venues and be API-tradable.
+        // Configured symbols: traded on every configured venue that lists them
+        // API-tradable, and refused unless at least two do.
         let mut syms: Vec<Option<Arc<Sym>>> = vec![None; table.len()];
         let mut ids = Vec::new();
         for unified in &cfg.strategy.symbols {
             let id = table.id(unified).ok_or_else(|| {
-                StartError::Symbols(format!("{unified} is not listed on both venues"))
+                StartError::Symbols(format!("{unified} is not listed on any configured venue"))
             })?;
             let info = table.info(id).expect("id from the table");
             let scales = Scales {
                 price: info.price_scale,
                 qty: info.qty_scale,
             };
-            let mut legs = [None, None];
-            let mut rules = Vec::new();
-            for v in [Venue::MEXC, Venue::GATE] {
-                let r = info.rules(v).ok_or_else(|| {
-                    StartError::Symbols(format!("{unified} is not listed on {v}"))
-                })?;
+            let mut legs = VenueMap::new();
+            let mut rules = VenueMap::new();
+            let mut refused = Vec::new();
+            for &v in &venues {
+                let Some(r) = info.rules(v) else {
+                    refused.push(format!("not listed on {v}"));
+                    continue;
+                };
                 if !r.api_tradable {
-                    return Err(StartError::Symbols(format!(
-                        "{unified} is not API-tradable on {v}"
-                    )));
+                    refused.push(format!("not API-tradable on {v}"));
+                    continue;
                 }
                 // Live taker fee from the venue; the symbol table's as a fallback.
-                let fee = match clients[v.index()].fees(&r.venue_symbol).await {
+                let fee = match clients[v].fees(&r.venue_symbol).await {
                     Ok(f) => f.taker,
                     Err(_) => dec_amount(r.taker_fee),
                 };
-                legs[v.index()] = Some(leg_rules(r, scales, fee));
+                legs.insert(v, leg_rules(r, scales, fee));
                 let mut sr = SymbolRules::new(
                     v,
                     r.venue_symbol.to_string(),
@@ -227,16 +234,22 @@ impl Engine {
                     dec_amount(r.min_notional),
                 );
                 sr.quote_decimals = r.price_decimals;
-                rules.push(Arc::new(sr));
+                rules.insert(v, Arc::new(sr));
             }
-            let rules: [Arc<SymbolRules>; 2] = [rules[0].clone(), rules[1].clone()];
+            if rules.len() < 2 {
+                return Err(StartError::Symbols(format!(
+                    "{unified} trades on fewer than two configured venues: {}",
+                    refused.join(", ")
+                )));
+            }
             syms[id.index()] = Some(Arc::new(Sym {
+                venues: rules.venues().collect(),
                 id,
                 unified: Arc::from(unified.as_str()),
                 base: info.base.to_string(),
                 quote: info.quote.to_string(),
                 scales,
-                legs: RwLock::new([legs[0].expect("set"), legs[1].expect("set")]),
+                legs: RwLock::new(legs),
                 rules,
                 last_act_ns: AtomicI64::new(0),
                 busy: AtomicBool::new(false),
@@ -248,20 +261,23 @@ impl Engine {
 
         let store = Arc::new(BookStore::new(table.clone()));
         let mut balances = BalanceBook::default();
-        for (v, (bals, asked_ms)) in [(Venue::MEXC, m_bal), (Venue::GATE, g_bal)] {
+        let mut per_venue_ms = std::collections::BTreeMap::new();
+        for (v, bals, asked_ms, took_ms) in checked {
             let listed = bals.into_iter().map(|b| (b.asset, b.free));
             balances.snapshot(v, listed, asked_ms, now_ms());
+            per_venue_ms.insert(v.as_str().to_string(), took_ms);
         }
         let inner = Arc::new(Inner {
             store: store.clone(),
             clients,
+            venues: venues.clone(),
             syms,
             params: RwLock::new(params),
             risk: Mutex::new(RiskState::new(limits, now_ms())),
             balances: Arc::new(Mutex::new(balances)),
             journal,
             next_id: AtomicU64::new(now_ms() as u64 * 1000),
-            stats: Stats::new(),
+            stats: Stats::new(&venues),
             events: RwLock::new(None),
             veto: RwLock::new(None),
             cancel: CancellationToken::new(),
@@ -269,23 +285,21 @@ impl Engine {
             started: t0,
             ready_ms: Mutex::new(StartupTimes {
                 venues_ms: venues_ready_ms,
+                per_venue_ms,
                 ..StartupTimes::default()
             }),
-            healthy: [AtomicBool::new(true), AtomicBool::new(true)],
+            healthy: VenueMap::from_fn(venues.iter().copied(), |_| AtomicBool::new(true)),
             cfg,
         });
 
-        // Private streams: order, fill and balance pushes for both venues.
+        // Private streams: order, fill and balance pushes for every venue.
         let mut streams = Vec::new();
-        for v in [Venue::MEXC, Venue::GATE] {
+        for &v in &venues {
             let venue_syms: Vec<String> = ids
                 .iter()
                 .filter_map(|&id| table.venue_symbol(id, v).map(str::to_string))
                 .collect();
-            streams.push(UserStream::start(
-                inner.clients[v.index()].clone(),
-                venue_syms,
-            ));
+            streams.push(UserStream::start(inner.clients[v].clone(), venue_syms));
             inner.clone().spawn_balance_listener(v);
         }
 

@@ -1,11 +1,13 @@
-//! The pre-trade checks between detection and sending: the balances (fresh from both
-//! venues at once, or the streamed view with reservations), a final re-check on the
+//! The pre-trade checks between detection and sending: the balances (fresh from the
+//! route's two venues at once, or the streamed view with reservations), a final re-check on the
 //! current books under them, and Python's veto in `veto` mode.
 
 use std::time::{Duration, Instant};
 
 use arb_core::time::now_ms;
-use arb_core::Venue;
+use arb_core::Route;
+
+use crate::detect::Caps;
 
 use super::{Inner, Sym, VetoRequest};
 use crate::config::{BalanceMode, Params, PythonRiskMode};
@@ -28,14 +30,14 @@ impl Inner {
     pub(super) async fn pretrade(
         &self,
         sym: &Sym,
-        buy: Venue,
+        route: Route,
         detected: &Opportunity,
         notional: i128,
         opp_id: u64,
         book_age_ms: i64,
         p: &Params,
     ) -> Option<Cleared> {
-        let sell = crate::convert::two_venue_other(buy);
+        let Route { buy, sell } = route;
         // Every refusal before the orders go out is journaled, told to Python and
         // releases the symbol the same way.
         let refuse =
@@ -43,7 +45,7 @@ impl Inner {
                 self.abandon(
                     sym,
                     opp,
-                    buy,
+                    route,
                     notional,
                     opp_id,
                     book_age_ms,
@@ -54,25 +56,19 @@ impl Inner {
         // Pre-trade: balances, then a final re-check on the current books.
         let (caps, balance_age_ms) = match p.balance_mode {
             BalanceMode::Fresh => {
-                let asked_ms = [
-                    self.clients[0].venue_now_ms(),
-                    self.clients[1].venue_now_ms(),
-                ];
-                let (a, b) = tokio::join!(self.clients[0].balances(), self.clients[1].balances());
+                let (cb, cs) = (&self.clients[buy], &self.clients[sell]);
+                let asked_ms = [cb.venue_now_ms(), cs.venue_now_ms()];
+                let (a, b) = tokio::join!(cb.balances(), cs.balances());
                 match (a, b) {
                     (Ok(a), Ok(b)) => {
                         // Into the shared book: a newer push still wins, and in-flight
                         // reservations of other trades still apply.
                         let mut book = self.balances.lock();
-                        for (v, bals) in [(Venue::MEXC, a), (Venue::GATE, b)] {
+                        for ((v, bals), at) in [(buy, a), (sell, b)].into_iter().zip(asked_ms) {
                             let listed = bals.into_iter().map(|x| (x.asset, x.free));
-                            book.snapshot(v, listed, asked_ms[v.index()], now_ms());
+                            book.snapshot(v, listed, at, now_ms());
                         }
-                        let c = [
-                            self.caps_from(sym, Venue::MEXC, &book),
-                            self.caps_from(sym, Venue::GATE, &book),
-                        ];
-                        (c, 0)
+                        (self.route_caps(sym, &book), 0)
                     }
                     (Err(e), _) | (_, Err(e)) => {
                         self.stats.error(e.class());
@@ -88,12 +84,8 @@ impl Inner {
             }
             BalanceMode::Stream => {
                 let bal = self.balances.lock();
-                let age = now_ms() - bal.updated_ms[buy.index()].min(bal.updated_ms[sell.index()]);
-                let c = [
-                    self.caps_from(sym, Venue::MEXC, &bal),
-                    self.caps_from(sym, Venue::GATE, &bal),
-                ];
-                (c, age)
+                let age = now_ms() - bal.updated_ms(buy).min(bal.updated_ms(sell));
+                (self.route_caps(sym, &bal), age)
             }
         };
         self.stats
@@ -112,7 +104,14 @@ impl Inner {
             );
             return None;
         }
-        let Some((opp, buy2, book_age_ms)) = self.best_opportunity(sym, p, Some(caps)) else {
+        // Every route is priced again under the balances: the detected one must still
+        // be the best.
+        let caps = |r: Route| {
+            caps.iter()
+                .find(|(x, _)| *x == r)
+                .map_or(Caps::UNLIMITED, |(_, c)| *c)
+        };
+        let Some((opp, route2, book_age_ms)) = self.best_opportunity(sym, p, Some(&caps)) else {
             self.stats.vanished.inc();
             refuse(
                 detected,
@@ -122,7 +121,7 @@ impl Inner {
             );
             return None;
         };
-        if buy2 != buy {
+        if route2 != route {
             self.stats.vanished.inc();
             refuse(
                 detected,

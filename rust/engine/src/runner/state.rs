@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use arb_core::ErrorClass;
+use arb_core::{ErrorClass, Venue, VenueMap};
 use arb_exec::client::VenueClient;
 use arb_exec::order::SymbolRules;
 use arb_exec::Amount;
@@ -32,10 +32,13 @@ pub(crate) struct Sym {
     pub(crate) base: String,
     pub(crate) quote: String,
     pub(crate) scales: Scales,
+    /// The configured venues that list it (at least two), in configuration order: the
+    /// hot path prices every route between them.
+    pub(crate) venues: Vec<Venue>,
     /// Detection rules per venue (fees refreshed from the venues).
-    pub(crate) legs: RwLock<[LegRules; 2]>,
+    pub(crate) legs: RwLock<VenueMap<LegRules>>,
     /// Order formatting rules per venue.
-    pub(crate) rules: [Arc<SymbolRules>; 2],
+    pub(crate) rules: VenueMap<Arc<SymbolRules>>,
     /// `now_ns` of the last opportunity acted on (cooldown).
     pub(crate) last_act_ns: AtomicI64,
     /// A transaction for this symbol is running.
@@ -59,7 +62,7 @@ pub(crate) struct Stats {
     pub(super) decision_book_age: Histogram,
     pub(super) decision_balance_age: Histogram,
     pub(super) veto_wait: Histogram,
-    pub(super) leg_ack: [Histogram; 2],
+    pub(super) leg_ack: VenueMap<Histogram>,
     pub(super) outcomes: Mutex<HashMap<&'static str, u64>>,
     pub(super) errors: Mutex<HashMap<&'static str, u64>>,
     pub(super) vetoes: Mutex<HashMap<&'static str, u64>>,
@@ -69,7 +72,7 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(venues: &[Venue]) -> Self {
         let h = |n: &str| metrics::histogram(n, &[]);
         Stats {
             changes: metrics::counter("engine_book_changes_total", &[]),
@@ -82,10 +85,9 @@ impl Stats {
             decision_book_age: h("engine_decision_book_age_seconds"),
             decision_balance_age: h("engine_decision_balance_age_seconds"),
             veto_wait: h("engine_python_veto_seconds"),
-            leg_ack: [
-                metrics::histogram("engine_leg_ack_seconds", &[("venue", "mexc")]),
-                metrics::histogram("engine_leg_ack_seconds", &[("venue", "gateio")]),
-            ],
+            leg_ack: VenueMap::from_fn(venues.iter().copied(), |v| {
+                metrics::histogram("engine_leg_ack_seconds", &[("venue", v.as_str())])
+            }),
             outcomes: Mutex::new(HashMap::new()),
             errors: Mutex::new(HashMap::new()),
             vetoes: Mutex::new(HashMap::new()),
@@ -105,7 +107,9 @@ impl Stats {
 pub struct Inner {
     pub(crate) cfg: EngineConfig,
     pub(crate) store: Arc<BookStore>,
-    pub(crate) clients: [VenueClient; 2],
+    /// The configured venues, in configuration order.
+    pub(crate) venues: Vec<Venue>,
+    pub(crate) clients: VenueMap<VenueClient>,
     /// Indexed by `SymbolId::index()`; `None` for symbols not traded.
     pub(crate) syms: Vec<Option<Arc<Sym>>>,
     pub(crate) params: RwLock<Params>,
@@ -122,7 +126,7 @@ pub struct Inner {
     pub(crate) started: Instant,
     /// Start-up times and the recovery report, as the view shows them.
     pub(crate) ready_ms: Mutex<StartupTimes>,
-    pub(crate) healthy: [AtomicBool; 2],
+    pub(crate) healthy: VenueMap<AtomicBool>,
 }
 
 impl Inner {

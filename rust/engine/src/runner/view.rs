@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use arb_core::Venue;
+use arb_core::{Route, Venue, VenueMap};
 use arb_exec::Amount;
 use arb_market::feed::MarketData;
 use arb_telemetry::metrics::Histogram;
@@ -21,27 +21,30 @@ use serde::Serialize;
 use super::{Engine, Inner};
 use crate::recovery::RecoveryReport;
 
-/// One value per venue, keyed by the venue's name (`mexc`, `gateio`).
-#[derive(Clone, Debug, Serialize)]
-pub struct PerVenue<T> {
-    pub mexc: T,
-    pub gateio: T,
-}
+/// One value per venue: a JSON object keyed by the venue's name (`mexc`, `gateio`,
+/// `mexc_b`), in configuration order.
+#[derive(Clone, Debug)]
+pub struct PerVenue<T>(pub Vec<(Venue, T)>);
 
 impl<T> PerVenue<T> {
-    fn from_fn(mut f: impl FnMut(Venue) -> T) -> Self {
-        PerVenue {
-            mexc: f(Venue::MEXC),
-            gateio: f(Venue::GATE),
-        }
+    fn from_fn(venues: &[Venue], f: impl FnMut(Venue) -> T) -> Self {
+        let mut f = f;
+        PerVenue(venues.iter().map(|&v| (v, f(v))).collect())
     }
 
-    fn get_mut(&mut self, v: Venue) -> &mut T {
-        if v == Venue::MEXC {
-            &mut self.mexc
-        } else {
-            &mut self.gateio
+    fn get_mut(&mut self, v: Venue) -> Option<&mut T> {
+        self.0.iter_mut().find(|(x, _)| *x == v).map(|(_, t)| t)
+    }
+}
+
+impl<T: Serialize> Serialize for PerVenue<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (v, t) in &self.0 {
+            m.serialize_entry(v.as_str(), t)?;
         }
+        m.end()
     }
 }
 
@@ -92,8 +95,11 @@ pub struct StrategyView {
 /// Start-up times (milliseconds since start) and the crash recovery report.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StartupTimes {
-    /// Both venues answered (credentials checked, clocks synced).
+    /// Every venue answered (credentials checked, clocks synced).
     pub venues_ms: u64,
+    /// Each venue's own check (server time, signed balances), by name: the venues are
+    /// asked concurrently, so `venues_ms` is about the slowest of these.
+    pub per_venue_ms: std::collections::BTreeMap<String, u64>,
     /// What crash recovery found and did before trading.
     pub recovery: RecoveryReport,
     /// The engine was trading-ready (feeds starting, background tasks running).
@@ -104,6 +110,7 @@ pub struct StartupTimes {
 #[derive(Clone, Debug, Serialize)]
 pub struct SymbolView {
     pub venues: PerVenue<BookView>,
+    #[serde(serialize_with = "edges_json")]
     pub edge_bps: EdgeView,
     /// A transaction for this symbol is running.
     pub busy: bool,
@@ -133,12 +140,19 @@ pub struct BookView {
     pub updates: Option<u64>,
 }
 
-/// Gross top-of-book edge in basis points (decimal strings, two decimals; negative when
-/// the books do not cross); `null` while either book is not valid.
-#[derive(Clone, Debug, Serialize)]
-pub struct EdgeView {
-    pub buy_mexc_sell_gateio: Option<String>,
-    pub buy_gateio_sell_mexc: Option<String>,
+/// Gross top-of-book edge in basis points per route, keyed `buy_<venue>_sell_<venue>`
+/// (`buy_mexc_sell_gateio`), in the venues' order (decimal strings, two decimals;
+/// negative when the books do not cross); `null` while either book is not valid.
+pub type EdgeView = Vec<(Route, Option<String>)>;
+
+/// Serialises an [`EdgeView`] as its JSON object.
+fn edges_json<S: serde::Serializer>(e: &EdgeView, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(e.len()))?;
+    for (r, bps) in e {
+        m.serialize_entry(&format!("buy_{}_sell_{}", r.buy, r.sell), bps)?;
+    }
+    m.end()
 }
 
 /// One venue: health, REST client, market-data feed and private stream.
@@ -272,13 +286,13 @@ impl Engine {
         let mut v = self.inner.view(self.market.lock().as_ref());
         // Private streams (order/fill/balance pushes): connections, listenKeys, fills
         // recovered by the REST reconciliation after each reconnect.
-        for (venue, s) in [Venue::MEXC, Venue::GATE]
-            .iter()
-            .zip(self.streams.lock().iter())
-        {
+        for s in self.streams.lock().iter() {
             let st = &s.stats;
             let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
-            v.venues.get_mut(*venue).private_stream = Some(PrivateStreamView {
+            let Some(view) = v.venues.get_mut(s.venue()) else {
+                continue;
+            };
+            view.private_stream = Some(PrivateStreamView {
                 connected: st.connected.load(Ordering::Relaxed),
                 connects: l(&st.connects),
                 listen_keys_created: l(&st.listen_keys_created),
@@ -302,14 +316,17 @@ impl Inner {
     pub(super) fn view(&self, market: Option<&MarketData>) -> Snapshot {
         let mut symbols = BTreeMap::new();
         for sym in self.syms.iter().flatten() {
-            let mut tops = [None, None];
-            let venues = PerVenue::from_fn(|v| {
+            let mut tops = VenueMap::new();
+            let venues = PerVenue::from_fn(&sym.venues, |v| {
                 let top = self.store.top(v, sym.id);
                 let h = self.store.health(v, sym.id);
                 let fmt = |m: u64| arb_core::fixed::format_scaled(m as i128, sym.scales.price);
-                tops[v.index()] = top
+                if let Some(t) = top
                     .filter(|t| t.valid)
-                    .and_then(|t| Some((t.bid?.price, t.ask?.price)));
+                    .and_then(|t| Some((t.bid?.price, t.ask?.price)))
+                {
+                    tops.insert(v, t);
+                }
                 BookView {
                     bid: top.and_then(|t| t.bid).map(|l| fmt(l.price)),
                     ask: top.and_then(|t| t.ask).map(|l| fmt(l.price)),
@@ -321,10 +338,10 @@ impl Inner {
                     updates: h.map(|h| h.updates),
                 }
             });
-            // Gross top-of-book edge in bps for both directions.
-            let edge = |buy: usize, sell: usize| -> Option<String> {
-                let (_, ask) = tops[buy]?;
-                let (bid, _) = tops[sell]?;
+            // Gross top-of-book edge in bps on every route.
+            let edge = |r: Route| -> Option<String> {
+                let &(_, ask) = tops.get(r.buy)?;
+                let &(bid, _) = tops.get(r.sell)?;
                 let e = (bid as i128 - ask as i128) * 1_000_000 / ask.max(1) as i128;
                 Some(arb_core::fixed::format_scaled(e, 2))
             };
@@ -332,20 +349,17 @@ impl Inner {
                 sym.unified.to_string(),
                 SymbolView {
                     venues,
-                    edge_bps: EdgeView {
-                        buy_mexc_sell_gateio: edge(0, 1),
-                        buy_gateio_sell_mexc: edge(1, 0),
-                    },
+                    edge_bps: Route::all(&sym.venues).map(|r| (r, edge(r))).collect(),
                     busy: sym.busy.load(Ordering::Relaxed),
                     paused: sym.paused.load(Ordering::Relaxed),
                 },
             );
         }
-        let venues = PerVenue::from_fn(|v| {
-            let c = &self.clients[v.index()];
+        let venues = PerVenue::from_fn(&self.venues, |v| {
+            let c = &self.clients[v];
             let conn = c.conn_stats();
             VenueView {
-                healthy: self.healthy[v.index()].load(Ordering::Relaxed),
+                healthy: self.healthy[v].load(Ordering::Relaxed),
                 breaker: format!("{:?}", c.breaker_state()).to_lowercase(),
                 clock_offset_ms: c.clock_offset_ms(),
                 rate_limit: RateLimitView {
@@ -412,7 +426,7 @@ impl Inner {
                 pnl: st.pnl.lock().to_string(),
                 fees: st.fees.lock().to_string(),
                 tick_to_trade: LatencyView::of(&st.tick_to_trade),
-                leg_ack: PerVenue::from_fn(|v| LatencyView::of(&st.leg_ack[v.index()])),
+                leg_ack: PerVenue::from_fn(&self.venues, |v| LatencyView::of(&st.leg_ack[v])),
                 decision_book_age: LatencyView::of(&st.decision_book_age),
                 decision_balance_age: LatencyView::of(&st.decision_balance_age),
                 python_veto: LatencyView::of(&st.veto_wait),
@@ -501,28 +515,38 @@ mod tests {
             },
             startup_ms: StartupTimes {
                 venues_ms: 12,
+                per_venue_ms: BTreeMap::from([("gateio".to_string(), 12), ("mexc".to_string(), 9)]),
                 recovery: RecoveryReport::default(),
                 engine_ms: 30,
             },
             symbols: BTreeMap::from([(
                 "BTC/USDT".to_string(),
                 SymbolView {
-                    venues: PerVenue {
-                        mexc: book(),
-                        gateio: book(),
-                    },
-                    edge_bps: EdgeView {
-                        buy_mexc_sell_gateio: Some("-1.25".into()),
-                        buy_gateio_sell_mexc: None,
-                    },
+                    venues: PerVenue(vec![(Venue::MEXC, book()), (Venue::GATE, book())]),
+                    edge_bps: vec![
+                        (
+                            Route {
+                                buy: Venue::MEXC,
+                                sell: Venue::GATE,
+                            },
+                            Some("-1.25".into()),
+                        ),
+                        (
+                            Route {
+                                buy: Venue::GATE,
+                                sell: Venue::MEXC,
+                            },
+                            None,
+                        ),
+                    ],
                     busy: false,
                     paused: true,
                 },
             )]),
-            venues: PerVenue {
-                mexc: venue(true),
-                gateio: venue(false),
-            },
+            venues: PerVenue(vec![
+                (Venue::MEXC, venue(true)),
+                (Venue::GATE, venue(false)),
+            ]),
             stats: StatsView {
                 book_changes: 100,
                 opportunities_detected: 3,
@@ -536,10 +560,7 @@ mod tests {
                 pnl: "0.01".into(),
                 fees: "0.2".into(),
                 tick_to_trade: latency(),
-                leg_ack: PerVenue {
-                    mexc: latency(),
-                    gateio: latency(),
-                },
+                leg_ack: PerVenue(vec![(Venue::MEXC, latency()), (Venue::GATE, latency())]),
                 decision_book_age: latency(),
                 decision_balance_age: latency(),
                 python_veto: latency(),

@@ -26,8 +26,9 @@ mod tests {
 
     #[test]
     fn every_venue_has_its_own_adapter() {
-        for v in [Venue::MEXC, Venue::GATE] {
-            assert_eq!(adapter_for(v).venue(), v);
+        let b = Venue::register("mexc_adapter_test", VenueKind::Mexc).unwrap();
+        for v in [Venue::MEXC, Venue::GATE, b] {
+            assert_eq!(adapter_for(v).kind(), v.kind());
         }
     }
 }

@@ -1,24 +1,25 @@
 //! The venues' market-data adapters, one folder each ([`mexc`], [`gate`]), and the
 //! registry: the one place that maps a [`Venue`] to its adapters. Everything outside this
-//! folder reaches a venue through [`FeedProtocol`] and [`SymbolFormat`]; a new venue is a
-//! new folder plus an arm in each function below.
+//! folder reaches a venue through [`FeedProtocol`] and [`SymbolFormat`]; a new venue kind
+//! is a new folder plus an arm in each function below, and any number of instances of a
+//! kind run side by side.
 
 use std::sync::Arc;
 
 use arb_core::{Venue, VenueKind};
 
-use crate::feed::FeedConfig;
+use crate::feed::{FeedConfig, FeedVenue};
 use crate::protocol::{FeedProtocol, SymbolFormat};
 use crate::symbols::{SymbolError, SymbolTable};
 
 pub mod gate;
 pub mod mexc;
 
-/// The feed protocol of `venue`, reading its part of `cfg`.
-pub fn feed_protocol(venue: Venue, cfg: &Arc<FeedConfig>) -> Arc<dyn FeedProtocol> {
-    match venue.kind() {
-        VenueKind::Mexc => Arc::new(mexc::MexcFeed::new(cfg.clone())),
-        VenueKind::Gate => Arc::new(gate::GateFeed::new(cfg.clone())),
+/// The feed protocol of the instance `at`, reading its kind's knobs from `cfg`.
+pub fn feed_protocol(at: &FeedVenue, cfg: &Arc<FeedConfig>) -> Arc<dyn FeedProtocol> {
+    match at.venue.kind() {
+        VenueKind::Mexc => Arc::new(mexc::MexcFeed::new(at.clone(), cfg.clone())),
+        VenueKind::Gate => Arc::new(gate::GateFeed::new(at.clone(), cfg.clone())),
     }
 }
 
@@ -53,9 +54,10 @@ mod tests {
     #[test]
     fn every_venue_has_its_adapters() {
         let cfg = Arc::new(FeedConfig::default());
-        for v in [Venue::MEXC, Venue::GATE] {
-            assert_eq!(feed_protocol(v, &cfg).venue(), v);
-            assert_eq!(symbol_format(v).venue(), v);
+        let b = Venue::register("mexc_venues_test", VenueKind::Mexc).unwrap();
+        for v in [Venue::MEXC, Venue::GATE, b] {
+            assert_eq!(feed_protocol(&FeedVenue::public(v), &cfg).venue(), v);
+            assert_eq!(symbol_format(v).kind(), v.kind());
         }
     }
 }

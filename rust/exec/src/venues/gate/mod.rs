@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use arb_core::{Side, Venue};
+use arb_core::{Side, Venue, VenueKind};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -41,8 +41,8 @@ pub struct GateApi;
 static WS_TRADING: ws_trade::GateWsApi = ws_trade::GateWsApi;
 
 impl VenueApi for GateApi {
-    fn venue(&self) -> Venue {
-        Venue::GATE
+    fn kind(&self) -> VenueKind {
+        VenueKind::Gate
     }
 
     fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
@@ -165,17 +165,22 @@ impl VenueApi for GateApi {
         parse::parse_fees(v)
     }
 
-    fn parse_order(&self, v: &Value) -> Result<OrderReport, String> {
-        parse::parse_order(v, Source::Rest)
+    fn parse_order(&self, venue: Venue, v: &Value) -> Result<OrderReport, String> {
+        parse::parse_order(venue, v, Source::Rest)
     }
 
     /// Gate answers a placement with the whole order.
-    fn parse_ack(&self, v: &Value, _p: &PreparedOrder) -> Result<OrderReport, String> {
-        parse::parse_order(v, Source::Rest)
+    fn parse_ack(
+        &self,
+        venue: Venue,
+        v: &Value,
+        _p: &PreparedOrder,
+    ) -> Result<OrderReport, String> {
+        parse::parse_order(venue, v, Source::Rest)
     }
 
-    fn parse_trade(&self, v: &Value) -> Result<Fill, String> {
-        parse::parse_trade(v, Source::Rest)
+    fn parse_trade(&self, venue: Venue, v: &Value) -> Result<Fill, String> {
+        parse::parse_trade(venue, v, Source::Rest)
     }
 
     fn ws_trading(&self) -> Option<&'static dyn WsTradeApi> {

@@ -16,7 +16,7 @@ fn client_id(v: &Value) -> Option<ClientOrderId> {
 }
 
 /// An order as `POST/GET/DELETE /spot/orders` and the `spot.orders` channel send it.
-pub fn parse_order(v: &Value, source: Source) -> Result<OrderReport, String> {
+pub fn parse_order(venue: Venue, v: &Value, source: Source) -> Result<OrderReport, String> {
     let side = Side::parse(&text(v, "side")?);
     let is_market_buy = opt_text(v, "type").as_deref() == Some("market") && side == Some(Side::Buy);
     let amount_ = opt_amount(v, "amount")?;
@@ -56,7 +56,7 @@ pub fn parse_order(v: &Value, source: Source) -> Result<OrderReport, String> {
         other => return Err(format!("unknown order status {other:?}")),
     };
     Ok(OrderReport {
-        venue: Venue::GATE,
+        venue,
         order_id: text(v, "id")?,
         client_id: client_id(v),
         symbol: text(v, "currency_pair")?,
@@ -74,14 +74,14 @@ pub fn parse_order(v: &Value, source: Source) -> Result<OrderReport, String> {
 }
 
 /// One row of `GET /spot/my_trades` or one `spot.usertrades` item.
-pub fn parse_trade(v: &Value, source: Source) -> Result<Fill, String> {
+pub fn parse_trade(venue: Venue, v: &Value, source: Source) -> Result<Fill, String> {
     let price = amount(v, "price")?;
     let qty = amount(v, "amount")?;
     let quote_qty = price
         .checked_mul(qty)
         .ok_or("fields \"price\" x \"amount\" out of range")?;
     Ok(Fill {
-        venue: Venue::GATE,
+        venue,
         trade_id: text(v, "id")?,
         order_id: text(v, "order_id")?,
         client_id: client_id(v),
@@ -130,18 +130,18 @@ mod tests {
     #[test]
     fn parses_the_documented_order_and_trade() {
         let v: Value = serde_json::from_str(r#"{"id":"1852454420","text":"t-abc123","amend_text":"-","create_time":"1710488334","create_time_ms":1710488334073,"status":"closed","currency_pair":"BTC_USDT","type":"limit","account":"unified","side":"buy","amount":"0.001","price":"65000","time_in_force":"gtc","iceberg":"0","left":"0","filled_amount":"0.001","filled_total":"63.4693","avg_deal_price":"63469.3","fee":"0.00000022","fee_currency":"BTC","finish_as":"filled"}"#).unwrap();
-        let r = parse_order(&v, Source::Rest).unwrap();
+        let r = parse_order(Venue::GATE, &v, Source::Rest).unwrap();
         assert_eq!(r.status, OrderStatus::Filled);
         assert_eq!(r.client_id.unwrap().as_str(), "abc123");
         assert_eq!(r.filled_qty, Some(Amount::parse("0.001").unwrap()));
         let ioc: Value = serde_json::from_str(r#"{"id":"1","status":"closed","currency_pair":"BTC_USDT","type":"limit","side":"sell","amount":"1","price":"1","left":"0.4","finish_as":"ioc"}"#).unwrap();
-        let r = parse_order(&ioc, Source::Rest).unwrap();
+        let r = parse_order(Venue::GATE, &ioc, Source::Rest).unwrap();
         assert_eq!(
             (r.status, r.filled_qty),
             (OrderStatus::Expired, Some(Amount::parse("0.6").unwrap()))
         );
         let t: Value = serde_json::from_str(r#"{"id":"5","create_time_ms":"1710488334073.123","currency_pair":"BTC_USDT","side":"buy","role":"maker","amount":"0.5","price":"2.5","order_id":"1","fee":"0.001","fee_currency":"BTC","text":"t-x"}"#).unwrap();
-        let f = parse_trade(&t, Source::Stream).unwrap();
+        let f = parse_trade(Venue::GATE, &t, Source::Stream).unwrap();
         assert_eq!(
             (f.quote_qty, f.is_maker, f.time_ms),
             (Amount::parse("1.25").unwrap(), true, 1_710_488_334_073)

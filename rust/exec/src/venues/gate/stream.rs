@@ -4,7 +4,6 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use arb_core::Venue;
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -128,6 +127,7 @@ async fn session(ctx: &SessionCtx<'_>) -> End {
 
 fn update(client: &VenueClient, v: &Value, stats: &StreamStats) {
     let tracker = client.tracker();
+    let venue = client.venue();
     let channel = v.get("channel").and_then(Value::as_str).unwrap_or("");
     let items = match v.get("result") {
         Some(Value::Array(a)) => a.clone(),
@@ -136,7 +136,7 @@ fn update(client: &VenueClient, v: &Value, stats: &StreamStats) {
     };
     for it in &items {
         match channel {
-            "spot.orders" => match parse_order(it, Source::Stream) {
+            "spot.orders" => match parse_order(venue, it, Source::Stream) {
                 Ok(r) => {
                     stats.orders.fetch_add(1, Ordering::Relaxed);
                     tracker.on_report(&r);
@@ -145,7 +145,7 @@ fn update(client: &VenueClient, v: &Value, stats: &StreamStats) {
                     stats.decode_errors.fetch_add(1, Ordering::Relaxed);
                 }
             },
-            "spot.usertrades" => match parse_trade(it, Source::Stream) {
+            "spot.usertrades" => match parse_trade(venue, it, Source::Stream) {
                 Ok(f) => {
                     stats.fills.fetch_add(1, Ordering::Relaxed);
                     // Sums with its order's that do not fit: a malformed trade.
@@ -167,7 +167,7 @@ fn update(client: &VenueClient, v: &Value, stats: &StreamStats) {
                 })();
                 match b {
                     Ok(balance) => tracker.publish(ExecEvent::Balance {
-                        venue: Venue::GATE,
+                        venue,
                         balance,
                         time_ms: crate::json::opt_int(it, "timestamp_ms").unwrap_or(0),
                     }),

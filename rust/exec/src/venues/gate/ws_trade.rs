@@ -67,7 +67,7 @@ impl WsTradeApi for GateWsApi {
     }
 
     /// `data.result`, or `data.errs` classified like a REST answer.
-    fn result(&self, op: &'static str, answer: Value) -> Result<Value, ExecError> {
+    fn result(&self, venue: Venue, op: &'static str, answer: Value) -> Result<Value, ExecError> {
         let status: u16 = answer
             .pointer("/header/status")
             .and_then(|s| {
@@ -81,7 +81,7 @@ impl WsTradeApi for GateWsApi {
             let label = errs.get("label").and_then(Value::as_str);
             let msg = errs.get("message").and_then(Value::as_str).unwrap_or("");
             let class = classify_gate(if status == 200 { 400 } else { status }, label);
-            let mut e = ExecError::new(Venue::GATE, op, class, msg.to_string()).with_status(status);
+            let mut e = ExecError::new(venue, op, class, msg.to_string()).with_status(status);
             if let Some(l) = label {
                 e = e.with_code(l);
             }
@@ -89,7 +89,7 @@ impl WsTradeApi for GateWsApi {
         }
         answer.pointer("/data/result").cloned().ok_or_else(|| {
             ExecError::new(
-                Venue::GATE,
+                venue,
                 op,
                 ErrorClass::Malformed,
                 "WebSocket answer without data.result",
@@ -111,10 +111,13 @@ mod tests {
         assert_eq!(api.answer_id(&ack), None);
         let done = json!({"request_id": "1-1", "header": {"status": "200"}, "data": {"result": {"id": "9"}}});
         assert_eq!(api.answer_id(&done), Some("1-1"));
-        assert_eq!(api.result("place", done).unwrap(), json!({"id": "9"}));
+        assert_eq!(
+            api.result(Venue::GATE, "place", done).unwrap(),
+            json!({"id": "9"})
+        );
         let refused = json!({"request_id": "1-2", "header": {"status": "400"},
             "data": {"errs": {"label": "BALANCE_NOT_ENOUGH", "message": "no"}}});
-        let e = api.result("place", refused).unwrap_err();
+        let e = api.result(Venue::GATE, "place", refused).unwrap_err();
         assert_eq!(e.class, ErrorClass::InsufficientFunds);
         assert_eq!(e.code.as_deref(), Some("BALANCE_NOT_ENOUGH"));
         let frame: Value = serde_json::from_str(&api.request_frame(

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use arb_core::{Side, Venue};
+use arb_core::{Side, Venue, VenueKind};
 use serde_json::Value;
 
 use crate::amount::Amount;
@@ -30,8 +30,8 @@ pub use sign::{push_param, signed_query};
 pub struct MexcApi;
 
 impl VenueApi for MexcApi {
-    fn venue(&self) -> Venue {
-        Venue::MEXC
+    fn kind(&self) -> VenueKind {
+        VenueKind::Mexc
     }
 
     fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
@@ -140,16 +140,16 @@ impl VenueApi for MexcApi {
         parse::parse_fees(v)
     }
 
-    fn parse_order(&self, v: &Value) -> Result<OrderReport, String> {
-        parse::parse_order(v)
+    fn parse_order(&self, venue: Venue, v: &Value) -> Result<OrderReport, String> {
+        parse::parse_order(venue, v)
     }
 
-    fn parse_ack(&self, v: &Value, p: &PreparedOrder) -> Result<OrderReport, String> {
-        parse::parse_ack(v, p)
+    fn parse_ack(&self, venue: Venue, v: &Value, p: &PreparedOrder) -> Result<OrderReport, String> {
+        parse::parse_ack(venue, v, p)
     }
 
-    fn parse_trade(&self, v: &Value) -> Result<Fill, String> {
-        parse::parse_trade(v)
+    fn parse_trade(&self, venue: Venue, v: &Value) -> Result<Fill, String> {
+        parse::parse_trade(venue, v)
     }
 
     fn user_session(&self) -> Box<dyn UserSession> {

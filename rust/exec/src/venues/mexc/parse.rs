@@ -27,10 +27,10 @@ fn client_id(v: &Value, name: &str) -> Option<ClientOrderId> {
 }
 
 /// An order as `GET/DELETE /api/v3/order` and `openOrders` return it.
-pub fn parse_order(v: &Value) -> Result<OrderReport, String> {
+pub fn parse_order(venue: Venue, v: &Value) -> Result<OrderReport, String> {
     let side = Side::parse(&text(v, "side")?);
     Ok(OrderReport {
-        venue: Venue::MEXC,
+        venue,
         order_id: text(v, "orderId")?,
         client_id: client_id(v, "clientOrderId").or_else(|| client_id(v, "origClientOrderId")),
         symbol: text(v, "symbol")?,
@@ -49,9 +49,9 @@ pub fn parse_order(v: &Value) -> Result<OrderReport, String> {
 
 /// The placement acknowledgement (`orderId`, `transactTime`; no status: it is open
 /// as far as this answer says, and later evidence moves it on).
-pub fn parse_ack(v: &Value, p: &PreparedOrder) -> Result<OrderReport, String> {
+pub fn parse_ack(venue: Venue, v: &Value, p: &PreparedOrder) -> Result<OrderReport, String> {
     Ok(OrderReport {
-        venue: Venue::MEXC,
+        venue,
         order_id: text(v, "orderId")?,
         client_id: Some(p.client_id.clone()),
         symbol: p.symbol.clone(),
@@ -70,13 +70,13 @@ pub fn parse_ack(v: &Value, p: &PreparedOrder) -> Result<OrderReport, String> {
 }
 
 /// One row of `GET /api/v3/myTrades`.
-pub fn parse_trade(v: &Value) -> Result<Fill, String> {
+pub fn parse_trade(venue: Venue, v: &Value) -> Result<Fill, String> {
     let is_buyer = v
         .get("isBuyer")
         .and_then(Value::as_bool)
         .ok_or("missing field \"isBuyer\"")?;
     Ok(Fill {
-        venue: Venue::MEXC,
+        venue,
         trade_id: text(v, "id")?,
         order_id: text(v, "orderId")?,
         client_id: client_id(v, "clientOrderId"),
@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn parses_real_shapes() {
         let v: Value = serde_json::from_str(r#"{"symbol":"BTCUSDT","orderId":"C02__426060921085927424065","clientOrderId":"ab_1_a","price":"100.00","origQty":"2","executedQty":"0.5","cummulativeQuoteQty":"50","status":"PARTIALLY_FILLED","type":"LIMIT","side":"BUY","time":1,"updateTime":2}"#).unwrap();
-        let r = parse_order(&v).unwrap();
+        let r = parse_order(Venue::MEXC, &v).unwrap();
         assert_eq!(r.status, OrderStatus::PartiallyFilled);
         assert_eq!(r.filled_qty, Some(Amount::parse("0.5").unwrap()));
         assert_eq!(r.client_id.unwrap().as_str(), "ab_1_a");
@@ -138,6 +138,8 @@ mod tests {
         let bad: Value =
             serde_json::from_str(r#"{"orderId":1,"symbol":"X","side":"BUY","status":"WEIRD"}"#)
                 .unwrap();
-        assert!(parse_order(&bad).unwrap_err().contains("WEIRD"));
+        assert!(parse_order(Venue::MEXC, &bad)
+            .unwrap_err()
+            .contains("WEIRD"));
     }
 }

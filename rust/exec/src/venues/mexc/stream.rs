@@ -6,7 +6,6 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use arb_core::Venue;
 use arb_market::venues::mexc::proto::{Body, PushDataV3ApiWrapper};
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -208,7 +207,7 @@ fn frame(client: &VenueClient, bytes: &[u8], stats: &StreamStats) {
             };
             stats.orders.fetch_add(1, Ordering::Relaxed);
             tracker.on_report(&OrderReport {
-                venue: Venue::MEXC,
+                venue: client.venue(),
                 order_id: o.id.clone(),
                 client_id: (!o.client_id.is_empty())
                     .then(|| ClientOrderId::from_venue(&o.client_id)),
@@ -240,7 +239,7 @@ fn frame(client: &VenueClient, bytes: &[u8], stats: &StreamStats) {
             };
             stats.fills.fetch_add(1, Ordering::Relaxed);
             let fill = Fill {
-                venue: Venue::MEXC,
+                venue: client.venue(),
                 trade_id: d.trade_id.clone(),
                 order_id: d.order_id.clone(),
                 client_id: (!d.client_order_id.is_empty())
@@ -264,7 +263,7 @@ fn frame(client: &VenueClient, bytes: &[u8], stats: &StreamStats) {
         Some(Body::PrivateAccount(a)) => {
             if let (Some(free), Some(locked)) = (amt(&a.balance_amount), amt(&a.frozen_amount)) {
                 tracker.publish(ExecEvent::Balance {
-                    venue: Venue::MEXC,
+                    venue: client.venue(),
                     balance: Balance {
                         asset: a.vcoin_name.clone(),
                         free,

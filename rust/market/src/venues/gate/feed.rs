@@ -11,7 +11,7 @@ use super::frames::{
     pair_subscription, parse_frame, parse_rest_book, ping, subscription, GateBookChannel, GateEvent,
 };
 use crate::book::Scales;
-use crate::feed::FeedConfig;
+use crate::feed::{FeedConfig, FeedVenue};
 use crate::protocol::{FeedProtocol, Frame, FrameHandler, Snapshot, Streams, SubAction};
 use crate::sync::BookSync;
 
@@ -19,29 +19,27 @@ use crate::sync::BookSync;
 #[derive(Debug)]
 pub struct GateFeed {
     cfg: Arc<FeedConfig>,
+    /// The instance served and its endpoints.
+    at: FeedVenue,
 }
 
 impl GateFeed {
-    pub fn new(cfg: Arc<FeedConfig>) -> Self {
-        Self { cfg }
+    pub fn new(at: FeedVenue, cfg: Arc<FeedConfig>) -> Self {
+        Self { cfg, at }
     }
 
     fn rest(&self) -> &str {
-        self.cfg.gate_rest.trim_end_matches('/')
+        self.at.rest.trim_end_matches('/')
     }
 }
 
 impl FeedProtocol for GateFeed {
     fn venue(&self) -> Venue {
-        Venue::GATE
-    }
-
-    fn enabled(&self) -> bool {
-        self.cfg.gate_enabled
+        self.at.venue
     }
 
     fn ws_url(&self) -> &str {
-        &self.cfg.gate_ws
+        &self.at.ws
     }
 
     /// Gate documents no per-connection channel cap: the configured share.
@@ -171,7 +169,14 @@ mod tests {
     use crate::sync::Start;
 
     fn feed(cfg: FeedConfig) -> GateFeed {
-        GateFeed::new(Arc::new(cfg))
+        GateFeed::new(FeedVenue::public(Venue::GATE), Arc::new(cfg))
+    }
+
+    fn feed_at(rest: &str, cfg: FeedConfig) -> GateFeed {
+        GateFeed::new(
+            FeedVenue::new(Venue::GATE, rest, "wss://api.gateio.ws/ws/v4/"),
+            Arc::new(cfg),
+        )
     }
 
     /// The frames with their `time` stamp replaced by 0.
@@ -222,11 +227,13 @@ mod tests {
 
     #[test]
     fn rest_urls_and_sync_procedure() {
-        let f = feed(FeedConfig {
-            gate_rest: "http://127.0.0.1:9/api/v4/".into(),
-            gate_channel: GateBookChannel::OrderBookUpdate,
-            ..FeedConfig::default()
-        });
+        let f = feed_at(
+            "http://127.0.0.1:9/api/v4/",
+            FeedConfig {
+                gate_channel: GateBookChannel::OrderBookUpdate,
+                ..FeedConfig::default()
+            },
+        );
         assert_eq!(
             f.snapshot_url("BTC_USDT"),
             "http://127.0.0.1:9/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true"

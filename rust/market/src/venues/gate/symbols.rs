@@ -1,6 +1,6 @@
 //! Gate's symbol list (`GET /spot/currency_pairs`) and spelling (`BTC_USDT`).
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use serde::Deserialize;
 
 use crate::protocol::SymbolFormat;
@@ -11,8 +11,8 @@ use crate::symbols::{dec, int, DecText, Listing, SymbolError, SymbolStatus, Venu
 pub struct GateSymbols;
 
 impl SymbolFormat for GateSymbols {
-    fn venue(&self) -> Venue {
-        Venue::GATE
+    fn kind(&self) -> VenueKind {
+        VenueKind::Gate
     }
 
     fn parse_list(&self, body: &str) -> Result<Vec<Listing>, SymbolError> {

@@ -12,7 +12,7 @@ use super::frames::{
     subscription, ticker_channel, MexcPush, MAX_SUBSCRIPTIONS_PER_CONNECTION, PING,
 };
 use crate::book::Scales;
-use crate::feed::FeedConfig;
+use crate::feed::{FeedConfig, FeedVenue};
 use crate::protocol::{FeedProtocol, Frame, FrameHandler, Snapshot, Streams, SubAction};
 use crate::sync::BookSync;
 
@@ -20,15 +20,17 @@ use crate::sync::BookSync;
 #[derive(Debug)]
 pub struct MexcFeed {
     cfg: Arc<FeedConfig>,
+    /// The instance served and its endpoints.
+    at: FeedVenue,
 }
 
 impl MexcFeed {
-    pub fn new(cfg: Arc<FeedConfig>) -> Self {
-        Self { cfg }
+    pub fn new(at: FeedVenue, cfg: Arc<FeedConfig>) -> Self {
+        Self { cfg, at }
     }
 
     fn rest(&self) -> &str {
-        self.cfg.mexc_rest.trim_end_matches('/')
+        self.at.rest.trim_end_matches('/')
     }
 }
 
@@ -64,15 +66,11 @@ fn on_other_push(bytes: &[u8], to: &mut dyn FrameHandler) {
 
 impl FeedProtocol for MexcFeed {
     fn venue(&self) -> Venue {
-        Venue::MEXC
-    }
-
-    fn enabled(&self) -> bool {
-        self.cfg.mexc_enabled
+        self.at.venue
     }
 
     fn ws_url(&self) -> &str {
-        &self.cfg.mexc_ws
+        &self.at.ws
     }
 
     /// MEXC counts channels, not symbols: with tickers and trades a symbol takes three of
@@ -176,7 +174,14 @@ mod tests {
     use crate::sync::Start;
 
     fn feed(cfg: FeedConfig) -> MexcFeed {
-        MexcFeed::new(Arc::new(cfg))
+        MexcFeed::new(FeedVenue::public(Venue::MEXC), Arc::new(cfg))
+    }
+
+    fn feed_at(rest: &str, cfg: FeedConfig) -> MexcFeed {
+        MexcFeed::new(
+            FeedVenue::new(Venue::MEXC, rest, "wss://wbs-api.mexc.com/ws"),
+            Arc::new(cfg),
+        )
     }
 
     #[test]
@@ -229,10 +234,7 @@ mod tests {
 
     #[test]
     fn rest_urls_and_sync_procedure() {
-        let f = feed(FeedConfig {
-            mexc_rest: "http://127.0.0.1:9/".into(),
-            ..FeedConfig::default()
-        });
+        let f = feed_at("http://127.0.0.1:9/", FeedConfig::default());
         assert_eq!(
             f.snapshot_url("BTCUSDT"),
             "http://127.0.0.1:9/api/v3/depth?symbol=BTCUSDT&limit=1000"

@@ -1,6 +1,6 @@
 //! MEXC's symbol list (`GET /api/v3/exchangeInfo`) and spelling (`BTCUSDT`).
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use serde::Deserialize;
 
 use crate::protocol::SymbolFormat;
@@ -11,8 +11,8 @@ use crate::symbols::{dec, int, DecText, Listing, SymbolError, SymbolStatus, Venu
 pub struct MexcSymbols;
 
 impl SymbolFormat for MexcSymbols {
-    fn venue(&self) -> Venue {
-        Venue::MEXC
+    fn kind(&self) -> VenueKind {
+        VenueKind::Mexc
     }
 
     fn parse_list(&self, body: &str) -> Result<Vec<Listing>, SymbolError> {
