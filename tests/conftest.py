@@ -39,19 +39,22 @@ def sim_endpoints(sim: Simulator) -> dict[str, Any]:
     return sim.info
 
 
-def ccxt_mexc(sim: Simulator, pro: bool = False, secret: str | None = None) -> Any:
-    """A ccxt (async or pro) MEXC client on the simulator."""
+def ccxt_mexc(
+    sim: Simulator, pro: bool = False, secret: str | None = None, instance: str = "mexc"
+) -> Any:
+    """A ccxt (async or pro) MEXC client on the simulator's MEXC instance ``instance``."""
     import ccxt.async_support as ccxt_async
     import ccxt.pro as ccxt_pro
 
     info = sim.info
-    acc = info["accounts"]["mexc"]
+    acc = info["accounts"][instance]
     cls = ccxt_pro.mexc if pro else ccxt_async.mexc
     x = cls({"apiKey": acc["api_key"], "secret": secret or acc["api_secret"]})
     x.options["fetchMarkets"] = {
         "types": {"spot": True, "swap": {"linear": False, "inverse": False}}
     }
-    rest = info["mexc_rest"]
+    endpoint = sim.endpoints.venues[instance]
+    rest = endpoint.rest
     x.urls["api"]["spot"] = {"public": rest, "private": rest}
     # ccxt 4.5 asks for futures metadata during load_markets regardless of the option;
     # the simulator answers it with an empty contract list.
@@ -60,7 +63,7 @@ def ccxt_mexc(sim: Simulator, pro: bool = False, secret: str | None = None) -> A
         "private": rest + "/api/v1/private",
     }
     if pro:
-        x.urls["api"]["ws"] = {"spot": info["mexc_ws"], "swap": info["mexc_ws"]}
+        x.urls["api"]["ws"] = {"spot": endpoint.ws, "swap": endpoint.ws}
     return x
 
 

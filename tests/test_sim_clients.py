@@ -127,8 +127,20 @@ def test_cli_prints_endpoints_and_serves_until_interrupted(tmp_path: Path) -> No
     ) as p:
         assert p.stdout is not None
         info: dict[str, Any] = json.loads(p.stdout.readline())
-        assert set(info) == {"mexc_rest", "mexc_ws", "gate_rest", "gate_ws", "admin", "accounts"}
+        assert set(info) == {
+            "mexc_rest",
+            "mexc_ws",
+            "gate_rest",
+            "gate_ws",
+            "admin",
+            "venues",
+            "accounts",
+        }
         assert set(info["accounts"]) == {"mexc", "gateio"}
+        assert info["venues"] == [
+            {"name": "mexc", "kind": "mexc", "rest": info["mexc_rest"], "ws": info["mexc_ws"]},
+            {"name": "gateio", "kind": "gateio", "rest": info["gate_rest"], "ws": info["gate_ws"]},
+        ]
         with urllib.request.urlopen(info["mexc_rest"] + "/api/v3/exchangeInfo") as r:
             symbols = [s["symbol"] for s in json.load(r)["symbols"]]
         assert symbols == ["BTCUSDT", "ETHUSDT"]

@@ -2,7 +2,9 @@
 ``arbhybrid._native.Simulator`` (Rust crate ``arb-sim``).
 
 The simulator serves MEXC spot v3 and Gate.io v4 (REST and WebSocket) on 127.0.0.1 with a
-seeded moving market, plus an admin HTTP API with the ground truth. Everything runs on the
+seeded moving market, plus an admin HTTP API with the ground truth. It hosts any list of
+venue instances (``venues``, default ``mexc`` and ``gateio``), each on its own port with
+its own books and accounts. Everything runs on the
 native module's runtime; this class only starts, stops and asks for the truth.
 """
 
@@ -31,19 +33,35 @@ class Account:
 
 
 @dataclass(frozen=True)
+class VenueEndpoint:
+    """Where one venue instance listens: its adapter kind (``mexc`` / ``gateio``) and
+    its REST and WebSocket URLs in that kind's format."""
+
+    kind: str
+    rest: str
+    ws: str
+
+
+@dataclass(frozen=True)
 class Endpoints:
+    """The named fields are the first instance of each kind (the default ``mexc`` /
+    ``gateio`` when hosted; empty when none of that kind is); ``venues`` holds every
+    instance by name, in config order."""
+
     mexc_rest: str
     mexc_ws: str
     gate_rest: str
     gate_ws: str
     admin: str
+    venues: dict[str, VenueEndpoint]
 
 
 class Simulator:
     """A running (after :meth:`start`) simulator.
 
     ``config`` holds the fields of ``arb_sim::SimConfig`` (all optional): ``seed``,
-    ``symbols`` (unified, ``"BTC/USDT"``), ``mexc_port``, ``gateio_port``, ``admin_port``,
+    ``symbols`` (unified, ``"BTC/USDT"``), ``venues`` (``[{"name": "mexc_b", "kind":
+    "mexc", "port": 0}, ...]``), ``mexc_port``, ``gateio_port``, ``admin_port``,
     ``trader_balances`` (asset -> decimal string), ``update_rate_hz``,
     ``opportunity_rate_per_min``, ``rate_limits``, ``market_paused``, ``maker_levels``, ...
     """
@@ -88,10 +106,19 @@ class Simulator:
             gate_rest=i["gate_rest"],
             gate_ws=i["gate_ws"],
             admin=i["admin"],
+            venues={
+                v["name"]: VenueEndpoint(kind=v["kind"], rest=v["rest"], ws=v["ws"])
+                for v in i["venues"]
+            },
         )
 
     def account(self, venue: str) -> Account:
-        a = self.info["accounts"][venue]
+        """The trader's keys on the instance called ``venue``."""
+        accounts = self.info["accounts"]
+        if venue not in accounts:
+            names = ", ".join(v["name"] for v in self.info["venues"])
+            raise ValueError(f"unknown venue {venue!r} (configured: {names})")
+        a = accounts[venue]
         return Account(api_key=a["api_key"], api_secret=a["api_secret"])
 
     def truth_book(self, venue: str, venue_symbol: str, depth: int = 20) -> dict[str, Any] | None:

@@ -2,9 +2,7 @@
 //! starts the simulator on the process-wide runtime and hands ground truth back as plain
 //! Python dicts/lists (built from JSON, so the shapes match the admin HTTP API).
 
-use std::str::FromStr;
-
-use arb_core::Venue;
+use arb_sim::state::VenueState;
 use arb_sim::{SimConfig, Simulator};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
@@ -19,10 +17,6 @@ pub struct PySimulator {
     inner: Mutex<Option<Simulator>>,
 }
 
-fn venue(v: &str) -> PyResult<Venue> {
-    Venue::from_str(v).map_err(|e| value_error(e.to_string()))
-}
-
 fn to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
     let s = serde_json::to_string(v).map_err(|e| startup_error(e.to_string()))?;
     Ok(py.import("json")?.call_method1("loads", (s,))?.unbind())
@@ -35,6 +29,17 @@ impl PySimulator {
             .as_ref()
             .ok_or_else(|| startup_error("simulator is not running (call start())"))?;
         Ok(f(sim))
+    }
+
+    /// `f` on the running simulator's instance called `name` (a ValueError naming the
+    /// configured instances for an unknown one).
+    fn on_venue<T>(&self, name: &str, f: impl FnOnce(&VenueState) -> T) -> PyResult<T> {
+        self.with(|s| {
+            s.shared()
+                .lookup(name)
+                .map(f)
+                .map_err(|e| value_error(e.to_string()))
+        })?
     }
 }
 
@@ -52,8 +57,9 @@ impl PySimulator {
     }
 
     /// Starts the simulator; returns its endpoints and the test accounts:
-    /// `{mexc_rest, mexc_ws, gate_rest, gate_ws, admin, accounts: {mexc: {api_key,
-    /// api_secret}, gateio: {...}}}`.
+    /// `{mexc_rest, mexc_ws, gate_rest, gate_ws, admin, venues: [{name, kind, rest, ws},
+    /// ...], accounts: {mexc: {api_key, api_secret}, gateio: {...}, ...}}` (every
+    /// instance, `venues` in config order, `accounts` by instance name).
     fn start(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         if self.inner.lock().is_some() {
             return Err(startup_error("simulator already started"));
@@ -65,10 +71,10 @@ impl PySimulator {
         let mut v =
             serde_json::to_value(sim.endpoints()).map_err(|e| startup_error(e.to_string()))?;
         let mut accounts = serde_json::Map::new();
-        for venue in [Venue::MEXC, Venue::GATE] {
-            let t = sim.trader(venue);
+        for vs in sim.shared().venues() {
+            let t = &vs.trader;
             accounts.insert(
-                venue.as_str().into(),
+                vs.name.clone(),
                 serde_json::json!({"api_key": t.api_key, "api_secret": t.api_secret}),
             );
         }
@@ -85,27 +91,23 @@ impl PySimulator {
         venue_symbol: &str,
         depth: usize,
     ) -> PyResult<Py<PyAny>> {
-        let v = venue(venue_name)?;
-        let book = self.with(|s| s.truth_book(v, venue_symbol, depth))?;
+        let book = self.on_venue(venue_name, |v| v.truth_book(venue_symbol, depth))?;
         to_py(py, &serde_json::to_value(book).unwrap_or_default())
     }
 
     /// `{asset: [free, locked]}`.
     fn balances(&self, py: Python<'_>, venue_name: &str, api_key: &str) -> PyResult<Py<PyAny>> {
-        let v = venue(venue_name)?;
-        let b = self.with(|s| s.balances(v, api_key))?;
+        let b = self.on_venue(venue_name, |v| v.truth_balances(api_key))?;
         to_py(py, &serde_json::to_value(b).unwrap_or_default())
     }
 
     fn orders(&self, py: Python<'_>, venue_name: &str, api_key: &str) -> PyResult<Py<PyAny>> {
-        let v = venue(venue_name)?;
-        let o = self.with(|s| s.orders(v, api_key))?;
+        let o = self.on_venue(venue_name, |v| v.truth_orders(api_key))?;
         to_py(py, &serde_json::to_value(o).unwrap_or_default())
     }
 
     fn fills(&self, py: Python<'_>, venue_name: &str, api_key: &str) -> PyResult<Py<PyAny>> {
-        let v = venue(venue_name)?;
-        let f = self.with(|s| s.fills(v, api_key))?;
+        let f = self.on_venue(venue_name, |v| v.truth_fills(api_key))?;
         to_py(py, &serde_json::to_value(f).unwrap_or_default())
     }
 
@@ -114,8 +116,7 @@ impl PySimulator {
     }
 
     fn inject_gap(&self, venue_name: &str, venue_symbol: &str) -> PyResult<()> {
-        let v = venue(venue_name)?;
-        self.with(|s| s.inject_gap(v, venue_symbol))
+        self.on_venue(venue_name, |v| v.inject_gap(venue_symbol))
     }
 
     /// Injects a fault from its JSON spec (see `arb_sim::FaultSpec`); returns its id.

@@ -3,7 +3,7 @@
 //! fair price, its routes and URLs; and [`adapter`], the one place that maps an adapter
 //! kind to its adapter.
 
-use arb_core::{Venue, VenueKind};
+use arb_core::VenueKind;
 use axum::Router;
 use rand_chacha::ChaCha8Rng;
 
@@ -28,7 +28,8 @@ pub struct Adapter {
     /// The venue's rules of a generated symbol with these price/qty decimals.
     pub generated_rules: fn(u32, u32) -> Rules,
     /// How many market steps its makers take to close the gap to the fair price (the
-    /// venues lag by different amounts, so cross-venue gaps open).
+    /// venues lag by different amounts, so cross-venue gaps open); a second instance of
+    /// the kind lags one step more (`VenueState::view_lag`).
     pub view_lag: i128,
     /// REST and WebSocket routes of one instance.
     pub router: fn(VenueRef) -> Router,
@@ -37,8 +38,8 @@ pub struct Adapter {
 }
 
 /// The adapter of a venue kind.
-pub fn adapter(kind: Venue) -> &'static Adapter {
-    match kind.kind() {
+pub fn adapter(kind: VenueKind) -> &'static Adapter {
+    match kind {
         VenueKind::Mexc => &crate::mexc::ADAPTER,
         VenueKind::Gate => &crate::gate::ADAPTER,
     }

@@ -47,11 +47,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// The venue instance a path names (its name, or an alias of its kind).
+/// The venue instance a path names (its name; `gate` and `gate.io` name `gateio`).
 fn venue<'a>(s: &'a Shared, name: &str) -> Result<&'a VenueState, Response> {
-    s.venue_named(name).ok_or_else(|| {
-        let names: Vec<&str> = s.venues().iter().map(|v| v.name.as_str()).collect();
-        let error = format!("unknown venue {name:?} (expected one of {names:?})");
+    s.lookup(name).map_err(|e| {
+        let error = e.to_string();
         (StatusCode::NOT_FOUND, Json(json!({ "error": error }))).into_response()
     })
 }

@@ -1,7 +1,37 @@
 //! The simulator's configuration: every knob has a default so `SimConfig::default()`
-//! starts a realistic two-venue market on OS-chosen loopback ports.
+//! starts a realistic two-venue market on OS-chosen loopback ports; `venues` lists the
+//! venue instances it hosts (any number, of any adapter kind).
 
 use std::collections::BTreeMap;
+
+use arb_core::{Venue, VenueKind};
+
+use crate::state::Instance;
+use crate::SimError;
+
+/// One venue instance in [`SimConfig::venues`]: `{name: "mexc_b", kind: "mexc", port: 0}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueConfig {
+    /// The instance's name: its `arb_core::Venue` (so the engine's venue of the same name
+    /// is the same venue), its admin paths, counters and reports.
+    pub name: String,
+    /// The adapter kind that speaks its protocol: `mexc` or `gateio` (`gate`, `gate.io`).
+    pub kind: String,
+    /// 0 = the OS chooses (for a default instance, `mexc_port` / `gateio_port` apply).
+    #[serde(default)]
+    pub port: u16,
+}
+
+impl VenueConfig {
+    fn new(name: &str, kind: &str) -> Self {
+        VenueConfig {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            port: 0,
+        }
+    }
+}
 
 /// Everything that shapes one simulator run. Deserializable from the `simulator`
 /// section of the project config (JSON/YAML via serde); unknown fields are rejected
@@ -14,7 +44,11 @@ pub struct SimConfig {
     /// Unified symbols ("BTC/USDT"). Known majors get hand-picked precision rules; any
     /// other `BASE/QUOTE` gets rules derived deterministically from the seed.
     pub symbols: Vec<String>,
-    /// 0 = the OS chooses. Everything binds 127.0.0.1 only.
+    /// The venue instances, in order (default: `mexc` and `gateio`). Each is a venue of
+    /// its own: port, matching engine and books, accounts, rate limits, faults, counters.
+    pub venues: Vec<VenueConfig>,
+    /// Ports of the default instances `mexc` and `gateio` when their `venues` entry says
+    /// 0. 0 = the OS chooses. Everything binds 127.0.0.1 only.
     pub mexc_port: u16,
     pub gateio_port: u16,
     pub admin_port: u16,
@@ -78,19 +112,49 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
-    /// The venue instances this config hosts, in list order: one per adapter kind this
-    /// round (MEXC, then Gate.io), named as `arb_core::Venue` names them.
-    pub fn instances(&self) -> Vec<crate::state::Instance> {
-        use arb_core::Venue;
-        let instance = |kind: Venue, port: u16| crate::state::Instance {
-            kind,
-            name: kind.as_str().to_string(),
-            port,
-        };
-        vec![
-            instance(Venue::MEXC, self.mexc_port),
-            instance(Venue::GATE, self.gateio_port),
-        ]
+    /// The venue instances this config hosts, in list order, each registered as an
+    /// `arb_core::Venue` of its kind.
+    ///
+    /// # Errors
+    /// An empty list, an unknown kind, a bad or duplicate name, a name already registered
+    /// with another kind, or a default instance whose port disagrees with `mexc_port` /
+    /// `gateio_port`.
+    pub fn instances(&self) -> Result<Vec<Instance>, SimError> {
+        if self.venues.is_empty() {
+            return Err(SimError::Config("venues is empty".into()));
+        }
+        let mut out: Vec<Instance> = Vec::with_capacity(self.venues.len());
+        for (i, vc) in self.venues.iter().enumerate() {
+            let at = |e: String| SimError::Config(format!("venues[{i}] ({:?}): {e}", vc.name));
+            let kind: VenueKind = vc.kind.parse().map_err(|e| at(format!("{e}")))?;
+            let venue = Venue::register(&vc.name, kind).map_err(|e| at(e.to_string()))?;
+            if out.iter().any(|x| x.venue == venue) {
+                return Err(at(format!("venue {venue} is listed twice")));
+            }
+            // The default instances keep their old port settings.
+            let legacy = match venue {
+                Venue::MEXC => self.mexc_port,
+                Venue::GATE => self.gateio_port,
+                _ => 0,
+            };
+            let port = match (vc.port, legacy) {
+                (p, 0) | (0, p) => p,
+                (p, l) if p == l => p,
+                (p, l) => {
+                    return Err(at(format!(
+                        "port {p} disagrees with {}_port {l}",
+                        kind.as_str()
+                    )))
+                }
+            };
+            out.push(Instance {
+                venue,
+                kind,
+                name: venue.as_str().to_string(),
+                port,
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -113,6 +177,10 @@ impl Default for SimConfig {
                 "ETH/USDT".into(),
                 "SOL/USDT".into(),
                 "XRP/USDT".into(),
+            ],
+            venues: vec![
+                VenueConfig::new("mexc", "mexc"),
+                VenueConfig::new("gateio", "gateio"),
             ],
             mexc_port: 0,
             gateio_port: 0,

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -33,15 +33,18 @@ pub mod spec;
 pub mod state;
 pub mod ws;
 
-pub use config::SimConfig;
+pub use config::{SimConfig, VenueConfig};
 pub use faults::{FaultKind, FaultRecord, FaultSpec, OrderError, WsScope};
 pub use state::Shared;
 
-/// Why the simulator could not start.
+/// Why the simulator could not start, or could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("simulator config: {0}")]
     Config(String),
+    /// A venue name this simulator does not host.
+    #[error("unknown venue {name:?} (configured: {configured})")]
+    UnknownVenue { name: String, configured: String },
     #[error("simulator could not bind {what} on 127.0.0.1:{port}: {source}")]
     Bind {
         what: String,
@@ -50,7 +53,9 @@ pub enum SimError {
     },
 }
 
-/// Where each venue and the admin API listen.
+/// Where each venue instance and the admin API listen. The named fields are the first
+/// instance of each kind (the default `mexc` / `gateio` when hosted; empty when the
+/// config hosts none of that kind); `venues` lists every instance.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Endpoints {
     /// `http://127.0.0.1:PORT` (paths `/api/v3/...`).
@@ -63,6 +68,25 @@ pub struct Endpoints {
     pub gate_ws: String,
     /// `http://127.0.0.1:PORT`.
     pub admin: String,
+    /// Every instance, in config order.
+    pub venues: Vec<VenueEndpoint>,
+}
+
+/// Where one venue instance listens (serialized `{name, kind, rest, ws}`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct VenueEndpoint {
+    #[serde(rename = "name")]
+    pub venue: Venue,
+    #[serde(serialize_with = "kind_name")]
+    pub kind: VenueKind,
+    /// The REST base URL in the kind's format (as `mexc_rest` / `gate_rest`).
+    pub rest: String,
+    /// The WebSocket URL in the kind's format (as `mexc_ws` / `gate_ws`).
+    pub ws: String,
+}
+
+fn kind_name<S: serde::Serializer>(k: &VenueKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(k.as_str())
 }
 
 /// API credentials of an account on one venue.
@@ -146,28 +170,40 @@ impl Simulator {
         let shared = Arc::new(Shared::new(cfg)?);
         let cancel = shared.cancel.clone();
         let port = |l: &tokio::net::TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
-        let instances = shared.cfg.instances();
         let mut listeners = Vec::new();
-        for inst in &instances {
-            listeners.push(bind(&inst.name, inst.port).await?);
+        for vs in shared.venues() {
+            listeners.push(bind(&vs.name, vs.port).await?);
         }
         let admin = bind("admin", shared.cfg.admin_port).await?;
-        // (REST, WebSocket) URLs per instance, in list order.
-        let urls: Vec<(String, String)> = shared
+        let venues: Vec<VenueEndpoint> = shared
             .venues()
             .iter()
             .zip(&listeners)
-            .map(|(vs, l)| (vs.adapter.urls)(port(l)))
+            .map(|(vs, l)| {
+                let (rest, ws) = (vs.adapter.urls)(port(l));
+                VenueEndpoint {
+                    venue: vs.venue,
+                    kind: vs.kind,
+                    rest,
+                    ws,
+                }
+            })
             .collect();
-        let urls_of = |v: Venue| urls[shared.venue(v).index].clone();
+        let urls_of = |kind: VenueKind| {
+            shared.first_of(kind).map_or_else(Default::default, |vs| {
+                let e = &venues[vs.index];
+                (e.rest.clone(), e.ws.clone())
+            })
+        };
         let ((mexc_rest, mexc_ws), (gate_rest, gate_ws)) =
-            (urls_of(Venue::MEXC), urls_of(Venue::GATE));
+            (urls_of(VenueKind::Mexc), urls_of(VenueKind::Gate));
         let endpoints = Endpoints {
             mexc_rest,
             mexc_ws,
             gate_rest,
             gate_ws,
             admin: format!("http://127.0.0.1:{}", port(&admin)),
+            venues,
         };
         let mut tasks = Vec::new();
         for (index, listener) in listeners.into_iter().enumerate() {
@@ -203,6 +239,10 @@ impl Simulator {
     }
 
     /// The account a client trades with on `venue`.
+    ///
+    /// # Panics
+    /// When this simulator does not host `venue` (as every method taking a `Venue`;
+    /// [`Shared::lookup`] is the fallible lookup by name).
     pub fn trader(&self, venue: Venue) -> &TestAccount {
         &self.shared.venue(venue).trader
     }

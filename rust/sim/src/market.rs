@@ -140,12 +140,12 @@ impl Market {
                 }
             }
         }
-        // This venue's view lags the fair price (each adapter by its own amount: Gate
-        // more than MEXC) with noise.
+        // This venue's view lags the fair price (each instance by its own amount: Gate
+        // more than MEXC, a second MEXC more than the first) with noise.
         let vs = shared.venue_at(venue);
         let fair = self.fair[sym] as i128;
         let view = self.view[venue][sym] as i128;
-        let lag = vs.adapter.view_lag;
+        let lag = vs.view_lag;
         let noise = fair * self.rng.random_range(-1i128..=1) / 20_000;
         self.view[venue][sym] = (view + (fair - view) / lag + noise).max(1) as u64;
 
@@ -331,7 +331,9 @@ impl Market {
 
 /// A random venue position out of `venues`. Two venues take one coin flip (the first
 /// on heads), the draw seeded runs have always made, so the same seed opens the same
-/// gaps as before the venues became a list.
+/// gaps as before the venues became a list. With more, a uniform draw: a gap lifts (or
+/// lowers) the drawn venue against every other, so each draw opens the ordered pairs
+/// into (or out of) it, and over the draws every ordered pair of venues.
 fn pick_venue(rng: &mut ChaCha8Rng, venues: usize) -> usize {
     if venues == 2 {
         usize::from(!rng.random::<bool>())
@@ -340,7 +342,9 @@ fn pick_venue(rng: &mut ChaCha8Rng, venues: usize) -> usize {
     }
 }
 
-/// Opens a gap on a random symbol and venue, in a random direction, with `rng`'s draws.
+/// Opens a gap on a random symbol and venue, in a random direction, with `rng`'s draws:
+/// a positive gap makes that venue the one to sell on (buy on any other), a negative one
+/// the one to buy on.
 fn open_gap(rng: &mut ChaCha8Rng, gaps: &mut [Option<Gap>], venues: usize, cfg: &SimConfig) {
     let g = rng.random_range(0..gaps.len());
     let venue = pick_venue(rng, venues);

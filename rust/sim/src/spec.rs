@@ -111,7 +111,8 @@ const KNOWN: &[Known] = &[
     },
 ];
 
-/// Builds one venue's spec for a unified symbol, with the rules its adapter gives.
+/// Builds one venue instance's spec for a unified symbol, with the rules its kind's
+/// adapter gives.
 /// `index` and `seed` make the rules of unknown symbols deterministic (the same fair
 /// price and decimals on every venue).
 ///
@@ -121,9 +122,9 @@ pub fn specs_for(
     unified: &str,
     index: usize,
     seed: u64,
-    kind: Venue,
+    venue: Venue,
 ) -> Result<SymbolSpec, SimError> {
-    let adapter = crate::adapter::adapter(kind);
+    let adapter = crate::adapter::adapter(venue.kind());
     let (base, quote) = unified
         .split_once('/')
         .filter(|(b, q)| {
@@ -162,7 +163,7 @@ pub fn specs_for(
         .map_err(|e| SimError::Config(format!("{unified}: min notional: {e}")))?
         as u128;
     Ok(SymbolSpec {
-        venue: kind,
+        venue,
         unified: format!("{base}/{quote}"),
         venue_symbol: (adapter.symbol)(&base, &quote),
         base,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arb_core::fixed::format_scaled;
-use arb_core::Venue;
+use arb_core::{Venue, VenueKind};
 use parking_lot::Mutex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -83,23 +83,33 @@ pub struct KeyEntry {
     pub secret: String,
 }
 
-/// One venue instance the simulator hosts: the adapter kind that speaks its protocol,
-/// its name (admin paths, counters, reports) and its port (0 = OS-chosen).
+/// One venue instance the simulator hosts: its registered venue, the adapter kind that
+/// speaks its protocol, its name (admin paths, counters, reports) and its port
+/// (0 = OS-chosen). Made by [`SimConfig::instances`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instance {
-    pub kind: Venue,
+    pub venue: Venue,
+    pub kind: VenueKind,
     pub name: String,
     pub port: u16,
 }
 
 /// One venue instance: engine, fan-out, accounts.
 pub struct VenueState {
+    /// The instance (`arb_core::Venue`, registered under its name).
+    pub venue: Venue,
     /// Which adapter speaks for it.
-    pub kind: Venue,
+    pub kind: VenueKind,
     pub adapter: &'static Adapter,
     pub name: String,
+    /// The port it was configured with (0 = OS-chosen).
+    pub port: u16,
     /// Its position in [`Shared::venues`].
     pub index: usize,
+    /// How many market steps its makers take to close the gap to the fair price: its
+    /// adapter's lag, plus one for each earlier instance of the same kind, so two
+    /// instances of a kind lag by different amounts and natural gaps open between them too.
+    pub view_lag: i128,
     pub specs: Arc<Vec<SymbolSpec>>,
     pub by_symbol: HashMap<String, usize>,
     pub exchange: Mutex<Exchange>,
@@ -125,6 +135,7 @@ impl VenueState {
     fn new(
         instance: &Instance,
         index: usize,
+        view_lag: i128,
         specs: Vec<SymbolSpec>,
         cfg: Arc<SimConfig>,
         rng: &mut ChaCha8Rng,
@@ -159,17 +170,20 @@ impl VenueState {
         );
         let (tx, _) = broadcast::channel(cfg.ws_backlog.max(16));
         Ok(VenueState {
+            venue: instance.venue,
             kind: instance.kind,
             adapter,
             name: instance.name.clone(),
+            port: instance.port,
             index,
+            view_lag,
             specs,
             by_symbol,
             exchange: Mutex::new(ex),
             tx,
             keys,
             trader: TestAccount {
-                venue: instance.kind,
+                venue: instance.venue,
                 api_key,
                 api_secret,
             },
@@ -519,11 +533,11 @@ impl Shared {
                 cfg.update_rate_hz
             )));
         }
-        let instances = cfg.instances();
+        let instances = cfg.instances()?;
         let mut specs: Vec<Vec<SymbolSpec>> = vec![Vec::new(); instances.len()];
         for (i, s) in cfg.symbols.iter().enumerate() {
             for (inst, list) in instances.iter().zip(specs.iter_mut()) {
-                let spec = specs_for(s, i, cfg.seed, inst.kind)?;
+                let spec = specs_for(s, i, cfg.seed, inst.venue)?;
                 if list.iter().any(|x| x.unified == spec.unified) {
                     return Err(SimError::Config(format!("symbol {s} listed twice")));
                 }
@@ -542,7 +556,10 @@ impl Shared {
             .zip(specs)
             .enumerate()
             .map(|(i, (inst, specs))| {
-                VenueState::new(inst, i, specs, cfg.clone(), &mut rng, referee.clone())
+                let same_kind_before = instances[..i].iter().filter(|x| x.kind == inst.kind);
+                let lag =
+                    crate::adapter::adapter(inst.kind).view_lag + same_kind_before.count() as i128;
+                VenueState::new(inst, i, lag, specs, cfg.clone(), &mut rng, referee.clone())
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Shared {
@@ -564,25 +581,47 @@ impl Shared {
         &self.venues[index]
     }
 
-    /// The first instance of adapter kind `v` (the callers that name a venue by
-    /// `arb_core::Venue`: the public API, fault specs, benches).
-    ///
-    /// # Panics
-    /// Never this round: [`SimConfig::instances`] always lists one instance per kind.
-    pub fn venue(&self, v: Venue) -> &VenueState {
-        self.venues
-            .iter()
-            .find(|s| s.kind == v)
-            .expect("one instance per venue kind")
+    /// The instance `v`, if this simulator hosts it.
+    pub fn find(&self, v: Venue) -> Option<&VenueState> {
+        self.venues.iter().find(|s| s.venue == v)
     }
 
-    /// The instance called `name`, or failing that the first of the kind `name` parses
-    /// as (admin paths accept `gate` and `gate.io` for `gateio`).
+    /// The instance `v` (the callers that name a venue by `arb_core::Venue`: the public
+    /// API, benches).
+    ///
+    /// # Panics
+    /// When this simulator does not host `v` (see [`Shared::find`]).
+    pub fn venue(&self, v: Venue) -> &VenueState {
+        self.find(v)
+            .unwrap_or_else(|| panic!("{}", self.unknown(v.as_str())))
+    }
+
+    /// The instance called `name` (the kinds' aliases `gate` and `gate.io` name `gateio`).
     pub fn venue_named(&self, name: &str) -> Option<&VenueState> {
-        self.venues.iter().find(|s| s.name == name).or_else(|| {
-            let kind = name.parse::<Venue>().ok()?;
-            self.venues.iter().find(|s| s.kind == kind)
-        })
+        Venue::named(name).and_then(|v| self.find(v))
+    }
+
+    /// The instance called `name`, or an error naming the configured ones.
+    ///
+    /// # Errors
+    /// [`SimError::UnknownVenue`].
+    pub fn lookup(&self, name: &str) -> Result<&VenueState, SimError> {
+        self.venue_named(name).ok_or_else(|| self.unknown(name))
+    }
+
+    fn unknown(&self, name: &str) -> SimError {
+        let names: Vec<&str> = self.venues.iter().map(|v| v.name.as_str()).collect();
+        SimError::UnknownVenue {
+            name: name.to_string(),
+            configured: names.join(", "),
+        }
+    }
+
+    /// The first instance of `kind`: the default instance when hosted (`mexc`,
+    /// `gateio`), else the first of that kind in the list.
+    pub fn first_of(&self, kind: VenueKind) -> Option<&VenueState> {
+        self.find(kind.default_venue())
+            .or_else(|| self.venues.iter().find(|s| s.kind == kind))
     }
 
     pub fn set_paused(&self, paused: bool) {
@@ -605,12 +644,12 @@ impl Shared {
         serde_json::Value::Object(m)
     }
 
-    /// Injects a fault on its venue.
+    /// Injects a fault on the instance its spec names.
     ///
     /// # Errors
-    /// As [`VenueState::inject_fault`].
+    /// A venue this simulator does not host; as [`VenueState::inject_fault`].
     pub fn inject_fault(&self, spec: FaultSpec) -> Result<u64, SimError> {
-        self.venue(spec.venue).inject_fault(spec)
+        self.lookup(spec.venue.as_str())?.inject_fault(spec)
     }
 
     /// Every fault injected on every venue, with how often each fired.
