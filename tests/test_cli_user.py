@@ -73,7 +73,8 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     scratch.mkdir()
     runs = []
     for _ in range(2):
-        r = cli(scratch, "run", "--config", str(config), "--duration", "3")
+        # 4 s: the first gap opens about 3 s into the session, so each run trades.
+        r = cli(scratch, "run", "--config", str(config), "--duration", "4")
         assert r.returncode == 0, r.stdout + r.stderr
         runs.append(r)
         time.sleep(1.1)  # the session journals are named by the second they start
@@ -114,6 +115,31 @@ def test_a_journal_file_alone_holds_the_run(two_runs: dict[str, object], tmp_pat
         n = conn.execute("SELECT COUNT(*) FROM transactions").fetchone()[0]
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         assert conn.execute("SELECT COUNT(*) FROM transactions").fetchone()[0] == n
+
+
+def test_a_journal_file_alone_holds_the_run_after_the_python_api_stops(tmp_path: Path) -> None:
+    """Item 2, from Python: after ``RunningEngine.shutdown()`` (the engine, and so its
+    journal, still open) the journal file alone holds the run."""
+    journal = tmp_path / "drive.sqlite"
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "examples" / "drive_engine.py"),
+            *("--seconds", "2", "--config", str(checkout(tmp_path)), "--journal", str(journal)),
+        ],
+        cwd=tmp_path,
+        env=user_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(journal, copy)
+    with sqlite3.connect(copy) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"meta", "transactions", "orders", "fills"} <= tables, tables
 
 
 def test_paths_resolve_against_the_configuration(two_runs: dict[str, object]) -> None:
@@ -198,6 +224,36 @@ def test_a_mistyped_command_names_the_commands(tmp_path: Path) -> None:
         assert name in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "command", "closest"),
+    [
+        (["run", "--durration", "5"], "run", "--duration"),
+        (["--durration", "5"], "run", "--duration"),  # run is the default command
+        (["history", "--symbl", "BTC/USDT"], "history", "--symbol"),
+    ],
+)
+def test_a_mistyped_option_names_its_command_and_the_closest(
+    tmp_path: Path, args: list[str], command: str, closest: str
+) -> None:
+    """Item 7, for options: the error is under the command's own usage line (the options
+    it takes) and offers the closest option."""
+    r = cli(tmp_path, *args)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"usage: python -m arbhybrid {command} " in r.stderr, r.stderr
+    assert f"unrecognized arguments: {args[-2]}" in r.stderr, r.stderr
+    assert f"did you mean {closest!r}" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_campaign_minutes_must_be_positive_and_finite(tmp_path: Path, value: str) -> None:
+    """Item 4, for the campaign: its length is a usage error too when it is not a positive,
+    finite number, before anything starts."""
+    r = cli(tmp_path, "campaign", f"--minutes={value}", "--workdir", "work", timeout=30)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "--minutes" in r.stderr, r.stderr
+    assert not (tmp_path / "work").exists()
+
+
 def test_a_dry_run_says_it_sent_nothing(tmp_path: Path) -> None:
     """Item 9: a dry run's status line and summary say it was a dry run."""
     config = checkout(tmp_path)
@@ -246,6 +302,26 @@ def test_rough_edges(two_runs: dict[str, object], tmp_path: Path) -> None:
         broken.unlink()
     assert r.returncode == 0, r.stdout + r.stderr
     assert "skipped run sim/20000101-000000-1" in r.stderr and "not a journal" in r.stderr
+
+
+def test_history_limit(two_runs: dict[str, object]) -> None:
+    """Item 10: ``--limit`` is a positive whole number (-1 showed all but one row, 0
+    nothing), and the count of rows shown per run is of the rows shown."""
+    config, scratch = str(two_runs["config"]), two_runs["scratch"]
+    assert isinstance(scratch, Path)
+    for value in ("0", "-1"):
+        r = cli(scratch, "history", "--config", config, "--limit", value)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "--limit" in r.stderr and f"{value!r}" in r.stderr, r.stderr
+    every = cli(scratch, "history", "--config", config)
+    assert every.returncode == 0, every.stderr
+    assert int(every.stdout.split()[0]) >= 2, every.stdout  # each run traded
+    one = cli(scratch, "history", "--config", config, "--limit", "1")
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.split()[0] == "1", one.stdout
+    listed = one.stdout[one.stdout.index("runs read (transactions shown):") :]
+    shown = [int(n) for n in re.findall(r"\((\d+)", listed)]
+    assert sorted(shown) == [0, 1], listed
 
 
 @pytest.mark.parametrize("delay_s", [0.1, 0.3, 0.8])

@@ -20,6 +20,7 @@ from arbhybrid.commands._common import (
     EXIT_USAGE,
     add_config_argument,
     load_settings,
+    positive_whole,
     state_dir,
 )
 
@@ -73,7 +74,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         type=parse_since,
         help="only transactions started before: a duration back from now (5m) or an ISO time",
     )
-    hist.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    hist.add_argument(
+        "--limit", type=positive_whole, default=50, help="at most this many (default 50)"
+    )
     hist.set_defaults(func=history_command)
 
 
@@ -210,7 +213,7 @@ def history_command(args: argparse.Namespace) -> int:
                     until_ms=args.until,
                     limit=args.limit,
                 )
-            counts[run.name] = len(txs)
+            counts[run.name] = 0
             rows.extend((run.name, t) for t in txs)
         _check_filter("--symbol", args.symbol, symbols)
     except _Usage as e:
@@ -221,6 +224,8 @@ def history_command(args: argparse.Namespace) -> int:
         return 1
     rows.sort(key=lambda r: (r[1].started_ms, r[1].tx_id), reverse=True)
     rows = rows[: args.limit]
+    for name, _ in rows:
+        counts[name] += 1
     from rich.console import Console
     from rich.table import Table
 
