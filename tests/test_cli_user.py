@@ -154,6 +154,19 @@ def test_paths_resolve_against_the_configuration(two_runs: dict[str, object]) ->
         assert Path(journal_of(r.stdout)).parent.parent == config.parent / "runs"
 
 
+def test_the_report_goes_to_the_state_directory(two_runs: dict[str, object]) -> None:
+    """Item 6, for ``report``: without ``--out`` the report is written beside the
+    configuration's journals, not into a ``runs/`` of the current directory."""
+    config, scratch = two_runs["config"], two_runs["scratch"]
+    assert isinstance(config, Path) and isinstance(scratch, Path)
+    r = cli(scratch, "report", "--config", str(config))
+    assert r.returncode == 0, r.stdout + r.stderr
+    page = config.parent / "runs" / "report" / "report.html"
+    assert r.stdout.splitlines()[0] == str(page), r.stdout
+    assert page.is_file()
+    assert not (scratch / "runs").exists()
+
+
 def test_without_a_configuration_the_error_says_how_to_give_one(tmp_path: Path) -> None:
     """Item 6: no config.yaml here: the error names --config."""
     for command in (["run"], ["history"], ["status"]):
@@ -265,6 +278,35 @@ def test_a_dry_run_says_it_sent_nothing(tmp_path: Path) -> None:
     summary = r.stdout[r.stdout.index("arbhybrid summary") :]
     assert "detected, not sent: dry run" in summary, summary
     assert "taken" not in summary, summary
+
+
+def test_a_dry_runs_status_says_it_is_a_dry_run(tmp_path: Path) -> None:
+    """Item 9, from another shell: ``status`` of a dry run says so in its status line
+    (the dashboard's header), not "trading"."""
+    config = checkout(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), "--dry-run"],
+        cwd=tmp_path,
+        env=user_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        state = config.parent / "runs" / "engine.json"
+        deadline = time.monotonic() + 60
+        while not state.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "engine.json did not appear"
+            time.sleep(0.2)
+        r = cli(tmp_path, "status", "--config", str(config))
+        assert r.returncode == 0, r.stdout + r.stderr
+        header = next(line for line in r.stdout.splitlines() if " up " in line)
+        assert "dry run" in header.lower() and "trading" not in header, header
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
 
 
 def test_rough_edges(two_runs: dict[str, object], tmp_path: Path) -> None:

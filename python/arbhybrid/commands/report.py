@@ -52,7 +52,12 @@ def _add_source_arguments(p: argparse.ArgumentParser) -> None:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rep = sub.add_parser("report", help="write an HTML report with plots from every run's journal")
     _add_source_arguments(rep)
-    rep.add_argument("--out", default="runs/report", help="output directory")
+    rep.add_argument(
+        "--out",
+        default=None,
+        help="output directory (default: report/ in the state directory, beside the "
+        "journals; with --journal, beside that file)",
+    )
     rep.add_argument(
         "--screenshot",
         metavar="PNG",
@@ -116,6 +121,16 @@ def selected_runs(args: argparse.Namespace) -> list[journal.Run]:
     return picked
 
 
+def report_dir(args: argparse.Namespace) -> Path:
+    """Where a report goes without ``--out``: beside the journals it reads (so a
+    ``--config`` elsewhere keeps it there, not in a ``runs/`` of the current directory)."""
+    if args.journal:
+        return Path(args.journal).parent / "report"
+    settings = load_settings(args.config)
+    assert settings is not None  # selected_runs loaded it already
+    return state_dir(settings) / "report"
+
+
 def _readable(runs: list[journal.Run]) -> list[journal.Run]:
     """The runs whose journal can be read; one that cannot (a session that died before
     its journal had tables) is named on stderr and left out, not fatal to the others."""
@@ -153,7 +168,7 @@ def report_command(args: argparse.Namespace) -> int:
 
     try:
         runs = selected_runs(args)
-        path = write_report(runs, args.out)
+        path = write_report(runs, args.out or report_dir(args))
     except _Usage as e:
         print(e, file=sys.stderr)
         return EXIT_USAGE
