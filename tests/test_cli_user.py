@@ -37,16 +37,26 @@ def cli(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProc
     )
 
 
-def start(cwd: Path, config: Path, duration: str) -> subprocess.Popen[str]:
-    """The main job in the background, as a user starts it."""
+def start(cwd: Path, config: Path, *args: str) -> subprocess.Popen[str]:
+    """The main job in the background, as a user starts it (``args``: run's options)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), "--duration", duration],
+        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), *args],
         cwd=cwd,
         env=user_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def wait_until_running(proc: subprocess.Popen[str], config: Path) -> None:
+    """Until the engine ``proc`` runs has written its ``engine.json`` (status can ask it)."""
+    state = config.parent / "runs" / "engine.json"
+    deadline = time.monotonic() + 60
+    while not state.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "engine.json did not appear"
+        time.sleep(0.2)
 
 
 def checkout(root: Path) -> Path:
@@ -182,14 +192,9 @@ def test_a_second_engine_on_the_same_state_is_refused(tmp_path: Path) -> None:
     config = checkout(tmp_path)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    first = start(scratch, config, "60")
+    first = start(scratch, config, "--duration", "60")
     try:
-        state = config.parent / "runs" / "engine.json"
-        deadline = time.monotonic() + 60
-        while not state.exists():
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "engine.json did not appear"
-            time.sleep(0.2)
+        wait_until_running(first, config)
         second = cli(scratch, "run", "--config", str(config), "--duration", "3")
         assert second.returncode == 2, second.stdout + second.stderr
         assert f"pid {first.pid}" in second.stderr, second.stderr
@@ -284,21 +289,9 @@ def test_a_dry_runs_status_says_it_is_a_dry_run(tmp_path: Path) -> None:
     """Item 9, from another shell: ``status`` of a dry run says so in its status line
     (the dashboard's header), not "trading"."""
     config = checkout(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), "--dry-run"],
-        cwd=tmp_path,
-        env=user_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start(tmp_path, config, "--dry-run")
     try:
-        state = config.parent / "runs" / "engine.json"
-        deadline = time.monotonic() + 60
-        while not state.exists():
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "engine.json did not appear"
-            time.sleep(0.2)
+        wait_until_running(proc, config)
         r = cli(tmp_path, "status", "--config", str(config))
         assert r.returncode == 0, r.stdout + r.stderr
         header = next(line for line in r.stdout.splitlines() if " up " in line)
@@ -372,7 +365,7 @@ def test_ctrl_c_early_prints_no_traceback(tmp_path: Path, delay_s: float) -> Non
     through our code (one inside the interpreter's own start-up, site or runpy, is before
     any of it can run)."""
     config = checkout(tmp_path)
-    proc = start(tmp_path, config, "30")
+    proc = start(tmp_path, config, "--duration", "30")
     time.sleep(delay_s)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
