@@ -39,6 +39,14 @@ OUTCOMES = (
 )
 
 
+#: What ``report`` and ``history`` read, for their ``--help``.
+_SOURCES = (
+    "Reads every run's journal in the state directory (the folder of the configuration's "
+    "journal.path: each simulator session's under sim/, the live runs' under live/) and "
+    "labels what it shows with its run; --run NAME or --journal PATH reads just one."
+)
+
+
 def _add_source_arguments(p: argparse.ArgumentParser) -> None:
     add_config_argument(p)
     p.add_argument(
@@ -50,11 +58,16 @@ def _add_source_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    rep = sub.add_parser("report", help="write an HTML report with plots from every run's journal")
+    rep = sub.add_parser(
+        "report",
+        help="write an HTML report with plots from every run's journal",
+        description=_SOURCES,
+    )
     _add_source_arguments(rep)
     rep.add_argument(
         "--out",
         default=None,
+        metavar="DIR",
         help="output directory (default: report/ in the state directory, beside the "
         "journals; with --journal, beside that file)",
     )
@@ -65,7 +78,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     rep.set_defaults(func=report_command)
 
-    hist = sub.add_parser("history", help="list recent transactions from every run's journal")
+    hist = sub.add_parser(
+        "history",
+        help="list recent transactions from every run's journal",
+        description=_SOURCES,
+    )
     _add_source_arguments(hist)
     hist.add_argument("--symbol", help="only this unified symbol, e.g. BTC/USDT")
     hist.add_argument("--outcome", help="only this outcome, e.g. completed, unwound, open")
