@@ -272,6 +272,17 @@ def test_campaign_minutes_must_be_positive_and_finite(tmp_path: Path, value: str
     assert not (tmp_path / "work").exists()
 
 
+def test_a_campaign_keeps_its_workdir_where_it_is_run(tmp_path: Path) -> None:
+    """Item 6, for the campaign: a relative ``--workdir`` is this directory's, for the
+    campaign and for the engines it starts in the checkout alike."""
+    args = ("--minutes", "0.02", "--kills", "0", "--symbols", "1", "--workdir", "work")
+    r = cli(tmp_path, "campaign", *args, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "NOTHING LOST, NOTHING DUPLICATED" in r.stdout, r.stdout
+    assert (tmp_path / "work" / "engine.log").is_file()
+    assert not (REPO / "work").exists()
+
+
 def test_a_dry_run_says_it_sent_nothing(tmp_path: Path) -> None:
     """Item 9: a dry run's status line and summary say it was a dry run."""
     config = checkout(tmp_path)
