@@ -37,16 +37,26 @@ def cli(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProc
     )
 
 
-def start(cwd: Path, config: Path, duration: str) -> subprocess.Popen[str]:
-    """The main job in the background, as a user starts it."""
+def start(cwd: Path, config: Path, *args: str) -> subprocess.Popen[str]:
+    """The main job in the background, as a user starts it (``args``: run's options)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), "--duration", duration],
+        [sys.executable, "-m", "arbhybrid", "run", "--config", str(config), *args],
         cwd=cwd,
         env=user_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def wait_until_running(proc: subprocess.Popen[str], config: Path) -> None:
+    """Until the engine ``proc`` runs has written its ``engine.json`` (status can ask it)."""
+    state = config.parent / "runs" / "engine.json"
+    deadline = time.monotonic() + 60
+    while not state.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "engine.json did not appear"
+        time.sleep(0.2)
 
 
 def checkout(root: Path) -> Path:
@@ -73,7 +83,8 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     scratch.mkdir()
     runs = []
     for _ in range(2):
-        r = cli(scratch, "run", "--config", str(config), "--duration", "3")
+        # 4 s: the first gap opens about 3 s into the session, so each run trades.
+        r = cli(scratch, "run", "--config", str(config), "--duration", "4")
         assert r.returncode == 0, r.stdout + r.stderr
         runs.append(r)
         time.sleep(1.1)  # the session journals are named by the second they start
@@ -116,6 +127,31 @@ def test_a_journal_file_alone_holds_the_run(two_runs: dict[str, object], tmp_pat
         assert conn.execute("SELECT COUNT(*) FROM transactions").fetchone()[0] == n
 
 
+def test_a_journal_file_alone_holds_the_run_after_the_python_api_stops(tmp_path: Path) -> None:
+    """Item 2, from Python: after ``RunningEngine.shutdown()`` (the engine, and so its
+    journal, still open) the journal file alone holds the run."""
+    journal = tmp_path / "drive.sqlite"
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "examples" / "drive_engine.py"),
+            *("--seconds", "2", "--config", str(checkout(tmp_path)), "--journal", str(journal)),
+        ],
+        cwd=tmp_path,
+        env=user_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(journal, copy)
+    with sqlite3.connect(copy) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"meta", "transactions", "orders", "fills"} <= tables, tables
+
+
 def test_paths_resolve_against_the_configuration(two_runs: dict[str, object]) -> None:
     """Item 6: ``run --config /abs/config.yaml`` from elsewhere keeps its state beside the
     configuration, not in the current directory."""
@@ -126,6 +162,19 @@ def test_paths_resolve_against_the_configuration(two_runs: dict[str, object]) ->
     assert (config.parent / "runs" / "arbhybrid.log").exists()
     for r in two_runs["runs"]:  # type: ignore[attr-defined]
         assert Path(journal_of(r.stdout)).parent.parent == config.parent / "runs"
+
+
+def test_the_report_goes_to_the_state_directory(two_runs: dict[str, object]) -> None:
+    """Item 6, for ``report``: without ``--out`` the report is written beside the
+    configuration's journals, not into a ``runs/`` of the current directory."""
+    config, scratch = two_runs["config"], two_runs["scratch"]
+    assert isinstance(config, Path) and isinstance(scratch, Path)
+    r = cli(scratch, "report", "--config", str(config))
+    assert r.returncode == 0, r.stdout + r.stderr
+    page = config.parent / "runs" / "report" / "report.html"
+    assert r.stdout.splitlines()[0] == str(page), r.stdout
+    assert page.is_file()
+    assert not (scratch / "runs").exists()
 
 
 def test_without_a_configuration_the_error_says_how_to_give_one(tmp_path: Path) -> None:
@@ -143,14 +192,9 @@ def test_a_second_engine_on_the_same_state_is_refused(tmp_path: Path) -> None:
     config = checkout(tmp_path)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    first = start(scratch, config, "60")
+    first = start(scratch, config, "--duration", "60")
     try:
-        state = config.parent / "runs" / "engine.json"
-        deadline = time.monotonic() + 60
-        while not state.exists():
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "engine.json did not appear"
-            time.sleep(0.2)
+        wait_until_running(first, config)
         second = cli(scratch, "run", "--config", str(config), "--duration", "3")
         assert second.returncode == 2, second.stdout + second.stderr
         assert f"pid {first.pid}" in second.stderr, second.stderr
@@ -198,6 +242,47 @@ def test_a_mistyped_command_names_the_commands(tmp_path: Path) -> None:
         assert name in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "command", "closest"),
+    [
+        (["run", "--durration", "5"], "run", "--duration"),
+        (["--durration", "5"], "run", "--duration"),  # run is the default command
+        (["history", "--symbl", "BTC/USDT"], "history", "--symbol"),
+    ],
+)
+def test_a_mistyped_option_names_its_command_and_the_closest(
+    tmp_path: Path, args: list[str], command: str, closest: str
+) -> None:
+    """Item 7, for options: the error is under the command's own usage line (the options
+    it takes) and offers the closest option."""
+    r = cli(tmp_path, *args)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"usage: python -m arbhybrid {command} " in r.stderr, r.stderr
+    assert f"unrecognized arguments: {args[-2]}" in r.stderr, r.stderr
+    assert f"did you mean {closest!r}" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_campaign_minutes_must_be_positive_and_finite(tmp_path: Path, value: str) -> None:
+    """Item 4, for the campaign: its length is a usage error too when it is not a positive,
+    finite number, before anything starts."""
+    r = cli(tmp_path, "campaign", f"--minutes={value}", "--workdir", "work", timeout=30)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "--minutes" in r.stderr, r.stderr
+    assert not (tmp_path / "work").exists()
+
+
+def test_a_campaign_keeps_its_workdir_where_it_is_run(tmp_path: Path) -> None:
+    """Item 6, for the campaign: a relative ``--workdir`` is this directory's, for the
+    campaign and for the engines it starts in the checkout alike."""
+    args = ("--minutes", "0.02", "--kills", "0", "--symbols", "1", "--workdir", "work")
+    r = cli(tmp_path, "campaign", *args, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "NOTHING LOST, NOTHING DUPLICATED" in r.stdout, r.stdout
+    assert (tmp_path / "work" / "engine.log").is_file()
+    assert not (REPO / "work").exists()
+
+
 def test_a_dry_run_says_it_sent_nothing(tmp_path: Path) -> None:
     """Item 9: a dry run's status line and summary say it was a dry run."""
     config = checkout(tmp_path)
@@ -209,6 +294,23 @@ def test_a_dry_run_says_it_sent_nothing(tmp_path: Path) -> None:
     summary = r.stdout[r.stdout.index("arbhybrid summary") :]
     assert "detected, not sent: dry run" in summary, summary
     assert "taken" not in summary, summary
+
+
+def test_a_dry_runs_status_says_it_is_a_dry_run(tmp_path: Path) -> None:
+    """Item 9, from another shell: ``status`` of a dry run says so in its status line
+    (the dashboard's header), not "trading"."""
+    config = checkout(tmp_path)
+    proc = start(tmp_path, config, "--dry-run")
+    try:
+        wait_until_running(proc, config)
+        r = cli(tmp_path, "status", "--config", str(config))
+        assert r.returncode == 0, r.stdout + r.stderr
+        header = next(line for line in r.stdout.splitlines() if " up " in line)
+        assert "dry run" in header.lower() and "trading" not in header, header
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
 
 
 def test_rough_edges(two_runs: dict[str, object], tmp_path: Path) -> None:
@@ -248,13 +350,33 @@ def test_rough_edges(two_runs: dict[str, object], tmp_path: Path) -> None:
     assert "skipped run sim/20000101-000000-1" in r.stderr and "not a journal" in r.stderr
 
 
+def test_history_limit(two_runs: dict[str, object]) -> None:
+    """Item 10: ``--limit`` is a positive whole number (-1 showed all but one row, 0
+    nothing), and the count of rows shown per run is of the rows shown."""
+    config, scratch = str(two_runs["config"]), two_runs["scratch"]
+    assert isinstance(scratch, Path)
+    for value in ("0", "-1"):
+        r = cli(scratch, "history", "--config", config, "--limit", value)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "--limit" in r.stderr and f"{value!r}" in r.stderr, r.stderr
+    every = cli(scratch, "history", "--config", config)
+    assert every.returncode == 0, every.stderr
+    assert int(every.stdout.split()[0]) >= 2, every.stdout  # each run traded
+    one = cli(scratch, "history", "--config", config, "--limit", "1")
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.split()[0] == "1", one.stdout
+    listed = one.stdout[one.stdout.index("runs read (transactions shown):") :]
+    shown = [int(n) for n in re.findall(r"\((\d+)", listed)]
+    assert sorted(shown) == [0, 1], listed
+
+
 @pytest.mark.parametrize("delay_s", [0.1, 0.3, 0.8])
 def test_ctrl_c_early_prints_no_traceback(tmp_path: Path, delay_s: float) -> None:
     """Item 10: Ctrl-C in the first fraction of a second stops quietly: no traceback
     through our code (one inside the interpreter's own start-up, site or runpy, is before
     any of it can run)."""
     config = checkout(tmp_path)
-    proc = start(tmp_path, config, "30")
+    proc = start(tmp_path, config, "--duration", "30")
     time.sleep(delay_s)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

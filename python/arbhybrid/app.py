@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -107,18 +106,6 @@ def hold_state(state: Path) -> Any:
     lock.write(f"pid {os.getpid()}\n")
     lock.flush()
     return lock
-
-
-def checkpoint(journal_path: str | Path) -> None:
-    """Moves everything in the journal's write-ahead log into the journal file, so the
-    file alone (copied, mailed) holds the whole run."""
-    if not Path(journal_path).is_file():
-        return  # connecting would create an empty one
-    try:
-        with contextlib.closing(sqlite3.connect(journal_path, timeout=5.0)) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    except sqlite3.Error as e:
-        log.warning("journal %s: checkpoint at shutdown failed: %s", journal_path, e)
 
 
 def _endpoints(settings: Settings, sim: Simulator | None) -> dict[str, VenueEndpoints]:
@@ -374,8 +361,7 @@ async def _main(
         finally:
             watcher.cancel()
         view.progress("stopping: waiting for running transactions")
-        await engine.shutdown()
-        checkpoint(journal_path or settings.journal.path)
+        await engine.shutdown()  # also checkpoints the journal: its file alone holds the run
         final = engine.snapshot()
         view.close(final)
         print(summary(final, stats, quote), flush=True)

@@ -64,5 +64,31 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     if not args_list or (args_list[0] not in known and args_list[0] not in ("-h", "--help")):
         args_list.insert(0, "run")
-    args = parser.parse_args(args_list)
+    args, unknown = parser.parse_known_args(args_list)
+    if unknown:
+        # Said by the command's own parser: its usage line lists the options it takes.
+        command = innermost(parser, args)
+        command.error(unrecognized(unknown, command))
     return int(args.func(args) or 0)
+
+
+def innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command ``args`` ran: ``config check``'s, not ``config``'s."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest or "", None)
+            if chosen in action.choices:
+                return innermost(action.choices[chosen], args)
+    return parser
+
+
+def unrecognized(unknown: list[str], command: argparse.ArgumentParser) -> str:
+    """``unrecognized arguments: --durration 5 (did you mean '--duration'?)``."""
+    options = [o for action in command._actions for o in action.option_strings]
+    text = f"unrecognized arguments: {' '.join(unknown)}"
+    for arg in unknown:
+        if arg.startswith("--"):
+            close = difflib.get_close_matches(arg.split("=", 1)[0], options, n=1)
+            if close:
+                return text + f" (did you mean {close[0]!r}?)"
+    return text

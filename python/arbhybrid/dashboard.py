@@ -369,6 +369,8 @@ class Dashboard:
             t.append("  stopped", "bold")  # shutdown halts the engine: not an alarm
         elif halted:
             t.append(f"  HALTED: {halted}", "bold white on red")
+        elif snap.get("dry_run"):
+            t.append("  dry run: detecting, not sending", "bold yellow")
         else:
             t.append("  trading", "bold green")
         st = snap.get("stats") or {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from arbhybrid.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_config
@@ -49,12 +50,31 @@ def state_dir(settings: Settings) -> Path:
     return Path(settings.journal.path).parent
 
 
-def positive_seconds(text: str) -> float:
-    """argparse type: a finite number of seconds above zero."""
+def positive_number(unit: str) -> Callable[[str], float]:
+    """argparse type: a finite number of ``unit`` above zero (``nan`` would run forever,
+    ``0`` or ``-5`` start everything only to stop at once)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a number of {unit} above 0")
+        return value
+
+    return parse
+
+
+positive_seconds = positive_number("seconds")
+
+
+def positive_whole(text: str) -> int:
+    """argparse type: a whole number above zero."""
     try:
-        value = float(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds above 0")
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number above 0")
     return value

@@ -14,15 +14,21 @@ import shlex
 import sys
 from pathlib import Path
 
+from arbhybrid.commands._common import positive_number, positive_seconds, positive_whole
+
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "campaign",
         help="fault campaign against the simulator (or --soak): the reliability table",
     )
-    p.add_argument("--minutes", type=float, default=5.0, help="length of the fault phase")
+    p.add_argument(
+        "--minutes", type=positive_number("minutes"), default=5.0, help="length of the fault phase"
+    )
     p.add_argument("--kills", type=int, default=6, help="kill -9 + restart cycles")
-    p.add_argument("--symbols", type=int, default=3, help="symbols traded (majors first)")
+    p.add_argument(
+        "--symbols", type=positive_whole, default=3, help="symbols traded (majors first)"
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed (faults, moments, market)")
     p.add_argument("--workdir", default="runs/campaign", help="journal, logs of the engine")
     p.add_argument("--out", default=None, help="write the full report (JSON) here")
@@ -31,8 +37,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="store_true",
         help="no faults: memory, book lag and tick-to-trade over a long run",
     )
-    p.add_argument("--update-rate-hz", type=float, default=50.0, help="soak: book updates/s")
-    p.add_argument("--sample-s", type=float, default=30.0, help="soak: sampling interval")
+    p.add_argument(
+        "--update-rate-hz",
+        type=positive_number("updates per second"),
+        default=50.0,
+        help="soak: book updates/s",
+    )
+    p.add_argument(
+        "--sample-s", type=positive_seconds, default=30.0, help="soak: sampling interval"
+    )
     p.set_defaults(func=run)
 
 
@@ -40,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     from arbhybrid.campaign import Campaign, soak
 
     command = "python -m arbhybrid " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    workdir = Path(args.workdir)
+    # Absolute: the engines it starts run in the checkout, and a relative path in their
+    # configuration is read from there, not from here.
+    workdir = Path(args.workdir).resolve()
     if args.soak:
         result = soak(
             minutes=args.minutes,

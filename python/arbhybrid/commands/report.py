@@ -20,6 +20,7 @@ from arbhybrid.commands._common import (
     EXIT_USAGE,
     add_config_argument,
     load_settings,
+    positive_whole,
     state_dir,
 )
 
@@ -38,6 +39,14 @@ OUTCOMES = (
 )
 
 
+#: What ``report`` and ``history`` read, for their ``--help``.
+_SOURCES = (
+    "Reads every run's journal in the state directory (the folder of the configuration's "
+    "journal.path: each simulator session's under sim/, the live runs' under live/) and "
+    "labels what it shows with its run; --run NAME or --journal PATH reads just one."
+)
+
+
 def _add_source_arguments(p: argparse.ArgumentParser) -> None:
     add_config_argument(p)
     p.add_argument(
@@ -49,9 +58,19 @@ def _add_source_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    rep = sub.add_parser("report", help="write an HTML report with plots from every run's journal")
+    rep = sub.add_parser(
+        "report",
+        help="write an HTML report with plots from every run's journal",
+        description=_SOURCES,
+    )
     _add_source_arguments(rep)
-    rep.add_argument("--out", default="runs/report", help="output directory")
+    rep.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output directory (default: report/ in the state directory, beside the "
+        "journals; with --journal, beside that file)",
+    )
     rep.add_argument(
         "--screenshot",
         metavar="PNG",
@@ -59,7 +78,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     rep.set_defaults(func=report_command)
 
-    hist = sub.add_parser("history", help="list recent transactions from every run's journal")
+    hist = sub.add_parser(
+        "history",
+        help="list recent transactions from every run's journal",
+        description=_SOURCES,
+    )
     _add_source_arguments(hist)
     hist.add_argument("--symbol", help="only this unified symbol, e.g. BTC/USDT")
     hist.add_argument("--outcome", help="only this outcome, e.g. completed, unwound, open")
@@ -73,7 +96,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         type=parse_since,
         help="only transactions started before: a duration back from now (5m) or an ISO time",
     )
-    hist.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    hist.add_argument(
+        "--limit", type=positive_whole, default=50, help="at most this many (default 50)"
+    )
     hist.set_defaults(func=history_command)
 
 
@@ -113,6 +138,16 @@ def selected_runs(args: argparse.Namespace) -> list[journal.Run]:
     return picked
 
 
+def report_dir(args: argparse.Namespace) -> Path:
+    """Where a report goes without ``--out``: beside the journals it reads (so a
+    ``--config`` elsewhere keeps it there, not in a ``runs/`` of the current directory)."""
+    if args.journal:
+        return Path(args.journal).parent / "report"
+    settings = load_settings(args.config)
+    assert settings is not None  # selected_runs loaded it already
+    return state_dir(settings) / "report"
+
+
 def _readable(runs: list[journal.Run]) -> list[journal.Run]:
     """The runs whose journal can be read; one that cannot (a session that died before
     its journal had tables) is named on stderr and left out, not fatal to the others."""
@@ -150,7 +185,7 @@ def report_command(args: argparse.Namespace) -> int:
 
     try:
         runs = selected_runs(args)
-        path = write_report(runs, args.out)
+        path = write_report(runs, args.out or report_dir(args))
     except _Usage as e:
         print(e, file=sys.stderr)
         return EXIT_USAGE
@@ -210,7 +245,7 @@ def history_command(args: argparse.Namespace) -> int:
                     until_ms=args.until,
                     limit=args.limit,
                 )
-            counts[run.name] = len(txs)
+            counts[run.name] = 0
             rows.extend((run.name, t) for t in txs)
         _check_filter("--symbol", args.symbol, symbols)
     except _Usage as e:
@@ -221,6 +256,8 @@ def history_command(args: argparse.Namespace) -> int:
         return 1
     rows.sort(key=lambda r: (r[1].started_ms, r[1].tx_id), reverse=True)
     rows = rows[: args.limit]
+    for name, _ in rows:
+        counts[name] += 1
     from rich.console import Console
     from rich.table import Table
 

@@ -288,6 +288,8 @@ pub enum JournalRecord {
     Spread(Box<SpreadSample>),
     /// Reply on the channel once everything sent before it is committed.
     Flush(mpsc::SyncSender<()>),
+    /// As `Flush`, and the write-ahead log moved into the journal file before the reply.
+    Checkpoint(mpsc::SyncSender<()>),
 }
 
 /// Errors opening the journal.
@@ -512,6 +514,15 @@ impl Journal {
             let _ = done.recv();
         }
     }
+
+    /// Waits until everything queued so far is committed, then moves the write-ahead log
+    /// into the journal file, so the file alone (copied, mailed) holds the whole run.
+    pub fn checkpoint(&self) {
+        let (ack, done) = mpsc::sync_channel(1);
+        if self.tx.send(JournalRecord::Checkpoint(ack)).is_ok() {
+            let _ = done.recv();
+        }
+    }
 }
 
 impl Drop for Journal {
@@ -607,12 +618,21 @@ fn write_loop(
             continue;
         }
         let mut flushes = Vec::new();
+        let mut checkpoint = false;
         let result = (|| -> rusqlite::Result<()> {
             let txn = conn.transaction()?;
             for rec in batch.drain(..) {
-                if let JournalRecord::Flush(ack) = rec {
-                    flushes.push(ack);
-                    continue;
+                match rec {
+                    JournalRecord::Flush(ack) => {
+                        flushes.push(ack);
+                        continue;
+                    }
+                    JournalRecord::Checkpoint(ack) => {
+                        checkpoint = true;
+                        flushes.push(ack);
+                        continue;
+                    }
+                    _ => {}
                 }
                 if let Err(e) = write_one(&txn, &rec) {
                     errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -626,8 +646,32 @@ fn write_loop(
             eprintln!("arbhybrid journal: batch commit failed: {e}");
         }
         batch.clear();
+        if checkpoint {
+            checkpoint_wal(&conn, &errors);
+        }
         for ack in flushes {
             let _ = ack.send(());
+        }
+    }
+    // SQLite checkpoints by itself only when the last connection closes; a reader still
+    // open (a status request, a report) would leave the run in the `-wal` file.
+    checkpoint_wal(&conn, &errors);
+}
+
+/// Moves the write-ahead log into the journal file and empties it (`TRUNCATE`), so the
+/// file alone holds everything committed.
+fn checkpoint_wal(conn: &Connection, errors: &std::sync::atomic::AtomicU64) {
+    // One row: (busy, log pages, checkpointed pages); busy = 1 when a reader kept it
+    // from finishing.
+    let res = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    match res {
+        Ok(0) => {}
+        Ok(_) => eprintln!("arbhybrid journal: checkpoint incomplete (a reader was busy)"),
+        Err(e) => {
+            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("arbhybrid journal: checkpoint failed: {e}");
         }
     }
 }
@@ -857,6 +901,7 @@ fn rec_kind(r: &JournalRecord) -> &'static str {
         JournalRecord::Event { .. } => "event",
         JournalRecord::Spread(_) => "spread sample",
         JournalRecord::Flush(_) => "flush",
+        JournalRecord::Checkpoint(_) => "checkpoint",
     }
 }
 
@@ -1021,7 +1066,7 @@ fn write_one(c: &Connection, rec: &JournalRecord) -> rusqlite::Result<()> {
                 ])?;
             }
         }
-        JournalRecord::Flush(_) => {}
+        JournalRecord::Flush(_) | JournalRecord::Checkpoint(_) => {}
     }
     Ok(())
 }
@@ -1146,6 +1191,35 @@ mod tests {
             .to_string();
         assert!(e.contains("no meta table"), "{e}");
         drop(Journal::open(&path, &meta("sim")).unwrap());
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    /// `sql` (one integer) on a copy of the journal file alone: no `-wal`, no `-shm`.
+    fn in_file_alone(path: &Path, sql: &str) -> rusqlite::Result<i64> {
+        let copy = path.with_extension("copy");
+        std::fs::copy(path, &copy).unwrap();
+        let n = Connection::open(&copy)?.query_row(sql, [], |r| r.get(0));
+        std::fs::remove_file(&copy).unwrap();
+        n
+    }
+
+    #[test]
+    fn the_file_alone_holds_everything_after_a_checkpoint_and_after_close() {
+        let path = temp("checkpoint");
+        let j = Journal::open(&path, &meta("sim")).unwrap();
+        // A reader still open (a status request, a report) keeps SQLite from
+        // checkpointing by itself when the writer's connection closes.
+        let reader =
+            Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        j.send(order("filled", Some("42"), Some(Dec::new(25, 2))));
+        j.checkpoint(); // as the engine's shutdown does; the journal stays open after it
+        let orders = in_file_alone(&path, "SELECT COUNT(*) FROM orders");
+        assert_eq!(orders.as_ref().ok(), Some(&1), "{orders:?}");
+        j.send(fill("t1"));
+        drop(j);
+        let fills = in_file_alone(&path, "SELECT COUNT(*) FROM fills");
+        assert_eq!(fills.as_ref().ok(), Some(&1), "{fills:?}");
+        drop(reader);
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 

@@ -358,7 +358,8 @@ impl Engine {
     }
 
     /// Waits until no transaction is running (or `timeout`), then stops feeds and
-    /// streams and flushes the journal.
+    /// streams and flushes and checkpoints the journal (its file alone then holds the
+    /// run; the engine, and so the journal, may stay open long after).
     pub async fn shutdown(&self, timeout: Duration) {
         self.set_halt(true);
         let deadline = Instant::now() + timeout;
@@ -379,6 +380,6 @@ impl Engine {
         for s in self.streams.lock().drain(..) {
             s.stop();
         }
-        self.inner.journal.flush();
+        self.inner.journal.checkpoint();
     }
 }
