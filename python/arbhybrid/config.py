@@ -315,6 +315,10 @@ class Settings(_Strict):
 
 
 def _masked_dump(model: BaseModel) -> dict[str, Any]:
+    if isinstance(model, RootModel):
+        # ``exchanges``: keyed by venue name, with no ``root`` level in key paths.
+        root: dict[str, Any] = _masked_value(model.root)
+        return root
     out: dict[str, Any] = {}
     for name in type(model).model_fields:
         out[name] = _masked_value(getattr(model, name))
@@ -401,6 +405,12 @@ def _wants_collection(path: list[str]) -> bool:
     """True when the schema types the key at ``path`` as a list, mapping or section."""
     model: Any = Settings
     for i, key in enumerate(path):
+        if isinstance(model, type) and issubclass(model, RootModel):
+            # A mapping by name (``exchanges``): every key is one of its values.
+            model = get_args(model.model_fields["root"].annotation)[1]
+            if i == len(path) - 1:
+                return True
+            continue
         fields = getattr(model, "model_fields", None)
         if fields is None or key not in fields:
             return False

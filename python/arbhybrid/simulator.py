@@ -190,6 +190,11 @@ def config_from_settings(settings: Any, symbols: list[str] | None = None) -> dic
     out: dict[str, Any] = {
         "seed": s.seed,
         "symbols": list(symbols or s.symbols or settings.strategy.symbols),
+        # One simulated instance per enabled venue, as the engine will trade them.
+        "venues": [
+            {"name": n, "kind": settings.exchanges.kind_of(n)}
+            for n, _ in settings.exchanges.enabled()
+        ],
         "mexc_port": s.ports.mexc,
         "gateio_port": s.ports.gateio,
         "admin_port": s.ports.admin,
