@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from arbhybrid.errors import StartupError
 from arbhybrid.simulator import Simulator, VenueEndpoint
 from conftest import ccxt_mexc
 
@@ -67,8 +68,10 @@ def test_balances_and_truth_are_per_instance(sim: Simulator) -> None:
 
 def test_a_bad_instance_list_is_a_clear_error() -> None:
     bad = Simulator({"venues": [{"name": "bin", "kind": "binance"}]})
-    with pytest.raises(Exception, match='unknown venue kind "binance"'):
+    with pytest.raises(StartupError, match=r'venues\[0\] \("bin"\): unknown venue kind "binance"'):
         bad.start()
+    with pytest.raises(ValueError, match="unknown field `prot`"):
+        Simulator({"venues": [{"name": "mexc", "kind": "mexc", "prot": 1}]})
 
 
 async def test_ccxt_mexc_on_the_second_instance() -> None:
