@@ -5,12 +5,17 @@ class, unchanged, on ``mexc_b``."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from arbhybrid.errors import StartupError
 from arbhybrid.simulator import Simulator, VenueEndpoint
 from conftest import ccxt_mexc
 
@@ -63,8 +68,10 @@ def test_balances_and_truth_are_per_instance(sim: Simulator) -> None:
 
 def test_a_bad_instance_list_is_a_clear_error() -> None:
     bad = Simulator({"venues": [{"name": "bin", "kind": "binance"}]})
-    with pytest.raises(Exception, match='unknown venue kind "binance"'):
+    with pytest.raises(StartupError, match=r'venues\[0\] \("bin"\): unknown venue kind "binance"'):
         bad.start()
+    with pytest.raises(ValueError, match="unknown field `prot`"):
+        Simulator({"venues": [{"name": "mexc", "kind": "mexc", "prot": 1}]})
 
 
 async def test_ccxt_mexc_on_the_second_instance() -> None:
@@ -87,3 +94,23 @@ async def test_ccxt_mexc_on_the_second_instance() -> None:
         # The order went to mexc_b's engine, not mexc's.
         assert [o["status"] for o in sim.orders("mexc_b")] == ["new"]
         assert sim.orders("mexc") == []
+
+
+def test_cli_prints_every_instance(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "arbhybrid", "sim", "--venues", "mexc", "mexc_b=mexc", "gateio"]
+    with subprocess.Popen(
+        argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as p:
+        assert p.stdout is not None
+        info: dict[str, Any] = json.loads(p.stdout.readline())
+        assert [(v["name"], v["kind"]) for v in info["venues"]] == [
+            ("mexc", "mexc"),
+            ("mexc_b", "mexc"),
+            ("gateio", "gateio"),
+        ]
+        assert set(info["accounts"]) == {"mexc", "mexc_b", "gateio"}
+        with urllib.request.urlopen(info["venues"][1]["rest"] + "/api/v3/ping") as r:
+            assert json.load(r) == {}
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+        assert p.returncode == 0, err

@@ -1,8 +1,8 @@
 """``python -m arbhybrid sim``: run the exchange simulator standalone.
 
-Prints ONE JSON line (REST and WebSocket URL per venue, admin URL, test account keys) and
-serves until Ctrl-C. Settings come from the config file's ``simulator`` section when the
-file exists; ``--seed`` and ``--symbols`` override it.
+Prints ONE JSON line (REST and WebSocket URL per venue instance, admin URL, test account
+keys) and serves until Ctrl-C. Settings come from the config file's ``simulator`` section
+when the file exists; ``--seed``, ``--symbols`` and ``--venues`` override it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--config", default="config.yaml", help="configuration file")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: config)")
     p.add_argument("--symbols", nargs="+", default=None, help="unified symbols, e.g. BTC/USDT")
+    p.add_argument(
+        "--venues",
+        nargs="+",
+        default=None,
+        metavar="NAME[=KIND]",
+        help="the venue instances to host, in order (default: mexc gateio); KIND is mexc or "
+        "gateio and defaults to NAME, e.g. --venues mexc mexc_b=mexc gateio",
+    )
     p.add_argument(
         "--probe",
         action="store_true",
@@ -44,11 +52,19 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         cfg["seed"] = args.seed
     if args.symbols:
         cfg["symbols"] = list(args.symbols)
+    if args.venues:
+        cfg["venues"] = [_venue(v) for v in args.venues]
     if args.probe:
         cfg["probe_mode"] = True
     if args.probe_gap_bps is not None:
         cfg["probe_gap_bps"] = args.probe_gap_bps
     return cfg
+
+
+def _venue(arg: str) -> dict[str, str]:
+    """``mexc_b=mexc`` -> ``{"name": "mexc_b", "kind": "mexc"}``; ``gateio`` names itself."""
+    name, _, kind = arg.partition("=")
+    return {"name": name, "kind": kind or name}
 
 
 def run(args: argparse.Namespace) -> int:

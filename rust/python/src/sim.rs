@@ -70,15 +70,7 @@ impl PySimulator {
             .map_err(|e| startup_error(e.to_string()))?;
         let mut v =
             serde_json::to_value(sim.endpoints()).map_err(|e| startup_error(e.to_string()))?;
-        let mut accounts = serde_json::Map::new();
-        for vs in sim.shared().venues() {
-            let t = &vs.trader;
-            accounts.insert(
-                vs.name.clone(),
-                serde_json::json!({"api_key": t.api_key, "api_secret": t.api_secret}),
-            );
-        }
-        v["accounts"] = serde_json::Value::Object(accounts);
+        v["accounts"] = sim.shared().accounts_json();
         *self.inner.lock() = Some(sim);
         to_py(py, &v)
     }

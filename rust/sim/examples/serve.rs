@@ -2,7 +2,6 @@
 //! endpoints and test keys, then serves until Ctrl-C. Config JSON may be given as the
 //! first argument. `cargo run --profile ci -p arb-sim --example serve -- '{"seed": 1}'`
 
-use arb_core::Venue;
 use arb_sim::{SimConfig, Simulator};
 
 #[tokio::main]
@@ -13,11 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let sim = Simulator::start(cfg).await?;
     let mut v = serde_json::to_value(sim.endpoints())?;
-    for venue in [Venue::MEXC, Venue::GATE] {
-        let t = sim.trader(venue);
-        v["accounts"][venue.as_str()] =
-            serde_json::json!({"api_key": t.api_key, "api_secret": t.api_secret});
-    }
+    v["accounts"] = sim.shared().accounts_json();
     println!("{v}");
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;

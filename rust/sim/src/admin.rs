@@ -4,7 +4,8 @@
 //! Routes (JSON): `GET /health`, `GET /accounts`, `GET /book/{venue}/{symbol}?depth=N`,
 //! `GET /balances/{venue}/{api_key}`, `GET /orders/{venue}/{api_key}`,
 //! `GET /fills/{venue}/{api_key}`, `GET /counters`, `POST /market/pause`,
-//! `POST /market/resume`, `POST /gap/{venue}/{symbol}`, and faults: `POST /faults`
+//! `POST /market/resume`, `POST /gap/{venue}/{symbol}` (`{venue}`: an instance's name,
+//! `gate` / `gate.io` for `gateio`), and faults: `POST /faults`
 //! (body: a `FaultSpec`, e.g. `{"venue":"mexc","type":"rest_status","status":503,"count":2}`),
 //! `GET /faults` (every fault injected, with how often it fired), `DELETE /faults`;
 //! `GET /referee` (probe-mode tick-to-trade report).
@@ -56,17 +57,7 @@ fn venue<'a>(s: &'a Shared, name: &str) -> Result<&'a VenueState, Response> {
 }
 
 async fn accounts(State(s): S) -> Json<serde_json::Value> {
-    let mut m = serde_json::Map::new();
-    for vs in s.venues() {
-        // The admin API is loopback-only test tooling; it hands out the test keys the
-        // same way `python -m arbhybrid sim` prints them.
-        let t = &vs.trader;
-        m.insert(
-            vs.name.clone(),
-            json!({"api_key": t.api_key, "api_secret": t.api_secret}),
-        );
-    }
-    Json(serde_json::Value::Object(m))
+    Json(s.accounts_json())
 }
 
 async fn book(

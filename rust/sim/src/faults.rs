@@ -161,7 +161,7 @@ pub enum Hook {
 /// neither = until cleared (both: whichever ends first).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultSpec {
-    /// "mexc" or "gateio".
+    /// The instance it hits, by name ("mexc", "gateio", "mexc_b").
     pub venue: arb_core::Venue,
     /// Venue-format symbol the fault is limited to (book and order faults).
     #[serde(default)]

@@ -1,7 +1,8 @@
 //! arb-sim: a MEXC spot v3 and Gate.io v4 exchange simulator on loopback — matching
 //! engine, a seeded moving market, the venues' real REST and WebSocket protocols, rate
 //! limits and a ground-truth admin API — faithful enough that ccxt and `gate-api` work
-//! against it with only their URLs and keys changed.
+//! against it with only their URLs and keys changed. It hosts any list of venue
+//! instances (`SimConfig::venues`), two of the same kind included.
 //!
 //! Layout: [`matching`] is the pure engine; [`state`] wraps one venue's engine with its
 //! lock, event fan-out and accounts, and holds the list of venue instances; [`market`]

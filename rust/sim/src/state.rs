@@ -632,6 +632,20 @@ impl Shared {
         self.paused.load(Ordering::Acquire)
     }
 
+    /// The trader's keys on every instance, by name: `{mexc: {api_key, api_secret}, ...}`
+    /// (loopback-only test tooling hands them out, as `python -m arbhybrid sim` prints them).
+    pub fn accounts_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for vs in &self.venues {
+            let t = &vs.trader;
+            m.insert(
+                vs.name.clone(),
+                serde_json::json!({"api_key": t.api_key, "api_secret": t.api_secret}),
+            );
+        }
+        serde_json::Value::Object(m)
+    }
+
     pub fn counters_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         for vs in &self.venues {
