@@ -69,7 +69,9 @@ def _full_config(journal: Path) -> dict[str, Any]:
     settings = settings_for_test(python_rules=["custom_rule:max_notional"], python_hooks=[])
     port = _closed_port()
     ep = VenueEndpoints(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", "k", "s")
-    cfg: dict[str, Any] = json.loads(engine_config(settings, {"mexc": ep, "gateio": ep}, journal_path=str(journal)))
+    cfg: dict[str, Any] = json.loads(
+        engine_config(settings, {"mexc": ep, "gateio": ep}, journal_path=str(journal))
+    )
     return cfg
 
 

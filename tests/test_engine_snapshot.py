@@ -181,9 +181,7 @@ async def test_the_snapshot_keeps_its_shape_while_running_and_after_shutdown(
     settings = settings_for_test()
     sim = Simulator(config_from_settings(settings)).start()
     eps = endpoints(sim)
-    engine = await RunningEngine.start(
-        settings, eps, journal_path=str(tmp_path / "journal.sqlite")
-    )
+    engine = await RunningEngine.start(settings, eps, journal_path=str(tmp_path / "journal.sqlite"))
     try:
         # Wait (bounded) until a trade went through, so stats, inventory and books are
         # filled in rather than empty.

@@ -114,7 +114,10 @@ def traded_venues(settings: Settings, endpoints: Endpoints) -> list[tuple[str, s
     for name, _ex in settings.exchanges.enabled():
         if name not in endpoints:
             raise ConfigError(
-                [f"exchanges.{name}: enabled but no endpoints for it (have: {', '.join(endpoints)})"]
+                [
+                    f"exchanges.{name}: enabled but no endpoints for it "
+                    f"(have: {', '.join(endpoints) or 'none'})"
+                ]
             )
         out.append((name, settings.exchanges.kind_of(name)))
     return out

@@ -23,7 +23,6 @@ from typing import Any
 
 from arbhybrid.journal import fills, open_journal, orders, transactions
 from arbhybrid.simulator import Simulator
-from arbhybrid.venues import VENUES
 
 #: Order statuses at a venue (either venue's spelling) that are not final.
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED", "open")
@@ -63,7 +62,7 @@ class Reconciliation:
 
 
 def balances(sim: Simulator) -> Balances:
-    return {v: sim.balances(v) for v in VENUES}
+    return {v: sim.balances(v) for v in sim.endpoints.venues}
 
 
 def journal_id(venue_client_order_id: str) -> str:
@@ -165,7 +164,7 @@ def fills_change(rows: Iterable[sqlite3.Row]) -> dict[str, Decimal]:
 
 def journal_orders(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
     """The journal's orders per venue: client order id -> status."""
-    out: dict[str, dict[str, str]] = {v: {} for v in VENUES}
+    out: dict[str, dict[str, str]] = {}
     for o in orders(conn):
         out.setdefault(o["venue"], {})[o["client_order_id"]] = o["status"]
     return out
@@ -185,15 +184,18 @@ def reconcile(
     with open_journal(journal) as c:
         txs = transactions(c, since_ms=since_ms)
         tx_ids: set[int] = {t.tx_id for t in txs}
+        hosted = list(sim.endpoints.venues)
         trade_ids = {
-            v: [f["trade_id"] for f in fills(c, v) if f["tx_id"] in tx_ids] for v in VENUES
+            v: [f["trade_id"] for f in fills(c, v) if f["tx_id"] in tx_ids] for v in hosted
         }
         journaled = journal_orders(c)
     r.transactions = len(txs)
     if unfinished := sorted(t.tx_id for t in txs if t.outcome is None):
         r.problems.append(f"unfinished transactions in the journal: {unfinished}")
-    for v in VENUES:
-        check = check_venue(sim, v, trade_ids[v], journaled[v], start[v])
+    if strangers := sorted(set(journaled) - set(hosted)):
+        r.problems.append(f"journal orders on venues the simulator does not host: {strangers}")
+    for v in hosted:
+        check = check_venue(sim, v, trade_ids[v], journaled.get(v, {}), start[v])
         r.fills += check.fills_venue
         r.orders += check.orders_venue
         if check.fills_lost:

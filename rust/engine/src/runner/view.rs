@@ -594,7 +594,7 @@ mod tests {
                          "order_style": "MarketLimit", "mexc_buy_order": "IocLimit",
                          "hedge_policy": "Unwind", "balance_mode": "Fresh",
                          "python_risk_mode": "Notify"},
-            "startup_ms": {"venues_ms": 12, "engine_ms": 30,
+            "startup_ms": {"venues_ms": 12, "per_venue_ms": {"gateio": 12, "mexc": 9}, "engine_ms": 30,
                            "recovery": {"dry_run": false, "canceled_orders": 0,
                                         "adopted_fills": 0, "transactions": [],
                                         "would": [], "errors": []}},
