@@ -104,8 +104,8 @@ def test_every_engine_field_has_a_pydantic_source(tmp_path: Path) -> None:
     for struct, crate, emitted in (
         ("EngineConfig", "engine", cfg),
         ("FeedConfig", "market", cfg["feed"]),
-        ("VenueConfig", "exec", cfg["mexc"]),
-        ("VenueConfig", "exec", cfg["gateio"]),
+        *(("VenueConfig", "exec", v) for v in cfg["venues"]),
+        ("HotConfig", "engine", cfg["hot"]),
     ):
         fields = rust_fields(struct, crate)
         keys = set(emitted)

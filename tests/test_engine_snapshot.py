@@ -100,7 +100,13 @@ SNAPSHOT = {
         "balance_mode": str,
         "python_risk_mode": str,
     },
-    "startup_ms": {"venues_ms": int, "recovery": RECOVERY, "engine_ms": int},
+    "startup_ms": {
+        "venues_ms": int,
+        "per_venue_ms": {"mexc": int, "gateio": int},
+        "recovery": RECOVERY,
+        "warm_connections": int,
+        "engine_ms": int,
+    },
     "symbols": MapOf(
         {
             "venues": {"mexc": BOOK, "gateio": BOOK},

@@ -256,10 +256,10 @@ async def test_unified_exchange_with_market_data(sim: Simulator) -> None:
     info = sim.info
     md = _native.MarketData(
         {
-            "mexc_rest": info["mexc_rest"],
-            "mexc_ws": info["mexc_ws"],
-            "gate_rest": info["gate_rest"],
-            "gate_ws": info["gate_ws"],
+            "venues": [
+                {"name": "mexc", "rest": info["mexc_rest"], "ws": info["mexc_ws"]},
+                {"name": "gateio", "rest": info["gate_rest"], "ws": info["gate_ws"]},
+            ],
             "symbols": ["BTC/USDT"],
         }
     )

@@ -20,10 +20,10 @@ VENUES = ("mexc", "gateio")
 def start_market(sim: Simulator, **extra: Any) -> _native.MarketData:
     info = sim.info
     cfg = {
-        "mexc_rest": info["mexc_rest"],
-        "mexc_ws": info["mexc_ws"],
-        "gate_rest": info["gate_rest"],
-        "gate_ws": info["gate_ws"],
+        "venues": [
+            {"name": "mexc", "rest": info["mexc_rest"], "ws": info["mexc_ws"]},
+            {"name": "gateio", "rest": info["gate_rest"], "ws": info["gate_ws"]},
+        ],
         "symbols": SYMBOLS,
         "backoff_min_ms": 20,
         **extra,

@@ -161,6 +161,7 @@ def engine_config(
         "mode": mode or settings.mode,
         "session": session,
         "client_id_prefix": settings.engine.instance,
+        "hot": settings.engine.hot.model_dump(),
         "dry_run": dry_run,
         "sell_deadline_ms": SELL_DEADLINE_MS,
         "spread_sample_ms": SPREAD_SAMPLE_MS,

@@ -227,6 +227,8 @@ class StartupView(TypedDict):
     venues_ms: int
     #: Each venue's own check (server time, signed balances), by name.
     per_venue_ms: NotRequired[dict[str, int]]
+    #: Order connections opened (warm) before trading, over every venue.
+    warm_connections: NotRequired[int]
     recovery: NotRequired[RecoveryView]
     #: Ready to trade.
     engine_ms: NotRequired[int]

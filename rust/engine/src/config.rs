@@ -147,6 +147,9 @@ pub struct EngineConfig {
     pub spread_sample_ms: u64,
     /// Health check period.
     pub health_interval_ms: u64,
+    /// Where the hot path runs (its own thread by default).
+    #[serde(default)]
+    pub hot: crate::runner::HotConfig,
 }
 
 fn sim_mode() -> String {

@@ -72,6 +72,11 @@ pub(crate) struct Inner {
     /// The venue's adapter (a `'static` value: no allocation, one vtable call a use).
     pub api: &'static dyn VenueApi,
     pub http: reqwest::Client,
+    /// Order placements only: a pool of its own, so its connections are the ones the
+    /// hot thread opened and keeps warm ([`VenueClient::warm_orders`]) — a placement
+    /// then writes on a connection whose task runs on the thread that decided it, not
+    /// on one some background call opened on another runtime.
+    pub order_http: reqwest::Client,
     base: String,
     base_path: String,
     pub limiter: RateLimiter,
@@ -120,6 +125,8 @@ impl VenueClient {
             )));
         }
         let (http, connects) = build_client(&cfg).map_err(|e| bad(format!("HTTP client: {e}")))?;
+        let order_http = crate::http::build_pool(&cfg, connects.clone())
+            .map_err(|e| bad(format!("HTTP client: {e}")))?;
         let base = cfg.rest_url.trim_end_matches('/').to_string();
         let base_path = url.path().trim_end_matches('/').to_string();
         Ok(VenueClient {
@@ -136,6 +143,7 @@ impl VenueClient {
                 tracker: Arc::new(OrderTracker::new(venue)),
                 ws_trader: tokio::sync::Mutex::new(None),
                 http,
+                order_http,
                 base,
                 base_path,
                 cfg,
@@ -145,6 +153,38 @@ impl VenueClient {
 
     pub fn venue(&self) -> Venue {
         self.inner.cfg.venue
+    }
+
+    /// Opens (or keeps alive) `n` connections of the order pool with as many concurrent
+    /// unsigned server-time calls (weight 1, public). Call it on the runtime that will
+    /// place orders: the connections' tasks live where they were opened. Returns how many
+    /// calls answered.
+    pub async fn warm_orders(&self, n: usize) -> usize {
+        let i = &*self.inner;
+        let (call, _) = i.api.server_time();
+        let one = || {
+            let rb = i.api.request(
+                &RequestCtx {
+                    http: &i.order_http,
+                    cfg: &i.cfg,
+                    base: &i.base,
+                    base_path: &i.base_path,
+                    venue_now_ms: i.clock.venue_now_ms(),
+                },
+                &call,
+            );
+            async move {
+                match rb.send().await {
+                    Ok(r) => r.bytes().await.is_ok(),
+                    Err(_) => false,
+                }
+            }
+        };
+        futures_util::future::join_all((0..n).map(|_| one()))
+            .await
+            .into_iter()
+            .filter(|ok| *ok)
+            .count()
     }
 
     pub fn config(&self) -> &VenueConfig {
@@ -217,7 +257,11 @@ impl VenueClient {
         let cfg = &i.cfg;
         let rb = i.api.request(
             &RequestCtx {
-                http: &i.http,
+                http: if c.ep == Endpoint::Place {
+                    &i.order_http
+                } else {
+                    &i.http
+                },
                 cfg,
                 base: &i.base,
                 base_path: &i.base_path,

@@ -71,6 +71,17 @@ pub fn build_client(
     cfg: &VenueConfig,
 ) -> Result<(reqwest::Client, Arc<AtomicU64>), reqwest::Error> {
     let connects = Arc::new(AtomicU64::new(0));
+    Ok((build_pool(cfg, connects.clone())?, connects))
+}
+
+/// One connection pool to the venue, counting its new connections into `connects`.
+///
+/// # Errors
+/// A TLS backend that cannot start.
+pub fn build_pool(
+    cfg: &VenueConfig,
+    connects: Arc<AtomicU64>,
+) -> Result<reqwest::Client, reqwest::Error> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(cfg.pool_size)
         .pool_idle_timeout(Duration::from_secs(90))
@@ -81,9 +92,9 @@ pub fn build_client(
         // The venues speak HTTP/1.1 with keep-alive; h2 negotiation would only add a
         // round of ALPN work and a different pooling model to reason about.
         .http1_only()
-        .connector_layer(CountConnects(connects.clone()))
+        .connector_layer(CountConnects(connects))
         .build()?;
-    Ok((client, connects))
+    Ok(client)
 }
 
 /// A WebSocket connection as both private streams and the Gate trading path open it.

@@ -197,6 +197,30 @@ impl Inner {
         }
     }
 
+    /// Keeps the order connections warm: uses them (a public server-time call each)
+    /// every `engine.hot.rewarm_ms`, on the hot runtime where they were opened, so
+    /// neither side's idle timeout closes them and a closed one is reopened here rather
+    /// than by the next order.
+    pub(super) fn spawn_rewarm(self: Arc<Self>) {
+        let every = Duration::from_millis(self.cfg.hot.rewarm_ms.max(1_000));
+        let n = self.cfg.hot.warm_connections;
+        if n == 0 {
+            return;
+        }
+        let hot = self.hot.clone();
+        hot.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = self.cancel.cancelled() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+                for &v in &self.venues {
+                    self.clients[v].warm_orders(n).await;
+                }
+            }
+        });
+    }
+
     /// Samples every venue's top per symbol into the journal for the report.
     pub(super) fn spawn_spread_sampler(self: Arc<Self>) {
         if self.cfg.spread_sample_ms == 0 {

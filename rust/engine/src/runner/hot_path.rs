@@ -118,7 +118,8 @@ impl Inner {
         // next start). Its balance reservations stay held for the same reason (its legs
         // may still fill). The panic itself was logged (scrubbed), counted and alerted by
         // the process's panic hook.
-        self.handle.spawn(async move {
+        // On the hot runtime (this feed task's own thread when it has one).
+        self.hot.spawn(async move {
             let run = async {
                 if PANIC_NEXT_TX.swap(false, Ordering::AcqRel) {
                     panic!("test hook: a transaction task of {} panicked", sym.unified);

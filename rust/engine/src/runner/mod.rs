@@ -39,12 +39,14 @@ mod execute;
 mod finish;
 mod hedge;
 mod hot_path;
+mod hot_thread;
 mod journaling;
 mod pretrade;
 mod state;
 pub mod view;
 
 pub use events::{EngineEvent, EventSink, VetoFn, VetoRequest};
+pub use hot_thread::HotConfig;
 pub use state::Inner;
 pub(crate) use state::Sym;
 pub use view::{Snapshot, StartupTimes};
@@ -96,6 +98,8 @@ pub enum StartError {
     Symbols(String),
     #[error("{0}")]
     Journal(#[from] journal::JournalError),
+    #[error("{0}")]
+    HotThread(String),
 }
 
 /// The engine. Dropping it does not stop it: call [`Engine::shutdown`].
@@ -103,6 +107,8 @@ pub struct Engine {
     inner: Arc<Inner>,
     market: Mutex<Option<MarketData>>,
     streams: Mutex<Vec<UserStream>>,
+    /// The hot path's own thread (`None`: it runs on the caller's runtime).
+    hot: Mutex<Option<hot_thread::HotThread>>,
 }
 
 fn leg_rules(r: &arb_market::VenueRules, scales: Scales, fee: Amount) -> LegRules {
@@ -153,6 +159,14 @@ impl Engine {
         // the start before any venue is asked anything.
         let journal = Journal::open(&cfg.journal_path, &cfg.journal_meta())?;
         let handle = Handle::current();
+        let hot = if cfg.hot.thread {
+            Some(hot_thread::HotThread::start(&cfg.hot).map_err(StartError::HotThread)?)
+        } else {
+            None
+        };
+        let hot_handle = hot
+            .as_ref()
+            .map_or_else(|| handle.clone(), |h| h.handle().clone());
         let client = |vc: &arb_exec::VenueConfig| {
             VenueClient::new(vc.clone()).map_err(|source| StartError::Venue {
                 venue: vc.venue,
@@ -282,6 +296,7 @@ impl Engine {
             veto: RwLock::new(None),
             cancel: CancellationToken::new(),
             handle: handle.clone(),
+            hot: hot_handle.clone(),
             started: t0,
             ready_ms: Mutex::new(StartupTimes {
                 venues_ms: venues_ready_ms,
@@ -308,10 +323,19 @@ impl Engine {
         let recovery = crate::recovery::recover(&inner).await;
         inner.ready_ms.lock().recovery = recovery;
 
-        // The hot-path hook, then the feeds.
+        // The order connections, opened from the hot runtime (their tasks live there)
+        // and kept warm; then the hot-path hook and the feeds, on the same runtime.
+        let warm = inner.cfg.hot.warm_connections;
+        let opened = futures_util::future::join_all(inner.venues.iter().map(|&v| {
+            let c = inner.clients[v].clone();
+            hot_handle.spawn(async move { c.warm_orders(warm).await })
+        }))
+        .await;
+        inner.ready_ms.lock().warm_connections = opened.into_iter().map(|r| r.unwrap_or(0)).sum();
+        inner.clone().spawn_rewarm();
         let hook_inner = inner.clone();
         store.add_listener(Arc::new(move |ch: &BookChange| hook_inner.on_change(ch)));
-        let market = MarketData::start(inner.cfg.feed.clone(), store, &ids, &handle, log);
+        let market = MarketData::start(inner.cfg.feed.clone(), store, &ids, &hot_handle, log);
         inner.clone().spawn_health();
         inner.clone().spawn_spread_sampler();
         inner.clone().spawn_marker();
@@ -320,6 +344,7 @@ impl Engine {
             inner,
             market: Mutex::new(Some(market)),
             streams: Mutex::new(streams),
+            hot: Mutex::new(hot),
         })
     }
 
@@ -379,6 +404,9 @@ impl Engine {
         }
         for s in self.streams.lock().drain(..) {
             s.stop();
+        }
+        if let Some(mut h) = self.hot.lock().take() {
+            h.stop(Duration::from_secs(1));
         }
         self.inner.journal.checkpoint();
     }

@@ -122,7 +122,10 @@ pub struct Inner {
     pub(crate) events: RwLock<Option<EventSink>>,
     pub(crate) veto: RwLock<Option<VetoFn>>,
     pub(crate) cancel: CancellationToken,
+    /// The caller's runtime: background work (health, samplers, supervision).
     pub(crate) handle: Handle,
+    /// The hot path's runtime (feeds, transactions, order connections).
+    pub(crate) hot: Handle,
     pub(crate) started: Instant,
     /// Start-up times and the recovery report, as the view shows them.
     pub(crate) ready_ms: Mutex<StartupTimes>,

@@ -102,6 +102,8 @@ pub struct StartupTimes {
     pub per_venue_ms: std::collections::BTreeMap<String, u64>,
     /// What crash recovery found and did before trading.
     pub recovery: RecoveryReport,
+    /// Order connections opened (warm) before trading, over every venue.
+    pub warm_connections: usize,
     /// The engine was trading-ready (feeds starting, background tasks running).
     pub engine_ms: u64,
 }
@@ -517,6 +519,7 @@ mod tests {
                 venues_ms: 12,
                 per_venue_ms: BTreeMap::from([("gateio".to_string(), 12), ("mexc".to_string(), 9)]),
                 recovery: RecoveryReport::default(),
+                warm_connections: 4,
                 engine_ms: 30,
             },
             symbols: BTreeMap::from([(
@@ -597,7 +600,8 @@ mod tests {
             "startup_ms": {"venues_ms": 12, "per_venue_ms": {"gateio": 12, "mexc": 9}, "engine_ms": 30,
                            "recovery": {"dry_run": false, "canceled_orders": 0,
                                         "adopted_fills": 0, "transactions": [],
-                                        "would": [], "errors": []}},
+                                        "would": [], "errors": []},
+                            "warm_connections": 4},
             "symbols": {"BTC/USDT": {
                 "venues": {"mexc": book, "gateio": book},
                 "edge_bps": {"buy_mexc_sell_gateio": "-1.25", "buy_gateio_sell_mexc": null},
