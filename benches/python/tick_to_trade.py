@@ -37,8 +37,18 @@ from arbhybrid.simulator import Simulator
 REPO = Path(__file__).resolve().parents[2]
 
 
-def bench_settings(balance_mode: str, risk_mode: str) -> Settings:
+#: Where the engine's hot path runs (``engine.hot``): its own thread (the default), the
+#: caller's shared runtime (as before issue 16), or its own busy-polling thread.
+HOT = {
+    "hot": {"thread": True, "busy_poll": False},
+    "shared": {"thread": False, "busy_poll": False},
+    "busy": {"thread": True, "busy_poll": True},
+}
+
+
+def bench_settings(balance_mode: str, risk_mode: str, hot: str = "hot") -> Settings:
     data = load_config(REPO / "config.yaml", environ={}).model_dump()
+    data["engine"]["hot"].update(HOT[hot])
     data["strategy"].update(
         symbols=["BTC/USDT"],
         cooldown_ms=45,
@@ -55,8 +65,10 @@ def bench_settings(balance_mode: str, risk_mode: str) -> Settings:
     return Settings.model_validate(data)
 
 
-async def run_mode(balance_mode: str, risk_mode: str, probes: int) -> dict[str, Any]:
-    settings = bench_settings(balance_mode, risk_mode)
+async def run_mode(
+    balance_mode: str, risk_mode: str, probes: int, hot: str = "hot"
+) -> dict[str, Any]:
+    settings = bench_settings(balance_mode, risk_mode, hot)
     sim = Simulator(
         {
             "seed": 21,
@@ -93,7 +105,7 @@ async def run_mode(balance_mode: str, risk_mode: str, probes: int) -> dict[str, 
     finally:
         sim.stop()
     return {
-        "mode": f"{balance_mode}+{risk_mode}",
+        "mode": f"{balance_mode}+{risk_mode}" + ("" if hot == "hot" else f" ({hot})"),
         "first_leg_us": ref["first_leg_us"],
         "both_legs_us": ref["both_legs_us"],
         "probes": ref["probes"],
@@ -116,12 +128,14 @@ async def main() -> None:
         "--modes",
         nargs="+",
         default=["stream:notify", "stream:veto", "fresh:notify", "fresh:veto"],
+        help="BALANCE:RISK[:HOT], HOT one of hot (own thread, default), shared (the "
+        "caller's runtime, as before), busy (own busy-polling thread)",
     )
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one mode, print JSON
     args = ap.parse_args()
     if args.one:
-        balance, risk = args.one.split(":")
-        print(json.dumps(await run_mode(balance, risk, args.probes)), flush=True)
+        balance, risk, *hot = args.one.split(":")
+        print(json.dumps(await run_mode(balance, risk, args.probes, *hot)), flush=True)
         return
     rows = []
     for m in args.modes:
