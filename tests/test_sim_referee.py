@@ -17,7 +17,7 @@ from arbhybrid.simulator import Simulator
 from conftest import CLIENTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benches" / "python"))
-from ccxt_gap_trader import trade_gaps  # noqa: E402
+from ccxt_gap_trader import trade_gaps
 
 PROBE = {
     "symbols": ["BTC/USDT"],

@@ -139,8 +139,17 @@ def affinity(pid: int) -> list[str]:
 def pingpong_binary(profile: str) -> Path:
     """The ``pingpong`` binary of ``profile``, built first (a no-op when up to date)."""
     subprocess.run(
-        ["cargo", "build", "--quiet", "--profile", profile, "-p", "arb-benches"]
-        + ["--bin", "pingpong"],
+        [
+            "cargo",
+            "build",
+            "--quiet",
+            "--profile",
+            profile,
+            "-p",
+            "arb-benches",
+            "--bin",
+            "pingpong",
+        ],
         cwd=REPO,
         check=True,
     )
@@ -157,10 +166,21 @@ def floor(binary: Path, mode: str, round_trips: int, cores: tuple[int, int]) -> 
     try:
         assert server.stdout is not None
         port = server.stdout.readline().strip()
+        n, warmup = str(round_trips), str(max(round_trips // 10, 1))
         with pinned(cores[1]):
             client = subprocess.run(
-                [str(binary), "client", "--port", port, "--mode", mode]
-                + ["--round-trips", str(round_trips), "--warmup", str(max(round_trips // 10, 1))],
+                [
+                    str(binary),
+                    "client",
+                    "--port",
+                    port,
+                    "--mode",
+                    mode,
+                    "--round-trips",
+                    n,
+                    "--warmup",
+                    warmup,
+                ],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -185,8 +205,15 @@ class SimProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ARB", "MEXC", "GATEIO"))}
         with pinned(core):
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "arbhybrid", "sim", "--config", str(REPO / "config.yaml")]
-                + SIM_ARGS,
+                [
+                    sys.executable,
+                    "-m",
+                    "arbhybrid",
+                    "sim",
+                    "--config",
+                    str(REPO / "config.yaml"),
+                    *SIM_ARGS,
+                ],
                 cwd=REPO,
                 env={**env, **SIM_ENV},
                 stdout=subprocess.PIPE,
@@ -201,9 +228,7 @@ class SimProcess:
 
     def venues(self) -> dict[str, tuple[str, int]]:
         """Each venue's kind and port (REST and WebSocket share it), by venue name."""
-        return {
-            v["name"]: (v["kind"], urlsplit(v["rest"]).port or 0) for v in self.info["venues"]
-        }
+        return {v["name"]: (v["kind"], urlsplit(v["rest"]).port or 0) for v in self.info["venues"]}
 
     def env(self) -> dict[str, str]:
         """The client's environment: venue URLs and keys, nothing of ours inherited."""
@@ -265,8 +290,23 @@ class Capture:
         bpf = "tcp and (" + " or ".join(f"port {p}" for p in ports) + ")"
         with pinned(core):
             self.proc = subprocess.Popen(
-                [binary, "-i", "lo", "-nn", "-U", "-Z", "root", "-s", "256", "-j", self.stamp]
-                + ["--time-stamp-precision=nano", "-w", str(pcap), bpf],
+                [
+                    binary,
+                    "-i",
+                    "lo",
+                    "-nn",
+                    "-U",
+                    "-Z",
+                    "root",
+                    "-s",
+                    "256",
+                    "-j",
+                    self.stamp,
+                    "--time-stamp-precision=nano",
+                    "-w",
+                    str(pcap),
+                    bpf,
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -280,16 +320,33 @@ class Capture:
             self.proc = None
 
     def stop(self) -> dict[str, Any]:
-        """Stops the capture; how many packets the kernel dropped (stderr's count)."""
+        """Stops the capture once it has written what the kernel holds for it: on a busy
+        core tcpdump may lag, and what it has not read when it stops is lost (counted in
+        ``received_by_filter`` but not in ``captured``; on ``lo`` the kernel's count also
+        holds each packet's outgoing copy, which libpcap skips, so it is about twice
+        ``captured`` when nothing was lost)."""
         if self.proc is None:
             return {"available": False, "reason": self.error}
+        size, deadline = -1, time.monotonic() + 15
+        while time.monotonic() < deadline:
+            now = self.pcap.stat().st_size if self.pcap.exists() else 0
+            if now == size:
+                break
+            size = now
+            time.sleep(0.5)
         self.proc.send_signal(signal.SIGINT)
         _, err = self.proc.communicate(timeout=60)
-        dropped = re.search(r"(\d+) packets? dropped by kernel", err)
+
+        def count(what: str) -> int | None:
+            m = re.search(rf"(\d+) packets? {what}", err)
+            return int(m.group(1)) if m else None
+
         return {
             "available": True,
             "timestamp_type": self.stamp,
-            "dropped_by_kernel": int(dropped.group(1)) if dropped else None,
+            "captured": count("captured"),
+            "received_by_filter": count("received by filter"),
+            "dropped_by_kernel": count("dropped by kernel"),
         }
 
 
@@ -326,7 +383,9 @@ def wire_view(
     """Per probe: the jumped venue's first WebSocket data frame to the client after the
     probe opened (the push), and each venue's first order request after it; first leg
     and both legs on the wire, and the referee's figure minus the wire's (the
-    simulator's own share), in microseconds."""
+    simulator's own share), in microseconds. The push is a WebSocket data frame (the
+    probe's opening push is the first: probe-mode books are quiet); an order is the
+    request line of the venue kind's order endpoint."""
     pushes: dict[str, list[int]] = {name: [] for name in venues}
     orders: dict[str, list[int]] = {name: [] for name in venues}
     by_port = {port: name for name, (_, port) in venues.items()}
@@ -340,7 +399,7 @@ def wire_view(
         elif dport in by_port and ORDER_REQUEST[venues[by_port[dport]][0]].match(payload):
             orders[by_port[dport]].append(ts)
     detail = referee["detail"]
-    first, both, share_first, share_both = [], [], [], []
+    first, both, share_first, share_both, after_open = [], [], [], [], []
     for i, p in enumerate(detail):
         start = p["opened_ms"] * 1_000_000
         end = detail[i + 1]["opened_ms"] * 1_000_000 if i + 1 < len(detail) else 1 << 62
@@ -354,22 +413,26 @@ def wire_view(
             at = orders[name]
             k = bisect.bisect_left(at, push)
             if k < len(at) and at[k] < end:
-                legs.append((at[k] - push) / 1000)
+                legs.append(round((at[k] - push) / 1000, 1))
             if p.get(f"{name}_us") is not None:
                 ref_legs.append(p[f"{name}_us"])
         legs.sort()
         ref_legs.sort()
         if legs:
+            after_open.append(round((push - start) / 1000, 1))
             first.append(legs[0])
             if ref_legs:
-                share_first.append(ref_legs[0] - legs[0])
+                share_first.append(round(ref_legs[0] - legs[0], 1))
         if len(legs) > 1:
             both.append(legs[1])
             if len(ref_legs) > 1:
-                share_both.append(ref_legs[1] - legs[1])
+                share_both.append(round(ref_legs[1] - legs[1], 1))
     return {
         "packets": packets,
         "probes_matched": len(first),
+        # How long after the probe's opening (a millisecond wall clock, cut down to the
+        # millisecond) its push was captured: a check that the right packet was matched.
+        "push_after_open_us": stats(after_open),
         "first_leg_us": stats(first),
         "both_legs_us": stats(both),
         "sim_share_first_leg_us": stats(share_first),
@@ -429,8 +492,12 @@ def run_ccxt(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with pinned(args.engine_core):
             trader = subprocess.Popen(
-                [sys.executable, str(HERE / "ccxt_gap_trader.py")]
-                + ["--rounds", str(args.ccxt_probes)],
+                [
+                    sys.executable,
+                    str(HERE / "ccxt_gap_trader.py"),
+                    "--rounds",
+                    str(args.ccxt_probes),
+                ],
                 env=sim.env(),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -529,6 +596,9 @@ def main() -> None:
     ap.add_argument("--capture", action="store_true", help="the wire view (tcpdump on lo)")
     ap.add_argument("--profile", default="ci", help="cargo profile of pingpong (default ci)")
     ap.add_argument("--out", type=Path, default=None, help="write the JSON here")
+    ap.add_argument(
+        "--work", type=Path, default=None, help="keep the engine's log, journal and capture here"
+    )
     args = ap.parse_args()
     cores = (args.sim_core, args.engine_core)
     if args.sim_core == args.engine_core or not set(cores) <= os.sched_getaffinity(0):
@@ -554,8 +624,12 @@ def main() -> None:
         },
         "floor": {m: floor(binary, m, args.round_trips, cores) for m in ("blocking", "busy")},
     }
-    with TemporaryDirectory(prefix="out_of_process_") as tmp:
-        result["engine"] = run_engine(args, Path(tmp))
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
+        result["engine"] = run_engine(args, args.work)
+    else:
+        with TemporaryDirectory(prefix="out_of_process_") as tmp:
+            result["engine"] = run_engine(args, Path(tmp))
     result["ccxt"] = None if args.skip_ccxt else run_ccxt(args)
     result["ratios"] = ratios(result)
     result["machine"]["load_average_at_end"] = os.getloadavg()
