@@ -7,6 +7,7 @@ tcpdump cannot run."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import struct
@@ -124,3 +125,20 @@ def test_the_wire_view_matches_push_and_order_packets(tmp_path: Path) -> None:
     assert w["first_leg_us"]["p50"] == 100.0 and w["both_legs_us"]["p50"] == 150.0
     assert w["sim_share_first_leg_us"]["p50"] == 80.0
     assert w["sim_share_both_legs_us"]["p50"] == 110.0
+
+
+def test_the_sim_command_takes_the_probe_timing() -> None:
+    """``sim --probe-interval-ms MIN MAX --probe-hold-ms MS``: the bench's probe cadence
+    (the defaults, 300-900 ms apart and 500 ms open, would make 2,000 probes take 37 min)."""
+    from arbhybrid.commands import sim
+
+    ap = argparse.ArgumentParser()
+    sim.add_commands(ap.add_subparsers())
+    config = ["sim", "--config", str(REPO / "config.yaml"), "--probe"]
+    args = ap.parse_args([*config, "--probe-interval-ms", "60", "140", "--probe-hold-ms", "40"])
+    cfg = sim._config(args)
+    assert cfg["probe_mode"] is True
+    assert (cfg["probe_min_interval_ms"], cfg["probe_max_interval_ms"]) == (60, 140)
+    assert cfg["probe_hold_ms"] == 40
+    # Unset, the simulator's own defaults apply.
+    assert "probe_hold_ms" not in sim._config(ap.parse_args(config))
