@@ -288,36 +288,25 @@ class Capture:
         if "adapter_unsynced" in types.stdout:
             self.stamp = "adapter_unsynced"
         bpf = "tcp and (" + " or ".join(f"port {p}" for p in ports) + ")"
+        # As root, tcpdump would switch to its own user, who may not write into our folder.
+        user = ["-Z", "root"] if os.geteuid() == 0 else []
+        flags = ["-i", "lo", "-nn", "-U", "-s", "256", "-j", self.stamp, *user]
         with pinned(core):
             self.proc = subprocess.Popen(
-                [
-                    binary,
-                    "-i",
-                    "lo",
-                    "-nn",
-                    "-U",
-                    "-Z",
-                    "root",
-                    "-s",
-                    "256",
-                    "-j",
-                    self.stamp,
-                    "--time-stamp-precision=nano",
-                    "-w",
-                    str(pcap),
-                    bpf,
-                ],
+                [binary, *flags, "--time-stamp-precision=nano", "-w", str(pcap), bpf],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
             )
         assert self.proc.stderr is not None
-        line = self.proc.stderr.readline()  # "listening on lo, ..." once it captures
-        if "listening" not in line:
-            self.error = f"tcpdump: {line.strip() or self.proc.wait()}"
-            self.proc.kill()
-            self.proc.communicate()
-            self.proc = None
+        said = []
+        while line := self.proc.stderr.readline():  # "listening on lo, ..." once it captures
+            if "listening" in line:
+                return
+            said.append(line.strip())
+        self.error = f"tcpdump exited with {self.proc.wait()}: {' '.join(said)}"
+        self.proc.stderr.close()
+        self.proc = None
 
     def stop(self) -> dict[str, Any]:
         """Stops the capture once it has written what the kernel holds for it: on a busy
