@@ -419,8 +419,8 @@ def wire_view(
     return {
         "packets": packets,
         "probes_matched": len(first),
-        # How long after the probe's opening (a millisecond wall clock, cut down to the
-        # millisecond) its push was captured: a check that the right packet was matched.
+        # How long after the probe's opening stamp (wall-clock milliseconds, rounded
+        # down) its push was captured: a check that the right packet was matched.
         "push_after_open_us": stats(after_open),
         "first_leg_us": stats(first),
         "both_legs_us": stats(both),
