@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from arbhybrid.simulator import Simulator
 from conftest import CLIENTS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benches" / "python"))
+from ccxt_gap_trader import trade_gaps
 
 PROBE = {
     "symbols": ["BTC/USDT"],
@@ -27,48 +32,13 @@ PROBE = {
 
 async def ccxt_gap_trader(sim: Simulator, rounds: int, qty: float = 0.001) -> int:
     """Trades `rounds` gaps with ccxt.pro (market buy on the cheap venue, market sell on
-    the dear one, both at once); returns how many gaps it traded."""
+    the dear one, both at once; the loop is benches/python/ccxt_gap_trader.py's); returns
+    how many gaps it traded."""
     clients = {"mexc": CLIENTS["mexc"](sim, pro=True), "gateio": CLIENTS["gateio"](sim, pro=True)}
-    books: dict[str, Any] = {}
-    changed = asyncio.Event()
-
-    async def watch(name: str) -> None:
-        while True:
-            books[name] = await clients[name].watch_order_book("BTC/USDT")
-            changed.set()
-
-    await asyncio.gather(*(c.load_markets() for c in clients.values()))
-    watchers = [asyncio.create_task(watch(n)) for n in clients]
-    traded, armed = 0, True
     try:
-        while traded < rounds:
-            await asyncio.wait_for(changed.wait(), 30)
-            changed.clear()
-            if len(books) < 2 or not all(b["bids"] and b["asks"] for b in books.values()):
-                continue
-            gap = None
-            for dear, cheap in (("mexc", "gateio"), ("gateio", "mexc")):
-                bid, ask = books[dear]["bids"][0][0], books[cheap]["asks"][0][0]
-                # Both taker fees (0.05 % + 0.1 %) and a little margin.
-                if bid > ask * 1.002:
-                    gap = (dear, cheap, ask)
-            if gap is None:
-                armed = True
-                continue
-            if not armed:
-                continue
-            dear, cheap, ask = gap
-            await asyncio.gather(
-                clients[cheap].create_order("BTC/USDT", "market", "buy", qty, ask),
-                clients[dear].create_order("BTC/USDT", "market", "sell", qty),
-            )
-            traded, armed = traded + 1, False
+        return await trade_gaps(clients, rounds, qty)
     finally:
-        for w in watchers:
-            w.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
         await asyncio.gather(*(c.close() for c in clients.values()))
-    return traded
 
 
 @pytest.mark.parametrize("sim_config", [PROBE])

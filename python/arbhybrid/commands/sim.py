@@ -36,6 +36,21 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "tick-to-trade report as JSON on exit",
     )
     p.add_argument("--probe-gap-bps", type=int, default=None, help="probe gap beyond fees")
+    p.add_argument(
+        "--probe-interval-ms",
+        nargs=2,
+        type=int,
+        default=None,
+        metavar=("MIN", "MAX"),
+        help="probe mode: wait between MIN and MAX ms (at random) before each probe "
+        "(default 300 900)",
+    )
+    p.add_argument(
+        "--probe-hold-ms",
+        type=int,
+        default=None,
+        help="probe mode: how long a probe's gap stays open (default 500)",
+    )
     p.set_defaults(func=run)
 
 
@@ -58,6 +73,10 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         cfg["probe_mode"] = True
     if args.probe_gap_bps is not None:
         cfg["probe_gap_bps"] = args.probe_gap_bps
+    if args.probe_interval_ms is not None:
+        cfg["probe_min_interval_ms"], cfg["probe_max_interval_ms"] = args.probe_interval_ms
+    if args.probe_hold_ms is not None:
+        cfg["probe_hold_ms"] = args.probe_hold_ms
     return cfg
 
 
