@@ -429,6 +429,14 @@ def wire_view(
     }
 
 
+#: ``--hot``: where the engine's hot path runs (``engine.hot``).
+HOT_ENV: dict[str, dict[str, str]] = {
+    "hot": {"ARB__ENGINE__HOT__THREAD": "true", "ARB__ENGINE__HOT__BUSY_POLL": "false"},
+    "shared": {"ARB__ENGINE__HOT__THREAD": "false", "ARB__ENGINE__HOT__BUSY_POLL": "false"},
+    "busy": {"ARB__ENGINE__HOT__THREAD": "true", "ARB__ENGINE__HOT__BUSY_POLL": "true"},
+}
+
+
 def referee_summary(report: dict[str, Any]) -> dict[str, Any]:
     return {k: report[k] for k in ("probes", "first_leg_us", "both_legs_us")}
 
@@ -444,6 +452,7 @@ def run_engine(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         env = {
             **sim.env(),
             **ENGINE_ENV,
+            **HOT_ENV[args.hot],
             "ARB__JOURNAL__PATH": str(work / "journal.sqlite"),
             "ARB__LOGGING__FILE": str(work / "engine.log"),
         }
@@ -582,6 +591,13 @@ def main() -> None:
     ap.add_argument("--sim-core", type=int, default=0, help="core of the simulator (and echo)")
     ap.add_argument("--engine-core", type=int, default=1, help="core of the engine (and ccxt)")
     ap.add_argument("--skip-ccxt", action="store_true", help="no ccxt.pro run")
+    ap.add_argument(
+        "--hot",
+        choices=sorted(HOT_ENV),
+        default="hot",
+        help="engine.hot: own thread (hot, default), the shared runtime as before (shared), "
+        "own busy-polling thread (busy)",
+    )
     ap.add_argument("--capture", action="store_true", help="the wire view (tcpdump on lo)")
     ap.add_argument("--profile", default="ci", help="cargo profile of pingpong (default ci)")
     ap.add_argument("--out", type=Path, default=None, help="write the JSON here")
