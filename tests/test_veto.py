@@ -44,6 +44,15 @@ def decisions(events: list[dict[str, Any]]) -> list[str]:
     return [e["decision"] for e in events if e["type"] == "opportunity"]
 
 
+def assert_refused_and_nothing_sent(
+    snap: dict[str, Any], events: list[dict[str, Any]], sim: Simulator
+) -> None:
+    assert "vetoed by python" in decisions(events), decisions(events)
+    assert "taken" not in decisions(events), decisions(events)
+    assert snap["stats"]["outcomes"] == {}
+    assert all(not sim.orders(v) for v in VENUES)
+
+
 async def test_an_approving_rule_sees_typed_requests_and_trades_go_out(tmp_path: Path) -> None:
     seen: list[VetoRequest] = []
 
@@ -77,10 +86,7 @@ async def test_a_rule_that_raises_refuses_every_trade(tmp_path: Path) -> None:
     snap, events, sim = await run_with_rule(tmp_path, broken, lambda evs: len(asked) >= 2)
     try:
         assert len(asked) >= 2
-        assert "vetoed by python" in decisions(events), decisions(events)
-        assert "taken" not in decisions(events), decisions(events)
-        assert snap["stats"]["outcomes"] == {}
-        assert all(not sim.orders(v) for v in VENUES)
+        assert_refused_and_nothing_sent(snap, events, sim)
     finally:
         sim.stop()
 
@@ -98,9 +104,6 @@ async def test_a_rule_that_answers_after_the_timeout_refuses(tmp_path: Path) -> 
     )
     try:
         assert asked
-        assert "vetoed by python" in decisions(events), decisions(events)
-        assert "taken" not in decisions(events), decisions(events)
-        assert snap["stats"]["outcomes"] == {}
-        assert all(not sim.orders(v) for v in VENUES)
+        assert_refused_and_nothing_sent(snap, events, sim)
     finally:
         sim.stop()
