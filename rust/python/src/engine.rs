@@ -1,5 +1,6 @@
 //! Python bindings for arb-engine: start the engine (awaitable), receive its events on
-//! the asyncio loop (batched, through the bridge), approve trades in `veto` mode, read
+//! the asyncio loop (batched, through the bridge), approve trades in `veto` mode (a
+//! direct call into Python on the engine's thread), read
 //! its state, change parameters while it runs, halt/resume and shut it down.
 
 use std::sync::Arc;
@@ -11,9 +12,10 @@ use arb_market::feed::{LogLevel, LogRecord, LogSink};
 use arb_telemetry::{Level, Value};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
 use tokio::sync::oneshot;
 
-use crate::bridge::{running_loop, Convert, Dispatcher};
+use crate::bridge::{log_callback_error, running_loop, Convert, Dispatcher};
 use crate::errors::{startup_error, value_error};
 use crate::runtime;
 
@@ -43,17 +45,40 @@ impl VetoResponder {
     }
 }
 
-type VetoItem = (VetoRequest, oneshot::Sender<bool>);
+/// A veto request as a dict, its string fields set directly: through `json.loads`, as
+/// the events go, it cost ~140 us a trade on a thread that enters Python afresh for it.
+fn veto_request_to_py(py: Python<'_>, req: VetoRequest) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    if let serde_json::Value::Object(fields) = serde_json::to_value(req).unwrap_or_default() {
+        for (k, v) in fields {
+            match v {
+                serde_json::Value::String(s) => d.set_item(k, s)?,
+                other => d.set_item(k, json_to_py(py, &other)?)?,
+            }
+        }
+    }
+    Ok(d)
+}
 
-fn veto_to_py(py: Python<'_>, (req, tx): VetoItem) -> PyResult<Py<PyAny>> {
-    let d = json_to_py(py, &serde_json::to_value(req).unwrap_or_default())?;
-    let r = Py::new(
-        py,
-        VetoResponder {
-            tx: Mutex::new(Some(tx)),
-        },
-    )?;
-    Ok((d, r).into_pyobject(py)?.into_any().unbind())
+/// Asks the Python veto callback about one trade, on the calling thread: builds
+/// `[(request_dict, respond)]` and calls `callback` with it. A callback that raises is
+/// logged; its trade is refused (the responder is dropped unanswered).
+fn ask_python(py: Python<'_>, callback: &Py<PyAny>, req: VetoRequest, tx: oneshot::Sender<bool>) {
+    let asked = (|| -> PyResult<()> {
+        let d = veto_request_to_py(py, req)?;
+        let respond = Py::new(
+            py,
+            VetoResponder {
+                tx: Mutex::new(Some(tx)),
+            },
+        )?;
+        let batch = PyList::new(py, [(d, respond).into_pyobject(py)?])?;
+        callback.call1(py, (batch,))?;
+        Ok(())
+    })();
+    if let Err(err) = asked {
+        log_callback_error(py, &err);
+    }
 }
 
 /// Feed log records go into the ring logger (never into Python on the hot path).
@@ -125,22 +150,22 @@ impl PyEngine {
     }
 
     /// Installs (or removes with None) the veto callback used in `veto` mode:
-    /// `callback([(request_dict, respond), ...])` on the loop; call `respond(bool)`.
-    fn set_veto(&self, py: Python<'_>, callback: Option<Py<PyAny>>) -> PyResult<()> {
-        let f: Option<VetoFn> = match callback {
-            None => None,
-            Some(cb) => {
-                let d =
-                    Dispatcher::new(py, running_loop(py)?, cb, veto_to_py as Convert<VetoItem>)?;
-                Some(Arc::new(move |req: VetoRequest| {
-                    let (tx, rx) = oneshot::channel();
-                    d.push((req, tx));
-                    rx
-                }))
-            }
-        };
+    /// `callback([(request_dict, respond)])`; call `respond(bool)`. It is called on the
+    /// engine's own thread, holding the interpreter lock, not on the asyncio loop: a trip
+    /// through the loop cost two thread wake-ups per trade (p50 ~400 us, and a tail of
+    /// tens of ms whenever the loop thread was not scheduled at once on a loaded
+    /// machine), where a direct call costs the lock and the rule (BENCHMARKS.md,
+    /// "Tick-to-trade"). An answer after the engine's timeout refuses the trade.
+    fn set_veto(&self, callback: Option<Py<PyAny>>) {
+        let f: Option<VetoFn> = callback.map(|cb| -> VetoFn {
+            Arc::new(move |req: VetoRequest| {
+                let (tx, rx) = oneshot::channel();
+                // Through the gate: after shutdown `tx` is dropped, which refuses.
+                runtime::with_python(|py| ask_python(py, &cb, req, tx));
+                rx
+            })
+        });
         self.engine.set_veto(f);
-        Ok(())
     }
 
     /// Halts, waits for running transactions (up to `timeout_s`), stops feeds and

@@ -53,7 +53,8 @@ pub struct VetoRequest {
     pub edge_bps: String,
 }
 
-/// Asks Python; the receiver yields the answer (a dropped sender counts as "no").
+/// Asks Python; the receiver yields the answer (a dropped sender counts as "no"). It may
+/// answer before it returns; an answer later than the veto timeout refuses either way.
 pub type VetoFn = Arc<dyn Fn(VetoRequest) -> oneshot::Receiver<bool> + Send + Sync>;
 
 impl Inner {

@@ -13,6 +13,9 @@ use super::{Inner, Sym, VetoRequest};
 use crate::config::{BalanceMode, Params, PythonRiskMode};
 use crate::detect::Opportunity;
 
+/// How long a trade waits for Python's answer in `veto` mode; later is a refusal.
+const VETO_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// An opportunity the pre-trade checks cleared, as re-priced on the current books under
 /// the checked balances.
 pub(super) struct Cleared {
@@ -157,11 +160,13 @@ impl Inner {
                 notional: arb_core::fixed::format_scaled(opp.buy_cost as i128, nscale),
                 edge_bps: edge_txt(),
             });
-            let ok = matches!(
-                tokio::time::timeout(Duration::from_secs(1), rx).await,
-                Ok(Ok(true))
-            );
-            self.stats.veto_wait.record(t.elapsed());
+            let answer = tokio::time::timeout(VETO_TIMEOUT, rx).await;
+            let waited = t.elapsed();
+            // A late answer refuses even when it is already there: a `VetoFn` may answer
+            // before it returns (the Python one calls the rule directly), and then the
+            // timeout above never runs.
+            let ok = matches!(answer, Ok(Ok(true))) && waited <= VETO_TIMEOUT;
+            self.stats.veto_wait.record(waited);
             if !ok {
                 refuse(&opp, book_age_ms, Some(balance_age_ms), "vetoed by python");
                 return None;
