@@ -9,14 +9,17 @@ symbol, trades them, and every fill, order and balance change reconciles per ven
 from __future__ import annotations
 
 import asyncio
+import io
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from arbhybrid import reconcile
 from arbhybrid.config import ConfigError, Settings, load_config
+from arbhybrid.dashboard import Dashboard
 from arbhybrid.engine import RunningEngine, simulator_endpoints
 from arbhybrid.simulator import Simulator, config_from_settings
 
@@ -118,5 +121,15 @@ async def test_three_venues_trade_every_pair_and_reconcile(tmp_path: Path) -> No
         rec = reconcile.reconcile(sim, journal, snap["inventory"], start)
         assert rec.ok, str(rec)
         assert snap["journal_errors"] == 0
+
+        # The operator's view shows every venue and every route.
+        dash = Dashboard(Console(file=io.StringIO(), width=240), capture_stderr=False, alerts=False)
+        dash.update(snap)
+        out = Console(record=True, width=240, file=io.StringIO(), color_system=None)
+        out.print(dash.render())
+        drawn = out.export_text()
+        assert "mexc_b bid" in drawn and "mexc_b book" in drawn, drawn
+        header = next(line for line in drawn.splitlines() if "MEXC bid" in line)
+        assert header.count(" bps") == 6, drawn  # one edge column per route
     finally:
         sim.stop()

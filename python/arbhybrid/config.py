@@ -83,7 +83,7 @@ class ExchangeConfig(_Strict):
 
     #: Which adapter speaks for it; may be left out when the venue's name is a kind's
     #: (``mexc``, ``gateio``). A second MEXC account is ``mexc_b: {kind: mexc, ...}``.
-    kind: Literal["mexc", "gateio"] | None = None
+    kind: str | None = None
     enabled: bool = True
     api_key: SecretStr = SecretStr("")
     api_secret: SecretStr = SecretStr("")
@@ -96,6 +96,13 @@ class ExchangeConfig(_Strict):
     )
     order_path: Literal["rest", "ws"] = "rest"
     recv_window_ms: int = Field(5000, gt=0, le=60000)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str | None) -> str | None:
+        if v is not None and v not in VENUE_KINDS:
+            raise ValueError(f"unknown venue kind {v!r} (one of {', '.join(VENUE_KINDS)})")
+        return v
 
     @field_validator("rest_url", "ws_url")
     @classmethod

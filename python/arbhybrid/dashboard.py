@@ -49,11 +49,27 @@ from arbhybrid.venues import VENUES
 Loose = Mapping[str, Any]
 
 VENUE_LABEL = {"mexc": "MEXC", "gateio": "Gate"}
-#: The two directions of a cross-venue arbitrage, as the snapshot names them.
-DIRECTIONS = (
-    ("buy_mexc_sell_gateio", "buy MEXC→sell Gate"),
-    ("buy_gateio_sell_mexc", "buy Gate→sell MEXC"),
-)
+
+
+def label(venue: str) -> str:
+    """A venue's column label (``MEXC``, ``Gate``; another instance by its name)."""
+    return VENUE_LABEL.get(venue, venue)
+
+
+def venue_names(snap: Loose | None) -> list[str]:
+    """The venues a snapshot reports, the default pair first (in its order), then any
+    other instance by name; the default pair before the first snapshot."""
+    names = list((snap or {}).get("venues") or {})
+    ordered = [v for v in VENUES if v in names] + sorted(n for n in names if n not in VENUES)
+    return ordered or list(VENUES)
+
+
+def directions(venues: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Every route as the snapshot keys its edge (``buy_mexc_sell_gateio``), with its
+    buy and sell venue."""
+    return [(f"buy_{b}_sell_{s}", b, s) for b in venues for s in venues if b != s]
+
+
 #: Routine log lines (``<time> INFO target: ...``); every other line that reached stderr
 #: (warnings, errors, tracebacks, panics) is repeated on the real stderr at close.
 _ROUTINE = re.compile(r"^\S+\s+(INFO|DEBUG|TRACE)\s")
@@ -151,6 +167,8 @@ class Dashboard:
         self.svg_path = svg_path if svg_path is not None else os.environ.get("ARB_DASHBOARD_SVG")
         self._lock = threading.Lock()
         self._snap: Loose | None = None
+        #: The venues shown, from the latest snapshot (see ``venue_names``).
+        self._vs: list[str] = list(VENUES)
         self._steps: list[tuple[str, float, float | None]] = []  # (step, started, finished)
         self._activity: deque[tuple[float, str, Text]] = deque(maxlen=activity_rows)
         self._firing: dict[tuple[str, str], dict[str, Any]] = {}
@@ -340,6 +358,7 @@ class Dashboard:
     def _render(self) -> RenderableType:
         with self._lock:
             snap = self._snap
+            self._vs = venue_names(snap)
             parts: list[RenderableType] = [self._header(snap)]
             if snap is None:
                 parts.append(self._startup())
@@ -438,13 +457,13 @@ class Dashboard:
         in sync, else the venue(s) with a problem, e.g. ``G resyncing``."""
         problems = Text()
         ages = []
-        for v in VENUES:
+        for v in self._vs:
             d = venues.get(v) or {}
             cell = self._book_cell(d)
             if d.get("valid") and not cell.plain.startswith("stale"):
                 ages.append(d.get("age_ms") or 0)
             else:
-                problems.append(f"{VENUE_LABEL[v][0]} ", "bold")
+                problems.append(f"{label(v)[0]} ", "bold")
                 problems.append_text(cell)
                 problems.append(" ")
         if problems.plain:
@@ -456,18 +475,18 @@ class Dashboard:
         for symbol, s in sorted((snap.get("symbols") or {}).items()):
             venues = s.get("venues") or {}
             prices = []
-            for v in VENUES:
+            for v in self._vs:
                 d = venues.get(v) or {}
                 dim = "" if d.get("valid") else "dim"
                 prices += [Text(d.get("bid") or "-", dim), Text(d.get("ask") or "-", dim)]
             edges = []
-            for key, _ in DIRECTIONS:
+            for key, _, _ in directions(self._vs):
                 e = (s.get("edge_bps") or {}).get(key)
                 edges.append(Text(e if e is not None else "-", _signed_style(e)))
             if self.console.width < NARROW:  # one column for both books
                 books = [self._books_compact(venues)]
             else:
-                books = [self._book_cell(venues.get(v) or {}) for v in VENUES]
+                books = [self._book_cell(venues.get(v) or {}) for v in self._vs]
             name = Text(symbol)
             if s.get("busy"):
                 name.append(" ⇄", "bold yellow")
@@ -478,13 +497,14 @@ class Dashboard:
         table = self._table(title, expand=True)
         narrow = self.console.width < 150  # short edge headers
         headers = ["symbol"]
-        for v in VENUES:
-            headers += [f"{VENUE_LABEL[v]} bid", f"{VENUE_LABEL[v]} ask"]
-        for key, label in DIRECTIONS:
+        for v in self._vs:
+            headers += [f"{label(v)} bid", f"{label(v)} ask"]
+        for _, b, s in directions(self._vs):
+            title = f"buy {label(b)}→sell {label(s)}"
             if narrow:  # "M→G": buy MEXC, sell Gate
-                arrow = "→".join(v[0].upper() for v in key.split("_")[1::2])
-                label = arrow if self.console.width < NARROW else f"edge {arrow}"
-            headers.append(f"{label} bps")
+                arrow = f"{label(b)[0].upper()}→{label(s)[0].upper()}"
+                title = arrow if self.console.width < NARROW else f"edge {arrow}"
+            headers.append(f"{title} bps")
         for i, header in enumerate(headers):
             # A symbol, a price or an edge is never cut short: the book cells wrap instead.
             widest = max((row[i].cell_len for row in rows), default=1)
@@ -497,8 +517,8 @@ class Dashboard:
         if self.console.width < NARROW:
             table.add_column("books", min_width=9)  # "ok 1234ms" without a break
         else:
-            for v in VENUES:
-                table.add_column(f"{VENUE_LABEL[v]} book")
+            for v in self._vs:
+                table.add_column(f"{label(v)} book")
         for row in rows:
             table.add_row(*row)
         return table
@@ -518,17 +538,17 @@ class Dashboard:
         # request slots in the tightest window) and/or "rate_limit" {"headroom", "waits",
         # "venue_blocks"} (requests our limiter delayed; times the venue said stop).
         limits = any(
-            {"rate_limit_headroom", "rate_limit"} & set(venues.get(v) or {}) for v in VENUES
+            {"rate_limit_headroom", "rate_limit"} & set(venues.get(v) or {}) for v in self._vs
         )
         if limits:
             table.add_column("rate limit")
-        ages: dict[str, list[int]] = {v: [] for v in VENUES}
+        ages: dict[str, list[int]] = {v: [] for v in self._vs}
         for s in (snap.get("symbols") or {}).values():
-            for v in VENUES:
+            for v in self._vs:
                 age = ((s.get("venues") or {}).get(v) or {}).get("age_ms")
                 if age is not None:
                     ages[v].append(age)
-        for v in VENUES:
+        for v in self._vs:
             d = (snap.get("venues") or {}).get(v)
             if d is None:
                 continue
@@ -545,12 +565,12 @@ class Dashboard:
             oldest = max(ages[v], default=None)
             reuse = d.get("connection_reuse")
             frames = Text(str(feed.get("frames", "-")))
-            for key, label in (("unparsable_frames", "bad"), ("resubscribes", "resub")):
+            for key, word in (("unparsable_frames", "bad"), ("resubscribes", "resub")):
                 if feed.get(key):
-                    frames.append(f" {feed[key]} {label}", "yellow")
+                    frames.append(f" {feed[key]} {word}", "yellow")
             cells = [frames] + ([_rate_limit_cell(d)] if limits else [])
             table.add_row(
-                VENUE_LABEL[v],
+                label(v),
                 conn,
                 Text(breaker, "green" if breaker == "closed" else "bold red"),
                 Text(
@@ -573,8 +593,8 @@ class Dashboard:
                 col, justify="left" if not col else "right", min_width=8 if col else None
             )
         rows = [("tick-to-trade", st.get("tick_to_trade"))]
-        for v in VENUES:
-            rows.append((f"{VENUE_LABEL[v]} leg ack", (st.get("leg_ack") or {}).get(v)))
+        for v in self._vs:
+            rows.append((f"{label(v)} leg ack", (st.get("leg_ack") or {}).get(v)))
         rows.append(("book age at decision", st.get("decision_book_age")))
         if (st.get("python_veto") or {}).get("count"):
             rows.append(("python veto", st.get("python_veto")))
@@ -633,11 +653,11 @@ class Dashboard:
         assets = sorted({a for per in inv.values() for a in per})
         table = self._table("Inventory change")
         table.add_column("asset", style="bold")
-        for v in VENUES:
-            table.add_column(VENUE_LABEL[v], justify="right")
+        for v in self._vs:
+            table.add_column(label(v), justify="right")
         table.add_column("net", justify="right")
         for a in assets:
-            cells = [(inv.get(v) or {}).get(a) for v in VENUES]
+            cells = [(inv.get(v) or {}).get(a) for v in self._vs]
             net = sum((Decimal(c) for c in cells if c is not None), Decimal(0))
             table.add_row(
                 a,
@@ -645,7 +665,7 @@ class Dashboard:
                 Text(str(net), _signed_style(str(net))),
             )
         if not assets:
-            table.add_row("none yet", *([""] * (len(VENUES) + 1)))
+            table.add_row("none yet", *([""] * (len(self._vs) + 1)))
         return table
 
     def _activity_panel(self) -> RenderableType:

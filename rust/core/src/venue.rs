@@ -31,12 +31,10 @@ impl VenueKind {
         }
     }
 
-    /// The default instance of this kind (named after it).
+    /// The default instance of this kind (named after it): registered first, at the
+    /// kind's position in [`VenueKind::ALL`].
     pub const fn default_venue(self) -> Venue {
-        match self {
-            VenueKind::Mexc => Venue::MEXC,
-            VenueKind::Gate => Venue::GATE,
-        }
+        Venue(self as u8)
     }
 }
 
@@ -54,11 +52,16 @@ pub struct UnknownKind(pub String);
 impl FromStr for VenueKind {
     type Err = UnknownKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "mexc" => Ok(VenueKind::Mexc),
-            "gateio" | "gate" | "gate.io" => Ok(VenueKind::Gate),
-            _ => Err(UnknownKind(s.to_string())),
-        }
+        let lower = s.to_ascii_lowercase();
+        // Gate's other spellings, as users and ccxt write it.
+        let name = match lower.as_str() {
+            "gate" | "gate.io" => "gateio",
+            other => other,
+        };
+        VenueKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == name)
+            .ok_or_else(|| UnknownKind(s.to_string()))
     }
 }
 
@@ -80,7 +83,7 @@ static SLOTS: [OnceLock<Entry>; MAX_VENUES] = [const { OnceLock::new() }; MAX_VE
 static REGISTER: Mutex<()> = Mutex::new(());
 
 fn slot(i: usize) -> Option<&'static Entry> {
-    if i < 2 {
+    if i < VenueKind::ALL.len() {
         // The default instances exist before anything registers.
         let kind = VenueKind::ALL[i];
         return Some(SLOTS[i].get_or_init(|| Entry {

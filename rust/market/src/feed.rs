@@ -105,16 +105,8 @@ impl FeedVenue {
 
     /// `venue` at its kind's public production endpoints.
     pub fn public(venue: Venue) -> Self {
-        match venue.kind() {
-            VenueKind::Mexc => {
-                Self::new(venue, "https://api.mexc.com", "wss://wbs-api.mexc.com/ws")
-            }
-            VenueKind::Gate => Self::new(
-                venue,
-                "https://api.gateio.ws/api/v4",
-                "wss://api.gateio.ws/ws/v4/",
-            ),
-        }
+        let (rest, ws) = crate::venues::public_endpoints(venue.kind());
+        Self::new(venue, rest, ws)
     }
 }
 

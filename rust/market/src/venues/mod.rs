@@ -23,6 +23,14 @@ pub fn feed_protocol(at: &FeedVenue, cfg: &Arc<FeedConfig>) -> Arc<dyn FeedProto
     }
 }
 
+/// The production (REST, WebSocket) endpoints of `kind`, from its adapter.
+pub fn public_endpoints(kind: VenueKind) -> (&'static str, &'static str) {
+    match kind {
+        VenueKind::Mexc => mexc::PUBLIC_ENDPOINTS,
+        VenueKind::Gate => gate::PUBLIC_ENDPOINTS,
+    }
+}
+
 /// The symbol list format of `venue`.
 pub fn symbol_format(venue: Venue) -> &'static dyn SymbolFormat {
     match venue.kind() {

@@ -9,3 +9,7 @@ mod symbols;
 pub use feed::GateFeed;
 pub use frames::*;
 pub use symbols::{parse_gate, GateSymbols};
+
+/// The venue's production (REST base, public WebSocket) endpoints.
+pub const PUBLIC_ENDPOINTS: (&str, &str) =
+    ("https://api.gateio.ws/api/v4", "wss://api.gateio.ws/ws/v4/");

@@ -10,3 +10,6 @@ mod symbols;
 pub use feed::MexcFeed;
 pub use frames::*;
 pub use symbols::{parse_mexc, MexcSymbols};
+
+/// The venue's production (REST base, public WebSocket) endpoints.
+pub const PUBLIC_ENDPOINTS: (&str, &str) = ("https://api.mexc.com", "wss://wbs-api.mexc.com/ws");
