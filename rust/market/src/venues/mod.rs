@@ -1,8 +1,8 @@
 //! The venues' market-data adapters, one folder each ([`mexc`], [`gate`]), and the
 //! registry: the one place that maps a [`Venue`] to its adapters. Everything outside this
 //! folder reaches a venue through [`FeedProtocol`] and [`SymbolFormat`]; a new venue kind
-//! is a new folder plus an arm in each function below, and any number of instances of a
-//! kind run side by side.
+//! is a new folder (with its [`MarketAdapter`]) plus an arm in [`adapter`], and any number
+//! of instances of a kind run side by side.
 
 use std::sync::Arc;
 
@@ -15,28 +15,37 @@ use crate::symbols::{SymbolError, SymbolTable};
 pub mod gate;
 pub mod mexc;
 
-/// The feed protocol of the instance `at`, reading its kind's knobs from `cfg`.
-pub fn feed_protocol(at: &FeedVenue, cfg: &Arc<FeedConfig>) -> Arc<dyn FeedProtocol> {
-    match at.venue.kind() {
-        VenueKind::Mexc => Arc::new(mexc::MexcFeed::new(at.clone(), cfg.clone())),
-        VenueKind::Gate => Arc::new(gate::GateFeed::new(at.clone(), cfg.clone())),
+/// Everything the market layer asks of one venue kind, defined in the kind's folder.
+pub struct MarketAdapter {
+    /// The feed protocol of an instance, reading its kind's knobs from the config.
+    pub feed: fn(&FeedVenue, &Arc<FeedConfig>) -> Arc<dyn FeedProtocol>,
+    /// The symbol list format and spelling.
+    pub symbols: &'static dyn SymbolFormat,
+    /// The production (REST base, public WebSocket) endpoints.
+    pub public_endpoints: (&'static str, &'static str),
+}
+
+/// The adapter of `kind`: the one place in this crate that chooses by kind.
+pub fn adapter(kind: VenueKind) -> &'static MarketAdapter {
+    match kind {
+        VenueKind::Mexc => &mexc::ADAPTER,
+        VenueKind::Gate => &gate::ADAPTER,
     }
 }
 
-/// The production (REST, WebSocket) endpoints of `kind`, from its adapter.
+/// The feed protocol of the instance `at`, reading its kind's knobs from `cfg`.
+pub fn feed_protocol(at: &FeedVenue, cfg: &Arc<FeedConfig>) -> Arc<dyn FeedProtocol> {
+    (adapter(at.venue.kind()).feed)(at, cfg)
+}
+
+/// The production (REST, WebSocket) endpoints of `kind`.
 pub fn public_endpoints(kind: VenueKind) -> (&'static str, &'static str) {
-    match kind {
-        VenueKind::Mexc => mexc::PUBLIC_ENDPOINTS,
-        VenueKind::Gate => gate::PUBLIC_ENDPOINTS,
-    }
+    adapter(kind).public_endpoints
 }
 
 /// The symbol list format of `venue`.
 pub fn symbol_format(venue: Venue) -> &'static dyn SymbolFormat {
-    match venue.kind() {
-        VenueKind::Mexc => &mexc::MexcSymbols,
-        VenueKind::Gate => &gate::GateSymbols,
-    }
+    adapter(venue.kind()).symbols
 }
 
 impl SymbolTable {

@@ -10,6 +10,9 @@ pub use feed::GateFeed;
 pub use frames::*;
 pub use symbols::{parse_gate, GateSymbols};
 
-/// The venue's production (REST base, public WebSocket) endpoints.
-pub const PUBLIC_ENDPOINTS: (&str, &str) =
-    ("https://api.gateio.ws/api/v4", "wss://api.gateio.ws/ws/v4/");
+/// The market layer's adapter of this venue kind (registered in [`super::adapter`]).
+pub static ADAPTER: super::MarketAdapter = super::MarketAdapter {
+    feed: |at, cfg| std::sync::Arc::new(GateFeed::new(at.clone(), cfg.clone())),
+    symbols: &GateSymbols,
+    public_endpoints: ("https://api.gateio.ws/api/v4", "wss://api.gateio.ws/ws/v4/"),
+};

@@ -11,5 +11,9 @@ pub use feed::MexcFeed;
 pub use frames::*;
 pub use symbols::{parse_mexc, MexcSymbols};
 
-/// The venue's production (REST base, public WebSocket) endpoints.
-pub const PUBLIC_ENDPOINTS: (&str, &str) = ("https://api.mexc.com", "wss://wbs-api.mexc.com/ws");
+/// The market layer's adapter of this venue kind (registered in [`super::adapter`]).
+pub static ADAPTER: super::MarketAdapter = super::MarketAdapter {
+    feed: |at, cfg| std::sync::Arc::new(MexcFeed::new(at.clone(), cfg.clone())),
+    symbols: &MexcSymbols,
+    public_endpoints: ("https://api.mexc.com", "wss://wbs-api.mexc.com/ws"),
+};
