@@ -180,6 +180,10 @@ impl Venue {
     /// The registered instance called `name` (the kinds' aliases `gate` and `gate.io`
     /// name `gateio`).
     pub fn named(name: &str) -> Option<Venue> {
+        // The exact name first, without allocating (callers on hot paths pass it so).
+        if let Some(i) = (0..MAX_VENUES).map_while(slot).position(|e| e.name == name) {
+            return Some(Venue(i as u8));
+        }
         let lower = name.to_ascii_lowercase();
         let canonical: &str = match lower.parse::<VenueKind>() {
             Ok(k) => k.as_str(),

@@ -43,7 +43,7 @@ pub enum MexcBuyOrder {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BalanceMode {
-    /// Fresh balance calls to both venues at once before every trade (the default).
+    /// Fresh balance calls to the route's two venues at once before every trade (the default).
     Fresh,
     /// Balances pushed by the private streams, with reservations for orders in
     /// flight, reconciled against REST periodically.
@@ -143,7 +143,7 @@ pub struct EngineConfig {
     pub dry_run: bool,
     /// How long the resting sell of the `market_limit` style may wait for fills.
     pub sell_deadline_ms: u64,
-    /// How often both venues' best prices are sampled into the journal (0 = never).
+    /// How often every venue's best prices are sampled into the journal (0 = never).
     pub spread_sample_ms: u64,
     /// Health check period.
     pub health_interval_ms: u64,

@@ -1,4 +1,4 @@
-//! Crash recovery: before trading starts, reconcile both venues with the journal.
+//! Crash recovery: before trading starts, reconcile every venue with the journal.
 //!
 //! The engine may have died anywhere, including between the two legs of an arbitrage or
 //! after an order was sent but before the journal heard of it (journal writes are off

@@ -418,7 +418,7 @@ pub fn panic_next_shard() {
     crate::shard::PANIC_NEXT_RUN.store(true, Ordering::Release);
 }
 
-/// Running feeds for a set of symbols on both venues, writing into a [`BookStore`].
+/// Running feeds for a set of symbols on every configured venue, writing into a [`BookStore`].
 /// Dropping it stops the feeds.
 pub struct MarketData {
     store: Arc<BookStore>,

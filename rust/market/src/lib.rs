@@ -5,7 +5,7 @@
 //! own folder under [`venues`] ([`mexc`], [`gate`]: protocol, frames, symbol list),
 //! reached through the interfaces in [`protocol`].
 //!
-//! Prices and quantities are `u64` mantissas at per-symbol scales shared by both venues;
+//! Prices and quantities are `u64` mantissas at per-symbol scales shared by every venue;
 //! nothing here uses floating point for money.
 //!
 //! Typical use (the engine): build the table, a store, register the hot-path listener,

@@ -1,8 +1,8 @@
 //! The venue adapter interfaces of the market-data layer: what the generic feed machinery
 //! ([`crate::feed`], [`crate::shard`]) and the symbol table ([`crate::symbols`]) ask of a
 //! venue. Each venue implements them once in its own folder under [`crate::venues`];
-//! [`crate::venues::feed_protocol`] and [`crate::venues::symbol_format`] are the one place
-//! that picks the implementation for a [`Venue`].
+//! [`crate::venues::adapter`] is the one place that picks the implementation, by a
+//! [`Venue`]'s kind.
 //!
 //! The hot path is one virtual call per frame ([`FeedProtocol::on_frame`]) that reads the
 //! frame in place and reports what it held through [`FrameHandler`], the shard's side:

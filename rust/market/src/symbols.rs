@@ -83,10 +83,10 @@ pub struct SymbolInfo {
     pub quote: Box<str>,
     /// The venues that list it.
     pub venues: VenueMap<VenueRules>,
-    /// Decimals of book prices on both venues: the larger price precision plus
+    /// Decimals of book prices on every venue: the larger price precision plus
     /// [`PRICE_HEADROOM`].
     pub price_scale: u32,
-    /// Decimals of book quantities on both venues: the larger amount precision plus
+    /// Decimals of book quantities on every venue: the larger amount precision plus
     /// headroom, because Gate's books carry amounts finer than `amount_precision`
     /// (HAI_ETH: precision 3, book amount `20.51071557`; OMG_USDT: `152.9783789102`).
     pub qty_scale: u32,

@@ -29,14 +29,10 @@ use crate::bridge::{running_loop, Convert, Dispatcher};
 use crate::errors::{py_err, startup_error, value_error};
 use crate::runtime::runtime;
 
-/// Venue from its name without allocating for the canonical spellings.
+/// A configured venue by name (no allocation for the exact name).
 #[inline]
 fn venue(v: &str) -> PyResult<Venue> {
-    match v {
-        "mexc" => Ok(Venue::MEXC),
-        "gateio" | "gate" => Ok(Venue::GATE),
-        _ => Venue::from_str(v).map_err(|e| value_error(e.to_string())),
-    }
+    Venue::from_str(v).map_err(|e| value_error(e.to_string()))
 }
 
 /// The symbol table with its names pre-built as Python strings.

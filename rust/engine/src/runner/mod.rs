@@ -2,15 +2,15 @@
 //! accounting, health, and the view Python reads.
 //!
 //! ## Hot path
-//! The market-data feed calls [`Inner::on_change`] inline, on its own task, right after
-//! a book update is applied. It copies the top levels of both venues' books for that
-//! symbol (only valid, fresh books), runs detection in both directions, checks the risk
-//! limits, and — only when there is something to do — claims the symbol and spawns the
-//! execution task. Nothing there allocates in the common no-trade case, awaits, or
+//! The market-data feed calls [`Inner::on_change`] inline, on its own task (on the hot
+//! thread, `engine.hot`), right after a book update is applied. It copies the top levels
+//! of every venue's book for that symbol (only valid, fresh books), runs detection on
+//! every route (ordered pair of venues), checks the risk limits, and — only when there is
+//! something to do — claims the symbol and spawns the execution task on the same thread. Nothing there allocates in the common no-trade case, awaits, or
 //! crosses into Python.
 //!
 //! ## Execution
-//! The execution task re-checks balances (fresh from both venues at once, or the
+//! The execution task re-checks balances (fresh from the route's two venues at once, or the
 //! streamed view with reservations), asks Python when in `veto` mode, sends both legs
 //! concurrently (each signed and written without waiting for the other), and then drives the transaction's
 //! state machine ([`crate::tx::ArbTx`]) from the order trackers, which the REST answers

@@ -108,7 +108,7 @@ pub struct StartupTimes {
     pub engine_ms: u64,
 }
 
-/// One symbol: both venues' books, the gross edge both ways, and its state.
+/// One symbol: every venue's book, the gross edge on every route, and its state.
 #[derive(Clone, Debug, Serialize)]
 pub struct SymbolView {
     pub venues: PerVenue<BookView>,
