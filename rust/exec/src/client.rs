@@ -38,7 +38,7 @@ use crate::http::{build_client, header_i64, Clock, ConnStats};
 use crate::lifecycle::{Balance, Fill, OrderReport, OrderState, OrderTracker};
 use crate::order::{ClientOrderId, OrderRequest, PreparedOrder};
 use crate::ratelimit::{Endpoint, RateLimiter};
-use crate::venue_api::{Call, RequestCtx, TradePaging, VenueApi, WsTradeApi};
+use crate::venue_api::{Call, HttpRequest, RequestCtx, TradePaging, VenueApi, WsTradeApi};
 use crate::ws_trade::WsTrader;
 
 /// Code set on errors raised before anything was sent (breaker open, limiter wait too
@@ -77,7 +77,11 @@ pub(crate) struct Inner {
     /// then writes on a connection whose task runs on the thread that decided it, not
     /// on one some background call opened on another runtime.
     pub order_http: reqwest::Client,
-    base: String,
+    /// Order placements on a plain-HTTP venue: connections the deciding task writes on
+    /// itself ([`crate::h1`]); `None` for `https` (the reqwest order pool serves).
+    pub orders_h1: Option<crate::h1::H1Pool>,
+    /// `scheme://host[:port]`: request targets are relative to it.
+    origin: String,
     base_path: String,
     pub limiter: RateLimiter,
     pub breaker: Breaker,
@@ -127,8 +131,15 @@ impl VenueClient {
         let (http, connects) = build_client(&cfg).map_err(|e| bad(format!("HTTP client: {e}")))?;
         let order_http = crate::http::build_pool(&cfg, connects.clone())
             .map_err(|e| bad(format!("HTTP client: {e}")))?;
-        let base = cfg.rest_url.trim_end_matches('/').to_string();
+        let origin = url.origin().ascii_serialization();
         let base_path = url.path().trim_end_matches('/').to_string();
+        let orders_h1 = crate::h1::H1Pool::for_url(
+            &url,
+            connects.clone(),
+            Duration::from_millis(cfg.connect_timeout_ms),
+            cfg.request_timeout(),
+            Duration::from_millis(cfg.order_idle_ms),
+        );
         Ok(VenueClient {
             inner: Arc::new(Inner {
                 limiter: RateLimiter::new(venue, cfg.rate_limit),
@@ -144,7 +155,8 @@ impl VenueClient {
                 ws_trader: tokio::sync::Mutex::new(None),
                 http,
                 order_http,
-                base,
+                orders_h1,
+                origin,
                 base_path,
                 cfg,
             }),
@@ -163,20 +175,14 @@ impl VenueClient {
         let i = &*self.inner;
         let (call, _) = i.api.server_time();
         let one = || {
-            let rb = i.api.request(
-                &RequestCtx {
-                    http: &i.order_http,
-                    cfg: &i.cfg,
-                    base: &i.base,
-                    base_path: &i.base_path,
-                    venue_now_ms: i.clock.venue_now_ms(),
-                },
-                &call,
-            );
+            let req = i.api.request(&self.ctx(), &call);
             async move {
-                match rb.send().await {
-                    Ok(r) => r.bytes().await.is_ok(),
-                    Err(_) => false,
+                match &i.orders_h1 {
+                    Some(h1) => h1.send(&req).await.is_ok(),
+                    None => match self.reqwest(&i.order_http, req).send().await {
+                        Ok(r) => r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    },
                 }
             }
         };
@@ -185,6 +191,38 @@ impl VenueClient {
             .into_iter()
             .filter(|ok| *ok)
             .count()
+    }
+
+    /// Dials until `n` unused order connections are ready, on the calling runtime — the
+    /// background one, so that replacing connections costs the hot thread nothing (a
+    /// plain-HTTP venue; `https` connections are opened by their pool when used).
+    /// Returns how many are ready.
+    pub async fn prefill_orders(&self, n: usize) -> usize {
+        match &self.inner.orders_h1 {
+            Some(h1) => h1.prefill(n).await,
+            None => 0,
+        }
+    }
+
+    fn ctx(&self) -> RequestCtx<'_> {
+        let i = &*self.inner;
+        RequestCtx {
+            cfg: &i.cfg,
+            base_path: &i.base_path,
+            venue_now_ms: i.clock.venue_now_ms(),
+        }
+    }
+
+    /// The request on reqwest (every call but placements on a plain-HTTP venue).
+    fn reqwest(&self, http: &reqwest::Client, r: HttpRequest) -> reqwest::RequestBuilder {
+        let mut rb = http.request(r.method, format!("{}{}", self.inner.origin, r.target));
+        for (k, v) in r.headers {
+            rb = rb.header(k, v);
+        }
+        if let Some(b) = r.body {
+            rb = rb.body(b);
+        }
+        rb
     }
 
     pub fn config(&self) -> &VenueConfig {
@@ -254,26 +292,30 @@ impl VenueClient {
     /// Sends one signed attempt and classifies the answer.
     pub(crate) async fn send_once(&self, c: &Call) -> Result<Value, ExecError> {
         let i = &*self.inner;
-        let cfg = &i.cfg;
-        let rb = i.api.request(
-            &RequestCtx {
-                http: if c.ep == Endpoint::Place {
+        let req = i.api.request(&self.ctx(), c);
+        i.requests.fetch_add(1, Ordering::Relaxed);
+        let (status, headers, bytes) = match (&i.orders_h1, c.ep) {
+            (Some(h1), Endpoint::Place) => {
+                let a = h1.send(&req).await.map_err(|e| self.h1_err(c.op, e))?;
+                (a.status, a.headers, a.body)
+            }
+            _ => {
+                let http = if c.ep == Endpoint::Place {
                     &i.order_http
                 } else {
                     &i.http
-                },
-                cfg,
-                base: &i.base,
-                base_path: &i.base_path,
-                venue_now_ms: i.clock.venue_now_ms(),
-            },
-            c,
-        );
-        i.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = rb.send().await.map_err(|e| self.reqwest_err(c.op, e))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| self.reqwest_err(c.op, e))?;
+                };
+                let resp = self
+                    .reqwest(http, req)
+                    .send()
+                    .await
+                    .map_err(|e| self.reqwest_err(c.op, e))?;
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let bytes = resp.bytes().await.map_err(|e| self.reqwest_err(c.op, e))?;
+                (status, headers, bytes)
+            }
+        };
         self.note_rate_headers(c.ep, &headers);
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes).map_err(|e| {
@@ -306,6 +348,16 @@ impl VenueClient {
             e = e.with_retry_after(Some(wait));
         }
         Err(e)
+    }
+
+    /// The class of an order connection's failure: as reqwest's (nothing written is a
+    /// network error, safe to retry; written and unanswered is an unknown outcome).
+    fn h1_err(&self, op: &'static str, e: crate::h1::SendError) -> ExecError {
+        match e {
+            crate::h1::SendError::NotSent(m) => self.err(op, ErrorClass::Network, m),
+            crate::h1::SendError::Unknown(m) => self.err(op, ErrorClass::UnknownOutcome, m),
+            crate::h1::SendError::Timeout => self.err(op, ErrorClass::Timeout, "request timed out"),
+        }
     }
 
     /// How long a rate-limit answer asks us to wait: `Retry-After` (seconds), else

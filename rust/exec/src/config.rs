@@ -57,6 +57,12 @@ fn d_keepalive() -> u64 {
     30 * 60_000
 }
 
+/// Below the idle timeouts venues' fronts commonly use (60-75 s), so a kept-alive order
+/// connection is never closed by the venue just as an order is written on it.
+fn d_order_idle() -> u64 {
+    50_000
+}
+
 /// One venue's client configuration (JSON field names as written here; durations in ms).
 /// Its `Debug` masks the key and the secret (written out below, not derived).
 #[derive(Clone, serde::Deserialize)]
@@ -115,6 +121,9 @@ pub struct VenueConfig {
     pub listen_key_keepalive_ms: u64,
     #[serde(default)]
     pub order_path: OrderPath,
+    /// An order connection idle longer than this is replaced before it carries an order.
+    #[serde(default = "d_order_idle")]
+    pub order_idle_ms: u64,
 }
 
 impl std::fmt::Debug for VenueConfig {
@@ -139,6 +148,7 @@ impl std::fmt::Debug for VenueConfig {
             .field("unknown_settle_ms", &self.unknown_settle_ms)
             .field("max_place_attempts", &self.max_place_attempts)
             .field("listen_key_keepalive_ms", &self.listen_key_keepalive_ms)
+            .field("order_idle_ms", &self.order_idle_ms)
             .field("order_path", &self.order_path)
             .finish()
     }
@@ -174,6 +184,7 @@ impl VenueConfig {
             max_place_attempts: d_place_attempts(),
             listen_key_keepalive_ms: d_keepalive(),
             order_path: OrderPath::Rest,
+            order_idle_ms: d_order_idle(),
         }
     }
 

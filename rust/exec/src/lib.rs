@@ -47,6 +47,7 @@ pub mod breaker;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod h1;
 pub mod http;
 pub(crate) mod json;
 pub mod lifecycle;

@@ -66,14 +66,24 @@ impl Call {
 
 /// What a request is built with besides the call itself.
 pub struct RequestCtx<'a> {
-    pub http: &'a reqwest::Client,
     pub cfg: &'a VenueConfig,
-    /// The REST base URL without a trailing `/`.
-    pub base: &'a str,
-    /// The path part of the base URL (Gate signs `/api/v4/...`).
+    /// The path part of the REST base URL, without a trailing `/` (Gate signs
+    /// `/api/v4/...`; every request target starts with it).
     pub base_path: &'a str,
     /// The venue's clock as estimated now (signed timestamps).
     pub venue_now_ms: i64,
+}
+
+/// One signed attempt as bytes for the wire, independent of the HTTP client that sends
+/// it: reqwest for reads, or the order connections of [`crate::h1`] that the deciding
+/// task writes itself.
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    pub method: Method,
+    /// Origin-relative: the base URL's path, the call's path and its query.
+    pub target: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<String>,
 }
 
 /// What a venue's error answer says.
@@ -105,7 +115,7 @@ pub trait VenueApi: Send + Sync {
     // ------------------------------------------------------------ signing, errors
 
     /// The signed (if `c.signed`) request of one attempt.
-    fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder;
+    fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> HttpRequest;
 
     /// Classifies a non-2xx answer from its HTTP status and JSON body (`Null` if none).
     fn error_of(&self, http_status: u16, body: &Value) -> ErrorBody;

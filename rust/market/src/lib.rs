@@ -39,6 +39,7 @@ pub mod feed;
 mod json_scan;
 pub mod protocol;
 mod shard;
+pub mod stamped;
 pub mod store;
 pub mod symbols;
 pub mod sync;

@@ -16,6 +16,7 @@
 //! is closed. Books that fail to link within `rotation_overlap_max` resync on the new one.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,8 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::stamped::Stamped;
 use tokio_util::sync::CancellationToken;
 
 use crate::book::{Level, LevelError, Scales};
@@ -39,7 +42,7 @@ use crate::sync::{BookSync, Diff, Outcome, Start, SyncFault};
 pub(crate) static PANIC_NEXT_RUN: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Ws = WebSocketStream<MaybeTlsStream<Stamped<TcpStream>>>;
 
 /// Pushes from an incoming connection kept per book while it waits to link.
 const MAX_PENDING: usize = 1024;
@@ -91,6 +94,8 @@ struct SnapReply {
 
 struct Conn {
     gen: u64,
+    /// When the socket last delivered bytes: a frame's receive time.
+    read_ns: Arc<AtomicI64>,
     sink: SplitSink<Ws, Message>,
     stream: SplitStream<Ws>,
     opened: Instant,
@@ -338,17 +343,14 @@ impl Shard {
     /// Connects and subscribes every book of the shard.
     async fn open(&mut self) -> Result<Conn, String> {
         let url = self.ws_url().to_owned();
-        // Nagle off: pings and (re)subscriptions must not wait for a delayed ACK.
-        let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true);
-        let (ws, _) = tokio::time::timeout(self.cfg.http_timeout, connect)
+        let (ws, read_ns) = tokio::time::timeout(self.cfg.http_timeout, ws_open(&url))
             .await
             .map_err(|_| {
                 format!(
                     "connect timed out after {} ms",
                     self.cfg.http_timeout.as_millis()
                 )
-            })?
-            .map_err(|e| e.to_string())?;
+            })??;
         let (mut sink, stream) = ws.split();
         for msg in self.subscribe_messages(None, SubAction::Subscribe) {
             sink.send(Message::text(msg))
@@ -363,6 +365,7 @@ impl Shard {
         let now = Instant::now();
         Ok(Conn {
             gen,
+            read_ns,
             sink,
             stream,
             opened: now,
@@ -483,7 +486,8 @@ impl Shard {
                             if let Message::Close(frame) = &m {
                                 return format!("close frame from the venue: {frame:?}");
                             }
-                            self.on_message(&*proto, m, cur.gen);
+                            let recv_ns = cur.read_ns.load(Ordering::Relaxed);
+                            self.on_message(&*proto, m, cur.gen, recv_ns);
                         }
                     }
                 }
@@ -494,8 +498,8 @@ impl Shard {
                         Some(Ok(Message::Close(f))) => Some(format!("close frame: {f:?}")),
                         Some(Ok(m)) => {
                             if let Some(c) = next.as_mut() { c.last_frame = Instant::now(); }
-                            let gen = next.as_ref().map_or(0, |c| c.gen);
-                            self.on_message(&*proto, m, gen);
+                            let (gen, recv_ns) = next.as_ref().map_or((0, 0), |c| (c.gen, c.read_ns.load(Ordering::Relaxed)));
+                            self.on_message(&*proto, m, gen, recv_ns);
                             None
                         }
                     };
@@ -663,8 +667,13 @@ impl Shard {
         }
     }
 
-    fn on_message(&mut self, proto: &dyn FeedProtocol, m: Message, gen: u64) {
-        let recv_ns = arb_core::time::now_ns();
+    /// `read_ns`: when the socket delivered the frame's last bytes (0: unknown).
+    fn on_message(&mut self, proto: &dyn FeedProtocol, m: Message, gen: u64, read_ns: i64) {
+        let recv_ns = if read_ns > 0 {
+            read_ns
+        } else {
+            arb_core::time::now_ns()
+        };
         self.counters
             .frames
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -1042,4 +1051,27 @@ impl FrameHandler for Frames<'_> {
     fn unparsable(&mut self, detail: &str) {
         self.shard.unparsable_frame(detail);
     }
+}
+
+/// Opens a market-data WebSocket on a socket that stamps its reads ([`Stamped`]), with
+/// Nagle off (pings and (re)subscriptions must not wait for a delayed ACK); `wss` through
+/// rustls as tungstenite's own connect does.
+async fn ws_open(url: &str) -> Result<(Ws, Arc<AtomicI64>), String> {
+    let u = url::Url::parse(url).map_err(|e| format!("url {url:?}: {e}"))?;
+    let host = u
+        .host_str()
+        .ok_or_else(|| format!("url {url:?} has no host"))?;
+    let port = u
+        .port_or_known_default()
+        .ok_or_else(|| format!("url {url:?} has no port"))?;
+    let tcp = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string())?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    let sock = Stamped::new(tcp);
+    let read_ns = sock.last_read();
+    let (ws, _) = tokio_tungstenite::client_async_tls_with_config(url, sock, None, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((ws, read_ns))
 }

@@ -15,6 +15,9 @@ use super::{Inner, PANIC_NEXT_HEALTH};
 use crate::config::BalanceMode;
 use crate::journal::{self, Dec, JournalRecord};
 
+/// Order connections dialled off the hot thread and kept ready per venue: one per leg.
+const SPARE_ORDER_CONNECTIONS: usize = 2;
+
 impl Inner {
     /// Re-reads one venue's balances over REST into the streamed view (in the
     /// background: called from the execution path).
@@ -200,13 +203,27 @@ impl Inner {
     /// Keeps the order connections warm: uses them (a public server-time call each)
     /// every `engine.hot.rewarm_ms`, on the hot runtime where they were opened, so
     /// neither side's idle timeout closes them and a closed one is reopened here rather
-    /// than by the next order.
+    /// than by the next order. Spare connections (one per leg) are dialled on this, the
+    /// background, runtime: one that the venue closed, or that idled past
+    /// `order_idle_ms`, is then replaced on the hot thread without a dial there.
     pub(super) fn spawn_rewarm(self: Arc<Self>) {
         let every = Duration::from_millis(self.cfg.hot.rewarm_ms.max(1_000));
         let n = self.cfg.hot.warm_connections;
         if n == 0 {
             return;
         }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                for &v in &me.venues {
+                    me.clients[v].prefill_orders(SPARE_ORDER_CONNECTIONS).await;
+                }
+                tokio::select! {
+                    _ = me.cancel.cancelled() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+            }
+        });
         let hot = self.hot.clone();
         hot.spawn(async move {
             loop {

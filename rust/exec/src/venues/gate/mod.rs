@@ -15,7 +15,7 @@ use crate::lifecycle::{Balance, Fill, OrderReport, Source};
 use crate::order::{ClientOrderId, OrderKind, PreparedOrder};
 use crate::ratelimit::{Endpoint, Limit};
 use crate::venue_api::{
-    Call, ErrorBody, RequestCtx, TradePaging, UserSession, VenueApi, WsTradeApi,
+    Call, ErrorBody, HttpRequest, RequestCtx, TradePaging, UserSession, VenueApi, WsTradeApi,
 };
 
 pub mod errors;
@@ -45,7 +45,7 @@ impl VenueApi for GateApi {
         VenueKind::Gate
     }
 
-    fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
+    fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> HttpRequest {
         requests::request(ctx, c)
     }
 

@@ -1,7 +1,6 @@
 //! Gate.io API v4 spot REST requests: the endpoint of each operation, its query or JSON
 //! body (a market buy's `amount` is quote) and the signed request itself.
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -9,7 +8,7 @@ use super::sign::sign_headers;
 use crate::client::OrderRef;
 use crate::order::{ClientOrderId, PreparedKind, PreparedOrder, TimeInForce};
 use crate::ratelimit::Endpoint;
-use crate::venue_api::{Call, RequestCtx};
+use crate::venue_api::{Call, HttpRequest, RequestCtx};
 
 /// The client order id as Gate takes it: `text`, `t-` plus the id.
 pub fn client_id_wire(id: &ClientOrderId) -> String {
@@ -18,7 +17,7 @@ pub fn client_id_wire(id: &ClientOrderId) -> String {
 
 /// The request of one attempt: the un-encoded query, the JSON body and (signed) the
 /// `KEY` / `Timestamp` / `SIGN` headers over the full path.
-pub fn request(ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
+pub fn request(ctx: &RequestCtx<'_>, c: &Call) -> HttpRequest {
     let cfg = ctx.cfg;
     let mut q = String::new();
     for (k, v) in &c.params {
@@ -29,20 +28,13 @@ pub fn request(ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
         q.push('=');
         q.push_str(v);
     }
-    let url = if q.is_empty() {
-        format!("{}{}", ctx.base, c.path)
-    } else {
-        format!("{}{}?{}", ctx.base, c.path, q)
-    };
+    let full = format!("{}{}", ctx.base_path, c.path);
     let body = c.body.as_deref().unwrap_or("");
-    let mut rb = ctx
-        .http
-        .request(c.method.clone(), url)
-        .header(CONTENT_TYPE, "application/json")
-        .header(ACCEPT, "application/json");
+    let mut headers = Vec::with_capacity(5);
+    headers.push(("Content-Type", "application/json".to_string()));
+    headers.push(("Accept", "application/json".to_string()));
     if c.signed {
-        let full = format!("{}{}", ctx.base_path, c.path);
-        for (k, v) in sign_headers(
+        headers.extend(sign_headers(
             &cfg.api_key,
             cfg.api_secret.expose(),
             c.method.as_str(),
@@ -50,14 +42,19 @@ pub fn request(ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
             &q,
             body.as_bytes(),
             ctx.venue_now_ms.div_euclid(1000),
-        ) {
-            rb = rb.header(k, v);
-        }
+        ));
     }
-    if let Some(b) = &c.body {
-        rb = rb.body(b.clone());
+    let target = if q.is_empty() {
+        full
+    } else {
+        format!("{full}?{q}")
+    };
+    HttpRequest {
+        method: c.method.clone(),
+        target,
+        headers,
+        body: c.body.clone(),
     }
-    rb
 }
 
 pub fn server_time() -> (Call, &'static str) {

@@ -12,7 +12,9 @@ use crate::client::OrderRef;
 use crate::lifecycle::{Balance, Fill, OrderReport};
 use crate::order::{ClientOrderId, OrderKind, PreparedOrder};
 use crate::ratelimit::{Endpoint, Limit};
-use crate::venue_api::{Call, ErrorBody, RequestCtx, TradePaging, UserSession, VenueApi};
+use crate::venue_api::{
+    Call, ErrorBody, HttpRequest, RequestCtx, TradePaging, UserSession, VenueApi,
+};
 
 pub mod errors;
 pub mod limits;
@@ -34,7 +36,7 @@ impl VenueApi for MexcApi {
         VenueKind::Mexc
     }
 
-    fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
+    fn request(&self, ctx: &RequestCtx<'_>, c: &Call) -> HttpRequest {
         requests::request(ctx, c)
     }
 

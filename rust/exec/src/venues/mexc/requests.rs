@@ -1,14 +1,13 @@
 //! MEXC spot v3 REST requests: the endpoint of each operation, its parameters (every
 //! parameter in the query string, as ccxt does) and the signed request itself.
 
-use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
 
 use super::sign::{push_param, signed_query};
 use crate::client::OrderRef;
 use crate::order::{ClientOrderId, PreparedKind, PreparedOrder, Side, TimeInForce};
 use crate::ratelimit::Endpoint;
-use crate::venue_api::{Call, RequestCtx};
+use crate::venue_api::{Call, HttpRequest, RequestCtx};
 
 /// The client order id as MEXC takes it: as is.
 pub fn client_id_wire(id: &ClientOrderId) -> String {
@@ -17,7 +16,7 @@ pub fn client_id_wire(id: &ClientOrderId) -> String {
 
 /// The request of one attempt: the query (signed: `timestamp`, `recvWindow`,
 /// `signature` appended) and the key header.
-pub fn request(ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
+pub fn request(ctx: &RequestCtx<'_>, c: &Call) -> HttpRequest {
     let cfg = ctx.cfg;
     let q = if c.signed {
         signed_query(
@@ -33,15 +32,20 @@ pub fn request(ctx: &RequestCtx<'_>, c: &Call) -> reqwest::RequestBuilder {
         }
         q
     };
-    let url = if q.is_empty() {
-        format!("{}{}", ctx.base, c.path)
+    let target = if q.is_empty() {
+        format!("{}{}", ctx.base_path, c.path)
     } else {
-        format!("{}{}?{}", ctx.base, c.path, q)
+        format!("{}{}?{}", ctx.base_path, c.path, q)
     };
-    ctx.http
-        .request(c.method.clone(), url)
-        .header("X-MEXC-APIKEY", &cfg.api_key)
-        .header(CONTENT_TYPE, "application/json")
+    HttpRequest {
+        method: c.method.clone(),
+        target,
+        headers: vec![
+            ("X-MEXC-APIKEY", cfg.api_key.clone()),
+            ("Content-Type", "application/json".into()),
+        ],
+        body: None,
+    }
 }
 
 pub fn server_time() -> (Call, &'static str) {
