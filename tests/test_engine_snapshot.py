@@ -129,6 +129,16 @@ SNAPSHOT = {
         "pnl": DEC,
         "fees": DEC,
         "tick_to_trade": LATENCY,
+        "hot_path": {
+            k: LATENCY
+            for k in (
+                "detected",
+                "task_started",
+                "checks_cleared",
+                "first_order_out",
+                "both_orders_out",
+            )
+        },
         "leg_ack": {"mexc": LATENCY, "gateio": LATENCY},
         "decision_book_age": LATENCY,
         "decision_balance_age": LATENCY,

@@ -473,6 +473,7 @@ def run_engine(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     out: dict[str, Any] = {
         "referee": referee_summary(report),
         "engine_internal_tick_to_trade": snap.get("stats", {}).get("tick_to_trade"),
+        "engine_hot_path": snap.get("stats", {}).get("hot_path"),
         "outcomes": snap.get("stats", {}).get("outcomes"),
         "affinity": pins,
         "startup_s": round(startup_s, 2),
@@ -575,6 +576,16 @@ def tables(result: dict[str, Any]) -> str:
         for k in ("first_leg_us", "both_legs_us", "sim_share_first_leg_us"):
             lines.append(row(k.removesuffix("_us").replace("_", " "), wire[k]))
         lines.append(row("sim share both legs", wire["sim_share_both_legs_us"]))
+    stages = result["engine"].get("engine_hot_path")
+    if stages:
+        lines += [
+            "",
+            "| engine's own stages (from the frame's read) | count | p50 | p99 | max |",
+            "|---|---|---|---|---|",
+        ]
+        for k, s in stages.items():
+            cells = " | ".join(fmt_us(s[q]) for q in ("p50_us", "p99_us", "max_us"))
+            lines.append(f"| {k.replace('_', ' ')} | {s['count']} | {cells} |")
     lines += ["", "| ratio | leg | p50 | p90 | p99 | p99.9 |", "|---|---|---|---|---|---|"]
     for name, legs in result["ratios"].items():
         for leg, r in legs.items():

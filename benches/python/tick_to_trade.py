@@ -110,6 +110,7 @@ async def run_mode(
         "both_legs_us": ref["both_legs_us"],
         "probes": ref["probes"],
         "engine_internal_tick_to_trade": snap["stats"]["tick_to_trade"],
+        "engine_hot_path": snap["stats"]["hot_path"],
         "outcomes": snap["stats"]["outcomes"],
         "seconds": round(time.monotonic() - t0, 1),
     }

@@ -167,6 +167,19 @@ class LatencyView(TypedDict):
     max_us: int | None
 
 
+@with_config(_EXACT)
+class HotPathView(TypedDict):
+    """The hot path by stage, each timed from the read of the frame that opened the gap:
+    detection passed the limits, the transaction's task started, the pre-trade checks
+    cleared, the first and both orders out (written, on plain-HTTP venues)."""
+
+    detected: LatencyView
+    task_started: LatencyView
+    checks_cleared: LatencyView
+    first_order_out: LatencyView
+    both_orders_out: LatencyView
+
+
 #: Per venue (by name): how long its order acknowledgements took.
 LegAckView: TypeAlias = dict[str, LatencyView]
 
@@ -185,6 +198,7 @@ class StatsView(TypedDict):
     pnl: str
     fees: str
     tick_to_trade: LatencyView
+    hot_path: HotPathView
     leg_ack: LegAckView
     decision_book_age: LatencyView
     decision_balance_age: LatencyView

@@ -31,6 +31,17 @@ use tokio::time::Instant;
 
 use crate::venue_api::HttpRequest;
 
+thread_local! {
+    static LAST_WRITE_NS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// When the last request written on this thread left (`arb_core::time::now_ns`; 0
+/// before any): a caller that polls a placement sees it change during the poll that
+/// wrote the order, which dates the write exactly.
+pub fn last_write_ns() -> i64 {
+    LAST_WRITE_NS.get()
+}
+
 /// Why a request has no answer.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SendError {
@@ -190,7 +201,7 @@ impl H1Pool {
         let deadline = Instant::now() + self.timeout;
         let written = write_all(&conn.io, &conn.wbuf, deadline).await;
         match written {
-            Ok(()) => {}
+            Ok(()) => LAST_WRITE_NS.set(arb_core::time::now_ns()),
             Err((0, e)) => {
                 return Err(SendError::NotSent(
                     e.unwrap_or_else(|| "write timed out before any byte".into()),

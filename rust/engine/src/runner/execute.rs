@@ -15,6 +15,7 @@ use arb_exec::{Amount, ExecError};
 
 use super::journaling::{order_record, venue_name};
 use super::pretrade::Cleared;
+use super::state::HotPathStages;
 use super::{EngineEvent, Inner, Sym};
 use crate::config::{MexcBuyOrder, OrderStyle, Params};
 use crate::convert::{amount_at, scale_to_acct};
@@ -35,6 +36,8 @@ impl Inner {
         p: Params,
     ) {
         let opp_id = self.next_id();
+        let stages = &self.stats.hot_path;
+        HotPathStages::mark(&stages.task_started, recv_ns, now_ns());
         let Route { buy, sell } = route;
         let Some(Cleared {
             opp,
@@ -46,6 +49,7 @@ impl Inner {
         else {
             return;
         };
+        HotPathStages::mark(&stages.checks_cleared, recv_ns, now_ns());
         let scales = sym.scales;
         let nscale = scales.price + scales.qty;
         let qty_txt = || arb_core::fixed::format_scaled(opp.qty as i128, scales.qty);
@@ -185,10 +189,12 @@ impl Inner {
             .record_ns((tick_to_trade_us.max(0) * 1000) as u64);
         // Both legs at once (as `arb_exec::submit_pair_prepared`), each timed on its own
         // so the per-venue acknowledgement latency is that venue's.
-        let ((ra, ack_a), (rb, ack_b)) = tokio::join!(
+        let ((ra, ack_a, out_a), (rb, ack_b, out_b)) = tokio::join!(
             timed_place(&self.clients[buy], &pb),
             timed_place(&self.clients[sell], &ps)
         );
+        HotPathStages::mark(&stages.first_order_out, recv_ns, out_a.min(out_b));
+        HotPathStages::mark(&stages.both_orders_out, recv_ns, out_a.max(out_b));
         self.emit(opportunity_event("taken"));
         for (v, r, ack_us, p) in [(buy, &ra, ack_a, &pb), (sell, &rb, ack_b, &ps)] {
             if let Ok(st) = r {
@@ -601,9 +607,31 @@ fn buy_order_kind(p: &Params, venue: Venue, cap: Amount, qty: Amount) -> OrderKi
 }
 
 /// Places one order and notes when its answer came (wall-clock microseconds).
-async fn timed_place(c: &VenueClient, o: &PreparedOrder) -> (Result<OrderState, ExecError>, i64) {
-    let r = c.place_prepared(o).await;
-    (r, now_ns() / 1000)
+/// Places `o`; also when it was acknowledged (us) and when it went out (ns): the write of
+/// its request, seen as [`arb_exec::h1::last_write_ns`] changing during one of its polls
+/// (the owned order connections are written by the polling task itself); through a
+/// client library's connection task instead, the end of its first poll, when the request
+/// was handed over.
+async fn timed_place(
+    c: &VenueClient,
+    o: &PreparedOrder,
+) -> (Result<OrderState, ExecError>, i64, i64) {
+    let mut out_ns = None;
+    let mut first_yield = None;
+    let mut place = std::pin::pin!(c.place_prepared(o));
+    let r = std::future::poll_fn(|cx| {
+        let before = arb_exec::h1::last_write_ns();
+        let p = std::future::Future::poll(place.as_mut(), cx);
+        let after = arb_exec::h1::last_write_ns();
+        if after != before && out_ns.is_none() {
+            out_ns = Some(after);
+        }
+        first_yield.get_or_insert_with(now_ns);
+        p
+    })
+    .await;
+    let out = out_ns.or(first_yield).unwrap_or_else(now_ns);
+    (r, now_ns() / 1000, out)
 }
 
 /// Resolves when the first of `futs` does.

@@ -10,6 +10,7 @@ use arb_core::{Route, Venue};
 use arb_market::store::{BookChange, ChangeKind};
 use arb_market::BookSide;
 
+use super::state::HotPathStages;
 use super::{Inner, Sym, PANIC_NEXT_TX};
 use crate::balances::BalanceBook;
 use crate::config::Params;
@@ -106,6 +107,7 @@ impl Inner {
         }
         self.risk.lock().opened(notional);
         self.stats.taken.inc();
+        HotPathStages::mark(&self.stats.hot_path.detected, ch.recv_ns, now_ns());
         let me = self.clone();
         let sym = sym.clone();
         let recv_ns = ch.recv_ns;

@@ -59,6 +59,7 @@ pub(crate) struct Stats {
     pub(super) taken: Counter,
     pub(super) stale_refused: Counter,
     pub(super) tick_to_trade: Histogram,
+    pub(super) hot_path: HotPathStages,
     pub(super) decision_book_age: Histogram,
     pub(super) decision_balance_age: Histogram,
     pub(super) veto_wait: Histogram,
@@ -82,6 +83,7 @@ impl Stats {
             taken: metrics::counter("engine_opportunities_taken_total", &[]),
             stale_refused: metrics::counter("engine_decisions_refused_stale_total", &[]),
             tick_to_trade: h("engine_tick_to_trade_seconds"),
+            hot_path: HotPathStages::new(),
             decision_book_age: h("engine_decision_book_age_seconds"),
             decision_balance_age: h("engine_decision_balance_age_seconds"),
             veto_wait: h("engine_python_veto_seconds"),
@@ -139,5 +141,41 @@ impl Inner {
 
     pub(super) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// Where the time between a frame's read and its orders goes: each stage is timed from
+/// the moment the frame's bytes were read from the socket (`BookChange::recv_ns`), so the
+/// stages add up to the first-order figure and the jump between two of them is that
+/// step's cost (`engine_hot_path_seconds{stage}`).
+pub(crate) struct HotPathStages {
+    /// Detection found an opportunity that passed the limits (on the feed task).
+    pub detected: Histogram,
+    /// The transaction's task started (the hand-off from the feed task).
+    pub task_started: Histogram,
+    /// The pre-trade checks cleared it.
+    pub checks_cleared: Histogram,
+    /// The first leg's placement yielded: on the owned order connections
+    /// ([`arb_exec::h1`]), right after its request was written to the socket.
+    pub first_order_out: Histogram,
+    /// Both legs' placements yielded.
+    pub both_orders_out: Histogram,
+}
+
+impl HotPathStages {
+    fn new() -> Self {
+        let h = |stage: &str| metrics::histogram("engine_hot_path_seconds", &[("stage", stage)]);
+        HotPathStages {
+            detected: h("detected"),
+            task_started: h("task_started"),
+            checks_cleared: h("checks_cleared"),
+            first_order_out: h("first_order_out"),
+            both_orders_out: h("both_orders_out"),
+        }
+    }
+
+    /// Records `stage` at `now_ns`, for a frame read at `recv_ns`.
+    pub fn mark(stage: &Histogram, recv_ns: i64, now_ns: i64) {
+        stage.record_ns((now_ns - recv_ns).max(0) as u64);
     }
 }

@@ -241,6 +241,8 @@ pub struct StatsView {
     pub fees: String,
     /// Book update received to both orders handed to the network.
     pub tick_to_trade: LatencyView,
+    /// The same path by stage, each from the frame's read (`HotPathStages`).
+    pub hot_path: HotPathView,
     /// Order sent to its acknowledgement, per venue.
     pub leg_ack: PerVenue<LatencyView>,
     /// Age of the older book at the decision (recorded in milliseconds).
@@ -249,6 +251,16 @@ pub struct StatsView {
     pub decision_balance_age: LatencyView,
     /// Waiting for Python's answer in `veto` mode.
     pub python_veto: LatencyView,
+}
+
+/// Where the hot path's time goes, each stage from the frame's read.
+#[derive(Clone, Debug, Serialize)]
+pub struct HotPathView {
+    pub detected: LatencyView,
+    pub task_started: LatencyView,
+    pub checks_cleared: LatencyView,
+    pub first_order_out: LatencyView,
+    pub both_orders_out: LatencyView,
 }
 
 /// A histogram in microseconds (integers); the figures are `null` before any sample.
@@ -428,6 +440,13 @@ impl Inner {
                 pnl: st.pnl.lock().to_string(),
                 fees: st.fees.lock().to_string(),
                 tick_to_trade: LatencyView::of(&st.tick_to_trade),
+                hot_path: HotPathView {
+                    detected: LatencyView::of(&st.hot_path.detected),
+                    task_started: LatencyView::of(&st.hot_path.task_started),
+                    checks_cleared: LatencyView::of(&st.hot_path.checks_cleared),
+                    first_order_out: LatencyView::of(&st.hot_path.first_order_out),
+                    both_orders_out: LatencyView::of(&st.hot_path.both_orders_out),
+                },
                 leg_ack: PerVenue::from_fn(&self.venues, |v| LatencyView::of(&st.leg_ack[v])),
                 decision_book_age: LatencyView::of(&st.decision_book_age),
                 decision_balance_age: LatencyView::of(&st.decision_balance_age),
@@ -563,6 +582,13 @@ mod tests {
                 pnl: "0.01".into(),
                 fees: "0.2".into(),
                 tick_to_trade: latency(),
+                hot_path: HotPathView {
+                    detected: latency(),
+                    task_started: latency(),
+                    checks_cleared: latency(),
+                    first_order_out: latency(),
+                    both_orders_out: latency(),
+                },
                 leg_ack: PerVenue(vec![(Venue::MEXC, latency()), (Venue::GATE, latency())]),
                 decision_book_age: latency(),
                 decision_balance_age: latency(),
@@ -615,7 +641,10 @@ mod tests {
                 "opportunities_taken": 2, "opportunities_vanished": 0, "refused_stale": 0,
                 "vetoes": {"max_open_arbitrages": 1}, "outcomes": {"complete": 2},
                 "errors": {}, "pnl": "0.01", "fees": "0.2",
-                "tick_to_trade": lat, "leg_ack": {"mexc": lat, "gateio": lat},
+                "tick_to_trade": lat,
+                "hot_path": {"detected": lat, "task_started": lat, "checks_cleared": lat,
+                             "first_order_out": lat, "both_orders_out": lat},
+                "leg_ack": {"mexc": lat, "gateio": lat},
                 "decision_book_age": lat, "decision_balance_age": lat, "python_veto": lat,
             },
             "inventory": {"mexc": {"BTC": "-0.001"}},
