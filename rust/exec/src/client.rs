@@ -72,14 +72,10 @@ pub(crate) struct Inner {
     /// The venue's adapter (a `'static` value: no allocation, one vtable call a use).
     pub api: &'static dyn VenueApi,
     pub http: reqwest::Client,
-    /// Order placements only: a pool of its own, so its connections are the ones the
-    /// hot thread opened and keeps warm ([`VenueClient::warm_orders`]) — a placement
-    /// then writes on a connection whose task runs on the thread that decided it, not
-    /// on one some background call opened on another runtime.
-    pub order_http: reqwest::Client,
-    /// Order placements on a plain-HTTP venue: connections the deciding task writes on
-    /// itself ([`crate::h1`]); `None` for `https` (the reqwest order pool serves).
-    pub orders_h1: Option<crate::h1::H1Pool>,
+    /// Order placements: connections the deciding task writes on itself
+    /// ([`crate::h1`]), plain or TLS, opened by the hot thread or handed to it, and kept
+    /// warm ([`VenueClient::warm_orders`], [`VenueClient::prefill_orders`]).
+    pub orders: crate::h1::H1Pool,
     /// `scheme://host[:port]`: request targets are relative to it.
     origin: String,
     base_path: String,
@@ -129,17 +125,17 @@ impl VenueClient {
             )));
         }
         let (http, connects) = build_client(&cfg).map_err(|e| bad(format!("HTTP client: {e}")))?;
-        let order_http = crate::http::build_pool(&cfg, connects.clone())
-            .map_err(|e| bad(format!("HTTP client: {e}")))?;
         let origin = url.origin().ascii_serialization();
         let base_path = url.path().trim_end_matches('/').to_string();
-        let orders_h1 = crate::h1::H1Pool::for_url(
+        let orders = crate::h1::H1Pool::for_url(
             &url,
             connects.clone(),
             Duration::from_millis(cfg.connect_timeout_ms),
             cfg.request_timeout(),
             Duration::from_millis(cfg.order_idle_ms),
-        );
+            None,
+        )
+        .ok_or_else(|| bad(format!("rest_url {:?} has no host", cfg.rest_url)))?;
         Ok(VenueClient {
             inner: Arc::new(Inner {
                 limiter: RateLimiter::new(venue, cfg.rate_limit),
@@ -154,8 +150,7 @@ impl VenueClient {
                 tracker: Arc::new(OrderTracker::new(venue)),
                 ws_trader: tokio::sync::Mutex::new(None),
                 http,
-                order_http,
-                orders_h1,
+                orders,
                 origin,
                 base_path,
                 cfg,
@@ -176,15 +171,7 @@ impl VenueClient {
         let (call, _) = i.api.server_time();
         let one = || {
             let req = i.api.request(&self.ctx(), &call);
-            async move {
-                match &i.orders_h1 {
-                    Some(h1) => h1.send(&req).await.is_ok(),
-                    None => match self.reqwest(&i.order_http, req).send().await {
-                        Ok(r) => r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    },
-                }
-            }
+            async move { i.orders.send(&req).await.is_ok() }
         };
         futures_util::future::join_all((0..n).map(|_| one()))
             .await
@@ -193,15 +180,11 @@ impl VenueClient {
             .count()
     }
 
-    /// Dials until `n` unused order connections are ready, on the calling runtime — the
-    /// background one, so that replacing connections costs the hot thread nothing (a
-    /// plain-HTTP venue; `https` connections are opened by their pool when used).
-    /// Returns how many are ready.
+    /// Dials (and TLS-handshakes) until `n` unused order connections are ready, on the
+    /// calling runtime — the background one, so that replacing connections costs the hot
+    /// thread nothing. Returns how many are ready.
     pub async fn prefill_orders(&self, n: usize) -> usize {
-        match &self.inner.orders_h1 {
-            Some(h1) => h1.prefill(n).await,
-            None => 0,
-        }
+        self.inner.orders.prefill(n).await
     }
 
     fn ctx(&self) -> RequestCtx<'_> {
@@ -213,7 +196,7 @@ impl VenueClient {
         }
     }
 
-    /// The request on reqwest (every call but placements on a plain-HTTP venue).
+    /// The request on reqwest (every call but placements).
     fn reqwest(&self, http: &reqwest::Client, r: HttpRequest) -> reqwest::RequestBuilder {
         let mut rb = http.request(r.method, format!("{}{}", self.inner.origin, r.target));
         for (k, v) in r.headers {
@@ -294,27 +277,23 @@ impl VenueClient {
         let i = &*self.inner;
         let req = i.api.request(&self.ctx(), c);
         i.requests.fetch_add(1, Ordering::Relaxed);
-        let (status, headers, bytes) = match (&i.orders_h1, c.ep) {
-            (Some(h1), Endpoint::Place) => {
-                let a = h1.send(&req).await.map_err(|e| self.h1_err(c.op, e))?;
-                (a.status, a.headers, a.body)
-            }
-            _ => {
-                let http = if c.ep == Endpoint::Place {
-                    &i.order_http
-                } else {
-                    &i.http
-                };
-                let resp = self
-                    .reqwest(http, req)
-                    .send()
-                    .await
-                    .map_err(|e| self.reqwest_err(c.op, e))?;
-                let status = resp.status().as_u16();
-                let headers = resp.headers().clone();
-                let bytes = resp.bytes().await.map_err(|e| self.reqwest_err(c.op, e))?;
-                (status, headers, bytes)
-            }
+        let (status, headers, bytes) = if c.ep == Endpoint::Place {
+            let a = i
+                .orders
+                .send(&req)
+                .await
+                .map_err(|e| self.h1_err(c.op, e))?;
+            (a.status, a.headers, a.body)
+        } else {
+            let resp = self
+                .reqwest(&i.http, req)
+                .send()
+                .await
+                .map_err(|e| self.reqwest_err(c.op, e))?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let bytes = resp.bytes().await.map_err(|e| self.reqwest_err(c.op, e))?;
+            (status, headers, bytes)
         };
         self.note_rate_headers(c.ep, &headers);
         if (200..300).contains(&status) {
