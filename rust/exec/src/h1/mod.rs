@@ -324,7 +324,7 @@ mod tests {
     use reqwest::Method;
     use tokio::io::AsyncWriteExt;
 
-    fn req(method: Method, target: &str, body: Option<&str>) -> HttpRequest {
+    pub(super) fn req(method: Method, target: &str, body: Option<&str>) -> HttpRequest {
         HttpRequest {
             method,
             target: target.into(),

@@ -202,17 +202,9 @@ fn dechunk(mut buf: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::req;
     use super::*;
     use reqwest::Method;
-
-    fn req(method: Method, target: &str, body: Option<&str>) -> HttpRequest {
-        HttpRequest {
-            method,
-            target: target.into(),
-            headers: vec![("X-MEXC-APIKEY", "k".into())],
-            body: body.map(str::to_string),
-        }
-    }
 
     #[test]
     fn encodes_head_and_body() {
