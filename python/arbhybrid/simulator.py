@@ -11,6 +11,7 @@ native module's runtime; this class only starts, stops and asks for the truth.
 from __future__ import annotations
 
 import json
+import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
@@ -158,7 +159,9 @@ class Simulator:
         (``status``), ``rest_rate_limit`` (``retry_after_secs``), ``apply_then_timeout``,
         ``reject_without_apply``, ``reject_order`` (``error``: insufficient_balance /
         below_minimum / symbol_not_tradable / market_order_disabled), ``partial_fill``
-        (``pct``), ``expire_listen_keys``, ``halt``, ``resume``. Common params: ``symbol``
+        (``pct``), ``expire_listen_keys``, ``halt``, ``resume``, ``network_suspended``
+        (``asset``, ``chain``: deposits and withdrawals closed there),
+        ``withdraw_apply_then_timeout``. Common params: ``symbol``
         (venue format), ``count`` (next N events), ``duration_ms``."""
         spec = {"venue": venue, "type": type, **params}
         fault_id: int = self._native.inject_fault(json.dumps(spec))
@@ -181,6 +184,15 @@ class Simulator:
     def counters(self) -> dict[str, Any]:
         counters: dict[str, Any] = self._native.counters()
         return counters
+
+    def wallets(self) -> dict[str, Any]:
+        """Ground truth of the wallets: ``withdrawals`` and ``deposits`` (every account's,
+        amounts as decimal strings, ``phase`` processing / on_chain / credited) and the
+        trader's deposit ``addresses`` (venue -> asset -> chain -> address), from the admin
+        API."""
+        with urllib.request.urlopen(self.endpoints.admin + "/wallets", timeout=10) as r:
+            wallets: dict[str, Any] = json.loads(r.read())
+        return wallets
 
 
 def config_from_settings(settings: Any, symbols: list[str] | None = None) -> dict[str, Any]:

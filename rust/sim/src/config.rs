@@ -109,6 +109,8 @@ pub struct SimConfig {
     /// Events a slow WebSocket subscriber may fall behind before it is disconnected
     /// (a real venue drops slow consumers too; silently skipping would break sequences).
     pub ws_backlog: usize,
+    /// The wallets' networks: fees, minimums, open flags and transfer delays per asset.
+    pub wallet: crate::wallet::WalletConfig,
 }
 
 impl SimConfig {
@@ -209,6 +211,7 @@ impl Default for SimConfig {
             probe_min_interval_ms: 300,
             probe_max_interval_ms: 900,
             probe_hold_ms: 500,
+            wallet: crate::wallet::WalletConfig::default(),
         }
     }
 }
