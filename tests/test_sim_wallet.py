@@ -141,3 +141,42 @@ async def test_refusals_name_asset_and_network(sim: Simulator, venue: str) -> No
         assert sim.wallets()["withdrawals"] == []
     finally:
         await src.close()
+
+
+def _wallet_client(sim: Simulator, venue: str) -> Any:
+    import json
+
+    from arbhybrid import _native
+
+    e = sim.endpoints.venues[venue]
+    acc = sim.account(venue)
+    return _native.WalletClient(
+        json.dumps(
+            {
+                "venue": venue,
+                "rest_url": e.rest,
+                "ws_url": e.ws,
+                "api_key": acc.api_key,
+                "api_secret": acc.api_secret,
+            }
+        )
+    )
+
+
+async def test_native_wallet_client_moves_exact_amounts(sim: Simulator, venue: str) -> None:
+    import arbhybrid
+
+    src, dst = _wallet_client(sim, venue), _wallet_client(sim, OTHER[venue])
+    nets = {(n["asset"], n["chain"]): n for n in await src.networks()}
+    assert nets[("USDT", "BSC")]["withdraw_fee"] == "0.3"
+    to = await dst.deposit_address("USDT", "BSC")
+    wid = await src.withdraw("USDT", "BSC", to["address"], "10.123456789", "py-1")
+    found = await src.find_withdrawal("USDT", "py-1")
+    assert (found["id"], found["amount"], found["fee"]) == (wid, "10.123456789", "0.3")
+    assert await until(lambda: [d["credited"] for d in sim.wallets()["deposits"]] == [True])
+    deps = await dst.deposits("USDT")
+    assert [(d["amount"], d["status"]) for d in deps] == [("9.823456789", "done")]
+    assert sim.balances(OTHER[venue])["USDT"][0] == Decimal("100009.823456789")
+    with pytest.raises(arbhybrid.InvalidOrderError, match="USDT has no network SOL"):
+        await src.withdraw("USDT", "SOL", to["address"], "50", "py-2")
+    assert "api_secret" not in repr(src) and sim.account(venue).api_secret not in repr(src)
