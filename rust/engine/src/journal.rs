@@ -27,7 +27,7 @@ mod migrate;
 pub mod transfers;
 
 pub use migrate::SCHEMA_VERSION;
-pub use transfers::{read_transfers, JournaledTransfer, TransferRecord, TransferState};
+pub use transfers::{read_transfers, TransferRecord, TransferState};
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use arb_core::Venue;
 use arb_engine::journal::{read_transfers, Journal, JournalMeta, TransferState};
-use arb_engine::transfer::{choose, follow, record_of, send, Planned};
+use arb_engine::transfer::{choose, follow, send, Planned};
 use arb_exec::{Amount, Secret, VenueClient, VenueConfig, Wallet};
 use arb_sim::{FaultKind, FaultSpec, SimConfig, Simulator};
 
@@ -129,8 +129,8 @@ async fn a_transfer_is_journaled_first_sent_once_and_credited_exactly() {
     let rows = read_transfers(&dir.join("journal.sqlite")).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(
-        (rows[0].state, rows[0].amount.as_str(), rows[0].fee.as_str()),
-        (TransferState::Credited, "100", "0.3")
+        (rows[0].state, rows[0].amount_text(), rows[0].fee),
+        (TransferState::Credited, "100".to_string(), rec.fee)
     );
     assert!(rows[0].txid.is_some());
 }
@@ -214,7 +214,7 @@ async fn a_transfer_in_flight_when_the_process_dies_is_followed_from_the_journal
         .filter(|t| !t.state.is_final())
         .collect();
     assert_eq!(open.len(), 1);
-    let mut rec = record_of(&open[0]).unwrap();
+    let mut rec = open[0].clone();
     until_final(&j, &from, &to, &mut rec).await;
     assert_eq!(rec.state, TransferState::Credited);
     assert_eq!(usdt(&sim, Venue::GATE), "100029.7");

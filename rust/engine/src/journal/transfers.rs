@@ -128,24 +128,14 @@ pub(super) fn write(c: &Connection, t: &TransferRecord) -> rusqlite::Result<()> 
     Ok(())
 }
 
-/// One transfer as the journal holds it (decimals as written).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JournaledTransfer {
-    pub client_id: String,
-    pub asset: String,
-    pub from_venue: String,
-    pub to_venue: String,
-    pub chain: String,
-    pub address: String,
-    pub amount: String,
-    pub fee: String,
-    pub state: TransferState,
-    pub venue_id: Option<String>,
-    pub txid: Option<String>,
-    pub requested_ms: i64,
-    pub updated_ms: i64,
-    pub expected_ms: i64,
-    pub detail: Option<String>,
+/// A decimal column as written, exact, at scale 18.
+fn dec(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Dec> {
+    let text: String = r.get(i)?;
+    arb_exec::Amount::parse(&text)
+        .map(|a| Dec::new(a.mantissa(), 18))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
 }
 
 /// Every transfer of the journal at `path`, oldest first (none for a missing file or a
@@ -153,7 +143,7 @@ pub struct JournaledTransfer {
 ///
 /// # Errors
 /// The journal cannot be read.
-pub fn read_transfers(path: &Path) -> Result<Vec<JournaledTransfer>, JournalError> {
+pub fn read_transfers(path: &Path) -> Result<Vec<TransferRecord>, JournalError> {
     if !path.exists() {
         return Ok(Vec::new());
     }
@@ -183,15 +173,15 @@ pub fn read_transfers(path: &Path) -> Result<Vec<JournaledTransfer>, JournalErro
     let rows = q
         .query_map([], |r| {
             let state: String = r.get(8)?;
-            Ok(JournaledTransfer {
+            Ok(TransferRecord {
                 client_id: r.get(0)?,
                 asset: r.get(1)?,
                 from_venue: r.get(2)?,
                 to_venue: r.get(3)?,
                 chain: r.get(4)?,
                 address: r.get(5)?,
-                amount: r.get(6)?,
-                fee: r.get(7)?,
+                amount: dec(r, 6)?,
+                fee: dec(r, 7)?,
                 // An unknown state is treated as unknown outcome: followed, not resent.
                 state: TransferState::parse(&state).unwrap_or(TransferState::Requested),
                 venue_id: r.get(9)?,

@@ -10,4 +10,4 @@ pub mod run;
 
 pub use guard::{Policy, Proposed, Refusal};
 pub use plan::{choose, pays, PlanError, Route};
-pub use run::{follow, record_of, send, Planned};
+pub use run::{follow, send, Planned};

@@ -3,7 +3,7 @@
 //! is resolved from the source venue's withdrawal history by the client withdrawal id,
 //! never by sending again. [`follow`] moves a transfer on from what the venues report
 //! (accepted, on chain, credited at the destination by its txid, or failed) and is what
-//! recovery runs on every unfinished transfer after a restart. A transfer still
+//! recovery runs on every unfinished transfer after a restart (`journal::read_transfers`). A transfer still
 //! unfinished past its expected time is reported as overdue (a critical log line, a
 //! journal event and the `transfers_overdue_total` counter).
 
@@ -13,9 +13,7 @@ use std::time::Duration;
 use arb_core::ErrorClass;
 use arb_exec::{Amount, ExecError, TransferStatus, Wallet, WithdrawRequest};
 
-use crate::journal::{
-    Dec, Journal, JournalRecord, JournaledTransfer, TransferRecord, TransferState,
-};
+use crate::journal::{Dec, Journal, JournalRecord, TransferRecord, TransferState};
 
 /// Scale of the decimals journaled for transfers.
 const SCALE: u32 = 18;
@@ -229,29 +227,4 @@ impl TransferRecord {
     pub fn amount_text(&self) -> String {
         arb_core::fixed::format_scaled(self.amount.m, self.amount.scale)
     }
-}
-
-/// The journal's row back as a record to follow (after a restart).
-///
-/// # Errors
-/// A decimal the journal holds that does not parse.
-pub fn record_of(t: &JournaledTransfer) -> Result<TransferRecord, String> {
-    let amount = |s: &str| Amount::parse(s).map(dec).map_err(|e| e.to_string());
-    Ok(TransferRecord {
-        client_id: t.client_id.clone(),
-        asset: t.asset.clone(),
-        from_venue: t.from_venue.clone(),
-        to_venue: t.to_venue.clone(),
-        chain: t.chain.clone(),
-        address: t.address.clone(),
-        amount: amount(&t.amount)?,
-        fee: amount(&t.fee)?,
-        state: t.state,
-        venue_id: t.venue_id.clone(),
-        txid: t.txid.clone(),
-        requested_ms: t.requested_ms,
-        updated_ms: t.updated_ms,
-        expected_ms: t.expected_ms,
-        detail: t.detail.clone(),
-    })
 }
