@@ -64,7 +64,10 @@ class Simulator:
     ``symbols`` (unified, ``"BTC/USDT"``), ``venues`` (``[{"name": "mexc_b", "kind":
     "mexc", "port": 0}, ...]``), ``mexc_port``, ``gateio_port``, ``admin_port``,
     ``trader_balances`` (asset -> decimal string), ``update_rate_hz``,
-    ``opportunity_rate_per_min``, ``rate_limits``, ``market_paused``, ``maker_levels``, ...
+    ``opportunity_rate_per_min``, ``rate_limits``, ``market_paused``, ``maker_levels``,
+    ``wallet`` (``{"networks": {asset: [{"chain", "name", "withdraw_fee", "withdraw_min",
+    "withdraw_max", "min_delay_s", "max_delay_s"}, ...]}}``), ``premium`` (``{"venue",
+    "bps", "after_s", "for_s"}``: one venue priced off the others for a stretch), ...
     """
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:

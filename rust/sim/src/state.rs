@@ -546,6 +546,17 @@ impl Shared {
             )));
         }
         let instances = cfg.instances()?;
+        if let Some(p) = &cfg.premium {
+            let known = instances.iter().any(|i| i.name == p.venue);
+            let ok = |x: f64| x.is_finite() && x >= 0.0;
+            if !known || !ok(p.after_s) || !ok(p.for_s) || p.bps.abs() > 5_000 {
+                return Err(SimError::Config(format!(
+                    "premium: venue {:?} must be a configured instance, after_s and for_s \
+                     non-negative, |bps| at most 5000 (got {p:?})",
+                    p.venue
+                )));
+            }
+        }
         let mut specs: Vec<Vec<SymbolSpec>> = vec![Vec::new(); instances.len()];
         for (i, s) in cfg.symbols.iter().enumerate() {
             for (inst, list) in instances.iter().zip(specs.iter_mut()) {
