@@ -34,6 +34,7 @@ __all__ = [
     "VenueClient",
     "VenueError",
     "VetoResponder",
+    "WalletClient",
     "__version__",
     "active_alerts",
     "client_order_id",
@@ -250,6 +251,30 @@ class VenueClient:
     def stop_user_stream(self) -> None: ...
     def stream_stats(self) -> dict[str, Any] | None: ...
     def reconcile(self, symbols: list[str], since_ms: int | None = None) -> Awaitable[int]: ...
+
+# Wallet (wallet.rs).
+
+@final
+class WalletClient:
+    def __new__(cls, config_json: str) -> WalletClient: ...
+    @property
+    def venue(self) -> str: ...
+    def networks(self) -> Awaitable[list[dict[str, Any]]]: ...
+    def deposit_address(self, asset: str, chain: str) -> Awaitable[dict[str, Any]]: ...
+    def withdraw(
+        self,
+        asset: str,
+        chain: str,
+        address: str,
+        amount_str: str,
+        client_id: str,
+        memo: str | None = None,
+    ) -> Awaitable[str]: ...
+    def withdrawals(self, asset: str, since_ms: int = 0) -> Awaitable[list[dict[str, Any]]]: ...
+    def find_withdrawal(
+        self, asset: str, client_id: str, since_ms: int = 0
+    ) -> Awaitable[dict[str, Any] | None]: ...
+    def deposits(self, asset: str, since_ms: int = 0) -> Awaitable[list[dict[str, Any]]]: ...
 
 def submit_pair(
     client_a: VenueClient,

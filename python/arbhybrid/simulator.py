@@ -11,6 +11,7 @@ native module's runtime; this class only starts, stops and asks for the truth.
 from __future__ import annotations
 
 import json
+import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
@@ -63,7 +64,10 @@ class Simulator:
     ``symbols`` (unified, ``"BTC/USDT"``), ``venues`` (``[{"name": "mexc_b", "kind":
     "mexc", "port": 0}, ...]``), ``mexc_port``, ``gateio_port``, ``admin_port``,
     ``trader_balances`` (asset -> decimal string), ``update_rate_hz``,
-    ``opportunity_rate_per_min``, ``rate_limits``, ``market_paused``, ``maker_levels``, ...
+    ``opportunity_rate_per_min``, ``rate_limits``, ``market_paused``, ``maker_levels``,
+    ``wallet`` (``{"networks": {asset: [{"chain", "name", "withdraw_fee", "withdraw_min",
+    "withdraw_max", "min_delay_s", "max_delay_s"}, ...]}}``), ``premium`` (``{"venue",
+    "bps", "after_s", "for_s"}``: one venue priced off the others for a stretch), ...
     """
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
@@ -158,7 +162,9 @@ class Simulator:
         (``status``), ``rest_rate_limit`` (``retry_after_secs``), ``apply_then_timeout``,
         ``reject_without_apply``, ``reject_order`` (``error``: insufficient_balance /
         below_minimum / symbol_not_tradable / market_order_disabled), ``partial_fill``
-        (``pct``), ``expire_listen_keys``, ``halt``, ``resume``. Common params: ``symbol``
+        (``pct``), ``expire_listen_keys``, ``halt``, ``resume``, ``network_suspended``
+        (``asset``, ``chain``: deposits and withdrawals closed there),
+        ``withdraw_apply_then_timeout``. Common params: ``symbol``
         (venue format), ``count`` (next N events), ``duration_ms``."""
         spec = {"venue": venue, "type": type, **params}
         fault_id: int = self._native.inject_fault(json.dumps(spec))
@@ -181,6 +187,15 @@ class Simulator:
     def counters(self) -> dict[str, Any]:
         counters: dict[str, Any] = self._native.counters()
         return counters
+
+    def wallets(self) -> dict[str, Any]:
+        """Ground truth of the wallets: ``withdrawals`` and ``deposits`` (every account's,
+        amounts as decimal strings, ``phase`` processing / on_chain / credited) and the
+        trader's deposit ``addresses`` (venue -> asset -> chain -> address), from the admin
+        API."""
+        with urllib.request.urlopen(self.endpoints.admin + "/wallets", timeout=10) as r:
+            wallets: dict[str, Any] = json.loads(r.read())
+        return wallets
 
 
 def config_from_settings(settings: Any, symbols: list[str] | None = None) -> dict[str, Any]:

@@ -24,8 +24,10 @@
 //! journal is migrated at open (`journal/migrate.rs`; SQLite only, like the writer).
 
 mod migrate;
+pub mod transfers;
 
 pub use migrate::SCHEMA_VERSION;
+pub use transfers::{read_transfers, TransferRecord, TransferState};
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -286,6 +288,8 @@ pub enum JournalRecord {
     },
     /// A periodic sample of the venues' best prices for one symbol (for the report).
     Spread(Box<SpreadSample>),
+    /// A transfer between venues, at each change of its state (`journal/transfers.rs`).
+    Transfer(Box<TransferRecord>),
     /// Reply on the channel once everything sent before it is committed.
     Flush(mpsc::SyncSender<()>),
     /// As `Flush`, and the write-ahead log moved into the journal file before the reply.
@@ -458,6 +462,7 @@ impl Journal {
         check_meta(&conn, &path, meta)?;
         migrate::to_current(&mut conn, SCHEMA).map_err(sq)?;
         conn.execute_batch(SCHEMA).map_err(sq)?;
+        conn.execute_batch(transfers::SCHEMA).map_err(sq)?;
         for (k, v) in meta.rows() {
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
@@ -900,6 +905,7 @@ fn rec_kind(r: &JournalRecord) -> &'static str {
         JournalRecord::Fill(_) => "fill",
         JournalRecord::Event { .. } => "event",
         JournalRecord::Spread(_) => "spread sample",
+        JournalRecord::Transfer(_) => "transfer",
         JournalRecord::Flush(_) => "flush",
         JournalRecord::Checkpoint(_) => "checkpoint",
     }
@@ -911,6 +917,7 @@ fn opt(d: Option<Dec>) -> Option<String> {
 
 fn write_one(c: &Connection, rec: &JournalRecord) -> rusqlite::Result<()> {
     match rec {
+        JournalRecord::Transfer(t) => transfers::write(c, t)?,
         JournalRecord::Opportunity(o) => {
             c.prepare_cached(
                 "INSERT INTO opportunities (id, t_ms, symbol, buy_venue, sell_venue, qty, buy_cost, \

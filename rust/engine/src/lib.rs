@@ -11,4 +11,5 @@ pub mod journal;
 pub mod recovery;
 pub mod risk;
 pub mod runner;
+pub mod transfer;
 pub mod tx;

@@ -58,6 +58,7 @@ pub mod submit;
 pub mod user_stream;
 pub mod venue_api;
 pub mod venues;
+pub mod wallet;
 pub mod ws_trade;
 
 /// The venue folders under their former names (`arb_exec::mexc::parse_order`, ...).
@@ -85,3 +86,7 @@ pub use submit::{submit_pair, submit_pair_prepared, PairOutcome};
 pub use user_stream::{StreamStats, UserStream};
 pub use venue_api::VenueApi;
 pub use venues::adapter_for;
+pub use wallet::{
+    DepositAddress, DepositRecord, NetworkInfo, TransferStatus, Wallet, WithdrawRequest,
+    WithdrawalRecord,
+};

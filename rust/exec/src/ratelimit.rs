@@ -33,6 +33,8 @@ pub enum Endpoint {
     Account,
     Fee,
     ListenKey,
+    /// Wallet reads and withdrawals.
+    Wallet,
     Public,
 }
 
@@ -47,6 +49,7 @@ impl Endpoint {
             Endpoint::Account => "balances",
             Endpoint::Fee => "fees",
             Endpoint::ListenKey => "listen_key",
+            Endpoint::Wallet => "wallet",
             Endpoint::Public => "public",
         }
     }

@@ -213,6 +213,9 @@ pub trait VenueApi: Send + Sync {
 
     /// A new private-stream session (its state lives across reconnections).
     fn user_session(&self) -> Box<dyn UserSession>;
+
+    /// The venue's wallet API (networks, deposit addresses, withdrawals, histories).
+    fn wallet(&self) -> &'static dyn crate::wallet::WalletApi;
 }
 
 /// Why a private-stream connection ended.

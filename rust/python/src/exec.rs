@@ -24,7 +24,7 @@ use crate::bridge::{self, Dispatcher};
 use crate::errors::{py_err, startup_error, value_error};
 use crate::runtime::{self, runtime, shutdown_token};
 
-fn to_py_err(e: ExecError) -> PyErr {
+pub(crate) fn to_py_err(e: ExecError) -> PyErr {
     py_err(e.class(), e.to_string())
 }
 
@@ -55,12 +55,12 @@ fn json_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
     })
 }
 
-fn ser<T: arb_exec::serde::Serialize>(v: &T) -> PyResult<Py<PyAny>> {
+pub(crate) fn ser<T: arb_exec::serde::Serialize>(v: &T) -> PyResult<Py<PyAny>> {
     let j = serde_json::to_value(v).map_err(|e| py_err(ErrorClass::Malformed, e.to_string()))?;
     runtime::attach(|py| json_to_py(py, &j))
 }
 
-fn amount(field: &str, s: &str) -> PyResult<Amount> {
+pub(crate) fn amount(field: &str, s: &str) -> PyResult<Amount> {
     Amount::parse(s).map_err(|e| value_error(format!("{field}: {e}")))
 }
 
@@ -140,6 +140,14 @@ fn event_to_py(py: Python<'_>, e: ExecEvent) -> PyResult<Py<PyAny>> {
     json_to_py(py, &j)
 }
 
+/// A venue client from the JSON fields of `arb_exec::VenueConfig`.
+pub(crate) fn client_from_json(config_json: &str) -> PyResult<VenueClient> {
+    let cfg: VenueConfig =
+        serde_json::from_str(config_json).map_err(|e| value_error(format!("venue config: {e}")))?;
+    let _guard = runtime().enter();
+    VenueClient::new(cfg).map_err(to_py_err)
+}
+
 struct StreamSlot {
     stream: UserStream,
     forward: Option<(Dispatcher<ExecEvent>, tokio_util::sync::CancellationToken)>,
@@ -159,12 +167,8 @@ pub struct PyVenueClient {
 impl PyVenueClient {
     #[new]
     fn new(config_json: &str) -> PyResult<Self> {
-        let cfg: VenueConfig = serde_json::from_str(config_json)
-            .map_err(|e| value_error(format!("venue config: {e}")))?;
-        let _guard = runtime().enter();
-        let client = VenueClient::new(cfg).map_err(to_py_err)?;
         Ok(PyVenueClient {
-            client,
+            client: client_from_json(config_json)?,
             rules: Mutex::new(HashMap::new()),
             stream: Mutex::new(None),
         })

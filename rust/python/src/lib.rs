@@ -13,6 +13,7 @@ pub mod market;
 pub mod runtime;
 pub mod sim;
 pub mod telemetry;
+pub mod wallet;
 
 /// Stops every long-running Rust task; called by the package's `atexit` hook.
 #[pyfunction]
@@ -30,6 +31,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     telemetry::register(m)?;
     market::register(m)?;
     exec::register(m)?;
+    wallet::register(m)?;
     sim::register(m)?;
     engine::register(m)?;
     Ok(())

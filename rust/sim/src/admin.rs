@@ -8,6 +8,7 @@
 //! `gate` / `gate.io` for `gateio`), and faults: `POST /faults`
 //! (body: a `FaultSpec`, e.g. `{"venue":"mexc","type":"rest_status","status":503,"count":2}`),
 //! `GET /faults` (every fault injected, with how often it fired), `DELETE /faults`;
+//! `GET /wallets` (every withdrawal, deposit and trader deposit address);
 //! `GET /referee` (probe-mode tick-to-trade report).
 
 // Handlers return a ready HTTP response as their error: it is built once per refused
@@ -45,6 +46,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             post(add_fault).get(list_faults).delete(clear_faults),
         )
         .route("/referee", get(referee))
+        .route(
+            "/wallets",
+            get(|State(s): S| async move { Json(s.wallets.json(&s)) }),
+        )
         .with_state(shared)
 }
 

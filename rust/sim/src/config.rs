@@ -109,6 +109,27 @@ pub struct SimConfig {
     /// Events a slow WebSocket subscriber may fall behind before it is disconnected
     /// (a real venue drops slow consumers too; silently skipping would break sequences).
     pub ws_backlog: usize,
+    /// The wallets' networks: fees, minimums, open flags and transfer delays per asset.
+    pub wallet: crate::wallet::WalletConfig,
+    /// A persistent-premium regime: one venue priced above (or below) the others for a
+    /// stretch, so inventory drifts one way as in real markets. None: no such regime.
+    pub premium: Option<PremiumRegime>,
+}
+
+/// One venue's makers quote `bps` basis points off the fair price from `after_s`
+/// seconds of background activity for `for_s` seconds (counted in actions at
+/// `update_rate_hz`, so the market stays deterministic; `for_s` 0 = until the end).
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PremiumRegime {
+    /// The instance's name.
+    pub venue: String,
+    /// Positive: that venue is dearer (a premium); negative: cheaper.
+    pub bps: i32,
+    #[serde(default)]
+    pub after_s: f64,
+    #[serde(default)]
+    pub for_s: f64,
 }
 
 impl SimConfig {
@@ -209,6 +230,8 @@ impl Default for SimConfig {
             probe_min_interval_ms: 300,
             probe_max_interval_ms: 900,
             probe_hold_ms: 500,
+            wallet: crate::wallet::WalletConfig::default(),
+            premium: None,
         }
     }
 }

@@ -107,6 +107,11 @@ pub enum FaultKind {
     Halt,
     /// Lifts a halt.
     Resume,
+    /// Deposits and withdrawals of `asset` on `chain` are suspended at the venue (its
+    /// wallet APIs report the network closed) while the fault is in force.
+    NetworkSuspended { asset: String, chain: String },
+    /// Withdrawals are applied (debited, sent on), then never answered.
+    WithdrawApplyThenTimeout,
 }
 
 impl FaultKind {
@@ -137,6 +142,8 @@ impl FaultKind {
             | FaultKind::PartialFill { .. } => Hook::Order,
             FaultKind::Gap => Hook::Book,
             FaultKind::Halt => Hook::Halt,
+            FaultKind::NetworkSuspended { .. } => Hook::Wallet,
+            FaultKind::WithdrawApplyThenTimeout => Hook::Withdraw,
             _ => Hook::Instant,
         }
     }
@@ -153,6 +160,10 @@ pub enum Hook {
     Book,
     /// Venue-wide halt state.
     Halt,
+    /// Wallet state asked, never consumed (network suspensions).
+    Wallet,
+    /// Withdrawal requests.
+    Withdraw,
     /// Acted on when injected.
     Instant,
 }
@@ -279,6 +290,20 @@ impl FaultBook {
         }
         st.retire_expired();
         st.active.iter().any(|a| a.hook == hook)
+    }
+
+    /// Every live fault at `hook`, without consuming them (wallet state).
+    pub fn live(&self, hook: Hook) -> Vec<FaultKind> {
+        let mut st = self.inner.lock();
+        if st.active.is_empty() {
+            return Vec::new();
+        }
+        st.retire_expired();
+        st.active
+            .iter()
+            .filter(|a| a.hook == hook)
+            .map(|a| a.spec.kind.clone())
+            .collect()
     }
 
     /// Ends every fault at `hook` (Resume lifts Halt).

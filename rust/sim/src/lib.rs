@@ -8,7 +8,8 @@
 //! lock, event fan-out and accounts, and holds the list of venue instances; [`market`]
 //! drives background activity; [`http`] and [`ws`] are the request prologue and the
 //! WebSocket send loop every venue shares; [`mexc`] and [`gate`] speak the venue
-//! protocols on top of them (reached through [`adapter`]); [`admin`] serves ground truth.
+//! protocols on top of them (reached through [`adapter`]); [`wallet`] holds the
+//! wallets and moves transfers between instances; [`admin`] serves ground truth.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +33,7 @@ pub mod referee;
 pub mod sign;
 pub mod spec;
 pub mod state;
+pub mod wallet;
 pub mod ws;
 
 pub use config::{SimConfig, VenueConfig};
@@ -216,6 +218,7 @@ impl Simulator {
             tasks.push(serve(listener, router, cancel.clone()));
         }
         tasks.push(serve(admin, admin::router(shared.clone()), cancel.clone()));
+        tasks.push(tokio::spawn(wallet::run(shared.clone(), cancel.clone())));
         let mut m = market::Market::new(&shared);
         m.seed_books(&shared);
         if shared.cfg.probe_mode {
@@ -266,6 +269,11 @@ impl Simulator {
     /// Every fill of the account, oldest first.
     pub fn fills(&self, venue: Venue, api_key: &str) -> Vec<TruthFill> {
         self.shared.venue(venue).truth_fills(api_key)
+    }
+
+    /// Every withdrawal, deposit and trader deposit address, by venue name (JSON).
+    pub fn wallets(&self) -> serde_json::Value {
+        self.shared.wallets.json(&self.shared)
     }
 
     /// Background makers/takers off (`true`) or on; client orders still match.

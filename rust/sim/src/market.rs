@@ -1,6 +1,7 @@
 //! The background market: a shared fair price per symbol doing a seeded random walk,
 //! per-venue maker bots quoting a ladder around their own lagging, noisy view of it,
-//! random takers, and now and then a cross-venue gap that pays after fees.
+//! random takers, now and then a cross-venue gap that pays after fees, and optionally a
+//! persistent-premium regime (one venue priced off the others for a long stretch).
 //!
 //! Venues are the simulator's list, by position; the first venue's turn also moves the
 //! fair price.
@@ -50,6 +51,9 @@ pub struct Market {
     /// (`first_gap_after_s`), and the draws that place it: a stream of its own, so the
     /// rest of the market is the same with or without it.
     first_gap: Option<(u64, ChaCha8Rng)>,
+    /// The premium regime: (venue position, bps, first action, end action or
+    /// `u64::MAX`). It draws nothing random itself; the market stays seeded.
+    premium: Option<(usize, i64, u64, u64)>,
 }
 
 impl Market {
@@ -67,7 +71,19 @@ impl Market {
                 ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x6669_7273_745f_6761),
             )
         });
+        let actions_per_s = cfg.update_rate_hz * venues as f64 * fair.len() as f64;
+        let premium = cfg.premium.as_ref().and_then(|p| {
+            let venue = shared.venues().iter().position(|v| v.name == p.venue)?;
+            let start = (p.after_s * actions_per_s) as u64;
+            let end = if p.for_s > 0.0 {
+                start.saturating_add((p.for_s * actions_per_s) as u64)
+            } else {
+                u64::MAX
+            };
+            Some((venue, p.bps as i64, start, end))
+        });
         Market {
+            premium,
             rng: ChaCha8Rng::seed_from_u64(shared.cfg.seed),
             view: vec![fair.clone(); venues],
             gaps: vec![None; fair.len()],
@@ -180,6 +196,11 @@ impl Market {
         if let Some(g) = self.gaps[sym] {
             if g.venue == venue {
                 v += v * g.bps as i128 / 10_000;
+            }
+        }
+        if let Some((pv, bps, start, end)) = self.premium {
+            if pv == venue && (start..end).contains(&self.actions) {
+                v += v * bps as i128 / 10_000;
             }
         }
         spec.fair_to_ticks(v.max(1) as u64).max(1)
@@ -477,5 +498,63 @@ mod tests {
         assert_eq!(gaps_within(&project(0.0), 8.0), 0);
         assert_eq!(gaps_within(&project(3.0), 2.9), 0);
         assert_eq!(gaps_within(&project(3.0), 3.1), 1);
+    }
+
+    /// A venue's mid price of its first symbol (a float: only compared in bps here).
+    fn mid(shared: &Shared, venue: usize) -> f64 {
+        let vs = shared.venue_at(venue);
+        let b = vs.truth_book(&vs.specs[0].venue_symbol, 1).unwrap();
+        let p = |s: &str| s.parse::<f64>().unwrap();
+        (p(&b.bids[0].0) + p(&b.asks[0].0)) / 2.0
+    }
+
+    #[test]
+    fn a_premium_regime_keeps_one_venue_dear_for_its_stretch_only() {
+        let with = |premium: Option<crate::config::PremiumRegime>| {
+            Shared::new(SimConfig {
+                symbols: vec!["BTC/USDT".into()],
+                opportunity_rate_per_min: 0.0,
+                premium,
+                ..SimConfig::default()
+            })
+            .unwrap()
+        };
+        let regime = crate::config::PremiumRegime {
+            venue: "gateio".into(),
+            bps: 80,
+            after_s: 1.0,
+            for_s: 20.0,
+        };
+        let dear = with(Some(regime));
+        let mut b = Market::new(&dear);
+        b.seed_books(&dear);
+        // 20 Hz x 2 venues x 1 symbol = 40 actions a second.
+        let mut premium_bps = Vec::new();
+        for action in 1..=1_000u64 {
+            b.step(&dear);
+            if action % 100 == 0 {
+                let (m, g) = (mid(&dear, 0), mid(&dear, 1));
+                premium_bps.push(((g - m) * 10_000.0 / m).round() as i64);
+            }
+        }
+        // Until 1 s (40 actions) no premium; through 21 s (840) gateio ~80 bps dearer.
+        assert!(
+            premium_bps[1..8].iter().all(|p| (60..=100).contains(p)),
+            "{premium_bps:?}"
+        );
+        assert!(
+            premium_bps[9].abs() < 30,
+            "over after its stretch: {premium_bps:?}"
+        );
+        let bad = Shared::new(SimConfig {
+            premium: Some(crate::config::PremiumRegime {
+                venue: "kraken".into(),
+                bps: 10,
+                after_s: 0.0,
+                for_s: 0.0,
+            }),
+            ..SimConfig::default()
+        });
+        assert!(bad.is_err());
     }
 }

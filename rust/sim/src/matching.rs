@@ -499,6 +499,31 @@ impl Exchange {
         }
     }
 
+    /// Adds `delta` (negative: takes) to `account`'s free `asset` and publishes the
+    /// balance event: a deposit credited or a withdrawal debited.
+    ///
+    /// # Errors
+    /// [`Reject::InsufficientBalance`] when a debit exceeds the free balance; nothing
+    /// changed then.
+    pub fn move_funds(
+        &mut self,
+        account: u32,
+        asset: &str,
+        delta: i128,
+        now_ms: i64,
+    ) -> Result<(), Reject> {
+        let acc = &self.accounts[account as usize];
+        let free = acc.balances.get(asset).map_or(0, |b| b.free);
+        if delta < 0 && !acc.unlimited && free < -delta {
+            return Err(Reject::InsufficientBalance {
+                asset: asset.to_string(),
+            });
+        }
+        self.adjust(account, asset, delta, 0);
+        self.flush_balances(now_ms);
+        Ok(())
+    }
+
     /// Places an order for `account`. On success the order id; the order may already
     /// be finished (filled, IOC remainder cancelled, post-only cancelled).
     ///

@@ -128,6 +128,8 @@ pub struct VenueState {
     /// The referee every venue shares (orders report their arrival to it).
     pub referee: Arc<crate::referee::Referee>,
     pub cfg: Arc<SimConfig>,
+    /// The wallets every instance shares (set once by [`Shared::new`]).
+    wallets: std::sync::OnceLock<Arc<crate::wallet::Wallets>>,
     id_counter: AtomicU64,
 }
 
@@ -196,8 +198,16 @@ impl VenueState {
             faults: FaultBook::default(),
             referee,
             cfg,
+            wallets: std::sync::OnceLock::new(),
             id_counter: AtomicU64::new(1),
         })
+    }
+
+    /// The wallets of every instance (networks, addresses, transfers).
+    pub fn wallets(&self) -> &crate::wallet::Wallets {
+        self.wallets
+            .get()
+            .expect("Shared::new sets the wallets before any venue serves")
     }
 
     pub fn symbol_index(&self, venue_symbol: &str) -> Option<usize> {
@@ -516,6 +526,8 @@ pub struct Shared {
     pub referee: Arc<crate::referee::Referee>,
     /// Cancelled on shutdown; every WebSocket loop selects on it.
     pub cancel: CancellationToken,
+    /// Every instance's wallets: networks, deposit addresses, transfers.
+    pub wallets: Arc<crate::wallet::Wallets>,
 }
 
 impl Shared {
@@ -534,6 +546,17 @@ impl Shared {
             )));
         }
         let instances = cfg.instances()?;
+        if let Some(p) = &cfg.premium {
+            let known = instances.iter().any(|i| i.name == p.venue);
+            let ok = |x: f64| x.is_finite() && x >= 0.0;
+            if !known || !ok(p.after_s) || !ok(p.for_s) || p.bps.abs() > 5_000 {
+                return Err(SimError::Config(format!(
+                    "premium: venue {:?} must be a configured instance, after_s and for_s \
+                     non-negative, |bps| at most 5000 (got {p:?})",
+                    p.venue
+                )));
+            }
+        }
         let mut specs: Vec<Vec<SymbolSpec>> = vec![Vec::new(); instances.len()];
         for (i, s) in cfg.symbols.iter().enumerate() {
             for (inst, list) in instances.iter().zip(specs.iter_mut()) {
@@ -562,12 +585,25 @@ impl Shared {
                 VenueState::new(inst, i, lag, specs, cfg.clone(), &mut rng, referee.clone())
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let traders: Vec<(usize, &str, u32)> = venues
+            .iter()
+            .map(|v| (v.index, v.name.as_str(), v.trader_account))
+            .collect();
+        let wallets = Arc::new(crate::wallet::Wallets::new(
+            &cfg.wallet,
+            cfg.seed,
+            &traders,
+        )?);
+        for v in &venues {
+            let _ = v.wallets.set(wallets.clone());
+        }
         Ok(Shared {
             cfg,
             venues,
             paused,
             referee,
             cancel: CancellationToken::new(),
+            wallets,
         })
     }
 

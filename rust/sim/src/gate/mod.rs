@@ -12,6 +12,7 @@ use crate::state::{hex_string, VenueRef, VenueState};
 
 pub mod rest;
 pub mod sign;
+pub mod wallet;
 pub mod ws;
 
 /// Gate.io as the simulator hosts it.

@@ -136,12 +136,12 @@ fn route(
         (method, sub),
         ("GET", "/spot/time")
             | ("GET", "/spot/currency_pairs")
-            | ("GET", "/spot/currencies")
             | ("GET", "/spot/order_book")
             | ("GET", "/spot/tickers")
             | ("GET", "/spot/trades")
             | ("GET", "/margin/currency_pairs")
-    ) || (method == "GET" && sub.starts_with("/spot/currency_pairs/"));
+    ) || (method == "GET" && sub.starts_with("/spot/currency_pairs/"))
+        || super::wallet::is_public(method, sub);
     let private = !public;
 
     // Rate limits: public per endpoint per IP, private per endpoint per key, order
@@ -327,31 +327,6 @@ fn public_route(vs: &VenueState, sub: &str, params: &Params) -> Resp {
         "/spot/time" => ok(json!({"server_time": arb_core::time::now_ms()})),
         "/spot/currency_pairs" => ok(Value::Array(vs.specs.iter().map(pair_json).collect())),
         "/margin/currency_pairs" => ok(json!([])),
-        "/spot/currencies" => {
-            let mut assets: Vec<&str> = Vec::new();
-            for s in vs.specs.iter() {
-                for a in [s.base.as_str(), s.quote.as_str()] {
-                    if !assets.contains(&a) {
-                        assets.push(a);
-                    }
-                }
-            }
-            ok(Value::Array(
-                assets
-                    .into_iter()
-                    .map(|a| {
-                        json!({
-                            "currency": a, "name": a, "delisted": false,
-                            "withdraw_disabled": false, "withdraw_delayed": false,
-                            "deposit_disabled": false, "trade_disabled": false,
-                            "chain": a,
-                            "chains": [{"name": a, "addr": "", "withdraw_disabled": false,
-                                        "withdraw_delayed": false, "deposit_disabled": false}],
-                        })
-                    })
-                    .collect(),
-            ))
-        }
         "/spot/order_book" => order_book(vs, params),
         "/spot/tickers" => tickers(vs, params),
         "/spot/trades" => ok(json!([])),
@@ -365,11 +340,13 @@ fn public_route(vs: &VenueState, sub: &str, params: &Params) -> Resp {
                 ),
             }
         }
-        _ => err(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("{sub} not found"),
-        ),
+        _ => super::wallet::public(vs, sub, params).unwrap_or_else(|| {
+            err(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                format!("{sub} not found"),
+            )
+        }),
     }
 }
 
@@ -474,11 +451,13 @@ fn private_route(
             let id = &s["/spot/orders/".len()..];
             one_order(vs, account, m == "DELETE", id, params)
         }
-        _ => err(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("{method} {sub} not found"),
-        ),
+        _ => super::wallet::private(vs, account, method, sub, params, body).unwrap_or_else(|| {
+            err(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                format!("{method} {sub} not found"),
+            )
+        }),
     }
 }
 

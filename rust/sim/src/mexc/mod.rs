@@ -7,6 +7,7 @@ use crate::adapter::Adapter;
 use crate::matching::{Order, OrderKind, Side, Status, Tif};
 use crate::state::{hex_string, VenueRef};
 
+pub mod capital;
 pub mod proto;
 pub mod rest;
 pub mod sign;

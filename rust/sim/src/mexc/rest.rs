@@ -27,19 +27,19 @@ use crate::state::VenueState;
 
 type Resp = Response<Body>;
 
-fn err(status: StatusCode, code: i64, msg: impl Into<String>) -> Resp {
+pub(super) fn err(status: StatusCode, code: i64, msg: impl Into<String>) -> Resp {
     json_response(status, &json!({"code": code, "msg": msg.into()}))
 }
 
-fn bad(code: i64, msg: impl Into<String>) -> Resp {
+pub(super) fn bad(code: i64, msg: impl Into<String>) -> Resp {
     err(StatusCode::BAD_REQUEST, code, msg)
 }
 
-fn ok(v: Value) -> Resp {
+pub(super) fn ok(v: Value) -> Resp {
     json_response(StatusCode::OK, &v)
 }
 
-fn missing(name: &str) -> Resp {
+pub(super) fn missing(name: &str) -> Resp {
     bad(
         400,
         format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."),
@@ -182,9 +182,8 @@ fn route(
             | ("GET", "/api/v3/allOrders")
             | ("GET", "/api/v3/myTrades")
             | ("GET", "/api/v3/tradeFee")
-            | ("GET", "/api/v3/capital/config/getall")
             | (_, "/api/v3/userDataStream")
-    );
+    ) || path.starts_with("/api/v3/capital/");
     if !known_private {
         return err(StatusCode::NOT_FOUND, 404, format!("Not Found: {m} {path}"));
     }
@@ -203,9 +202,9 @@ fn route(
         ("GET", "/api/v3/allOrders") => all_orders(vs, &auth, &params),
         ("GET", "/api/v3/myTrades") => my_trades(vs, &auth, &params),
         ("GET", "/api/v3/tradeFee") => trade_fee(vs, &params),
-        ("GET", "/api/v3/capital/config/getall") => currencies(vs),
         (_, "/api/v3/userDataStream") => user_data_stream(vs, &auth, m, &params),
-        _ => err(StatusCode::NOT_FOUND, 404, "Not Found"),
+        _ => super::capital::route(vs, auth.account, m, path, &params)
+            .unwrap_or_else(|| err(StatusCode::NOT_FOUND, 404, "Not Found")),
     }
 }
 
@@ -863,32 +862,6 @@ fn trade_fee(vs: &VenueState, params: &Params) -> Resp {
         "data": {"makerCommission": maker, "takerCommission": taker},
         "code": 0, "msg": "success", "timestamp": arb_core::time::now_ms(),
     }))
-}
-
-fn currencies(vs: &VenueState) -> Resp {
-    let mut assets: Vec<&str> = Vec::new();
-    for s in vs.specs.iter() {
-        for a in [s.base.as_str(), s.quote.as_str()] {
-            if !assets.contains(&a) {
-                assets.push(a);
-            }
-        }
-    }
-    let list: Vec<Value> = assets
-        .into_iter()
-        .map(|a| {
-            json!({
-                "coin": a, "name": a,
-                "networkList": [{
-                    "coin": a, "depositEnable": true, "withdrawEnable": true,
-                    "name": a, "network": a, "netWork": a, "withdrawFee": "0",
-                    "withdrawMin": "0", "withdrawMax": "1000000", "contract": "",
-                    "withdrawIntegerMultiple": null, "depositDesc": null, "withdrawTips": null,
-                }],
-            })
-        })
-        .collect();
-    ok(Value::Array(list))
 }
 
 fn user_data_stream(vs: &VenueState, auth: &Auth, method: &str, params: &Params) -> Resp {

@@ -24,6 +24,7 @@ pub mod parse;
 pub mod requests;
 pub mod sign;
 pub mod stream;
+pub mod wallet;
 pub mod ws_trade;
 
 pub use errors::classify_gate;
@@ -189,6 +190,10 @@ impl VenueApi for GateApi {
 
     fn user_session(&self) -> Box<dyn UserSession> {
         Box::new(stream::GateSession)
+    }
+
+    fn wallet(&self) -> &'static dyn crate::wallet::WalletApi {
+        &wallet::GateWallet
     }
 }
 

@@ -22,6 +22,7 @@ pub mod parse;
 pub mod requests;
 pub mod sign;
 pub mod stream;
+pub mod wallet;
 
 pub use errors::classify_mexc;
 pub use parse::{parse_ack, parse_balances, parse_fees, parse_order, parse_trade, status};
@@ -156,5 +157,9 @@ impl VenueApi for MexcApi {
 
     fn user_session(&self) -> Box<dyn UserSession> {
         Box::new(stream::MexcSession::default())
+    }
+
+    fn wallet(&self) -> &'static dyn crate::wallet::WalletApi {
+        &wallet::MexcWallet
     }
 }
