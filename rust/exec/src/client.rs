@@ -131,7 +131,7 @@ impl VenueClient {
         let base_path = url.path().trim_end_matches('/').to_string();
         Ok(VenueClient {
             inner: Arc::new(Inner {
-                limiter: RateLimiter::new(venue, cfg.rate_limit),
+                limiter: RateLimiter::new(venue, cfg.rate_limit).sharing_ip_of(&cfg.rest_url),
                 breaker: Breaker::new(
                     cfg.breaker_threshold,
                     Duration::from_millis(cfg.breaker_cooldown_ms),
@@ -348,7 +348,7 @@ impl VenueClient {
                     .with_code(NOT_SENT)
                     .with_retry_after(Some(left)));
             }
-            let at = i.limiter.reserve(c.ep, &c.symbol);
+            let at = i.limiter.reserve(c.ep, &c.symbol, i.api.weight(c));
             let now = Instant::now();
             if at > now {
                 if at - now > max_rl_wait {

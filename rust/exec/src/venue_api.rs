@@ -132,8 +132,14 @@ pub trait VenueApi: Send + Sync {
 
     // ------------------------------------------------------------ limits, capabilities
 
-    /// The documented limit of an endpoint class.
-    fn documented_limit(&self, ep: Endpoint) -> Limit;
+    /// The documented limits of an endpoint class (every one applies).
+    fn documented_limits(&self, ep: Endpoint) -> &'static [Limit];
+
+    /// What a call counts against a limit in weight units ([`crate::ratelimit::Unit`]):
+    /// the venue's documented weight of its endpoint; 1 where the venue counts requests.
+    fn weight(&self, _c: &Call) -> u32 {
+        1
+    }
 
     /// Whether that limit is counted per symbol.
     fn limit_per_symbol(&self, ep: Endpoint) -> bool;

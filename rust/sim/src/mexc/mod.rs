@@ -10,6 +10,7 @@ use crate::state::{hex_string, VenueRef};
 pub mod proto;
 pub mod rest;
 pub mod sign;
+pub mod weights;
 pub mod ws;
 
 /// MEXC as the simulator hosts it.
