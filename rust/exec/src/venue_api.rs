@@ -252,7 +252,7 @@ pub trait UserSession: Send {
 pub trait WsTradeApi: Send + Sync {
     /// The application-level ping frame.
     fn ping_frame(&self, now_ms: i64) -> String;
-    /// The login request: channel and parameters.
+    /// The login request: channel and parameters (`Null`: the request has none).
     fn login(&self) -> (&'static str, Value);
     /// The placement request.
     fn place(&self, p: &PreparedOrder) -> (&'static str, Value);
