@@ -55,6 +55,11 @@ def test_short_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     for kind in ("disconnect", "stall", "crossed_frame", "malformed_frame"):
         assert k[kind].detected == k[kind].injected, (kind, table)
     assert k["partial_fill"].detected == k["partial_fill"].injected, table
+    # 429s and 5xx the client waits out or retries by itself show in the snapshot's REST
+    # outcomes: counted, never "n/a".
+    for kind in ("rest_429", "rest_5xx"):
+        if k[kind].injected:
+            assert not k[kind].unobservable and k[kind].detected >= 1, (kind, table)
 
     assert a.transactions >= 1, table
     for v in VENUES:

@@ -71,7 +71,17 @@ VENUE = {
     "healthy": bool,
     "breaker": str,
     "clock_offset_ms": int,
-    "rate_limit": {"waits": int, "venue_blocks": int},
+    "rate_limit": {"waits": int, "venue_blocks": int, "headroom_pct": (int, NULL)},
+    "rest": {
+        k: int
+        for k in (
+            "rate_limited",
+            "server_errors",
+            "retries",
+            "unknown_resolved",
+            "unknown_unresolved",
+        )
+    },
     "requests": int,
     "new_connections": int,
     "connection_reuse": float,

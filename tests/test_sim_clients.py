@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
@@ -22,13 +23,32 @@ from ccxt.protobuf.mexc import PushDataV3ApiWrapper_pb2 as pb
 from arbhybrid.simulator import Simulator
 
 
-def test_gate_api_sdk_places_reads_cancels_and_lists_balances(sim: Simulator) -> None:
+def _gate_sdk(sim: Simulator) -> gate_api.ApiClient:
+    """The official SDK's client for the simulator's Gate trader (market paused)."""
     sim.set_market_paused(True)
     acc = sim.account("gateio")
     conf = gate_api.Configuration(
         host=sim.endpoints.gate_rest, key=acc.api_key, secret=acc.api_secret
     )
-    api = gate_api.SpotApi(gate_api.ApiClient(conf))
+    return gate_api.ApiClient(conf)
+
+
+def _btc_buy(price: Decimal, text: str, tif: str = "gtc") -> gate_api.Order:
+    """A limit buy of 0.002 BTC at ``price`` (rounded to the pair's 0.1 tick)."""
+    return gate_api.Order(
+        currency_pair="BTC_USDT",
+        type="limit",
+        account="spot",
+        side="buy",
+        amount="0.002",
+        price=str(price.quantize(Decimal("0.1"))),
+        time_in_force=tif,
+        text=text,
+    )
+
+
+def test_gate_api_sdk_places_reads_cancels_and_lists_balances(sim: Simulator) -> None:
+    api = gate_api.SpotApi(_gate_sdk(sim))
     bid = Decimal(sim.truth_book("gateio", "BTC_USDT", 1)["bids"][0][0])
     price = str((bid * Decimal("0.95")).quantize(Decimal("0.1")))
     order = gate_api.Order(
@@ -57,6 +77,41 @@ def test_gate_api_sdk_places_reads_cancels_and_lists_balances(sim: Simulator) ->
     ]
     usdt = api.list_spot_accounts(currency="USDT")
     assert [(a.available, a.locked) for a in usdt] == [("100000", "0")]
+
+
+def test_gate_api_sdk_makes_every_call_the_engine_makes(sim: Simulator) -> None:
+    """Every public and private Gate call the engine makes, through the official SDK as
+    it sends them. The SDK writes booleans as Python does (``with_id=True``): the venue
+    takes that spelling, so a gate-api user can sync a book from the snapshot's id."""
+    client = _gate_sdk(sim)
+    spot, wallet = gate_api.SpotApi(client), gate_api.WalletApi(client)
+    # Public: the clock, the listing, the book snapshot with its id.
+    assert abs(spot.get_system_time().server_time - time.time() * 1000) < 60_000
+    assert "BTC_USDT" in {p.id for p in spot.list_currency_pairs()}
+    assert spot.get_currency_pair("BTC_USDT").amount_precision is not None
+    book = spot.list_order_book("BTC_USDT", limit=5, with_id=True)
+    assert book.id is not None and len(book.bids) == 5
+    assert spot.list_order_book("BTC_USDT", limit=5).id is None
+    # Private: fees, balances, the order lifecycle, the histories reconciliation reads.
+    fee = wallet.get_trade_fee(currency_pair="BTC_USDT")
+    assert Decimal(fee.taker_fee) > 0
+    assert "USDT" in {a.currency for a in spot.list_spot_accounts()}
+    t0 = int(time.time())
+    created = spot.create_order(_btc_buy(Decimal(book.bids[0][0]) * Decimal("0.95"), "t-sdk-2"))
+    assert spot.get_order(created.id, "BTC_USDT").status == "open"
+    assert [o.id for o in spot.list_orders("BTC_USDT", "open")] == [created.id]
+    assert spot.cancel_order(created.id, "BTC_USDT").status == "cancelled"
+    ask = Decimal(spot.list_order_book("BTC_USDT", limit=1).asks[0][0])
+    filled = spot.create_order(_btc_buy(ask * Decimal("1.01"), "t-sdk-3", "ioc"))
+    assert filled.finish_as == "filled"
+    trades = spot.list_my_trades(
+        currency_pair="BTC_USDT", limit=100, page=1, _from=t0 - 1, to=int(time.time()) + 1
+    )
+    assert {t.order_id for t in trades} == {filled.id} and trades[0].text == "t-sdk-3"
+    finished = spot.list_orders(
+        "BTC_USDT", "finished", page=1, limit=100, _from=t0 - 1, to=int(time.time()) + 1
+    )
+    assert {o.id for o in finished} == {created.id, filled.id}
 
 
 async def _first_frames(seed: int, n: int) -> str:

@@ -234,3 +234,28 @@ def test_rate_limits(sim: Simulator, sim_config: dict[str, Any]) -> None:
     assert headers["X-Gate-RateLimit-Limit"] == "5"
     assert int(headers["X-Gate-RateLimit-Reset-Timestamp"]) >= int(time.time())
     assert sim.counters()["mexc"]["rate_limited"] >= 1
+
+
+def _mexc_signed_get(sim: Simulator, path: str, query: str) -> tuple[int, Any, Any]:
+    acc = sim.account("mexc")
+    q = f"{query}&timestamp={int(time.time() * 1000)}"
+    sig = hmac.new(acc.api_secret.encode(), q.encode(), hashlib.sha256).hexdigest()
+    url = f"{sim.endpoints.mexc_rest}{path}?{q}&signature={sig}"
+    return _http("GET", url, headers={"X-MEXC-APIKEY": acc.api_key})
+
+
+@pytest.mark.parametrize("sim_config", [{"mexc_requests_per_10s": 50}], indirect=False)
+def test_mexc_limits_count_documented_weights(sim: Simulator, sim_config: dict[str, Any]) -> None:
+    """MEXC counts weights, not requests: with a budget of 50 per endpoint and window,
+    five myTrades (weight 10 each) use it up and the sixth is refused with Retry-After,
+    while open-order queries (weight 3, their own endpoint) still have room; public
+    exchangeInfo (weight 10) has its own budget per IP."""
+    trades = [_mexc_signed_get(sim, "/api/v3/myTrades", "symbol=BTCUSDT") for _ in range(6)]
+    assert [s for s, _, _ in trades] == [200] * 5 + [429]
+    _, headers, body = trades[5]
+    assert body["code"] == 429 and int(headers["Retry-After"]) >= 1
+    queries = [_mexc_signed_get(sim, "/api/v3/openOrders", "symbol=BTCUSDT") for _ in range(17)]
+    assert [s for s, _, _ in queries] == [200] * 16 + [429]  # weight 3: 16 * 3 = 48
+    info = [_http("GET", f"{sim.endpoints.mexc_rest}/api/v3/exchangeInfo") for _ in range(6)]
+    assert [s for s, _, _ in info] == [200] * 5 + [429]
+    assert sim.counters()["mexc"]["rate_limited"] == 3

@@ -348,6 +348,47 @@ async def test_gate_private_auth_and_ws_trading_api(sim: Simulator) -> None:
         assert sim.orders("gateio")[-1]["status"] == "canceled"
 
 
+async def test_gate_ws_login_as_documented_and_signatures_cover_req_param(
+    sim: Simulator,
+) -> None:
+    """Gate's documented ``spot.login`` (spot WebSocket API, "Login"): no ``req_param``,
+    signed over ``api\nspot.login\n\n<ts>``; the answer names the key and the uid. Any
+    other request's signature covers its ``req_param`` exactly: one signed as if it had
+    none is refused."""
+    acc = sim.account("gateio")
+
+    def sign(channel: str, raw: str, ts: str) -> str:
+        msg = f"api\n{channel}\n{raw}\n{ts}".encode()
+        return hmac.new(acc.api_secret.encode(), msg, hashlib.sha512).hexdigest()
+
+    ts = str(int(time.time()))
+    login = {
+        "time": int(ts),
+        "channel": "spot.login",
+        "event": "api",
+        "payload": {
+            "api_key": acc.api_key,
+            "signature": sign("spot.login", "", ts),
+            "timestamp": ts,
+            "req_id": "login-1",
+        },
+    }
+    async with aiohttp.ClientSession() as s, s.ws_connect(sim.endpoints.gate_ws) as ws:
+        await ws.send_str(json.dumps(login))
+        r = json.loads((await ws.receive()).data)
+        assert (r["request_id"], r["header"]["status"]) == ("login-1", "200")
+        assert r["data"]["result"]["api_key"] == acc.api_key and r["data"]["result"]["uid"]
+        param = json.dumps({"order_id": "1", "currency_pair": "BTC_USDT"})
+        await ws.send_str(
+            f'{{"time": {ts}, "channel": "spot.order_status", "event": "api", "payload": '
+            f'{{"req_id": "q-1", "api_key": "{acc.api_key}", "timestamp": "{ts}", '
+            f'"signature": "{sign("spot.order_status", "", ts)}", "req_param": {param}}}}}'
+        )
+        r = json.loads((await ws.receive()).data)
+        assert r["header"]["status"] == "401"
+        assert r["data"]["errs"]["label"] == "INVALID_SIGNATURE"
+
+
 @pytest.mark.parametrize("sim_config", [{"mexc_ws_unsubscribed_close_secs": 1}])
 async def test_mexc_closes_connections_without_a_subscription(
     sim: Simulator, sim_config: dict[str, Any]

@@ -119,6 +119,24 @@ class SymbolView(TypedDict):
 class RateLimitView(TypedDict):
     waits: int
     venue_blocks: int
+    #: The smallest share (percent) of any rate-limit budget still free now; None
+    #: before the first request or with limits off.
+    headroom_pct: int | None
+
+
+@with_config(_EXACT)
+class RestOutcomesView(TypedDict):
+    """What a venue's REST answers were, by class (counts since start)."""
+
+    #: Refusals for the rate (429, MEXC's 418 and 403).
+    rate_limited: int
+    #: HTTP 5xx answers.
+    server_errors: int
+    #: Attempts the retry policy sent again.
+    retries: int
+    #: Unknown placement outcomes resolved (found, or proven absent) / still unknown.
+    unknown_resolved: int
+    unknown_unresolved: int
 
 
 @with_config(_EXACT)
@@ -149,6 +167,7 @@ class VenueView(TypedDict):
     breaker: str
     clock_offset_ms: int
     rate_limit: RateLimitView
+    rest: RestOutcomesView
     requests: int
     new_connections: int
     connection_reuse: float
@@ -315,6 +334,7 @@ __all__ = [
     "PrivateStreamView",
     "RateLimitView",
     "RecoveryView",
+    "RestOutcomesView",
     "RiskView",
     "Snapshot",
     "StartupView",

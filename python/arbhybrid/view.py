@@ -119,6 +119,14 @@ def feed(snap: dict[str, Any], venue: str, key: str) -> int:
     return int(f.get(key) or 0)
 
 
+def rest(snap: dict[str, Any], venue: str, *keys: str) -> int:
+    """``venue``'s REST outcome counters (``rate_limited``, ``server_errors``,
+    ``retries``, ``unknown_resolved``, ``unknown_unresolved``), summed; 0 for an engine
+    without them."""
+    r = snap.get("venues", {}).get(venue, {}).get("rest") or {}
+    return sum(int(r.get(k) or 0) for k in keys)
+
+
 def errors(snap: dict[str, Any], *classes: str) -> int:
     """Errors of these classes, summed."""
     e = snap.get("stats", {}).get("errors", {})

@@ -24,7 +24,15 @@ from arbhybrid.journal import JournalError, open_journal, order_with_outcome, tr
 from arbhybrid.reconcile import journal_id
 from arbhybrid.simulator import Simulator
 from arbhybrid.venues import VENUES
-from arbhybrid.view import all_valid, book_sum, errors, feed, open_arbitrages, private_stream
+from arbhybrid.view import (
+    all_valid,
+    book_sum,
+    errors,
+    feed,
+    open_arbitrages,
+    private_stream,
+    rest,
+)
 
 #: How long one fault may take to be detected and recovered from before it counts as
 #: not recovered: more than the feed's longest reconnect backoff (30 s) plus a resync.
@@ -320,13 +328,18 @@ class Faults:
         venue: str,
         fault: str,
         classes: tuple[str, ...],
+        outcomes: tuple[str, ...],
         count: int,
         **params: Any,
     ) -> None:
+        """Detected: the errors of ``classes`` the engine reported, or the REST
+        ``outcomes`` of ``venue`` it counted (what the client handled by itself: 429s
+        waited out, 5xx retried, unknown outcomes resolved), whichever moved more."""
         before = self.snap()
         if before is None:
             return
         e0 = errors(before, *classes)
+        r0 = rest(before, venue, *outcomes)
         seen = self.venue_order_ids()
         fid = self.inject(venue, fault, count=count, duration_ms=20000, **params)
         fired = self.wait_fired(fid, count, 20)
@@ -335,14 +348,15 @@ class Faults:
         # venues got meanwhile is in the journal with the venue's filled quantity.
         ttr = self.settle()
         after = self.snap() or before
-        detected = errors(after, *classes) - e0
+        detected = max(errors(after, *classes) - e0, rest(after, venue, *outcomes) - r0)
         if ttr is not None and not self.orders_agree(seen):
             ttr = None
         self.record(kind, fired, detected, ttr and (time.monotonic() - t0))
         if fired and detected == 0:
             self.kinds[kind].unobservable = True
             self.kinds[kind].notes.add(
-                "no counter in the engine's snapshot moves (handled inside arb-exec)"
+                "no counter in the engine's snapshot moves (neither its errors nor the "
+                "venue's REST outcomes)"
             )
 
     def venue_order_ids(self) -> dict[str, set[str]]:
@@ -416,6 +430,7 @@ class Faults:
             venue,
             "rest_rate_limit",
             ("rate_limit",),
+            ("rate_limited",),
             self.rng.randint(2, 6),
             retry_after_secs=1,
         )
@@ -426,13 +441,19 @@ class Faults:
             venue,
             "rest_status",
             ("venue", "network"),
+            ("server_errors",),
             self.rng.randint(1, 3),
             status=self.rng.choice([500, 502, 503]),
         )
 
     def act_apply_then_timeout(self, venue: str) -> None:
         self._request_fault(
-            "apply_then_timeout", venue, "apply_then_timeout", ("timeout", "unknown_outcome"), 1
+            "apply_then_timeout",
+            venue,
+            "apply_then_timeout",
+            ("timeout", "unknown_outcome"),
+            ("unknown_resolved", "unknown_unresolved"),
+            1,
         )
 
     def act_reject_without_apply(self, venue: str) -> None:
@@ -441,6 +462,7 @@ class Faults:
             venue,
             "reject_without_apply",
             ("venue", "network", "unknown_outcome"),
+            ("server_errors",),
             1,
         )
 

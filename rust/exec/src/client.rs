@@ -38,6 +38,7 @@ use crate::http::{build_client, header_i64, Clock, ConnStats};
 use crate::lifecycle::{Balance, Fill, OrderReport, OrderState, OrderTracker};
 use crate::order::{ClientOrderId, OrderRequest, PreparedOrder};
 use crate::ratelimit::{Endpoint, RateLimiter};
+use crate::rest_stats::{RestCounters, RestOutcomes};
 use crate::venue_api::{Call, HttpRequest, RequestCtx, TradePaging, VenueApi, WsTradeApi};
 use crate::ws_trade::WsTrader;
 
@@ -80,6 +81,7 @@ pub(crate) struct Inner {
     origin: String,
     base_path: String,
     pub limiter: RateLimiter,
+    pub rest: RestCounters,
     pub breaker: Breaker,
     pub clock: Clock,
     connects: Arc<AtomicU64>,
@@ -138,7 +140,8 @@ impl VenueClient {
         .ok_or_else(|| bad(format!("rest_url {:?} has no host", cfg.rest_url)))?;
         Ok(VenueClient {
             inner: Arc::new(Inner {
-                limiter: RateLimiter::new(venue, cfg.rate_limit),
+                limiter: RateLimiter::new(venue, cfg.rate_limit).sharing_ip_of(&cfg.rest_url),
+                rest: RestCounters::default(),
                 breaker: Breaker::new(
                     cfg.breaker_threshold,
                     Duration::from_millis(cfg.breaker_cooldown_ms),
@@ -224,6 +227,11 @@ impl VenueClient {
 
     pub fn breaker_state(&self) -> BreakerState {
         self.inner.breaker.state()
+    }
+
+    /// What the venue's REST answers were, by class (counts since start).
+    pub fn rest_outcomes(&self) -> RestOutcomes {
+        self.inner.rest.snapshot()
     }
 
     pub fn limiter(&self) -> &RateLimiter {
@@ -379,7 +387,7 @@ impl VenueClient {
                     .with_code(NOT_SENT)
                     .with_retry_after(Some(left)));
             }
-            let at = i.limiter.reserve(c.ep, &c.symbol);
+            let at = i.limiter.reserve(c.ep, &c.symbol, i.api.weight(c));
             let now = Instant::now();
             if at > now {
                 if at - now > max_rl_wait {
@@ -402,6 +410,7 @@ impl VenueClient {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
+            i.rest.on_error(&e);
             let backoff =
                 Duration::from_millis(i.cfg.backoff_ms.saturating_mul(1 << (attempt - 1).min(6)));
             let retry = match e.class {
@@ -435,7 +444,10 @@ impl VenueClient {
                 _ => None,
             };
             match retry {
-                Some(d) => tokio::time::sleep(d).await,
+                Some(d) => {
+                    i.rest.on_retry();
+                    tokio::time::sleep(d).await
+                }
                 None => return Err(e),
             }
         }
@@ -754,6 +766,16 @@ impl VenueClient {
     /// # Errors
     /// A source could not be read (the order's fate is still unknown).
     pub async fn resolve_unknown(
+        &self,
+        symbol: &str,
+        client_id: &ClientOrderId,
+    ) -> Result<Located, ExecError> {
+        let r = self.resolve_unknown_once(symbol, client_id).await;
+        self.inner.rest.on_resolution(&r);
+        r
+    }
+
+    async fn resolve_unknown_once(
         &self,
         symbol: &str,
         client_id: &ClientOrderId,

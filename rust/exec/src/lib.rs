@@ -53,6 +53,7 @@ pub(crate) mod json;
 pub mod lifecycle;
 pub mod order;
 pub mod ratelimit;
+pub mod rest_stats;
 pub mod secret;
 pub mod submit;
 pub mod user_stream;
@@ -81,6 +82,7 @@ pub use order::{
     ClientOrderId, Leg, OrderKind, OrderRequest, PreparedOrder, Side, SymbolRules, TimeInForce,
 };
 pub use ratelimit::{Endpoint, RateLimiter};
+pub use rest_stats::RestOutcomes;
 pub use secret::Secret;
 pub use submit::{submit_pair, submit_pair_prepared, PairOutcome};
 pub use user_stream::{StreamStats, UserStream};

@@ -142,8 +142,14 @@ pub trait VenueApi: Send + Sync {
 
     // ------------------------------------------------------------ limits, capabilities
 
-    /// The documented limit of an endpoint class.
-    fn documented_limit(&self, ep: Endpoint) -> Limit;
+    /// The documented limits of an endpoint class (every one applies).
+    fn documented_limits(&self, ep: Endpoint) -> &'static [Limit];
+
+    /// What a call counts against a limit in weight units ([`crate::ratelimit::Unit`]):
+    /// the venue's documented weight of its endpoint; 1 where the venue counts requests.
+    fn weight(&self, _c: &Call) -> u32 {
+        1
+    }
 
     /// Whether that limit is counted per symbol.
     fn limit_per_symbol(&self, ep: Endpoint) -> bool;
@@ -259,7 +265,7 @@ pub trait UserSession: Send {
 pub trait WsTradeApi: Send + Sync {
     /// The application-level ping frame.
     fn ping_frame(&self, now_ms: i64) -> String;
-    /// The login request: channel and parameters.
+    /// The login request: channel and parameters (`Null`: the request has none).
     fn login(&self) -> (&'static str, Value);
     /// The placement request.
     fn place(&self, p: &PreparedOrder) -> (&'static str, Value);

@@ -92,6 +92,35 @@ async fn simulator_429_is_waited_out() {
         assert!(t0.elapsed() >= Duration::from_secs(1));
         assert_eq!(fired(&sim, id), 1);
         assert_eq!(copies(&sim, venue, &req.client_id), 1);
+        // Handled inside the client, and counted for the snapshot.
+        let r = c.rest_outcomes();
+        assert_eq!(
+            (r.rate_limited, r.retries, r.server_errors),
+            (1, 1, 0),
+            "{r:?}"
+        );
+    }
+    sim.shutdown().await;
+}
+
+/// A read answered 5xx is retried; the snapshot's counters show the 5xx and the retry
+/// although the caller saw no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_retries_are_counted() {
+    let sim = quiet_sim().await;
+    for venue in [Venue::MEXC, Venue::GATE] {
+        let c = client(&sim, venue);
+        let id = sim
+            .inject_fault(fault(venue, FaultKind::RestStatus { status: 503 }, Some(2)))
+            .unwrap();
+        c.balances().await.unwrap();
+        assert_eq!(fired(&sim, id), 2);
+        let r = c.rest_outcomes();
+        assert_eq!(
+            (r.server_errors, r.retries, r.rate_limited),
+            (2, 2, 0),
+            "{venue} {r:?}"
+        );
     }
     sim.shutdown().await;
 }

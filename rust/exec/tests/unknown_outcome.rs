@@ -160,5 +160,9 @@ async fn an_outcome_nothing_can_prove_stays_unknown_until_the_histories_answer()
     assert_eq!((s.status, s.filled_qty), (OrderStatus::Filled, amt("0.01")));
     assert!(!s.fills.is_empty());
     assert_eq!(copies(&sim, Venue::GATE, &req.client_id), 1);
+    // The snapshot's counters saw both: the placement's own attempt to resolve it
+    // while every request failed (unresolved), then this one (resolved).
+    let r = c.rest_outcomes();
+    assert_eq!((r.unknown_resolved, r.unknown_unresolved), (1, 1), "{r:?}");
     sim.shutdown().await;
 }

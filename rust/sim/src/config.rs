@@ -77,7 +77,8 @@ pub struct SimConfig {
     pub fair_step_bps: u32,
     /// Lifetime of a MEXC listenKey (the real venue: 3600 s).
     pub listen_key_ttl_secs: u64,
-    /// MEXC: requests per 10 s per endpoint group (documented 500).
+    /// MEXC: the weight budget per endpoint per 10 s, per IP and per account
+    /// (documented 500; each endpoint's weight is in `mexc/weights.rs`).
     pub mexc_requests_per_10s: u32,
     /// Gate: public requests per 10 s per endpoint (documented 200).
     pub gate_public_per_10s: u32,
@@ -217,7 +218,7 @@ impl Default for SimConfig {
             maker_levels: 15,
             fair_step_bps: 2,
             listen_key_ttl_secs: 3600,
-            mexc_requests_per_10s: 500,
+            mexc_requests_per_10s: crate::mexc::weights::DOCUMENTED_BUDGET,
             gate_public_per_10s: 200,
             gate_private_per_10s: 200,
             gate_orders_per_sec: 10,

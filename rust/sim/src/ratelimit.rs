@@ -1,6 +1,7 @@
 //! Fixed-window request counters, the way both venues document their limits ("N requests
 //! per window per key/IP per endpoint group"): a request is refused once its bucket is
-//! full until the window rolls over.
+//! full until the window rolls over. A bucket counts weights (MEXC: each endpoint weighs
+//! what its documentation says); a plain request count is a weight of 1.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -38,6 +39,12 @@ impl RateLimiter {
 
     /// Counts one request in bucket `key` allowing `limit` per `window_ms`.
     pub fn check(&self, key: &str, limit: u32, window_ms: u64) -> Verdict {
+        self.charge(key, 1, limit, window_ms)
+    }
+
+    /// Counts a request of `weight` in bucket `key` allowing a total weight of `limit`
+    /// per `window_ms`; refused (and not counted) when it does not fit.
+    pub fn charge(&self, key: &str, weight: u32, limit: u32, window_ms: u64) -> Verdict {
         let now = self.start.elapsed().as_millis() as u64;
         let window = now / window_ms.max(1);
         let mut b = self.buckets.lock();
@@ -46,7 +53,7 @@ impl RateLimiter {
             *e = (window, 0);
         }
         let reset_in_ms = (window + 1) * window_ms - now;
-        if e.1 >= limit {
+        if e.1.saturating_add(weight) > limit {
             return Verdict {
                 allowed: false,
                 limit,
@@ -54,7 +61,7 @@ impl RateLimiter {
                 reset_in_ms,
             };
         }
-        e.1 += 1;
+        e.1 += weight;
         Verdict {
             allowed: true,
             limit,
@@ -79,5 +86,15 @@ mod tests {
         }
         assert!(!r.check("k", 3, 3_600_000).allowed);
         assert!(r.check("other", 3, 3_600_000).allowed);
+    }
+
+    #[test]
+    fn weights_add_up_to_the_limit() {
+        let r = RateLimiter::new();
+        assert_eq!(r.charge("k", 10, 25, 3_600_000).remaining, 15);
+        assert_eq!(r.charge("k", 10, 25, 3_600_000).remaining, 5);
+        // 10 more do not fit; 5 do.
+        assert!(!r.charge("k", 10, 25, 3_600_000).allowed);
+        assert_eq!(r.charge("k", 5, 25, 3_600_000).remaining, 0);
     }
 }

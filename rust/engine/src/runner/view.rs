@@ -164,9 +164,12 @@ pub struct VenueView {
     pub healthy: bool,
     /// The REST circuit breaker: `closed`, `open` or `halfopen`.
     pub breaker: String,
-    /// Venue clock minus ours, milliseconds.
+    /// Venue clock minus ours, milliseconds: the offset signed timestamps are made with.
     pub clock_offset_ms: i64,
     pub rate_limit: RateLimitView,
+    /// What the venue's REST answers were, by class (429s, 5xx, retries, unknown
+    /// placement outcomes resolved and not), counts since start.
+    pub rest: arb_exec::RestOutcomes,
     /// REST requests sent.
     pub requests: u64,
     /// New HTTP connections opened for them.
@@ -188,6 +191,9 @@ pub struct RateLimitView {
     pub waits: u64,
     /// Times the venue told us to stop (429 / nothing remaining).
     pub venue_blocks: u64,
+    /// The smallest share (percent) of any rate-limit budget still free now (weights on
+    /// MEXC, requests on Gate); `null` before the first request or with limits off.
+    pub headroom_pct: Option<u32>,
 }
 
 /// A venue's market-data feed counters (since start).
@@ -372,14 +378,17 @@ impl Inner {
         let venues = PerVenue::from_fn(&self.venues, |v| {
             let c = &self.clients[v];
             let conn = c.conn_stats();
+            let limits = c.limiter().stats();
             VenueView {
                 healthy: self.healthy[v].load(Ordering::Relaxed),
                 breaker: format!("{:?}", c.breaker_state()).to_lowercase(),
                 clock_offset_ms: c.clock_offset_ms(),
                 rate_limit: RateLimitView {
-                    waits: c.limiter().stats().waits,
-                    venue_blocks: c.limiter().stats().venue_blocks,
+                    waits: limits.waits,
+                    venue_blocks: limits.venue_blocks,
+                    headroom_pct: limits.headroom_pct,
                 },
+                rest: c.rest_outcomes(),
                 requests: conn.requests,
                 new_connections: conn.new_connections,
                 connection_reuse: conn.reuse_ratio(),
@@ -498,6 +507,14 @@ mod tests {
             rate_limit: RateLimitView {
                 waits: 1,
                 venue_blocks: 0,
+                headroom_pct: Some(98),
+            },
+            rest: arb_exec::RestOutcomes {
+                rate_limited: 1,
+                server_errors: 2,
+                retries: 3,
+                unknown_resolved: 1,
+                unknown_unresolved: 0,
             },
             requests: 9,
             new_connections: 2,
@@ -609,7 +626,10 @@ mod tests {
         let book = json!({"bid": "100.1", "ask": null, "valid": true, "state": "valid",
                           "age_ms": 3, "resyncs": 0, "gaps": null, "updates": 7});
         let venue = json!({"healthy": true, "breaker": "closed", "clock_offset_ms": -4,
-                           "rate_limit": {"waits": 1, "venue_blocks": 0}, "requests": 9,
+                           "rate_limit": {"waits": 1, "venue_blocks": 0, "headroom_pct": 98},
+                           "rest": {"rate_limited": 1, "server_errors": 2, "retries": 3,
+                                    "unknown_resolved": 1, "unknown_unresolved": 0},
+                           "requests": 9,
                            "new_connections": 2, "connection_reuse": 0.75, "feed": null});
         let mut mexc = venue.clone();
         mexc["private_stream"] = json!({"connected": true, "connects": 1,

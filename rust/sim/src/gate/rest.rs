@@ -350,6 +350,14 @@ fn public_route(vs: &VenueState, sub: &str, params: &Params) -> Resp {
     }
 }
 
+/// A boolean query parameter, spelled any way clients send one: `true` (ccxt, curl),
+/// `True` (the official gate-api SDK writes Python's `str(True)`), `TRUE`, `1`. Gate's
+/// server reads booleans leniently; only lowercase `true` would leave a gate-api user
+/// without the book's `id`.
+fn flag(params: &Params, key: &str) -> bool {
+    get(params, key).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
 fn order_book(vs: &VenueState, params: &Params) -> Resp {
     let i = match pair_param(vs, params) {
         Ok(i) => i,
@@ -359,7 +367,7 @@ fn order_book(vs: &VenueState, params: &Params) -> Resp {
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(10)
         .clamp(1, 1000);
-    let with_id = get(params, "with_id") == Some("true");
+    let with_id = flag(params, "with_id");
     let spec = &vs.specs[i];
     let ex = vs.exchange.lock();
     let (bids, asks) = ex.books[i].levels(limit);
@@ -871,4 +879,21 @@ pub fn fill_json(vs: &VenueState, f: &crate::matching::Fill) -> Value {
         "sequence_id": f.trade_id.to_string(),
         "text": if f.client_id.is_empty() { "apiv4".to_string() } else { f.client_id.clone() },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boolean_parameters_take_every_spelling() {
+        let p = |v: &str| vec![("with_id".to_string(), v.to_string())];
+        for yes in ["true", "True", "TRUE", "1"] {
+            assert!(flag(&p(yes), "with_id"), "{yes}");
+        }
+        for no in ["false", "False", "0", "", "yes"] {
+            assert!(!flag(&p(no), "with_id"), "{no}");
+        }
+        assert!(!flag(&Vec::new(), "with_id"));
+    }
 }

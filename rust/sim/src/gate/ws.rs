@@ -579,11 +579,17 @@ fn api_request(
         let Some(entry) = vs.keys.get(k) else {
             return vec![error("401", "INVALID_KEY", "Invalid key provided".into())];
         };
-        // The signature covers req_param exactly as the client serialized it.
+        // The signature covers req_param exactly as the client serialized it (absent:
+        // the empty string). The documented login has no req_param and signs it empty;
+        // clients that send `"req_param":{}` with it sign `{}`: a login takes either.
         let raw = raw_json_field(text, "req_param").unwrap_or("").to_string();
-        let candidates = [raw.as_str(), "", "{}"];
-        if !candidates
-            .iter()
+        let login_forms: &[&str] = if channel == "spot.login" {
+            &["", "{}"]
+        } else {
+            &[]
+        };
+        if !std::iter::once(raw.as_str())
+            .chain(login_forms.iter().copied())
             .any(|p| signatures_equal(&gate_ws_api_sign(&entry.secret, channel, p, &ts), sig))
         {
             return vec![error(

@@ -11,6 +11,7 @@ pub mod capital;
 pub mod proto;
 pub mod rest;
 pub mod sign;
+pub mod weights;
 pub mod ws;
 
 /// MEXC as the simulator hosts it.

@@ -1,6 +1,6 @@
 //! MEXC spot v3 REST: public market data, signed trading and account endpoints, the
 //! listenKey lifecycle, HMAC-SHA256 verification over `query + body`, recvWindow checks,
-//! `{code, msg}` errors and the documented request limits.
+//! `{code, msg}` errors and the documented weight limits.
 
 // Handlers return a ready HTTP response as their error: it is built once per refused
 // request, never on a hot path, so its size does not matter.
@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::sign::mexc_sign;
+use super::weights;
 use crate::sign::signatures_equal;
 use arb_core::fixed::{format_scaled, parse_scaled, FixedError};
 use axum::body::Body;
@@ -133,19 +134,7 @@ fn route(
     }
 
     if vs.cfg.rate_limits {
-        let who = api_key.unwrap_or("ip");
-        let (limit, window_ms) = if path == "/api/v3/account" {
-            (2, 1_000)
-        } else {
-            (vs.cfg.mexc_requests_per_10s, 10_000)
-        };
-        let v = vs
-            .limiter
-            .check(&format!("{who}|{method}|{path}"), limit, window_ms);
-        if !v.allowed {
-            vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            let mut r = err(StatusCode::TOO_MANY_REQUESTS, 429, "Too Many Requests");
-            set_retry_after(&mut r, v.reset_in_ms.div_ceil(1000).max(1));
+        if let Err(r) = charge_weight(vs, method.as_str(), path, api_key, &params) {
             return r;
         }
     }
@@ -170,21 +159,7 @@ fn route(
         }
         _ => {}
     }
-    let known_private = matches!(
-        (m, path),
-        ("GET", "/api/v3/account")
-            | ("POST", "/api/v3/order")
-            | ("POST", "/api/v3/order/test")
-            | ("DELETE", "/api/v3/order")
-            | ("GET", "/api/v3/order")
-            | ("GET", "/api/v3/openOrders")
-            | ("DELETE", "/api/v3/openOrders")
-            | ("GET", "/api/v3/allOrders")
-            | ("GET", "/api/v3/myTrades")
-            | ("GET", "/api/v3/tradeFee")
-            | (_, "/api/v3/userDataStream")
-    ) || path.starts_with("/api/v3/capital/");
-    if !known_private {
+    if !weights::is_signed(m, path) {
         return err(StatusCode::NOT_FOUND, 404, format!("Not Found: {m} {path}"));
     }
     let auth = match authenticate(vs, raw_query, body, api_key, &params) {
@@ -206,6 +181,52 @@ fn route(
         _ => super::capital::route(vs, auth.account, m, path, &params)
             .unwrap_or_else(|| err(StatusCode::NOT_FOUND, 404, "Not Found")),
     }
+}
+
+/// Charges the request's documented weight (see [`weights`]) to its endpoint's budget
+/// per IP (every loopback client is one IP) and per account (the API key), and
+/// refuses it with 429 and `Retry-After` when it does not fit. `GET /api/v3/account`
+/// is also limited to 2 requests a second per account.
+fn charge_weight(
+    vs: &VenueState,
+    method: &str,
+    path: &str,
+    api_key: Option<&str>,
+    params: &Params,
+) -> Result<(), Resp> {
+    let cost = weights::cost_of(method, path, get(params, "symbol").is_none());
+    let budget = vs.cfg.mexc_requests_per_10s;
+    let mut buckets: Vec<(String, u32, u32, u64)> = Vec::with_capacity(3);
+    if cost.budget.per_ip() {
+        buckets.push((
+            format!("ip|{method}|{path}"),
+            cost.weight,
+            budget,
+            weights::WINDOW_MS,
+        ));
+    }
+    if cost.budget.per_account() {
+        let uid = api_key.unwrap_or("");
+        buckets.push((
+            format!("uid:{uid}|{method}|{path}"),
+            cost.weight,
+            budget,
+            weights::WINDOW_MS,
+        ));
+        if path == "/api/v3/account" {
+            buckets.push((format!("uid:{uid}|account per second"), 1, 2, 1_000));
+        }
+    }
+    for (key, weight, limit, window_ms) in buckets {
+        let v = vs.limiter.charge(&key, weight, limit, window_ms);
+        if !v.allowed {
+            vs.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            let mut r = err(StatusCode::TOO_MANY_REQUESTS, 429, "Too Many Requests");
+            set_retry_after(&mut r, v.reset_in_ms.div_ceil(1000).max(1));
+            return Err(r);
+        }
+    }
+    Ok(())
 }
 
 /// Verifies key, signature and timestamp window. The signed payload is the raw query

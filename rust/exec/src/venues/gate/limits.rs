@@ -5,12 +5,16 @@ use reqwest::header::HeaderMap;
 use crate::http::header_i64;
 use crate::ratelimit::{Endpoint, Limit};
 
-/// Place 10 / s per market, cancel 200 / s, other private 200 / 10 s per endpoint.
-pub fn documented_limit(ep: Endpoint) -> Limit {
+/// Place 10 / s per market, cancel 200 / s, other private 200 / 10 s per endpoint
+/// (Gate counts requests: every call weighs 1).
+pub fn documented_limits(ep: Endpoint) -> &'static [Limit] {
+    const PLACE: &[Limit] = &[Limit::new(10, 1_000)];
+    const CANCEL: &[Limit] = &[Limit::new(200, 1_000)];
+    const OTHER: &[Limit] = &[Limit::new(200, 10_000)];
     match ep {
-        Endpoint::Place => Limit::new(10, 1_000),
-        Endpoint::Cancel => Limit::new(200, 1_000),
-        _ => Limit::new(200, 10_000),
+        Endpoint::Place => PLACE,
+        Endpoint::Cancel => CANCEL,
+        _ => OTHER,
     }
 }
 
@@ -43,8 +47,11 @@ mod tests {
 
     #[test]
     fn documented_values() {
-        assert_eq!(documented_limit(Endpoint::Cancel), Limit::new(200, 1000));
-        assert_eq!(documented_limit(Endpoint::Place), Limit::new(10, 1000));
+        assert_eq!(
+            documented_limits(Endpoint::Cancel),
+            &[Limit::new(200, 1000)]
+        );
+        assert_eq!(documented_limits(Endpoint::Place), &[Limit::new(10, 1000)]);
         assert!(per_symbol(Endpoint::Place) && !per_symbol(Endpoint::Cancel));
     }
 

@@ -70,8 +70,8 @@ impl VenueApi for GateApi {
         limits::exhausted(h)
     }
 
-    fn documented_limit(&self, ep: Endpoint) -> Limit {
-        limits::documented_limit(ep)
+    fn documented_limits(&self, ep: Endpoint) -> &'static [Limit] {
+        limits::documented_limits(ep)
     }
 
     fn limit_per_symbol(&self, ep: Endpoint) -> bool {

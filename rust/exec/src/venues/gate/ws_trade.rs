@@ -1,7 +1,9 @@
 //! Gate's WebSocket trading API (`spot.login`, `spot.order_place`, `spot.order_cancel`)
 //! as frames for the generic session (`crate::ws_trade`). Every request is signed on
 //! its own (`api\n<channel>\n<req_param>\n<ts>`) besides the session login, so a
-//! request never depends on login state.
+//! request never depends on login state. The login is the documented one (Gate's spot
+//! WebSocket API, "Login"): `api_key`, `signature`, `timestamp`, `req_id`, no
+//! `req_param`, signed with `req_param` as the empty string.
 
 use arb_core::{ErrorClass, Venue};
 use serde_json::{json, Value};
@@ -23,8 +25,10 @@ impl WsTradeApi for GateWsApi {
         json!({"time": now_ms / 1000, "channel": "spot.ping"}).to_string()
     }
 
+    /// Gate documents the login without `req_param` (the signed text has it empty):
+    /// `Null` here, which [`Self::request_frame`] leaves out.
     fn login(&self) -> (&'static str, Value) {
-        ("spot.login", json!({}))
+        ("spot.login", Value::Null)
     }
 
     fn place(&self, p: &PreparedOrder) -> (&'static str, Value) {
@@ -51,9 +55,14 @@ impl WsTradeApi for GateWsApi {
         venue_now_ms: i64,
     ) -> String {
         let ts = (venue_now_ms / 1000).to_string();
-        let sig = gate_ws_api_sign(cfg.api_secret.expose(), channel, req_param, &ts);
+        // No parameters (the login): no `req_param` field, signed as the empty string.
+        let (signed, field) = match req_param {
+            "null" => ("", String::new()),
+            p => (p, format!(r#","req_param":{p}"#)),
+        };
+        let sig = gate_ws_api_sign(cfg.api_secret.expose(), channel, signed, &ts);
         format!(
-            r#"{{"time":{ts},"channel":"{channel}","event":"api","payload":{{"req_id":"{req_id}","api_key":"{}","timestamp":"{ts}","signature":"{sig}","req_param":{req_param}}}}}"#,
+            r#"{{"time":{ts},"channel":"{channel}","event":"api","payload":{{"req_id":"{req_id}","api_key":"{}","timestamp":"{ts}","signature":"{sig}"{field}}}}}"#,
             cfg.api_key
         )
     }
@@ -136,5 +145,40 @@ mod tests {
         .unwrap();
         assert_eq!(frame["payload"]["timestamp"], "1700000000");
         assert_eq!(frame["payload"]["req_param"]["order_id"], "1");
+    }
+
+    /// `spot.login` as Gate documents it (spot WebSocket API, "Login": the request
+    /// example and the official demo's `build_login_request`): the payload has
+    /// `api_key`, `signature`, `timestamp` and `req_id` and no `req_param`, and "`req_param`
+    /// in `login` channel always empty string" in the signed text.
+    #[test]
+    fn login_is_the_documented_payload() {
+        let cfg = VenueConfig::new(
+            Venue::GATE,
+            "http://x",
+            "ws://x",
+            "k",
+            crate::Secret::new("s"),
+        );
+        let api = GateWsApi;
+        let (channel, param) = api.login();
+        let frame: Value = serde_json::from_str(&api.request_frame(
+            &cfg,
+            channel,
+            &param.to_string(),
+            "7-1",
+            1_681_984_544_000,
+        ))
+        .unwrap();
+        assert_eq!(frame["channel"], "spot.login");
+        assert_eq!(frame["event"], "api");
+        let payload = frame["payload"].as_object().unwrap();
+        let mut keys: Vec<&str> = payload.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["api_key", "req_id", "signature", "timestamp"]);
+        assert_eq!(
+            payload["signature"],
+            gate_ws_api_sign("s", "spot.login", "", "1681984544")
+        );
     }
 }

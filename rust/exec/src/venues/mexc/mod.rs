@@ -53,8 +53,12 @@ impl VenueApi for MexcApi {
         errors::is_timestamp_refused(code)
     }
 
-    fn documented_limit(&self, ep: Endpoint) -> Limit {
-        limits::documented_limit(ep)
+    fn documented_limits(&self, ep: Endpoint) -> &'static [Limit] {
+        limits::documented_limits(ep)
+    }
+
+    fn weight(&self, c: &Call) -> u32 {
+        limits::weight(&c.method, &c.path)
     }
 
     fn limit_per_symbol(&self, _ep: Endpoint) -> bool {
