@@ -38,7 +38,7 @@ use crate::http::{build_client, header_i64, Clock, ConnStats};
 use crate::lifecycle::{Balance, Fill, OrderReport, OrderState, OrderTracker};
 use crate::order::{ClientOrderId, OrderRequest, PreparedOrder};
 use crate::ratelimit::{Endpoint, RateLimiter};
-use crate::venue_api::{Call, RequestCtx, TradePaging, VenueApi, WsTradeApi};
+use crate::venue_api::{Call, KeyPermissions, RequestCtx, TradePaging, VenueApi, WsTradeApi};
 use crate::ws_trade::WsTrader;
 
 /// Code set on errors raised before anything was sent (breaker open, limiter wait too
@@ -455,6 +455,16 @@ impl VenueClient {
             .api
             .parse_balances(&v)
             .map_err(self.malformed("balances"))
+    }
+
+    /// What the key may do, where the venue says so read-only (`None` where it does not).
+    pub async fn permissions(&self) -> Result<Option<KeyPermissions>, ExecError> {
+        let Some(c) = self.inner.api.permissions() else {
+            return Ok(None);
+        };
+        let v = self.execute(&c, Kind::Read).await?;
+        let p = self.inner.api.parse_permissions(&v);
+        p.map(Some).map_err(self.malformed("permissions"))
     }
 
     /// Maker/taker fee rates for a symbol (`tradeFee` / `wallet/fee`).

@@ -12,7 +12,9 @@ use crate::client::OrderRef;
 use crate::lifecycle::{Balance, Fill, OrderReport};
 use crate::order::{ClientOrderId, OrderKind, PreparedOrder};
 use crate::ratelimit::{Endpoint, Limit};
-use crate::venue_api::{Call, ErrorBody, RequestCtx, TradePaging, UserSession, VenueApi};
+use crate::venue_api::{
+    Call, ErrorBody, KeyPermissions, RequestCtx, TradePaging, UserSession, VenueApi,
+};
 
 pub mod errors;
 pub mod limits;
@@ -138,6 +140,14 @@ impl VenueApi for MexcApi {
 
     fn parse_fees(&self, v: &Value) -> Result<(Amount, Amount), String> {
         parse::parse_fees(v)
+    }
+
+    fn permissions(&self) -> Option<Call> {
+        Some(requests::balances())
+    }
+
+    fn parse_permissions(&self, v: &Value) -> Result<KeyPermissions, String> {
+        parse::parse_permissions(v)
     }
 
     fn parse_order(&self, venue: Venue, v: &Value) -> Result<OrderReport, String> {
