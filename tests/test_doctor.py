@@ -15,7 +15,7 @@ from tests.test_cli_user import checkout, cli
 def doctor(tmp_path: Path, **simulator: object) -> tuple[int, str]:
     config = checkout(tmp_path)
     data = yaml.safe_load(config.read_text())
-    data["strategy"]["symbols"] = ["BTC/USDT", "ETH/USDT", "DOGE/USDT"]
+    data["strategy"]["symbols"] = ["BTC/USDT", "ETH/USDT", "KAS/USDT"]
     data["simulator"].update(simulator)
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     r = cli(tmp_path, "doctor", "--config", str(config))
@@ -31,13 +31,15 @@ def test_doctor_on_the_embedded_simulator_prints_every_check_and_exits_0(
     for venue in ("mexc", "gateio"):
         for check in ("connectivity", "clock", "key", "permissions", "balance", "rate limits"):
             assert any(f" {venue} {check}:" in line for line in lines), (venue, check, out)
-    for symbol in ("BTC/USDT", "ETH/USDT", "DOGE/USDT"):
+    for symbol in ("BTC/USDT", "ETH/USDT", "KAS/USDT"):
         for check in ("rules", "trade size", "fees"):
             for venue in ("mexc", "gateio"):
                 assert f" {symbol} {venue} {check}:" in out, (symbol, venue, check, out)
     # The symbol whose MEXC market orders are disabled shows it.
-    doge = next(x for x in lines if " DOGE/USDT mexc rules:" in x)
-    assert "market orders no" in doge, doge
+    kas = next(x for x in lines if " KAS/USDT mexc rules:" in x)
+    assert "market orders no" in kas, kas
+    fees = next(x for x in lines if " BTC/USDT gateio fees:" in x)
+    assert "taker 0.001" in fees and "fee token: off" in fees, fees
     assert "FAIL" not in out, out
     assert any(x.startswith("doctor: no problems") for x in lines), out
 

@@ -1,5 +1,5 @@
 """Issue 17 item 3: the symbol rules that decide whether an order is accepted. Against the
-simulator, which lists DOGE/USDT without market orders and PEPE/USDT not API-tradable on
+simulator, which lists KAS/USDT without market orders and PEPE/USDT not API-tradable on
 MEXC, and TON/USDT not buyable yet on Gate (its defaults), and answers with the real
 codes (30051, 10007, ...):
 
@@ -27,20 +27,20 @@ from tests.test_cli_user import checkout, cli, user_env
 REPO = Path(__file__).resolve().parents[1]
 
 
-def doge_settings(**strategy: object) -> Settings:
+def kas_settings(**strategy: object) -> Settings:
     data = load_config(REPO / "config.yaml", environ={}).model_dump()
-    data["strategy"].update({"symbols": ["DOGE/USDT"], **strategy})
+    data["strategy"].update({"symbols": ["KAS/USDT"], **strategy})
     data["risk"]["max_position_per_asset"] = "100000"
     sim = data["simulator"]
     sim.update(opportunity_rate_per_min=40.0, update_rate_hz=30.0)
-    sim["trader_balances"] = {"USDT": "100000", "DOGE": "200000"}
+    sim["trader_balances"] = {"USDT": "100000", "KAS": "200000"}
     return Settings.model_validate(data)
 
 
 async def test_market_limit_on_a_symbol_without_mexc_market_orders_sends_an_ioc_limit(
     tmp_path: Path,
 ) -> None:
-    settings = doge_settings(mexc_buy_order="market")
+    settings = kas_settings(mexc_buy_order="market")
     sim = Simulator(config_from_settings(settings)).start()
     try:
         start = reconcile.balances(sim)

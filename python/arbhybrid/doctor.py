@@ -234,10 +234,15 @@ async def _fee_line(
             OK,
             symbol,
             f"{venue} fees",
-            f"maker {f['maker']}, taker {f['taker']} "
-            "(fee-token discounts are not reported read-only)",
+            f"maker {f['maker']}, taker {f['taker']}; fee token: {_fee_token(f['fee_token'])}",
         )
     )
+
+
+def _fee_token(state: bool | None) -> str:
+    if state is None:
+        return "not reported by the venue"
+    return "discount on (fees paid in its token)" if state else "off"
 
 
 async def _balance_checks(

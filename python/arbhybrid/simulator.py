@@ -65,8 +65,8 @@ class Simulator:
     ``trader_balances`` (asset -> decimal string), ``update_rate_hz``,
     ``opportunity_rate_per_min``, ``rate_limits``, ``market_paused``, ``maker_levels``,
     ``invent_symbols`` (false: list only the symbols it has rules for), ``restricted``
-    (``[{"symbol": "DOGE/USDT", "venue": "mexc", "restriction": "no_market"}, ...]``:
-    no_api, no_market, buy_only, sell_only, buy_later; default DOGE/USDT no_market and
+    (``[{"symbol": "KAS/USDT", "venue": "mexc", "restriction": "no_market"}, ...]``:
+    no_api, no_market, buy_only, sell_only, buy_later; default KAS/USDT no_market and
     PEPE/USDT no_api on MEXC, TON/USDT buy_later on Gate), ``read_only_keys`` (venue
     names whose trader key may read but not trade), ...
     """

@@ -50,6 +50,9 @@ pub const NOT_SENT: &str = "NOT_SENT";
 pub struct FeeRates {
     pub maker: Amount,
     pub taker: Amount,
+    /// Whether fees are paid in the venue's token at a discount, where the fee answer
+    /// says (Gate `gt_discount`); `None` where it does not.
+    pub fee_token: Option<bool>,
 }
 
 /// An order named by the venue's id or by our client id.
@@ -477,7 +480,12 @@ impl VenueClient {
             .api
             .parse_fees(&v)
             .map_err(self.malformed("fees"))?;
-        Ok(FeeRates { maker, taker })
+        let fee_token = self.inner.api.parse_fee_token(&v);
+        Ok(FeeRates {
+            maker,
+            taker,
+            fee_token,
+        })
     }
 
     fn parse_order(&self, op: &'static str, v: &Value) -> Result<OrderReport, ExecError> {

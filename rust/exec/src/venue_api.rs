@@ -195,6 +195,11 @@ pub trait VenueApi: Send + Sync {
     fn parse_balances(&self, v: &Value) -> Result<Vec<Balance>, String>;
     /// `(maker, taker)` fee rates.
     fn parse_fees(&self, v: &Value) -> Result<(Amount, Amount), String>;
+    /// Whether the fee answer says fees are paid in the venue's token at a discount
+    /// (`None`: it does not say).
+    fn parse_fee_token(&self, _v: &Value) -> Option<bool> {
+        None
+    }
     /// An order as the query, cancel and list endpoints return it.
     fn parse_order(&self, venue: Venue, v: &Value) -> Result<OrderReport, String>;
     /// The placement answer.

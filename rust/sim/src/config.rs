@@ -51,7 +51,7 @@ pub struct SimConfig {
     pub invent_symbols: bool,
     /// What the API may not do with some listed symbols on some venues (MEXC market
     /// orders disabled, not API-tradable, one side only; Gate untradable, buy/sell only,
-    /// buying not open yet). Default: DOGE/USDT without market orders and PEPE/USDT not
+    /// buying not open yet). Default: KAS/USDT without market orders and PEPE/USDT not
     /// API-tradable on MEXC, TON/USDT not buyable yet on Gate.
     pub restricted: Vec<crate::spec::RestrictedSymbol>,
     /// Venue instances whose trader key may read but not trade (MEXC `canTrade: false`
@@ -190,13 +190,13 @@ impl Default for SimConfig {
                 "ETH/USDT".into(),
                 "SOL/USDT".into(),
                 "XRP/USDT".into(),
-                "DOGE/USDT".into(),
+                "KAS/USDT".into(),
                 "PEPE/USDT".into(),
                 "TON/USDT".into(),
             ],
             invent_symbols: true,
             restricted: [
-                ("DOGE/USDT", "mexc", Restriction::NoMarket),
+                ("KAS/USDT", "mexc", Restriction::NoMarket),
                 ("PEPE/USDT", "mexc", Restriction::NoApi),
                 ("TON/USDT", "gateio", Restriction::BuyLater),
             ]

@@ -32,7 +32,7 @@ pub enum Restriction {
     BuyLater,
 }
 
-/// One entry of `SimConfig::restricted`: `{symbol: DOGE/USDT, venue: mexc, restriction:
+/// One entry of `SimConfig::restricted`: `{symbol: KAS/USDT, venue: mexc, restriction:
 /// no_market}`. `venue` is an instance name, or a kind name (`mexc`, `gateio`) for every
 /// instance of that kind; an entry for a symbol the simulator does not list does nothing.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -188,7 +188,7 @@ const KNOWN: &[Known] = &[
     },
     // Listed with a restriction by default (`SimConfig::restricted`).
     Known {
-        base: "DOGE",
+        base: "KAS",
         fair: "0.15",
         mexc: (5, 2, "1", "1", 0, 500),
         gate: (5, 1, "10", "3", 1000, 1000),

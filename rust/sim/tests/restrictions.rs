@@ -92,17 +92,17 @@ async fn restricted_symbols_are_listed_and_refused_with_the_real_codes() {
             .cloned()
             .unwrap_or_else(|| panic!("{name} not listed"))
     };
-    let doge = sym("DOGEUSDT");
-    assert!(!doge["orderTypes"]
+    let kas = sym("KASUSDT");
+    assert!(!kas["orderTypes"]
         .as_array()
         .unwrap()
         .iter()
         .any(|t| t == "MARKET"));
-    assert_eq!(doge["quoteOrderQtyMarketAllowed"], false);
+    assert_eq!(kas["quoteOrderQtyMarketAllowed"], false);
     assert_eq!(sym("PEPEUSDT")["isSpotTradingAllowed"], false);
     assert_eq!(sym("BTCUSDT")["isSpotTradingAllowed"], true);
 
-    let (status, body) = mexc_post(&sim, "symbol=DOGEUSDT&side=BUY&type=MARKET&quantity=100").await;
+    let (status, body) = mexc_post(&sim, "symbol=KASUSDT&side=BUY&type=MARKET&quantity=100").await;
     assert_eq!(
         (status, body["code"].as_i64()),
         (400, Some(30051)),
@@ -112,7 +112,7 @@ async fn restricted_symbols_are_listed_and_refused_with_the_real_codes() {
     // A limit order on the same symbol is fine (it rests far below the market).
     let (status, body) = mexc_post(
         &sim,
-        "symbol=DOGEUSDT&side=BUY&type=LIMIT&quantity=100&price=0.05",
+        "symbol=KASUSDT&side=BUY&type=LIMIT&quantity=100&price=0.05",
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -204,9 +204,9 @@ async fn only_its_own_symbols_when_told_not_to_invent() {
     sim.shutdown().await;
     // A restriction a venue cannot list is a config error naming it.
     let bad = SimConfig {
-        symbols: vec!["DOGE/USDT".into()],
+        symbols: vec!["KAS/USDT".into()],
         restricted: vec![arb_sim::spec::RestrictedSymbol {
-            symbol: "DOGE/USDT".into(),
+            symbol: "KAS/USDT".into(),
             venue: "gateio".into(),
             restriction: arb_sim::spec::Restriction::NoMarket,
         }],
