@@ -67,7 +67,7 @@ class Simulator:
     ``invent_symbols`` (false: list only the symbols it has rules for), ``restricted``
     (``[{"symbol": "KAS/USDT", "venue": "mexc", "restriction": "no_market"}, ...]``:
     no_api, no_market, buy_only, sell_only, buy_later; default KAS/USDT no_market and
-    PEPE/USDT no_api on MEXC, TON/USDT buy_later on Gate), ``read_only_keys`` (venue
+    PEPE/USDT no_api on MEXC, TON/USDT buy_later on Gate, when listed), ``read_only_keys`` (venue
     names whose trader key may read but not trade), ...
     """
 

@@ -10,7 +10,9 @@ use arb_sim::{SimConfig, Simulator};
 use serde_json::Value;
 
 fn quiet() -> SimConfig {
+    let listed = ["BTC/USDT", "KAS/USDT", "PEPE/USDT", "TON/USDT"];
     SimConfig {
+        symbols: listed.iter().map(|s| s.to_string()).collect(),
         market_paused: true,
         ..SimConfig::default()
     }
