@@ -108,7 +108,7 @@ def hold_state(state: Path) -> Any:
     return lock
 
 
-def _endpoints(settings: Settings, sim: Simulator | None) -> dict[str, VenueEndpoints]:
+def venue_endpoints(settings: Settings, sim: Simulator | None) -> dict[str, VenueEndpoints]:
     """Each enabled venue's endpoints by name: the simulator's instances, or the
     configured URLs and keys."""
     if sim is not None:
@@ -286,7 +286,7 @@ async def _main(
     else:
         journal_path = journal_path or str(live_journal(Path(settings.journal.path)))
     session = Path(journal_path).stem if sim is not None and journal_path else None
-    endpoints = _endpoints(settings, sim)
+    endpoints = venue_endpoints(settings, sim)
     stats = RunStats()
     engine = None
     status_server: StatusServer | None = None

@@ -20,6 +20,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "arbhybrid.commands.config",
     "arbhybrid.commands.report",
     "arbhybrid.commands.status",
+    "arbhybrid.commands.doctor",
     "arbhybrid.commands.campaign",
 )
 

@@ -172,6 +172,10 @@ class StrategyConfig(_Strict):
     #: MEXC buy leg of market_limit: IOC limit at the worst ask detection priced (never
     #: fills beyond it), or a market order (fills whatever the book holds by then).
     mexc_buy_order: Literal["ioc_limit", "market"] = "ioc_limit"
+    #: Where a venue takes no API market orders for a symbol (MEXC lists some so), the
+    #: leg is an IOC limit at the price that walks that venue's book to the size, this
+    #: many bps further through the book.
+    market_fallback_bps: NonNegDecimal = Decimal("10")
     hedge_policy: Literal["chase", "unwind", "hold"] = "unwind"
     cooldown_ms: int = Field(500, ge=0)
     balance_mode: Literal["fresh", "stream"] = "fresh"
@@ -300,7 +304,11 @@ class SimulatorSettings(_Strict):
     """The embedded exchange simulator (the default venue when no keys are given)."""
 
     seed: int = 7
-    symbols: list[str] | None = Field(None, description="default: strategy.symbols")
+    symbols: list[str] | None = Field(
+        None,
+        description="what it lists; default: those of strategy.symbols it has rules for"
+        " (a symbol it does not list stops the engine's start, as on a real venue)",
+    )
     ports: SimulatorPorts = SimulatorPorts()
     trader_balances: dict[str, Decimal] = Field(default_factory=dict)
     update_rate_hz: float = Field(50.0, gt=0)
@@ -312,6 +320,8 @@ class SimulatorSettings(_Strict):
     #: MEXC's read-after-write lag: its order query answers -2013 for this long after
     #: accepting an order, as the real venue does briefly.
     mexc_read_lag_ms: int = Field(300, ge=0)
+    #: Venues (by name) whose simulated key may read but not trade (for ``doctor``).
+    read_only_keys: list[str] = []
 
 
 class Settings(_Strict):

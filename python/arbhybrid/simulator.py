@@ -67,7 +67,12 @@ class Simulator:
     ``opportunity_rate_per_min``, ``rate_limits``, ``market_paused``, ``maker_levels``,
     ``wallet`` (``{"networks": {asset: [{"chain", "name", "withdraw_fee", "withdraw_min",
     "withdraw_max", "min_delay_s", "max_delay_s"}, ...]}}``), ``premium`` (``{"venue",
-    "bps", "after_s", "for_s"}``: one venue priced off the others for a stretch), ...
+    "bps", "after_s", "for_s"}``: one venue priced off the others for a stretch),
+    ``invent_symbols`` (false: list only the symbols it has rules for), ``restricted``
+    (``[{"symbol": "KAS/USDT", "venue": "mexc", "restriction": "no_market"}, ...]``:
+    no_api, no_market, buy_only, sell_only, buy_later; default KAS/USDT no_market and
+    PEPE/USDT no_api on MEXC, TON/USDT buy_later on Gate, when listed), ``read_only_keys`` (venue
+    names whose trader key may read but not trade), ...
     """
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
@@ -161,7 +166,8 @@ class Simulator:
         ``rest_timeout``, ``rest_status``
         (``status``), ``rest_rate_limit`` (``retry_after_secs``), ``apply_then_timeout``,
         ``reject_without_apply``, ``reject_order`` (``error``: insufficient_balance /
-        below_minimum / symbol_not_tradable / market_order_disabled), ``partial_fill``
+        below_minimum / symbol_not_tradable / market_order_disabled /
+        market_orders_not_listed / side_not_open), ``partial_fill``
         (``pct``), ``expire_listen_keys``, ``halt``, ``resume``, ``network_suspended``
         (``asset``, ``chain``: deposits and withdrawals closed there),
         ``withdraw_apply_then_timeout``. Common params: ``symbol``
@@ -200,11 +206,16 @@ class Simulator:
 
 def config_from_settings(settings: Any, symbols: list[str] | None = None) -> dict[str, Any]:
     """The simulator config for a validated ``arbhybrid.config.Settings``: the
-    ``simulator`` section, symbols defaulting to ``strategy.symbols``."""
+    ``simulator`` section; without ``symbols`` (here or there) it lists those of
+    ``strategy.symbols`` it has rules for, so one it lacks stops the engine's start."""
     s = settings.simulator
+    listed = symbols or s.symbols
     out: dict[str, Any] = {
         "seed": s.seed,
-        "symbols": list(symbols or s.symbols or settings.strategy.symbols),
+        "symbols": list(listed or settings.strategy.symbols),
+        # Like a real venue, it lists only its own symbols unless told what to list.
+        "invent_symbols": bool(listed),
+        "read_only_keys": list(s.read_only_keys),
         # One simulated instance per enabled venue, as the engine will trade them.
         "venues": [
             {"name": n, "kind": settings.exchanges.kind_of(n)}

@@ -71,10 +71,18 @@ pub struct StrategyConfig {
     pub order_style: OrderStyle,
     #[serde(default)]
     pub mexc_buy_order: MexcBuyOrder,
+    /// Where a venue takes no API market orders for a symbol, the IOC limit sent
+    /// instead is priced this far (bps) beyond the price that walks its book to the size.
+    #[serde(default = "default_market_fallback_bps")]
+    pub market_fallback_bps: String,
     pub hedge_policy: HedgePolicyName,
     pub cooldown_ms: u64,
     pub balance_mode: BalanceMode,
     pub python_risk_mode: PythonRiskMode,
+}
+
+fn default_market_fallback_bps() -> String {
+    "10".into()
 }
 
 /// Serde form of [`HedgePolicy`].
@@ -255,6 +263,8 @@ pub struct Params {
     pub trade_notional: i128,
     pub order_style: OrderStyle,
     pub mexc_buy_order: MexcBuyOrder,
+    /// `market_fallback_bps`, parts per 10^8.
+    pub market_fallback: u64,
     pub hedge_policy: HedgePolicy,
     pub cooldown_ns: i64,
     pub balance_mode: BalanceMode,
@@ -272,6 +282,8 @@ impl StrategyConfig {
         let edge = bps_to_ppb8("strategy.min_edge_bps", &self.min_edge_bps)?;
         let slippage = bps_to_ppb8("strategy.slippage_buffer_bps", &self.slippage_buffer_bps)?;
         let trade_notional = amount("strategy.trade_notional", &self.trade_notional)?;
+        let market_fallback =
+            bps_to_ppb8("strategy.market_fallback_bps", &self.market_fallback_bps)?;
         if trade_notional == 0 {
             return Err(bad("strategy.trade_notional", "must be greater than 0"));
         }
@@ -281,6 +293,7 @@ impl StrategyConfig {
             trade_notional,
             order_style: self.order_style,
             mexc_buy_order: self.mexc_buy_order,
+            market_fallback,
             hedge_policy: self.hedge_policy.into(),
             cooldown_ns: self.cooldown_ms as i64 * 1_000_000,
             balance_mode: self.balance_mode,

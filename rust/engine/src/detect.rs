@@ -266,6 +266,26 @@ pub fn hedge_limit_price(
     }
 }
 
+/// The limit of the IOC that stands in for a market order where the venue takes none:
+/// `worst`, the price that walks the book to the size (`OrderBook::sweep`), moved
+/// through the book by `tolerance` (parts per 10^8) and onto the venue's tick on the
+/// side that still fills (a buy up, a sell down).
+pub fn walked_limit_price(
+    worst: u64,
+    buy: bool,
+    tolerance: u64,
+    scales: Scales,
+    leg: &LegRules,
+) -> u64 {
+    let t = (worst as u128 * tolerance as u128 / PPB8 as u128) as u64;
+    let tick = step(scales.price, leg.price_decimals);
+    if buy {
+        (worst + t).div_ceil(tick) * tick
+    } else {
+        worst.saturating_sub(t) / tick * tick
+    }
+}
+
 /// The largest part of `qty` a venue takes at `price`: a multiple of its amount step, at
 /// least its minimum quantity and its minimum notional at that price; 0 if none.
 pub fn tradable_at(qty: u64, price: u64, scales: Scales, leg: &LegRules) -> u64 {
@@ -349,6 +369,21 @@ mod tests {
             threshold: bps * 10_000,
             max_cost: max_cost_quote as u128 * 10u128.pow(SC.price + SC.qty),
         }
+    }
+
+    #[test]
+    fn walked_limit_goes_through_the_book_by_the_tolerance_onto_the_tick() {
+        // Worst ask 100.00 at book scale 2 on a venue with 1 price decimal: +10 bps is
+        // 100.10, up to the tick 100.10 -> 100.1 (10010 at scale 2).
+        let leg = LegRules {
+            price_decimals: 1,
+            ..rules(0, 6)
+        };
+        assert_eq!(walked_limit_price(10_000, true, 100_000, SC, &leg), 10_010);
+        assert_eq!(walked_limit_price(10_005, true, 0, SC, &leg), 10_010);
+        // A sell goes down: 100.00 - 10 bps = 99.90.
+        assert_eq!(walked_limit_price(10_000, false, 100_000, SC, &leg), 9_990);
+        assert_eq!(walked_limit_price(10_005, false, 0, SC, &leg), 10_000);
     }
 
     #[test]

@@ -39,7 +39,9 @@ use crate::lifecycle::{Balance, Fill, OrderReport, OrderState, OrderTracker};
 use crate::order::{ClientOrderId, OrderRequest, PreparedOrder};
 use crate::ratelimit::{Endpoint, RateLimiter};
 use crate::rest_stats::{RestCounters, RestOutcomes};
-use crate::venue_api::{Call, HttpRequest, RequestCtx, TradePaging, VenueApi, WsTradeApi};
+use crate::venue_api::{
+    Call, HttpRequest, KeyPermissions, RequestCtx, TradePaging, VenueApi, WsTradeApi,
+};
 use crate::ws_trade::WsTrader;
 
 /// Code set on errors raised before anything was sent (breaker open, limiter wait too
@@ -51,6 +53,9 @@ pub const NOT_SENT: &str = "NOT_SENT";
 pub struct FeeRates {
     pub maker: Amount,
     pub taker: Amount,
+    /// Whether fees are paid in the venue's token at a discount, where the fee answer
+    /// says (Gate `gt_discount`); `None` where it does not.
+    pub fee_token: Option<bool>,
 }
 
 /// An order named by the venue's id or by our client id.
@@ -500,6 +505,16 @@ impl VenueClient {
             .map_err(self.malformed("balances"))
     }
 
+    /// What the key may do, where the venue says so read-only (`None` where it does not).
+    pub async fn permissions(&self) -> Result<Option<KeyPermissions>, ExecError> {
+        let Some(c) = self.inner.api.permissions() else {
+            return Ok(None);
+        };
+        let v = self.execute(&c, Kind::Read).await?;
+        let p = self.inner.api.parse_permissions(&v);
+        p.map(Some).map_err(self.malformed("permissions"))
+    }
+
     /// Maker/taker fee rates for a symbol (`tradeFee` / `wallet/fee`).
     pub async fn fees(&self, symbol: &str) -> Result<FeeRates, ExecError> {
         let v = self
@@ -510,7 +525,12 @@ impl VenueClient {
             .api
             .parse_fees(&v)
             .map_err(self.malformed("fees"))?;
-        Ok(FeeRates { maker, taker })
+        let fee_token = self.inner.api.parse_fee_token(&v);
+        Ok(FeeRates {
+            maker,
+            taker,
+            fee_token,
+        })
     }
 
     fn parse_order(&self, op: &'static str, v: &Value) -> Result<OrderReport, ExecError> {

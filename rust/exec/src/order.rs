@@ -54,6 +54,9 @@ pub struct SymbolRules {
     pub quote_decimals: u32,
     pub min_qty: Amount,
     pub min_notional: Amount,
+    /// False when the venue takes no API market orders for the symbol (MEXC lists
+    /// `orderTypes` without `MARKET`): such an order is refused before it is sent.
+    pub market_orders: bool,
 }
 
 impl SymbolRules {
@@ -73,6 +76,7 @@ impl SymbolRules {
             quote_decimals: price_decimals,
             min_qty,
             min_notional,
+            market_orders: true,
         }
     }
 }
@@ -93,14 +97,17 @@ impl SymbolRules {
                 format!("{} is not tradable through the API", r.venue_symbol),
             ));
         }
-        Ok(SymbolRules::new(
-            venue,
-            &*r.venue_symbol,
-            r.price_decimals,
-            r.amount_decimals,
-            Amount::from_scaled(r.min_qty.mantissa, r.min_qty.scale),
-            Amount::from_scaled(r.min_notional.mantissa, r.min_notional.scale),
-        ))
+        Ok(SymbolRules {
+            market_orders: r.market_orders,
+            ..SymbolRules::new(
+                venue,
+                &*r.venue_symbol,
+                r.price_decimals,
+                r.amount_decimals,
+                Amount::from_scaled(r.min_qty.mantissa, r.min_qty.scale),
+                Amount::from_scaled(r.min_notional.mantissa, r.min_notional.scale),
+            )
+        })
     }
 }
 
@@ -334,6 +341,16 @@ impl OrderRequest {
             }
             Ok(q)
         };
+        if matches!(
+            self.kind,
+            OrderKind::Market { .. } | OrderKind::MarketQuote { .. }
+        ) && !r.market_orders
+        {
+            return Err(invalid(format!(
+                "{} takes no API market orders on {} (send an IOC limit)",
+                r.venue_symbol, r.venue
+            )));
+        }
         // A sizing the venue does not offer (Gate sizes a market buy in quote).
         crate::venues::adapter_for(r.venue)
             .check_sizing(self.side, &self.kind)

@@ -105,6 +105,13 @@ pub enum TradePaging {
     NewestInWindow { limit: u32 },
 }
 
+/// What an API key may do, as far as the venue says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct KeyPermissions {
+    pub trade: bool,
+    pub withdraw: bool,
+}
+
 /// A venue's REST API: signing, the endpoint per operation, response parsers, error
 /// classification, documented rate limits, the client-order-id wire format and the
 /// capabilities the generic code must respect.
@@ -204,11 +211,27 @@ pub trait VenueApi: Send + Sync {
     fn parse_balances(&self, v: &Value) -> Result<Vec<Balance>, String>;
     /// `(maker, taker)` fee rates.
     fn parse_fees(&self, v: &Value) -> Result<(Amount, Amount), String>;
+    /// Whether the fee answer says fees are paid in the venue's token at a discount
+    /// (`None`: it does not say).
+    fn parse_fee_token(&self, _v: &Value) -> Option<bool> {
+        None
+    }
     /// An order as the query, cancel and list endpoints return it.
     fn parse_order(&self, venue: Venue, v: &Value) -> Result<OrderReport, String>;
     /// The placement answer.
     fn parse_ack(&self, venue: Venue, v: &Value, p: &PreparedOrder) -> Result<OrderReport, String>;
     fn parse_trade(&self, venue: Venue, v: &Value) -> Result<Fill, String>;
+
+    /// The read-only call whose answer says what the key may do (MEXC `GET
+    /// /api/v3/account`: `canTrade`, `canWithdraw`), if the venue has one (Gate does not:
+    /// its keys' permissions show only when an order is refused).
+    fn permissions(&self) -> Option<Call> {
+        None
+    }
+    /// What that answer says.
+    fn parse_permissions(&self, _v: &Value) -> Result<KeyPermissions, String> {
+        Err("the venue reports no key permissions".into())
+    }
 
     // ------------------------------------------------------------ sessions
 

@@ -69,8 +69,45 @@ pub struct VenueRules {
     pub status: SymbolStatus,
     /// False when the venue does not allow API (spot) trading for the symbol.
     pub api_tradable: bool,
+    /// False when the venue refuses API market orders for it (MEXC: `MARKET` missing
+    /// from `orderTypes`; such a placement answers 30051 / 30019).
+    pub market_orders: bool,
+    /// False when a market buy may not be sized in quote (MEXC
+    /// `quoteOrderQtyMarketAllowed`).
+    pub quote_market_orders: bool,
+    /// Unix seconds from which the API may buy / sell it (Gate `buy_start` /
+    /// `sell_start`); 0 when the venue sets no such time.
+    pub buy_start_s: i64,
+    pub sell_start_s: i64,
     pub maker_fee: Decimal,
     pub taker_fee: Decimal,
+}
+
+impl VenueRules {
+    /// Why the engine cannot trade the symbol here at `now_s` (unix seconds), or `None`.
+    /// An arbitrage leg may have to be unwound on the venue it filled on, so a venue
+    /// that lets the API trade one side only is refused as well.
+    pub fn refusal(&self, now_s: i64) -> Option<String> {
+        let at = |t: i64| format!("unix time {t} (in {} s)", t - now_s);
+        if !self.api_tradable {
+            return Some(match self.status {
+                SymbolStatus::Trading => "not tradable through the API".into(),
+                st => format!("not tradable through the API (status {})", st.as_str()),
+            });
+        }
+        match self.status {
+            SymbolStatus::BuyOnly => return Some("the API may only buy it".into()),
+            SymbolStatus::SellOnly => return Some("the API may only sell it".into()),
+            _ => {}
+        }
+        if self.buy_start_s > now_s {
+            return Some(format!("buying opens at {}", at(self.buy_start_s)));
+        }
+        if self.sell_start_s > now_s {
+            return Some(format!("selling opens at {}", at(self.sell_start_s)));
+        }
+        None
+    }
 }
 
 /// A unified symbol with its per-venue rules and the scales its books use.
@@ -668,6 +705,49 @@ mod tests {
         assert_eq!(hai.qty_scale, 10);
         assert!(arb_core::fixed::parse_scaled("20.51071557", hai.qty_scale).is_ok());
         assert!(!hai.rules(Venue::GATE).unwrap().api_tradable);
+    }
+
+    #[test]
+    fn order_types_sides_and_start_times_are_rules() {
+        let mexc = r#"{"symbols":[
+          {"symbol":"DOGEUSDT","status":"1","baseAsset":"DOGE","baseAssetPrecision":2,"quotePrecision":5,"quoteAsset":"USDT",
+           "orderTypes":["LIMIT","LIMIT_MAKER","IMMEDIATE_OR_CANCEL"],"quoteOrderQtyMarketAllowed":false,"isSpotTradingAllowed":true,"tradeSideType":1},
+          {"symbol":"AUSDT","status":"1","baseAsset":"A","baseAssetPrecision":2,"quotePrecision":5,"quoteAsset":"USDT","tradeSideType":2},
+          {"symbol":"BUSDT","status":"1","baseAsset":"B","baseAssetPrecision":2,"quotePrecision":5,"quoteAsset":"USDT","tradeSideType":"3",
+           "orderTypes":["LIMIT","MARKET"],"quoteOrderQtyMarketAllowed":true}]}"#;
+        let gate = r#"[
+          {"id":"TON_USDT","base":"TON","quote":"USDT","fee":"0.1","min_quote_amount":"3","amount_precision":2,"precision":4,
+           "trade_status":"tradable","buy_start":1900000000,"sell_start":0},
+          {"id":"A_USDT","base":"A","quote":"USDT","amount_precision":2,"precision":4,"trade_status":"sellable","sell_start":"1600000000"}]"#;
+        let t = SymbolTable::from_json(Some(mexc), Some(gate)).unwrap();
+        let r = |s: &str, v| t.rules(t.id(s).unwrap(), v).unwrap().clone();
+        let now = 1_800_000_000;
+        let doge = r("DOGE/USDT", Venue::MEXC);
+        assert!(doge.api_tradable && !doge.market_orders && !doge.quote_market_orders);
+        assert_eq!(doge.refusal(now), None, "a limit-only symbol still trades");
+        let a = r("A/USDT", Venue::MEXC);
+        assert_eq!((a.status, a.market_orders), (SymbolStatus::BuyOnly, true));
+        assert!(a.refusal(now).unwrap().contains("only buy"));
+        let b = r("B/USDT", Venue::MEXC);
+        assert_eq!(b.status, SymbolStatus::SellOnly);
+        assert!(b.market_orders && b.quote_market_orders);
+        let ton = r("TON/USDT", Venue::GATE);
+        assert_eq!((ton.buy_start_s, ton.sell_start_s), (1_900_000_000, 0));
+        assert!(ton.min_notional.to_string() == "3" && ton.market_orders);
+        let why = ton.refusal(now).unwrap();
+        assert!(
+            why.contains("buying opens") && why.contains("1900000000"),
+            "{why}"
+        );
+        assert_eq!(ton.refusal(1_900_000_000), None);
+        let ga = r("A/USDT", Venue::GATE);
+        assert_eq!(ga.sell_start_s, 1_600_000_000);
+        assert!(ga.refusal(now).unwrap().contains("only sell"));
+        let bad = r#"[{"id":"X_Y","base":"X","quote":"Y","precision":1,"amount_precision":1,"buy_start":"1.5"}]"#;
+        let e = SymbolTable::from_json(None, Some(bad))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("buy_start") && e.contains("X_Y"), "{e}");
     }
 
     #[test]

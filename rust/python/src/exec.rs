@@ -190,13 +190,17 @@ impl PyVenueClient {
         self.client.clock_offset_ms()
     }
 
-    /// `{"requests", "new_connections", "reuse_ratio"}`.
+    /// `{"requests", "new_connections", "reuse_ratio", "limiter_waits", "venue_blocks"}`
+    /// (requests that waited for our rate limiter; times the venue said stop: 429s).
     fn conn_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let s = self.client.conn_stats();
+        let l = self.client.limiter().stats();
         let d = PyDict::new(py);
         d.set_item("requests", s.requests)?;
         d.set_item("new_connections", s.new_connections)?;
         d.set_item("reuse_ratio", s.reuse_ratio())?;
+        d.set_item("limiter_waits", l.waits)?;
+        d.set_item("venue_blocks", l.venue_blocks)?;
         Ok(d.into_any().unbind())
     }
 
@@ -237,6 +241,16 @@ impl PyVenueClient {
         runtime::future_into_py(py, async move {
             let b = c.balances().await.map_err(to_py_err)?;
             ser(&b)
+        })
+    }
+
+    /// `{"trade", "withdraw"}` as the venue reports them for this key, or None where it
+    /// reports none read-only (Gate).
+    fn permissions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.client.clone();
+        runtime::future_into_py(py, async move {
+            let p = c.permissions().await.map_err(to_py_err)?;
+            ser(&p)
         })
     }
 

@@ -83,6 +83,12 @@ fn rules_dict<'py>(py: Python<'py>, r: &VenueRules) -> PyResult<Bound<'py, PyDic
     d.set_item("min_notional", r.min_notional.to_string())?;
     d.set_item("status", r.status.as_str())?;
     d.set_item("api_tradable", r.api_tradable)?;
+    d.set_item("market_orders", r.market_orders)?;
+    d.set_item("quote_market_orders", r.quote_market_orders)?;
+    d.set_item("buy_start_s", r.buy_start_s)?;
+    d.set_item("sell_start_s", r.sell_start_s)?;
+    // Why the engine would leave it out on this venue now (None: it trades).
+    d.set_item("refusal", r.refusal(arb_core::time::now_ms() / 1000))?;
     d.set_item("maker_fee", r.maker_fee.to_string())?;
     d.set_item("taker_fee", r.taker_fee.to_string())?;
     Ok(d)
@@ -710,7 +716,21 @@ impl PyMarketData {
     }
 }
 
+/// Every configured venue's symbol list over REST (read-only, nothing subscribed): the
+/// table `MarketData.start` loads. `config` is a market data config (its `symbols`
+/// ignored). Blocks without holding the interpreter.
+#[pyfunction]
+fn fetch_symbols(py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<PySymbolTable> {
+    let md = PyMarketData::new(py, config)?;
+    let cfg = md.config;
+    let table = py
+        .detach(|| runtime().block_on(arb_market::fetch_symbols(&cfg)))
+        .map_err(|e| py_err(ErrorClass::Network, e.to_string()))?;
+    Ok(PySymbolTable::wrap(py, Arc::new(table)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(fetch_symbols, m)?)?;
     m.add_class::<PySymbolTable>()?;
     m.add_class::<PyMarketData>()?;
     m.add_class::<PyBookSubscription>()?;

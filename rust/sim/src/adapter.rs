@@ -7,7 +7,7 @@ use arb_core::VenueKind;
 use axum::Router;
 use rand_chacha::ChaCha8Rng;
 
-use crate::spec::{Known, Rules};
+use crate::spec::{Known, Restriction, Rules};
 use crate::state::VenueRef;
 
 /// One venue protocol's constants and constructors, as plain data and function pointers
@@ -27,6 +27,8 @@ pub struct Adapter {
     pub known_rules: fn(&Known) -> Rules,
     /// The venue's rules of a generated symbol with these price/qty decimals.
     pub generated_rules: fn(u32, u32) -> Rules,
+    /// The symbol restrictions the venue can list (`Restriction::None` among them).
+    pub restrictions: &'static [Restriction],
     /// How many market steps its makers take to close the gap to the fair price (the
     /// venues lag by different amounts, so cross-venue gaps open); a second instance of
     /// the kind lags one step more (`VenueState::view_lag`).

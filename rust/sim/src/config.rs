@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use arb_core::{Venue, VenueKind};
 
+use crate::spec::Restriction;
 use crate::state::Instance;
 use crate::SimError;
 
@@ -44,6 +45,20 @@ pub struct SimConfig {
     /// Unified symbols ("BTC/USDT"). Known majors get hand-picked precision rules; any
     /// other `BASE/QUOTE` gets rules derived deterministically from the seed.
     pub symbols: Vec<String>,
+    /// False: a symbol of `symbols` without hand-picked rules is not listed (as a real
+    /// venue lists only its own symbols); the project's config runs the embedded
+    /// simulator so unless `simulator.symbols` names what to list.
+    pub invent_symbols: bool,
+    /// What the API may not do with some listed symbols on some venues (MEXC market
+    /// orders disabled, not API-tradable, one side only; Gate untradable, buy/sell only,
+    /// buying not open yet). Default: KAS/USDT without market orders and PEPE/USDT not
+    /// API-tradable on MEXC, TON/USDT not buyable yet on Gate (symbols with hand-picked
+    /// rules, listed when `symbols` names them, as the project's config does for any of
+    /// `strategy.symbols`).
+    pub restricted: Vec<crate::spec::RestrictedSymbol>,
+    /// Venue instances whose trader key may read but not trade (MEXC `canTrade: false`
+    /// and 700007 on orders; Gate READ_ONLY on orders).
+    pub read_only_keys: Vec<String>,
     /// The venue instances, in order (default: `mexc` and `gateio`). Each is a venue of
     /// its own: port, matching engine and books, accounts, rate limits, faults, counters.
     pub venues: Vec<VenueConfig>,
@@ -200,6 +215,22 @@ impl Default for SimConfig {
                 "SOL/USDT".into(),
                 "XRP/USDT".into(),
             ],
+            invent_symbols: true,
+            restricted: [
+                ("KAS/USDT", "mexc", Restriction::NoMarket),
+                ("PEPE/USDT", "mexc", Restriction::NoApi),
+                ("TON/USDT", "gateio", Restriction::BuyLater),
+            ]
+            .into_iter()
+            .map(
+                |(symbol, venue, restriction)| crate::spec::RestrictedSymbol {
+                    symbol: symbol.into(),
+                    venue: venue.into(),
+                    restriction,
+                },
+            )
+            .collect(),
+            read_only_keys: Vec::new(),
             venues: vec![
                 VenueConfig::new("mexc", "mexc"),
                 VenueConfig::new("gateio", "gateio"),

@@ -64,6 +64,12 @@ pub enum OrderError {
     SymbolNotTradable,
     /// MEXC 30019 "api market order is disabled" (Gate: as SymbolNotTradable).
     MarketOrderDisabled,
+    /// A symbol listed without `MARKET` in its order types: MEXC 30051 "api market
+    /// order is disabled".
+    MarketOrdersNotListed,
+    /// The side is not open to the API (MEXC 30016 "trading disabled"; Gate
+    /// INVALID_CURRENCY_PAIR naming the side).
+    SideNotOpen,
 }
 
 /// What goes wrong.

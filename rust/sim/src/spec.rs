@@ -1,11 +1,58 @@
-//! Per-venue trading rules of each simulated symbol: names, precision, minimums, fees.
-//! The two venues deliberately disagree (as the real ones do) so clients must read the
-//! rules from each venue's own market metadata.
+//! Per-venue trading rules of each simulated symbol: names, precision, minimums, fees,
+//! and what the API may do with it ([`Restriction`]). The two venues deliberately
+//! disagree (as the real ones do) so clients must read the rules from each venue's own
+//! market metadata.
 
 use arb_core::fixed::{parse_scaled, pow10};
-use arb_core::Venue;
+use arb_core::{Side, Venue};
 
+use crate::faults::OrderError;
 use crate::SimError;
+
+/// What a venue lets the API do with one symbol beyond precision and minimums
+/// (`SimConfig::restricted`). Each adapter lists it in its own fields and refuses an
+/// order it forbids with its own code ([`SymbolSpec::refusal`] says which).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restriction {
+    #[default]
+    None,
+    /// Not tradable through the API (MEXC `isSpotTradingAllowed: false`, 10007; Gate
+    /// `trade_status: untradable`).
+    NoApi,
+    /// No API market orders (MEXC: `MARKET` missing from `orderTypes`, 30051). Gate has
+    /// no such per-pair switch: a config error there.
+    NoMarket,
+    /// The API may only buy (MEXC `tradeSideType: 2`; Gate `buyable`).
+    BuyOnly,
+    /// The API may only sell (MEXC `tradeSideType: 3`; Gate `sellable`).
+    SellOnly,
+    /// Buying opens a day after the simulator starts (Gate `buy_start`). MEXC has no
+    /// such time: a config error there.
+    BuyLater,
+}
+
+/// One entry of `SimConfig::restricted`: `{symbol: KAS/USDT, venue: mexc, restriction:
+/// no_market}`. `venue` is an instance name, or a kind name (`mexc`, `gateio`) for every
+/// instance of that kind; an entry for a symbol the simulator does not list does nothing.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictedSymbol {
+    pub symbol: String,
+    pub venue: String,
+    pub restriction: Restriction,
+}
+
+/// The restriction `list` puts on `unified` at `venue` (the last entry that names it).
+pub fn restriction_of(list: &[RestrictedSymbol], unified: &str, venue: Venue) -> Restriction {
+    list.iter()
+        .rev()
+        .find(|r| {
+            r.symbol.eq_ignore_ascii_case(unified)
+                && (r.venue == venue.as_str() || r.venue == venue.kind().as_str())
+        })
+        .map_or(Restriction::None, |r| r.restriction)
+}
 
 /// Exact scale every balance is held at (a balance is `i128` mantissa / 10^18).
 pub const BAL_SCALE: u32 = 18;
@@ -39,9 +86,39 @@ pub struct SymbolSpec {
     pub taker_ppm: u64,
     /// Starting fair price at [`FAIR_SCALE`].
     pub initial_fair: u64,
+    pub restriction: Restriction,
+    /// Unix seconds from which buying opens ([`Restriction::BuyLater`]); 0: open.
+    pub buy_start_s: i64,
 }
 
 impl SymbolSpec {
+    /// Puts `r` on this listing; `now_s` (unix seconds) places a [`Restriction::BuyLater`]
+    /// opening a day later.
+    pub fn restrict(&mut self, r: Restriction, now_s: i64) {
+        self.restriction = r;
+        self.buy_start_s = if r == Restriction::BuyLater {
+            now_s + 86_400
+        } else {
+            0
+        };
+    }
+
+    /// Why the venue refuses an order of `side` (a market order when `market`) at
+    /// `now_s`, as far as the symbol's restriction goes.
+    pub fn refusal(&self, side: Side, market: bool, now_s: i64) -> Option<OrderError> {
+        match (self.restriction, side) {
+            (Restriction::NoApi, _) => Some(OrderError::SymbolNotTradable),
+            (Restriction::NoMarket, _) if market => Some(OrderError::MarketOrdersNotListed),
+            (Restriction::BuyOnly, Side::Sell) | (Restriction::SellOnly, Side::Buy) => {
+                Some(OrderError::SideNotOpen)
+            }
+            (Restriction::BuyLater, Side::Buy) if now_s < self.buy_start_s => {
+                Some(OrderError::SideNotOpen)
+            }
+            _ => None,
+        }
+    }
+
     /// Scale of `price * qty`.
     pub fn notional_scale(&self) -> u32 {
         self.price_decimals + self.qty_decimals
@@ -109,7 +186,34 @@ const KNOWN: &[Known] = &[
         mexc: (5, 2, "0.01", "1", 0, 500),
         gate: (4, 1, "1", "3", 1000, 1000),
     },
+    // Listed with a restriction by default (`SimConfig::restricted`).
+    Known {
+        base: "KAS",
+        fair: "0.15",
+        mexc: (5, 2, "1", "1", 0, 500),
+        gate: (5, 1, "10", "3", 1000, 1000),
+    },
+    Known {
+        base: "PEPE",
+        fair: "0.00001",
+        mexc: (10, 0, "1000", "1", 0, 500),
+        gate: (10, 0, "1000", "3", 1000, 1000),
+    },
+    Known {
+        base: "TON",
+        fair: "5",
+        mexc: (4, 2, "0.01", "1", 0, 500),
+        gate: (3, 2, "0.1", "3", 1000, 1000),
+    },
 ];
+
+/// Whether the simulator has hand-written rules for `unified` (it invents rules for any
+/// other `BASE/QUOTE` unless told not to list unknown symbols).
+pub fn is_known(unified: &str) -> bool {
+    unified.split_once('/').is_some_and(|(b, q)| {
+        q.eq_ignore_ascii_case("USDT") && KNOWN.iter().any(|k| k.base.eq_ignore_ascii_case(b))
+    })
+}
 
 /// Builds one venue instance's spec for a unified symbol, with the rules its kind's
 /// adapter gives.
@@ -176,6 +280,8 @@ pub fn specs_for(
         maker_ppm: maker,
         taker_ppm: taker,
         initial_fair: fair,
+        restriction: Restriction::None,
+        buy_start_s: 0,
     })
 }
 

@@ -26,7 +26,7 @@ use crate::adapter::Adapter;
 use crate::faults::{FaultBook, FaultKind, FaultSpec, Hook, WsFault, WsScope};
 use crate::matching::{Event, Exchange, Order, OrderKind, Side, Status, Tif};
 use crate::ratelimit::RateLimiter;
-use crate::spec::{specs_for, SymbolSpec, BAL_SCALE};
+use crate::spec::{restriction_of, specs_for, SymbolSpec, BAL_SCALE};
 use crate::{SimConfig, SimError, TestAccount, TruthBook, TruthFill, TruthOrder};
 
 /// Counters of what the simulator did, per venue (all relaxed atomics).
@@ -340,6 +340,11 @@ impl VenueState {
         })
     }
 
+    /// False for the trader's account on an instance named in `read_only_keys`.
+    pub fn may_trade(&self, account: u32) -> bool {
+        account != self.trader_account || !self.cfg.read_only_keys.contains(&self.name)
+    }
+
     pub fn account_of(&self, api_key: &str) -> Option<u32> {
         self.keys.get(api_key).map(|k| k.account)
     }
@@ -558,9 +563,22 @@ impl Shared {
             }
         }
         let mut specs: Vec<Vec<SymbolSpec>> = vec![Vec::new(); instances.len()];
-        for (i, s) in cfg.symbols.iter().enumerate() {
+        let now_s = arb_core::time::now_ms() / 1000;
+        let listed = cfg
+            .symbols
+            .iter()
+            .filter(|s| cfg.invent_symbols || crate::spec::is_known(s));
+        for (i, s) in listed.enumerate() {
             for (inst, list) in instances.iter().zip(specs.iter_mut()) {
-                let spec = specs_for(s, i, cfg.seed, inst.venue)?;
+                let mut spec = specs_for(s, i, cfg.seed, inst.venue)?;
+                let r = restriction_of(&cfg.restricted, &spec.unified, inst.venue);
+                if !crate::adapter::adapter(inst.kind).restrictions.contains(&r) {
+                    return Err(SimError::Config(format!(
+                        "restricted: {} lists no {r:?} restriction ({s})",
+                        inst.name
+                    )));
+                }
+                spec.restrict(r, now_s);
                 if list.iter().any(|x| x.unified == spec.unified) {
                     return Err(SimError::Config(format!("symbol {s} listed twice")));
                 }

@@ -62,7 +62,19 @@ impl Inner {
         let (buy_id, sell_id) = (id(Leg::A), id(Leg::B));
         let price = |m: u64| Amount::from_scaled(m, scales.price);
         let qty = Amount::from_scaled(opp.qty, scales.qty);
-        let buy_kind = buy_order_kind(&p, buy, price(opp.buy_limit), qty);
+        let buy_kind = match buy_order_kind(&p, buy, price(opp.buy_limit), qty) {
+            // The venue takes no market orders for the symbol: an IOC limit through the
+            // book instead (at the detection's cap if the book is gone meanwhile).
+            OrderKind::Market { qty } if !sym.rules[buy].market_orders => OrderKind::Limit {
+                price: price(
+                    self.walked_limit(&sym, buy, Side::Buy, opp.qty, &p)
+                        .unwrap_or(opp.buy_limit),
+                ),
+                qty,
+                tif: TimeInForce::Ioc,
+            },
+            k => k,
+        };
         let sell_kind = OrderKind::Limit {
             price: price(opp.sell_limit),
             qty,
@@ -603,6 +615,38 @@ fn buy_order_kind(p: &Params, venue: Venue, cap: Amount, qty: Amount) -> OrderKi
             qty,
             tif: TimeInForce::Ioc,
         },
+    }
+}
+
+impl Inner {
+    /// The limit price (book scale) of the IOC that stands in for a market order of
+    /// `qty` (book scale) on `venue`, which takes none for the symbol: its book walked to
+    /// the size, plus `strategy.market_fallback_bps`. `None` when that side is empty.
+    pub(super) fn walked_limit(
+        &self,
+        sym: &Sym,
+        venue: Venue,
+        side: Side,
+        qty: u64,
+        p: &Params,
+    ) -> Option<u64> {
+        let book_side = match side {
+            Side::Buy => arb_market::book::BookSide::Ask,
+            Side::Sell => arb_market::book::BookSide::Bid,
+        };
+        let worst = self
+            .store
+            .read(venue, sym.id, |b, _| b.sweep(book_side, qty).worst_price)?;
+        let legs = sym.legs.read();
+        (worst > 0).then(|| {
+            crate::detect::walked_limit_price(
+                worst,
+                side == Side::Buy,
+                p.market_fallback,
+                sym.scales,
+                &legs[venue],
+            )
+        })
     }
 }
 

@@ -43,13 +43,14 @@ impl Inner {
     ) -> Option<HedgePlan> {
         let legs = sym.legs.read();
         // What `venue` takes and at which price: an IOC limit through the touch (chase,
-        // and on a venue whose market orders this side are not sized in base, as Gate's
-        // market buys) or a market order.
+        // on a venue whose market orders this side are not sized in base, as Gate's
+        // market buys, and on one that takes no market orders for it) or a market order.
         let on = |venue: Venue, ioc: bool| {
             let base_sized_market = arb_exec::venues::adapter_for(venue)
                 .check_sizing(side, &OrderKind::Market { qty: Amount::ZERO })
                 .is_ok();
-            let limit = ioc || !base_sized_market;
+            // A venue that takes no market orders for the symbol gets the IOC too.
+            let limit = ioc || !base_sized_market || !sym.rules[venue].market_orders;
             let q = hedge_quote(
                 qty,
                 self.touch(sym, venue, side),

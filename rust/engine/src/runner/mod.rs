@@ -25,6 +25,7 @@
 //! - [`pretrade`]: balances, the final re-check on the current books, Python's veto.
 //! - [`execute`]: sending both legs, driving the transaction to its end, resolving
 //!   unknown outcomes.
+//! - [`listing`]: which configured symbols trade on which venues (start-up).
 //! - [`hedge`]: where and how a residual is hedged.
 //! - [`finish`]: booking a finished transaction, releasing one that never started.
 //! - [`journaling`]: the journal rows of opportunities, orders, acks and fills.
@@ -41,6 +42,7 @@ mod hedge;
 mod hot_path;
 mod hot_thread;
 mod journaling;
+mod listing;
 mod pretrade;
 mod state;
 pub mod view;
@@ -208,14 +210,17 @@ impl Engine {
         let venues_ready_ms = t0.elapsed().as_millis() as u64;
         let table = Arc::new(symbols.map_err(|e| StartError::Symbols(e.to_string()))?);
 
-        // Configured symbols: traded on every configured venue that lists them
-        // API-tradable, and refused unless at least two do.
+        // Configured symbols: a symbol fewer than two enabled venues list stops the
+        // start; a venue whose rules refuse the API is left out for it (one line each).
+        let resolved = listing::resolve(&table, &cfg.strategy.symbols, &venues, now_ms() / 1000)
+            .map_err(StartError::Symbols)?;
+        for line in &resolved.left_out {
+            arb_telemetry::log_text(arb_telemetry::Level::Warn, "arb_engine", line.clone(), []);
+        }
         let mut syms: Vec<Option<Arc<Sym>>> = vec![None; table.len()];
         let mut ids = Vec::new();
-        for unified in &cfg.strategy.symbols {
-            let id = table.id(unified).ok_or_else(|| {
-                StartError::Symbols(format!("{unified} is not listed on any configured venue"))
-            })?;
+        for t in &resolved.tradable {
+            let (id, unified) = (t.id, t.unified);
             let info = table.info(id).expect("id from the table");
             let scales = Scales {
                 price: info.price_scale,
@@ -223,16 +228,7 @@ impl Engine {
             };
             let mut legs = VenueMap::new();
             let mut rules = VenueMap::new();
-            let mut refused = Vec::new();
-            for &v in &venues {
-                let Some(r) = info.rules(v) else {
-                    refused.push(format!("not listed on {v}"));
-                    continue;
-                };
-                if !r.api_tradable {
-                    refused.push(format!("not API-tradable on {v}"));
-                    continue;
-                }
+            for &(v, r) in &t.venues {
                 // Live taker fee from the venue; the symbol table's as a fallback.
                 let fee = match clients[v].fees(&r.venue_symbol).await {
                     Ok(f) => f.taker,
@@ -248,18 +244,13 @@ impl Engine {
                     dec_amount(r.min_notional),
                 );
                 sr.quote_decimals = r.price_decimals;
+                sr.market_orders = r.market_orders;
                 rules.insert(v, Arc::new(sr));
-            }
-            if rules.len() < 2 {
-                return Err(StartError::Symbols(format!(
-                    "{unified} trades on fewer than two configured venues: {}",
-                    refused.join(", ")
-                )));
             }
             syms[id.index()] = Some(Arc::new(Sym {
                 venues: rules.venues().collect(),
                 id,
-                unified: Arc::from(unified.as_str()),
+                unified: Arc::from(unified),
                 base: info.base.to_string(),
                 quote: info.quote.to_string(),
                 scales,

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::adapter::Adapter;
 use crate::matching::{Finish, Order, OrderKind, Side, Status, Tif};
-use crate::spec::BAL_SCALE;
+use crate::spec::{Restriction, BAL_SCALE};
 use crate::state::{hex_string, VenueRef, VenueState};
 
 pub mod rest;
@@ -25,6 +25,13 @@ pub static ADAPTER: Adapter = Adapter {
     symbol: |base, quote| format!("{base}_{quote}"),
     known_rules: |k| k.gate,
     generated_rules: |pd, qd| (pd.saturating_sub(1).max(1), qd, "0", "3", 1000, 1000),
+    restrictions: &[
+        Restriction::None,
+        Restriction::NoApi,
+        Restriction::BuyOnly,
+        Restriction::SellOnly,
+        Restriction::BuyLater,
+    ],
     view_lag: 4,
     router,
     urls: |port| {

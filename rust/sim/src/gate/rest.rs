@@ -22,7 +22,7 @@ use crate::http::{
     get, json_response, parse_form, set_retry_after, Params, RawRequest, Refusal, RestApi,
 };
 use crate::matching::{NewOrder, OrderKind, Reject, Side, Size, Tif};
-use crate::spec::{SymbolSpec, BAL_SCALE};
+use crate::spec::{Restriction, SymbolSpec, BAL_SCALE};
 use crate::state::VenueState;
 
 type Resp = Response<Body>;
@@ -105,10 +105,19 @@ fn order_error(spec: &SymbolSpec, e: OrderError) -> GErr {
                 spec.quote
             ),
         ),
-        OrderError::SymbolNotTradable | OrderError::MarketOrderDisabled => gbad(
+        OrderError::SymbolNotTradable
+        | OrderError::MarketOrderDisabled
+        | OrderError::MarketOrdersNotListed => gbad(
             "INVALID_CURRENCY_PAIR",
             format!(
                 "currency pair {} is not tradable via the API",
+                spec.venue_symbol
+            ),
+        ),
+        OrderError::SideNotOpen => gbad(
+            "INVALID_CURRENCY_PAIR",
+            format!(
+                "currency pair {} does not take orders on this side now",
                 spec.venue_symbol
             ),
         ),
@@ -297,9 +306,14 @@ fn pair_json(s: &SymbolSpec) -> Value {
         "max_quote_amount": s.fmt_notional(s.max_notional),
         "amount_precision": s.qty_decimals,
         "precision": s.price_decimals,
-        "trade_status": "tradable",
+        "trade_status": match s.restriction {
+            Restriction::NoApi => "untradable",
+            Restriction::BuyOnly => "buyable",
+            Restriction::SellOnly => "sellable",
+            _ => "tradable",
+        },
         "sell_start": 0,
-        "buy_start": 0,
+        "buy_start": s.buy_start_s,
         "delisting_time": 0,
         "type": "normal",
         "trade_url": "",
@@ -600,6 +614,17 @@ pub fn place_order(vs: &VenueState, account: u32, v: &Value) -> Result<Placed, G
             ))
         }
     };
+    if !vs.may_trade(account) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            "READ_ONLY",
+            "API key is read-only".into(),
+        ));
+    }
+    let now_s = arb_core::time::now_ms() / 1000;
+    if let Some(e) = spec.refusal(side, kind == OrderKind::Market, now_s) {
+        return Err(order_error(spec, e));
+    }
     let text = s("text").unwrap_or_default();
     if !text.is_empty() {
         let valid = text.strip_prefix("t-").is_some_and(|t| {

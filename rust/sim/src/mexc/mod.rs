@@ -5,6 +5,7 @@ use axum::Router;
 
 use crate::adapter::Adapter;
 use crate::matching::{Order, OrderKind, Side, Status, Tif};
+use crate::spec::Restriction;
 use crate::state::{hex_string, VenueRef};
 
 pub mod capital;
@@ -24,6 +25,13 @@ pub static ADAPTER: Adapter = Adapter {
     symbol: |base, quote| format!("{base}{quote}"),
     known_rules: |k| k.mexc,
     generated_rules: |pd, qd| (pd, qd, "0", "1", 0, 500),
+    restrictions: &[
+        Restriction::None,
+        Restriction::NoApi,
+        Restriction::NoMarket,
+        Restriction::BuyOnly,
+        Restriction::SellOnly,
+    ],
     view_lag: 2,
     router,
     urls: |port| {

@@ -23,7 +23,7 @@ use crate::http::{
     get, json_response, parse_form, set_retry_after, Params, RawRequest, Refusal, RestApi,
 };
 use crate::matching::{NewOrder, Order, OrderKind, Reject, Side, Size, Tif};
-use crate::spec::{SymbolSpec, BAL_SCALE};
+use crate::spec::{Restriction, SymbolSpec, BAL_SCALE};
 use crate::state::VenueState;
 
 type Resp = Response<Body>;
@@ -105,6 +105,8 @@ fn order_error(spec: &SymbolSpec, e: OrderError) -> Resp {
         ),
         OrderError::SymbolNotTradable => bad(10007, "symbol not support api"),
         OrderError::MarketOrderDisabled => bad(30019, "api market order is disabled"),
+        OrderError::MarketOrdersNotListed => bad(30051, "api market order is disabled"),
+        OrderError::SideNotOpen => bad(30016, "trading disabled"),
     }
 }
 
@@ -294,6 +296,23 @@ fn symbol_param(vs: &VenueState, params: &Params) -> Result<usize, Resp> {
 }
 
 fn symbol_info(s: &SymbolSpec) -> Value {
+    let market = s.restriction != Restriction::NoMarket;
+    let order_types: &[&str] = if market {
+        &[
+            "LIMIT",
+            "MARKET",
+            "LIMIT_MAKER",
+            "IMMEDIATE_OR_CANCEL",
+            "FILL_OR_KILL",
+        ]
+    } else {
+        &[
+            "LIMIT",
+            "LIMIT_MAKER",
+            "IMMEDIATE_OR_CANCEL",
+            "FILL_OR_KILL",
+        ]
+    };
     json!({
         "symbol": s.venue_symbol,
         "status": "1",
@@ -304,8 +323,9 @@ fn symbol_info(s: &SymbolSpec) -> Value {
         "quoteAssetPrecision": s.price_decimals,
         "baseCommissionPrecision": s.qty_decimals,
         "quoteCommissionPrecision": s.price_decimals,
-        "orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER", "IMMEDIATE_OR_CANCEL", "FILL_OR_KILL"],
-        "isSpotTradingAllowed": true,
+        "orderTypes": order_types,
+        "isSpotTradingAllowed": s.restriction != Restriction::NoApi,
+        "quoteOrderQtyMarketAllowed": market,
         "isMarginTradingAllowed": false,
         "quoteAmountPrecision": s.fmt_notional(s.min_notional),
         "baseSizePrecision": s.fmt_qty(s.min_qty),
@@ -317,7 +337,11 @@ fn symbol_info(s: &SymbolSpec) -> Value {
         "quoteAmountPrecisionMarket": s.fmt_notional(s.min_notional),
         "maxQuoteAmountMarket": s.fmt_notional(s.max_notional),
         "fullName": s.base,
-        "tradeSideType": 1,
+        "tradeSideType": match s.restriction {
+            Restriction::BuyOnly => 2,
+            Restriction::SellOnly => 3,
+            _ => 1,
+        },
         "st": false,
     })
 }
@@ -454,9 +478,10 @@ fn account(vs: &VenueState, auth: &Auth) -> Resp {
             })
         })
         .collect();
+    let can_trade = vs.may_trade(auth.account);
     ok(json!({
         "makerCommission": null, "takerCommission": null, "buyerCommission": null,
-        "sellerCommission": null, "canTrade": true, "canWithdraw": true, "canDeposit": true,
+        "sellerCommission": null, "canTrade": can_trade, "canWithdraw": true, "canDeposit": true,
         "updateTime": null, "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"],
     }))
 }
@@ -543,6 +568,17 @@ fn place(vs: &VenueState, auth: &Auth, params: &Params, test: bool) -> Resp {
         client_id,
         max_fill_pct: None,
     };
+    if !vs.may_trade(auth.account) {
+        return err(
+            StatusCode::FORBIDDEN,
+            700007,
+            "No permission to access the endpoint.",
+        );
+    }
+    let now_s = arb_core::time::now_ms() / 1000;
+    if let Some(e) = spec.refusal(side, kind == OrderKind::Market, now_s) {
+        return order_error(spec, e);
+    }
     if test {
         // The checks of a real placement, without placing.
         return match validate_only(vs, auth, &req) {

@@ -166,6 +166,11 @@ impl VenueApi for GateApi {
         parse::parse_fees(v)
     }
 
+    /// `gt_discount` of `/wallet/fee`: fees paid in GT at a discount.
+    fn parse_fee_token(&self, v: &Value) -> Option<bool> {
+        v.get("gt_discount").and_then(Value::as_bool)
+    }
+
     fn parse_order(&self, venue: Venue, v: &Value) -> Result<OrderReport, String> {
         parse::parse_order(venue, v, Source::Rest)
     }

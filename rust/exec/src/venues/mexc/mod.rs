@@ -13,7 +13,7 @@ use crate::lifecycle::{Balance, Fill, OrderReport};
 use crate::order::{ClientOrderId, OrderKind, PreparedOrder};
 use crate::ratelimit::{Endpoint, Limit};
 use crate::venue_api::{
-    Call, ErrorBody, HttpRequest, RequestCtx, TradePaging, UserSession, VenueApi,
+    Call, ErrorBody, HttpRequest, KeyPermissions, RequestCtx, TradePaging, UserSession, VenueApi,
 };
 
 pub mod errors;
@@ -145,6 +145,14 @@ impl VenueApi for MexcApi {
 
     fn parse_fees(&self, v: &Value) -> Result<(Amount, Amount), String> {
         parse::parse_fees(v)
+    }
+
+    fn permissions(&self) -> Option<Call> {
+        Some(requests::balances())
+    }
+
+    fn parse_permissions(&self, v: &Value) -> Result<KeyPermissions, String> {
+        parse::parse_permissions(v)
     }
 
     fn parse_order(&self, venue: Venue, v: &Value) -> Result<OrderReport, String> {

@@ -7,6 +7,7 @@ use crate::amount::Amount;
 use crate::json::{amount, int, opt_amount, opt_int, opt_text, text};
 use crate::lifecycle::{Balance, Fill, OrderReport, OrderStatus, Source};
 use crate::order::{ClientOrderId, PreparedOrder, Side};
+use crate::venue_api::KeyPermissions;
 
 pub fn status(s: &str) -> Result<OrderStatus, String> {
     Ok(match s {
@@ -94,6 +95,20 @@ pub fn parse_trade(venue: Venue, v: &Value) -> Result<Fill, String> {
 }
 
 /// `GET /api/v3/account` balances.
+/// `canTrade` / `canWithdraw` of `GET /api/v3/account` (absent: false, the safe reading
+/// for trading and the alarming one for withdrawal would differ, so both must be there).
+pub fn parse_permissions(v: &Value) -> Result<KeyPermissions, String> {
+    let flag = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_bool)
+            .ok_or_else(|| format!("missing field {k:?}"))
+    };
+    Ok(KeyPermissions {
+        trade: flag("canTrade")?,
+        withdraw: flag("canWithdraw")?,
+    })
+}
+
 pub fn parse_balances(v: &Value) -> Result<Vec<Balance>, String> {
     let rows = v
         .get("balances")
@@ -119,6 +134,23 @@ pub fn parse_fees(v: &Value) -> Result<(Amount, Amount), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_permissions_are_read_and_required() {
+        let v: Value = serde_json::from_str(
+            r#"{"canTrade":false,"canWithdraw":true,"canDeposit":true,"balances":[],"permissions":["SPOT"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            parse_permissions(&v).unwrap(),
+            KeyPermissions {
+                trade: false,
+                withdraw: true
+            }
+        );
+        let e = parse_permissions(&serde_json::json!({"canTrade": true})).unwrap_err();
+        assert!(e.contains("canWithdraw"), "{e}");
+    }
 
     #[test]
     fn parses_real_shapes() {

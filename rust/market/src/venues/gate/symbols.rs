@@ -41,11 +41,17 @@ struct GatePair {
     precision: DecText,
     #[serde(default)]
     trade_status: Option<String>,
+    #[serde(default)]
+    buy_start: DecText,
+    #[serde(default)]
+    sell_start: DecText,
 }
 
 /// Parses Gate `currency_pairs`: `precision` is the price decimals, `amount_precision`
 /// the amount decimals, `fee` a percent (`"0.2"` = 0.2%, maker and taker alike),
-/// `trade_status` tradable / buyable / sellable / untradable.
+/// `trade_status` tradable / buyable / sellable / untradable, `buy_start` / `sell_start`
+/// the unix seconds from which buying / selling opens (0 or absent: open), and
+/// `min_quote_amount` the minimum notional. Gate refuses no order type per pair.
 ///
 /// # Errors
 /// Invalid JSON or an unreadable field.
@@ -63,6 +69,18 @@ pub fn parse_gate(body: &str) -> Result<Vec<Listing>, SymbolError> {
             _ => SymbolStatus::Offline,
         };
         let fee = dec(v, sym, "fee", &p.fee)?.percent_to_fraction();
+        // Unix seconds; a fraction or a value past i64 is unreadable, not "open".
+        let start = |field: &'static str, t: &DecText| -> Result<i64, SymbolError> {
+            let d = dec(v, sym, field, t)?;
+            d.to_scale(0)
+                .and_then(|s| i64::try_from(s).ok())
+                .ok_or_else(|| SymbolError::Field {
+                    venue: v,
+                    symbol: sym.to_owned(),
+                    field,
+                    reason: format!("{d} is not unix seconds"),
+                })
+        };
         let rules = VenueRules {
             venue_symbol: sym.into(),
             price_decimals: int(v, sym, "precision", &p.precision)?,
@@ -71,6 +89,10 @@ pub fn parse_gate(body: &str) -> Result<Vec<Listing>, SymbolError> {
             min_notional: dec(v, sym, "min_quote_amount", &p.min_quote_amount)?,
             status,
             api_tradable: status != SymbolStatus::Offline,
+            market_orders: true,
+            quote_market_orders: true,
+            buy_start_s: start("buy_start", &p.buy_start)?,
+            sell_start_s: start("sell_start", &p.sell_start)?,
             maker_fee: fee,
             taker_fee: fee,
         };

@@ -50,6 +50,12 @@ struct MexcSymbol {
     #[serde(default)]
     is_spot_trading_allowed: Option<bool>,
     #[serde(default)]
+    order_types: Option<Vec<String>>,
+    #[serde(default)]
+    quote_order_qty_market_allowed: Option<bool>,
+    #[serde(default)]
+    trade_side_type: DecText,
+    #[serde(default)]
     maker_commission: DecText,
     #[serde(default)]
     taker_commission: DecText,
@@ -58,7 +64,9 @@ struct MexcSymbol {
 /// Parses MEXC `exchangeInfo`: `baseAssetPrecision` is the amount decimals,
 /// `quotePrecision` (or `quoteAssetPrecision`) the price decimals, `baseSizePrecision`
 /// the minimum quantity, `quoteAmountPrecision` the minimum notional, status `"1"`
-/// (or `"ENABLED"`) online, `"2"` paused, `"3"` offline.
+/// (or `"ENABLED"`) online, `"2"` paused, `"3"` offline; `orderTypes` without `MARKET`
+/// refuses market orders, `tradeSideType` `2` buys only, `3` sells only, `4` neither
+/// (`1` or absent: both).
 ///
 /// # Errors
 /// Invalid JSON or an unreadable field.
@@ -79,6 +87,16 @@ pub fn parse_mexc(body: &str) -> Result<Vec<Listing>, SymbolError> {
             "2" | "PAUSE" | "HALT" => SymbolStatus::Paused,
             _ => SymbolStatus::Offline,
         };
+        let status = match (status, s.trade_side_type.0.as_deref().unwrap_or("1")) {
+            (SymbolStatus::Trading, "2") => SymbolStatus::BuyOnly,
+            (SymbolStatus::Trading, "3") => SymbolStatus::SellOnly,
+            (SymbolStatus::Trading, "4") => SymbolStatus::Paused,
+            (st, _) => st,
+        };
+        let market_orders = s
+            .order_types
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|x| x.eq_ignore_ascii_case("MARKET")));
         let rules = VenueRules {
             venue_symbol: sym.into(),
             price_decimals: int(v, sym, "quotePrecision", price_src)?,
@@ -87,7 +105,14 @@ pub fn parse_mexc(body: &str) -> Result<Vec<Listing>, SymbolError> {
             min_notional: dec(v, sym, "quoteAmountPrecision", &s.quote_amount_precision)?,
             status,
             api_tradable: s.is_spot_trading_allowed.unwrap_or(true)
-                && status == SymbolStatus::Trading,
+                && matches!(
+                    status,
+                    SymbolStatus::Trading | SymbolStatus::BuyOnly | SymbolStatus::SellOnly
+                ),
+            market_orders,
+            quote_market_orders: market_orders && s.quote_order_qty_market_allowed.unwrap_or(true),
+            buy_start_s: 0,
+            sell_start_s: 0,
             maker_fee: dec(v, sym, "makerCommission", &s.maker_commission)?,
             taker_fee: dec(v, sym, "takerCommission", &s.taker_commission)?,
         };
