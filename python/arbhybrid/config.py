@@ -96,6 +96,13 @@ class ExchangeConfig(_Strict):
     )
     order_path: Literal["rest", "ws"] = "rest"
     recv_window_ms: int = Field(5000, gt=0, le=60000)
+    order_idle_ms: int = Field(
+        50000,
+        ge=1000,
+        le=600000,
+        description="an order connection idle this long is replaced before it carries an "
+        "order (below the venue's own idle timeout)",
+    )
 
     @field_validator("kind")
     @classmethod

@@ -102,6 +102,7 @@ def _venue(name: str, kind: str, ex: ExchangeConfig, ep: VenueEndpoints) -> dict
         "pool_size": ex.pool_size,
         "recv_window_ms": ex.recv_window_ms,
         "order_path": ex.order_path,
+        "order_idle_ms": ex.order_idle_ms,
         "rate_limit": ex.rate_limit,
     }
 
