@@ -2,6 +2,8 @@
 //! into a reused buffer, an answer parsed from the bytes read so far (`Content-Length`,
 //! chunked, or delimited by the close).
 
+use std::io::Write as _;
+
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -13,10 +15,8 @@ use crate::venue_api::HttpRequest;
 pub(super) fn encode(out: &mut Vec<u8>, host: &str, req: &HttpRequest) -> Result<(), String> {
     let clean = |s: &str| s.bytes().all(|b| (0x21..0x7f).contains(&b));
     if !clean(&req.target) {
-        return Err(format!(
-            "request target {:?} is not plain ASCII",
-            req.target
-        ));
+        // Not the target itself: a MEXC target carries the signature.
+        return Err("request target is not plain ASCII".into());
     }
     out.clear();
     out.extend_from_slice(req.method.as_str().as_bytes());
@@ -36,9 +36,8 @@ pub(super) fn encode(out: &mut Vec<u8>, host: &str, req: &HttpRequest) -> Result
     }
     let body = req.body.as_deref().unwrap_or("");
     if !body.is_empty() || !matches!(req.method.as_str(), "GET" | "HEAD") {
-        out.extend_from_slice(b"Content-Length: ");
-        out.extend_from_slice(body.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
+        // Written into the reused buffer: no string for the number.
+        let _ = write!(out, "Content-Length: {}\r\n", body.len());
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body.as_bytes());
